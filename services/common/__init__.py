@@ -1,0 +1,1 @@
+"""Code every kubemail service shares: config, logging, TLS, metrics, gRPC client, blobs."""
