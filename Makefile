@@ -12,7 +12,7 @@ APT_PACKAGES := redis-server swaks prometheus isync fetchmail getmail6
 SYS_COMMANDS := redis-server redis-cli swaks prometheus promtool mbsync fetchmail getmail
 PYTEST_ARGS ?=
 
-.PHONY: help deps sysdeps proto proto-check lint fmt test pytest run chart-test tools bench image clean
+.PHONY: help deps sysdeps proto proto-check lint fmt docs test pytest run chart-test tools bench image clean
 
 help:
 	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3)"
@@ -50,6 +50,9 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services operator/kubemail_operator scripts
+
+docs: deps
+	$(PY) scripts/gen_config_doc.py
 
 fmt: deps
 	$(VENV)/bin/ruff check --fix .
