@@ -148,6 +148,7 @@ def _import_all() -> None:
     import importlib
 
     for mod in (
+        "services.common.auth",
         "services.metadata.config",
         "services.smtp.config",
         "services.imap.config",

@@ -59,7 +59,10 @@ class _Interceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
         self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails, request: Any
     ) -> Any:
         if client_call_details.timeout is None:
-            client_call_details = client_call_details._replace(timeout=self.timeout)
+            d = client_call_details
+            client_call_details = grpc.aio.ClientCallDetails(
+                d.method, self.timeout, d.metadata, d.credentials, d.wait_for_ready
+            )
         method = _short(client_call_details.method)
         start = time.perf_counter()
         code = "OK"
@@ -90,7 +93,8 @@ class MetadataClient:
         ]
         self.addr = addr
         self.timeout = timeout
-        self.channel = grpc.aio.insecure_channel(addr, options=options, interceptors=[_Interceptor(timeout)])
+        interceptors: list[Any] = [_Interceptor(timeout)]
+        self.channel = grpc.aio.insecure_channel(addr, options=options, interceptors=interceptors)
         self.directory = rpc.DirectoryStub(self.channel)
         self.mailboxes = rpc.MailboxesStub(self.channel)
         self.messages = rpc.MessagesStub(self.channel)
@@ -99,7 +103,7 @@ class MetadataClient:
         self.limits = rpc.LimitsStub(self.channel)
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(None)
 
     async def __aenter__(self) -> MetadataClient:
         return self

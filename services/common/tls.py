@@ -31,6 +31,9 @@ class ReloadingTLS:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(self.cert, self.key)
         self._stamp = self._mtimes()
+        from services.common.metrics import observe_certificate
+
+        observe_certificate(self.cert)  # kubemail_tls_certificate_expiry_timestamp_seconds
         return ctx
 
     def context(self) -> ssl.SSLContext:
@@ -41,7 +44,9 @@ class ReloadingTLS:
                 if self._mtimes() != self._stamp:
                     self._ctx = self._build()
             except (OSError, ssl.SSLError):
-                pass  # keep serving with the last good certificate
+                from services.common.metrics import TLS_CERT_RELOADS
+
+                TLS_CERT_RELOADS.labels("error").inc()  # keep serving with the last good certificate
         return self._ctx
 
 

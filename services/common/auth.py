@@ -1,0 +1,181 @@
+"""The shared login path of SMTP AUTH, IMAP LOGIN/AUTHENTICATE and POP3 USER/PASS/AUTH.
+
+    auth = Authenticator(client, "imap", config.load(AuthLimits))
+    res = await auth.login(username, password, conn.remote_ip)
+    if res.ok: user = res.user
+    elif res.temporary: answer 454 / NO [UNAVAILABLE] / -ERR [SYS/TEMP]
+    else: answer 535 / NO [AUTHENTICATIONFAILED] / -ERR [AUTH]
+
+Failed logins are counted per client IP and per login name in the metadata service's
+Limits (buckets "auth-fail-ip", "auth-fail-user"), so the limits hold across every pod and
+protocol. Too many recent failures refuse the attempt before the password is checked.
+`connection_allowed(ip)` is the per-IP connection-rate check ("conn-ip").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+
+import grpc
+from prometheus_client import Counter
+
+from services.common.config import register, setting
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+AUTH_ATTEMPTS = Counter(
+    "kubemail_auth_attempts_total",
+    "Password logins by service and result",
+    ["service", "result"],  # result: ok, bad-credentials, disabled, rate-limited, unavailable
+)
+CONN_LIMITED = Counter("kubemail_auth_connections_limited_total", "Connections refused by conn-ip", ["service"])
+
+MAX_USERNAME = 320
+MAX_PASSWORD = 1024
+_TEMPORARY = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class AuthLimits:
+    """Failed-login and connection-rate limits shared by SMTP, IMAP and POP3."""
+
+    fail_per_ip: int = setting(
+        "KUBEMAIL_AUTH_FAIL_PER_IP", 20, "Failed logins per client IP per window before logins are refused; 0 = off."
+    )
+    fail_per_user: int = setting(
+        "KUBEMAIL_AUTH_FAIL_PER_USER", 10, "Failed logins per login name per window before it is locked; 0 = off."
+    )
+    fail_window: int = setting("KUBEMAIL_AUTH_FAIL_WINDOW", 300, "Window of the failed-login limits, seconds.")
+    fail_delay: float = setting("KUBEMAIL_AUTH_FAIL_DELAY", 0.0, "Seconds to wait before answering a failed login.")
+    conn_per_ip: int = setting(
+        "KUBEMAIL_CONN_PER_IP", 0, "New connections per client IP per window (all pods); 0 = unlimited."
+    )
+    conn_window: int = setting("KUBEMAIL_CONN_WINDOW", 60, "Window of KUBEMAIL_CONN_PER_IP, seconds.")
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthResult:
+    ok: bool
+    reason: str = ""  # "", "bad-credentials", "disabled", "rate-limited", "unavailable"
+    user: pb.User | None = None
+    retry_after: int = 0  # seconds, when rate-limited
+
+    @property
+    def temporary(self) -> bool:
+        """The client should retry later (4xx / [UNAVAILABLE] / [SYS/TEMP])."""
+        return self.reason in ("rate-limited", "unavailable")
+
+
+class UnavailableError(Exception):
+    """The metadata service could not answer."""
+
+
+def _bad_input(username: str, password: bytes) -> bool:
+    if not username or len(username) > MAX_USERNAME or not password or len(password) > MAX_PASSWORD:
+        return True
+    return any(ord(c) < 0x21 or ord(c) == 0x7F for c in username)
+
+
+class Authenticator:
+    def __init__(self, client: MetadataClient, service: str, limits: AuthLimits | None = None) -> None:
+        self.client = client
+        self.service = service
+        self.limits = limits or AuthLimits()
+
+    async def _peek(self, bucket: str, key: str, limit: int) -> int:
+        """0 when under the limit, else seconds to wait."""
+        if limit <= 0:
+            return 0
+        req = pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window)
+        try:
+            resp = await self.client.limits.Peek(req)
+        except grpc.aio.AioRpcError as exc:
+            raise UnavailableError(exc.code().name) from None
+        if resp.allowed and resp.count < limit:
+            return 0
+        return max(int(resp.retry_after_seconds), 1) if resp.retry_after_seconds else self.limits.fail_window
+
+    async def _hit(self, bucket: str, key: str, limit: int) -> None:
+        if limit <= 0:
+            return
+        req = pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window, cost=1)
+        try:
+            await self.client.limits.Hit(req)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("recording a failed login failed: %s", exc.code().name)
+
+    def _done(self, result: AuthResult) -> AuthResult:
+        AUTH_ATTEMPTS.labels(self.service, "ok" if result.ok else result.reason).inc()
+        return result
+
+    async def _failed(self, reason: str, user_key: str, remote_ip: str) -> AuthResult:
+        await self._hit("auth-fail-ip", remote_ip, self.limits.fail_per_ip)
+        if user_key:
+            await self._hit("auth-fail-user", user_key, self.limits.fail_per_user)
+        if self.limits.fail_delay > 0:
+            await asyncio.sleep(self.limits.fail_delay)
+        return self._done(AuthResult(ok=False, reason=reason))
+
+    async def login(self, username: str, password: bytes, remote_ip: str) -> AuthResult:
+        """Checks the failure limits, then the password. Never raises for backend errors."""
+        user_key = username.strip().lower()
+        try:
+            wait = max(
+                await self._peek("auth-fail-ip", remote_ip, self.limits.fail_per_ip),
+                await self._peek("auth-fail-user", user_key, self.limits.fail_per_user) if user_key else 0,
+            )
+        except UnavailableError as exc:
+            log.warning("%s login: limits unavailable: %s", self.service, exc)
+            return self._done(AuthResult(ok=False, reason="unavailable"))
+        if wait:
+            return self._done(AuthResult(ok=False, reason="rate-limited", retry_after=wait))
+        if _bad_input(user_key, password):
+            return await self._failed("bad-credentials", user_key if len(user_key) <= MAX_USERNAME else "", remote_ip)
+        try:
+            resp = await self.client.directory.Authenticate(
+                pb.AuthenticateRequest(username=user_key, password=password, remote_ip=remote_ip, service=self.service)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in _TEMPORARY or exc.code() not in (
+                grpc.StatusCode.NOT_FOUND,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.StatusCode.PERMISSION_DENIED,
+                grpc.StatusCode.UNAUTHENTICATED,
+            ):
+                log.warning("%s login: directory unavailable: %s", self.service, exc.code().name)
+                return self._done(AuthResult(ok=False, reason="unavailable"))
+            return await self._failed("bad-credentials", user_key, remote_ip)
+        if resp.ok and resp.user.id:
+            return self._done(AuthResult(ok=True, user=resp.user))
+        reason = "disabled" if resp.reason == "disabled" else "bad-credentials"
+        return await self._failed(reason, user_key, remote_ip)
+
+    async def connection_allowed(self, remote_ip: str) -> tuple[bool, int]:
+        """Counts a new connection from `remote_ip` ("conn-ip"); (allowed, retry_after).
+        Fails open when the metadata service is unavailable or the limit is off."""
+        return await connection_allowed(self.client, self.limits, remote_ip, self.service)
+
+
+async def connection_allowed(
+    client: MetadataClient, limits: AuthLimits, remote_ip: str, service: str = ""
+) -> tuple[bool, int]:
+    """The per-IP connection-rate check; (allowed, retry_after_seconds)."""
+    if limits.conn_per_ip <= 0:
+        return True, 0
+    req = pb.HitRequest(
+        bucket="conn-ip", key=remote_ip[:512], limit=limits.conn_per_ip, window_seconds=limits.conn_window, cost=1
+    )
+    try:
+        resp = await client.limits.Hit(req)
+    except grpc.aio.AioRpcError as exc:
+        log.warning("connection limit check failed (allowing): %s", exc.code().name)
+        return True, 0
+    if resp.allowed:
+        return True, 0
+    CONN_LIMITED.labels(service or "any").inc()
+    return False, int(resp.retry_after_seconds) or limits.conn_window

@@ -1,0 +1,43 @@
+"""Shared Prometheus metrics and small instrumentation helpers.
+
+Every metric name is documented in docs/metrics.md (tests/observability keeps the two in
+step). Labels carry bounded values only: never addresses, message or user ids, IPs.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from prometheus_client import Counter, Gauge
+
+TLS_CERT_EXPIRY = Gauge(
+    "kubemail_tls_certificate_expiry_timestamp_seconds",
+    "notAfter of the TLS certificate currently served (unix seconds); 0 when TLS is off",
+)
+TLS_CERT_RELOADS = Counter(
+    "kubemail_tls_certificate_reloads_total",
+    "Loads of the TLS certificate files (start and every change), by result",
+    ["result"],
+)
+
+for _result in ("ok", "error"):
+    TLS_CERT_RELOADS.labels(_result)
+
+
+def certificate_not_after(cert_path: str) -> float:
+    """notAfter (unix seconds) of the first certificate in a PEM file."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    not_after: datetime.datetime = cert.not_valid_after_utc
+    return not_after.timestamp()
+
+
+def observe_certificate(cert_path: str) -> None:
+    """Sets kubemail_tls_certificate_expiry_timestamp_seconds from a loaded certificate file."""
+    try:
+        TLS_CERT_EXPIRY.set(certificate_not_after(cert_path))
+        TLS_CERT_RELOADS.labels("ok").inc()
+    except (OSError, ValueError):
+        TLS_CERT_RELOADS.labels("error").inc()

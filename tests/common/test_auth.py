@@ -1,0 +1,112 @@
+"""services/common/auth.py against the real metadata service (Redis + S3 fixtures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.common import config
+from services.common.auth import AUTH_ATTEMPTS, Authenticator, AuthLimits, connection_allowed
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.fixtures.seed import seed_user
+from tests.fixtures.servers import free_port
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def counter(service: str, result: str) -> float:
+    return AUTH_ATTEMPTS.labels(service, result)._value.get()  # type: ignore[attr-defined]
+
+
+def test_limits_from_environment() -> None:
+    lim = config.load(
+        AuthLimits,
+        {
+            "KUBEMAIL_AUTH_FAIL_PER_IP": "7",
+            "KUBEMAIL_AUTH_FAIL_PER_USER": "3",
+            "KUBEMAIL_AUTH_FAIL_WINDOW": "60",
+            "KUBEMAIL_CONN_PER_IP": "100",
+            "KUBEMAIL_CONN_WINDOW": "10",
+            "KUBEMAIL_AUTH_FAIL_DELAY": "0.5",
+        },
+    )
+    assert (lim.fail_per_ip, lim.fail_per_user, lim.fail_window, lim.conn_per_ip, lim.conn_window, lim.fail_delay) == (
+        7,
+        3,
+        60,
+        100,
+        10,
+        0.5,
+    )
+    assert AuthLimits in config.ALL_CONFIGS
+    assert "KUBEMAIL_AUTH_FAIL_PER_IP" in config.markdown_table()
+
+
+async def test_login_success_failure_and_user_lockout(metadata) -> None:  # type: ignore[no-untyped-def]
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        user = await seed_user(client, "alice@example.test", "right")
+        auth = Authenticator(client, "imap", AuthLimits(fail_per_ip=100, fail_per_user=3, fail_window=60))
+        ok0 = counter("imap", "ok")
+        res = await auth.login("Alice@Example.test ", b"right", "192.0.2.1")
+        assert res.ok and res.user is not None and res.user.id == user.id and res.reason == ""
+        assert counter("imap", "ok") == ok0 + 1
+
+        for _ in range(3):
+            res = await auth.login("alice@example.test", b"wrong", "192.0.2.1")
+            assert not res.ok and res.reason == "bad-credentials" and not res.temporary
+        # locked: even the right password is refused, before it is checked
+        res = await auth.login("alice@example.test", b"right", "192.0.2.99")
+        assert not res.ok and res.reason == "rate-limited" and res.temporary and res.retry_after > 0
+        # other users are not affected
+        await seed_user(client, "bob@example.test", "pw")
+        assert (await auth.login("bob@example.test", b"pw", "192.0.2.1")).ok
+
+
+async def test_ip_limit_across_users_and_bad_input(metadata) -> None:  # type: ignore[no-untyped-def]
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        await seed_user(client, "carol@example.test", "pw")
+        auth = Authenticator(client, "pop3", AuthLimits(fail_per_ip=4, fail_per_user=100, fail_window=60))
+        attempts: list[tuple[str, bytes]] = [
+            ("nobody@example.test", b"x"),
+            ("", b"x"),
+            ("carol@example.test", b""),
+            ("a b\x01@example.test", b"x"),
+        ]
+        for name, pw in attempts:
+            res = await auth.login(name, pw, "198.51.100.7")
+            assert not res.ok and res.reason == "bad-credentials"
+        res = await auth.login("carol@example.test", b"pw", "198.51.100.7")
+        assert res.reason == "rate-limited"
+        # another address is fine
+        assert (await auth.login("carol@example.test", b"pw", "198.51.100.8")).ok
+
+
+async def test_disabled_user(metadata) -> None:  # type: ignore[no-untyped-def]
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        await seed_user(client, "dave@example.test", "pw")
+        u = await client.directory.GetUser(pb.GetUserRequest(address="dave@example.test"))
+        u.enabled = False
+        await client.directory.UpsertUser(u)
+        auth = Authenticator(client, "smtp", AuthLimits())
+        res = await auth.login("dave@example.test", b"pw", "192.0.2.3")
+        assert not res.ok and res.reason in ("disabled", "bad-credentials") and not res.temporary
+
+
+async def test_connection_rate(metadata) -> None:  # type: ignore[no-untyped-def]
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        lim = AuthLimits(conn_per_ip=3, conn_window=60)
+        auth = Authenticator(client, "smtp", lim)
+        got = [await auth.connection_allowed("203.0.113.1") for _ in range(4)]
+        assert [a for a, _ in got] == [True, True, True, False]
+        assert got[3][1] > 0
+        assert (await connection_allowed(client, lim, "203.0.113.2"))[0]
+        assert (await connection_allowed(client, AuthLimits(conn_per_ip=0), "203.0.113.1")) == (True, 0)
+
+
+async def test_unavailable_backend() -> None:
+    async with MetadataClient(f"127.0.0.1:{free_port()}", timeout=0.5) as client:
+        auth = Authenticator(client, "imap", AuthLimits())
+        res = await auth.login("a@b.test", b"pw", "192.0.2.1")
+        assert not res.ok and res.reason == "unavailable" and res.temporary
+        # connection limits fail open
+        assert await connection_allowed(client, AuthLimits(conn_per_ip=5), "192.0.2.1") == (True, 0)
