@@ -67,10 +67,10 @@ class Ports:
 
 # The environment variable each front-end reads for each listener.
 LISTEN_ENV: dict[str, dict[str, str]] = {
-    "smtp": {"smtp": "KUBEMAIL_SMTP_PORT", "submission": "KUBEMAIL_SMTP_SUBMISSION_PORT",
+    "smtp": {"smtp": "KUBEMAIL_SMTP_MX_PORT", "submission": "KUBEMAIL_SMTP_SUBMISSION_PORT",
              "smtps": "KUBEMAIL_SMTP_SUBMISSIONS_PORT"},
-    "imap": {"imap": "KUBEMAIL_IMAP_PORT", "imaps": "KUBEMAIL_IMAPS_PORT"},
-    "pop3": {"pop3": "KUBEMAIL_POP3_PORT", "pop3s": "KUBEMAIL_POP3S_PORT"},
+    "imap": {"imap": "KUBEMAIL_IMAP_PORT", "imaps": "KUBEMAIL_IMAP_TLS_PORT"},
+    "pop3": {"pop3": "KUBEMAIL_POP3_PORT", "pop3s": "KUBEMAIL_POP3_TLS_PORT"},
 }
 FRONTENDS = ("smtp", "imap", "pop3")
 

@@ -1,0 +1,210 @@
+"""The POP3 maildrop: the user's INBOX, snapshotted at login, under a cluster-wide lock.
+
+One session per maildrop across all pods (Maildrop.Acquire with a TTL kept alive by a
+refresh task; a fencing token guards the final Expunge). DELE only marks; `commit` removes
+the marked messages with one atomic Messages.Expunge carrying the fencing token. A
+session that ends any other way deletes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from collections.abc import Iterator
+
+import grpc
+
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 2000  # UIDs per FetchMessages call while taking the snapshot
+
+
+class MaildropInUseError(Exception):
+    """Another live session holds this user's maildrop."""
+
+
+class MaildropUnavailableError(Exception):
+    """The metadata service failed; nothing was changed."""
+
+
+class LockLostError(Exception):
+    """The maildrop lock was taken over (fencing token rejected); nothing was deleted."""
+
+
+@dataclasses.dataclass
+class Message:
+    uid: int
+    size: int
+    blob_id: str
+    deleted: bool = False
+
+
+def uid_ranges(uids: list[int]) -> list[pb.UidRange]:
+    """Closed ranges covering exactly the (sorted, distinct) `uids`."""
+    out: list[pb.UidRange] = []
+    for uid in sorted(set(uids)):
+        if out and out[-1].hi + 1 == uid:
+            out[-1].hi = uid
+        else:
+            out.append(pb.UidRange(lo=uid, hi=uid))
+    return out
+
+
+def _batches(uids: list[int], n: int) -> Iterator[list[int]]:
+    for i in range(0, len(uids), n):
+        yield uids[i : i + n]
+
+
+class Maildrop:
+    def __init__(self, client: MetadataClient, user_id: str, ttl: int) -> None:
+        self.client = client
+        self.user_id = user_id
+        self.ttl = max(3, ttl)
+        self.holder = uuid.uuid4().hex
+        self.token = 0
+        self.mailbox_id = ""
+        self.uidvalidity = 0
+        self.messages: list[Message] = []
+        self.lost = False
+        self._refresher: asyncio.Task[None] | None = None
+        self._locked = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Acquires the lock and takes the snapshot; raises MaildropInUseError/MaildropUnavailableError."""
+        try:
+            resp = await self.client.maildrop.Acquire(
+                pb.MaildropLockRequest(user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise MaildropUnavailableError(exc.code().name) from exc
+        if not resp.acquired:
+            raise MaildropInUseError()
+        self.token = resp.fencing_token
+        self._locked = True
+        try:
+            await self._snapshot()
+        except BaseException:
+            await self.release()
+            raise
+        self._refresher = asyncio.create_task(self._refresh_loop(), name=f"pop3-lock-{self.holder[:8]}")
+
+    async def _snapshot(self) -> None:
+        try:
+            try:
+                box = await self.client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=self.user_id, name="INBOX"))
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    return  # no INBOX yet: an empty maildrop
+                raise
+            self.mailbox_id = box.id
+            listing = await self.client.messages.ListUids(
+                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=self.mailbox_id)
+            )
+            self.uidvalidity = listing.uidvalidity
+            uids = list(listing.uids)
+            metas: dict[int, pb.MessageMeta] = {}
+            for batch in _batches(uids, FETCH_BATCH):
+                resp = await self.client.messages.FetchMessages(
+                    pb.FetchMessagesRequest(
+                        user_id=self.user_id,
+                        mailbox_id=self.mailbox_id,
+                        uids=[pb.UidRange(lo=batch[0], hi=batch[-1])],
+                    )
+                )
+                for m in resp.messages:
+                    metas[m.uid] = m
+        except grpc.aio.AioRpcError as exc:
+            raise MaildropUnavailableError(exc.code().name) from exc
+        # Messages expunged between the two calls simply drop out of the snapshot.
+        self.messages = [Message(uid, metas[uid].size, metas[uid].blob_id) for uid in uids if uid in metas]
+
+    async def _refresh_loop(self) -> None:
+        interval = self.ttl / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                resp = await self.client.maildrop.Refresh(self._lock_request())
+            except grpc.aio.AioRpcError as exc:
+                log.warning("maildrop lock refresh failed: %s", exc.code().name)
+                continue
+            if not resp.acquired:
+                log.warning("maildrop lock lost")
+                self.lost = True
+                return
+
+    def _lock_request(self) -> pb.MaildropLockRequest:
+        return pb.MaildropLockRequest(
+            user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl, fencing_token=self.token
+        )
+
+    async def release(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._refresher
+            self._refresher = None
+        if self._locked:
+            self._locked = False
+            try:
+                await self.client.maildrop.Release(self._lock_request(), timeout=5.0)
+            except grpc.aio.AioRpcError as exc:  # the TTL frees it eventually
+                log.warning("maildrop lock release failed: %s", exc.code().name)
+
+    async def commit(self) -> int:
+        """UPDATE state: expunges every DELE-marked message in one call; returns how many."""
+        uids = [m.uid for m in self.messages if m.deleted]
+        if not uids:
+            return 0
+        if self.lost:
+            raise LockLostError()
+        try:
+            resp = await self.client.messages.Expunge(
+                pb.ExpungeRequest(
+                    user_id=self.user_id,
+                    mailbox_id=self.mailbox_id,
+                    uids=uid_ranges(uids),
+                    fencing_token=self.token,
+                )
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                raise LockLostError() from exc
+            raise MaildropUnavailableError(exc.code().name) from exc
+        return len(resp.expunged)
+
+    # --- TRANSACTION state views ---------------------------------------------------------
+
+    def get(self, msgno: int) -> Message | None:
+        """Message `msgno` (1-based) unless out of range or marked deleted."""
+        if not 1 <= msgno <= len(self.messages):
+            return None
+        m = self.messages[msgno - 1]
+        return None if m.deleted else m
+
+    def live(self) -> Iterator[tuple[int, Message]]:
+        for i, m in enumerate(self.messages, 1):
+            if not m.deleted:
+                yield i, m
+
+    def stat(self) -> tuple[int, int]:
+        count = size = 0
+        for _, m in self.live():
+            count += 1
+            size += m.size
+        return count, size
+
+    def uidl(self, m: Message) -> str:
+        """Stable across sessions and consistent with the IMAP UID view."""
+        return f"{self.uidvalidity}.{m.uid}"
+
+    def rset(self) -> None:
+        for m in self.messages:
+            m.deleted = False
