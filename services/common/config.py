@@ -162,5 +162,9 @@ def _import_all() -> None:
 
 
 if __name__ == "__main__":
-    _import_all()
-    print(markdown_table(), end="")
+    # Run as a script this file is `__main__`, a second copy of the module: the services
+    # register into the importable `services.common.config`, so print from that one.
+    from services.common import config as _config
+
+    _config._import_all()
+    print(_config.markdown_table(), end="")

@@ -1,0 +1,245 @@
+"""MailDomain/MailUser through the real kopf runtime (kmock emulator) into the real metadata service."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import grpc
+import pytest
+import redis
+from kubemail_operator import dkim
+
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.operator.conftest import (
+    DOMAINS,
+    USERS,
+    Emulator,
+    create,
+    create_secret,
+    delete,
+    events,
+    eventually,
+    obj,
+    patch,
+    ready,
+)
+
+PW = "s3cret-Pa55"
+
+
+async def auth(client: MetadataClient, user: str, password: str) -> bool:
+    resp = await client.directory.Authenticate(
+        pb.AuthenticateRequest(username=user, password=password.encode(), service="imap")
+    )
+    return bool(resp.ok)
+
+
+async def resolve(client: MetadataClient, address: str) -> pb.Resolution:
+    resp = await client.directory.ResolveRecipients(pb.ResolveRecipientsRequest(addresses=[address]))
+    return resp.results[0]
+
+
+async def wait_ready(k8s: Emulator, plural: str, name: str, status: str = "True") -> dict[str, Any]:
+    async def check() -> dict[str, Any]:
+        cond = ready(obj(k8s, plural, name))
+        assert cond["status"] == status, cond
+        return cond
+
+    return await eventually(check)
+
+
+async def setup_domain_and_user(k8s: Emulator, **user: Any) -> None:
+    await create(
+        k8s,
+        DOMAINS,
+        "example",
+        {
+            "domain": "example.test",
+            "defaultQuota": "1Gi",
+            "aliases": ["example-alias.test"],
+            "catchAll": "alice@example.test",
+            "dkim": {"selector": "mail2026"},
+            "limits": {"maxMessageSize": "25Mi"},
+        },
+    )
+    await create_secret(k8s, "alice-pw", {"password": PW})
+    await create(
+        k8s,
+        USERS,
+        "alice",
+        {
+            "address": "alice@example.test",
+            "displayName": "Alice",
+            "quota": "512Mi",
+            "aliases": ["postmaster@example.test"],
+            "passwordSecretRef": {"name": "alice-pw"},
+            **user,
+        },
+    )
+    await wait_ready(k8s, DOMAINS, "example")
+    await wait_ready(k8s, USERS, "alice")
+
+
+async def test_create_applies_domain_user_quota_aliases_catch_all_and_dkim(
+    k8s: Emulator, operator: Any, client: MetadataClient
+) -> None:
+    await setup_domain_and_user(k8s)
+
+    assert await auth(client, "alice@example.test", PW)
+    assert not await auth(client, "alice@example.test", "wrong")
+    user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+    assert user.quota_bytes == 512 * 2**20 and user.display_name == "Alice" and user.has_password
+    dom = await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+    assert dom.default_quota_bytes == 2**30 and dom.max_message_bytes == 25 * 2**20
+    assert dom.dkim_selector == "mail2026" and list(dom.aliases) == ["example-alias.test"]
+
+    for addr in ("postmaster@example.test", "alice@example-alias.test", "nobody@example.test"):
+        res = await resolve(client, addr)
+        assert res.status == pb.Resolution.LOCAL and list(res.user_ids) == [user.id], (addr, res)
+
+    # Status: Ready, observedGeneration, the user id, the DKIM record matching the Secret's key.
+    u = obj(k8s, USERS, "alice")
+    assert u is not None and u["status"]["userId"] == user.id and u["status"]["observedGeneration"] == 1
+    d = obj(k8s, DOMAINS, "example")
+    assert d is not None
+    secret = obj(k8s, "secrets", "example-dkim")
+    assert secret is not None
+    assert secret["metadata"]["ownerReferences"][0]["kind"] == "MailDomain"
+    pem = base64.b64decode(secret["data"][dkim.PRIVATE_KEY])
+    assert b"PRIVATE KEY" in pem
+    assert d["status"]["dkim"]["recordName"] == "mail2026._domainkey.example.test"
+    assert d["status"]["dkim"]["txtValue"] == dkim.txt_value(pem)
+    assert d["status"]["dkim"]["txtValue"].startswith("v=DKIM1; k=rsa; p=")
+    # The plain password never reaches the CR or any Event.
+    reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events(k8s)}
+    assert ("MailUser", "Created") in reasons and ("MailDomain", "DkimKeyCreated") in reasons
+    assert all(PW not in str(e) for e in events(k8s)) and PW not in str(u)
+
+
+async def test_update_and_password_change_via_secret(k8s: Emulator, operator: Any, client: MetadataClient) -> None:
+    await setup_domain_and_user(k8s)
+    await patch(k8s, USERS, "alice", {"spec": {"quota": "2Gi", "forwardTo": ["alice@elsewhere.test"]}})
+
+    async def updated() -> None:
+        user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+        assert user.quota_bytes == 2 * 2**30 and list(user.forward_to) == ["alice@elsewhere.test"]
+        u = obj(k8s, USERS, "alice")
+        assert u is not None and u["status"]["observedGeneration"] == 2
+
+    await eventually(updated)
+
+    # Edit only the Secret: the MailUser stays untouched, the new password works, the old one not.
+    new = base64.b64encode(b"n3w-password").decode()
+    await patch(k8s, "secrets", "alice-pw", {"data": {"password": new}}, group=False)
+
+    async def changed() -> None:
+        assert await auth(client, "alice@example.test", "n3w-password")
+        assert not await auth(client, "alice@example.test", PW)
+
+    await eventually(changed)
+    u = obj(k8s, USERS, "alice")
+    assert u is not None and u["metadata"]["generation"] == 2
+    assert any(e["reason"] == "PasswordChanged" for e in events(k8s))
+
+
+async def test_user_of_unknown_domain_fails_permanently_then_heals(
+    k8s: Emulator, operator: Any, client: MetadataClient
+) -> None:
+    await create(k8s, USERS, "bob", {"address": "bob@nowhere.test"})
+    cond = await wait_ready(k8s, USERS, "bob", status="False")
+    assert cond["reason"] == "DomainNotFound" and "nowhere.test" in cond["message"]
+    assert any(e["reason"] == "DomainNotFound" and e["type"] == "Warning" for e in events(k8s))
+    with pytest.raises(grpc.aio.AioRpcError):
+        await client.directory.GetUser(pb.GetUserRequest(address="bob@nowhere.test"))
+    # Once the domain exists, the periodic re-apply makes the user.
+    await create(k8s, DOMAINS, "nowhere", {"domain": "nowhere.test"})
+    await wait_ready(k8s, USERS, "bob")
+    assert (await client.directory.GetUser(pb.GetUserRequest(address="bob@nowhere.test"))).enabled
+
+
+async def _deliver(client: MetadataClient, blobs: Any, user_id: str) -> None:
+    raw = b"Subject: hi\r\n\r\nhello\r\n"
+    blob_id = await blobs.put(raw)
+    summary = pb.MessageSummary(size=len(raw), header_size=15, raw_header=raw[:15])
+    await client.messages.Deliver(
+        pb.DeliverRequest(
+            blob_id=blob_id,
+            size=len(raw),
+            summary=summary,
+            deliveries=[pb.Delivery(user_id=user_id)],
+            idempotency_key=f"t-{user_id}",
+        )
+    )
+
+
+async def test_delete_retain_keeps_mail_and_delete_purges(
+    k8s: Emulator, operator: Any, client: MetadataClient, metadata: Any
+) -> None:
+    from services.common import config as cfg
+    from services.common.blobstore import make_blobstore
+    from services.common.config import CommonConfig
+
+    blobs = make_blobstore(cfg.load(CommonConfig, metadata.env))
+    await create(k8s, DOMAINS, "example", {"domain": "example.test"})
+    for name, policy in (("keep", "Retain"), ("drop", "Delete")):
+        await create(k8s, USERS, name, {"address": f"{name}@example.test", "deletionPolicy": policy})
+        await wait_ready(k8s, USERS, name)
+    ids = {}
+    for name in ("keep", "drop"):
+        ids[name] = (await client.directory.GetUser(pb.GetUserRequest(address=f"{name}@example.test"))).id
+        await _deliver(client, blobs, ids[name])
+        box = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids[name], name="INBOX"))
+        assert box.messages == 1
+
+    for name in ("keep", "drop"):
+        await delete(k8s, USERS, name)
+
+    async def gone() -> None:
+        for name in ("keep", "drop"):
+            assert obj(k8s, USERS, name) is None  # the finalizer was released
+            with pytest.raises(grpc.aio.AioRpcError) as exc:
+                await client.directory.GetUser(pb.GetUserRequest(address=f"{name}@example.test"))
+            assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+
+    await eventually(gone)
+    messages = [e["message"] for e in events(k8s) if e["reason"] == "Deleted"]
+    assert any("keep@example.test" in m and "retained" in m for m in messages), messages
+    assert any("drop@example.test" in m and "purged (1 messages)" in m for m in messages), messages
+    # Retain: the mail stays under the user id; Delete: every mailbox and message is gone.
+    kept = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids["keep"], name="INBOX"))
+    assert kept.messages == 1
+    with pytest.raises(grpc.aio.AioRpcError) as exc:
+        await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids["drop"], name="INBOX"))
+    assert exc.value.code() == grpc.StatusCode.NOT_FOUND
+
+    # The domain goes last; deleting it removes it from the metadata service.
+    await delete(k8s, DOMAINS, "example")
+
+    async def domain_gone() -> None:
+        assert obj(k8s, DOMAINS, "example") is None
+        with pytest.raises(grpc.aio.AioRpcError):
+            await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+
+    await eventually(domain_gone)
+
+
+async def test_drift_repair_after_flushall(k8s: Emulator, operator: Any, client: MetadataClient, metadata: Any) -> None:
+    await setup_domain_and_user(k8s)
+    await create(k8s, USERS, "carol", {"address": "carol@example.test", "quota": 1000})
+    await wait_ready(k8s, USERS, "carol")
+
+    redis.Redis.from_url(metadata.redis_url).flushall()
+    assert not await auth(client, "alice@example.test", PW)
+
+    async def restored() -> None:
+        assert await auth(client, "alice@example.test", PW)
+        carol = await client.directory.GetUser(pb.GetUserRequest(address="carol@example.test"))
+        assert carol.quota_bytes == 1000
+        dom = await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+        assert dom.catch_all == "alice@example.test"
+        assert (await resolve(client, "postmaster@example.test")).status == pb.Resolution.LOCAL
+
+    await eventually(restored, timeout=30)
+    assert any(e["reason"] == "DriftRepaired" for e in events(k8s))
