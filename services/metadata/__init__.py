@@ -1,0 +1,1 @@
+"""The mailbox-metadata gRPC service: the only writer of Redis (DESIGN.md)."""

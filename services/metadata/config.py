@@ -1,0 +1,43 @@
+"""Settings of the metadata service (KUBEMAIL_REDIS_*, KUBEMAIL_METADATA_*)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.common.config import register, setting
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class MetadataConfig:
+    """Settings of `python -m services.metadata`."""
+
+    redis_url: str = setting("KUBEMAIL_REDIS_URL", "redis://127.0.0.1:6379/0", "Redis URL (a seed node for a cluster).")
+    redis_cluster: bool = setting("KUBEMAIL_REDIS_CLUSTER", False, "Talk to Redis Cluster instead of one server.")
+    redis_timeout: float = setting("KUBEMAIL_REDIS_TIMEOUT", 5.0, "Socket timeout in seconds of one Redis call.")
+    redis_pool_size: int = setting("KUBEMAIL_REDIS_POOL_SIZE", 128, "Most Redis connections per process (per node).")
+    listen: str = setting("KUBEMAIL_METADATA_LISTEN", "0.0.0.0:50051", "host:port the metadata gRPC server binds.")
+    gc_grace_seconds: int = setting(
+        "KUBEMAIL_METADATA_GC_GRACE_SECONDS", 3600, "Seconds a blob stays unreferenced before GC deletes it."
+    )
+    gc_interval_seconds: int = setting(
+        "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS", 300, "Seconds between blob GC passes; 0 = no background GC."
+    )
+    max_message_bytes: int = setting(
+        "KUBEMAIL_METADATA_MAX_MESSAGE_BYTES", 50 * 1024 * 1024, "Largest message accepted (a domain may set less)."
+    )
+    max_summary_bytes: int = setting(
+        "KUBEMAIL_METADATA_MAX_SUMMARY_BYTES", 4 * 1024 * 1024, "Largest serialized MessageSummary accepted."
+    )
+    special_use_mailboxes: tuple[str, ...] = setting(
+        "KUBEMAIL_METADATA_SPECIAL_USE_MAILBOXES",
+        ["Drafts:\\Drafts", "Sent:\\Sent", "Trash:\\Trash", "Junk:\\Junk", "Archive:\\Archive"],
+        "Mailboxes (name:special-use) created with INBOX for every new user.",
+    )
+    idempotency_ttl_seconds: int = setting(
+        "KUBEMAIL_METADATA_IDEMPOTENCY_TTL_SECONDS", 86400, "How long Deliver/Append idempotency keys are remembered."
+    )
+    expunge_history: int = setting(
+        "KUBEMAIL_METADATA_EXPUNGE_HISTORY", 10000, "Expunged UIDs remembered per mailbox for QRESYNC/GetChanges."
+    )
+    max_uid_ranges: int = setting("KUBEMAIL_METADATA_MAX_UID_RANGES", 10000, "Most UID ranges accepted in one request.")

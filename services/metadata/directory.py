@@ -1,0 +1,371 @@
+# ruff: noqa: N802  -- gRPC method names come from the proto
+"""Directory service: domains, users, aliases, authentication and recipient resolution.
+
+Global keys (one slot each; no multi-key atomicity needed):
+  dom:<name> -> Domain bytes; domalias:<alias> -> domain; domains (set)
+  user:<id> -> User bytes (with password_hash); addr:<lower-case address> -> user id
+  users (set of ids); users:<domain> (set of ids)
+Writes are ordered so a partial failure leaves nothing reachable: the address mapping,
+which makes a user visible, is written last and removed first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import grpc
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import validate as v
+from services.metadata.config import MetadataConfig
+from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.store import Store, user_prefix
+
+log = logging.getLogger("kubemail.metadata.directory")
+_HASHER = PasswordHasher()
+MAX_ALIASES = 256
+
+
+class DirectoryData:
+    """Reads of the directory shared by every servicer."""
+
+    def __init__(self, store: Store, cfg: MetadataConfig) -> None:
+        self.store = store
+        self.cfg = cfg
+
+    async def domain(self, name: str) -> pb.Domain | None:
+        raw = await self.store.timed("dir_get", self.store.r.get("dom:" + name))
+        return None if raw is None else pb.Domain.FromString(raw)
+
+    async def canonical_domain(self, name: str) -> str | None:
+        """The served domain for `name` (itself or through a domain alias)."""
+        if await self.store.timed("dir_get", self.store.r.exists("dom:" + name)):
+            return name
+        target = await self.store.timed("dir_get", self.store.r.get("domalias:" + name))
+        return None if target is None else target.decode()
+
+    async def user_by_id(self, user_id: str) -> pb.User | None:
+        raw = await self.store.timed("dir_get", self.store.r.get("user:" + user_id))
+        return None if raw is None else pb.User.FromString(raw)
+
+    async def user_id_by_address(self, address: str) -> str | None:
+        raw = await self.store.timed("dir_get", self.store.r.get("addr:" + v.address_key(address)))
+        return None if raw is None else raw.decode()
+
+    async def require_user(self, user_id: str) -> pb.User:
+        v.user_id(user_id)
+        user = await self.user_by_id(user_id)
+        if user is None:
+            raise not_found("no such user")
+        return user
+
+    async def limits(self, user: pb.User) -> tuple[int, int]:
+        """(quota limit in bytes or 0, largest message in bytes) with one domain read."""
+        dom = await self.domain(user.address.rpartition("@")[2])
+        quota = int(user.quota_bytes) or (int(dom.default_quota_bytes) if dom else 0)
+        size = self.cfg.max_message_bytes
+        if dom and dom.max_message_bytes:
+            size = min(size, int(dom.max_message_bytes))
+        return quota, size
+
+    async def quota_limit(self, user: pb.User) -> int:
+        if user.quota_bytes:
+            return int(user.quota_bytes)
+        dom = await self.domain(user.address.rpartition("@")[2])
+        return int(dom.default_quota_bytes) if dom else 0
+
+    async def max_message_bytes(self, user: pb.User) -> int:
+        dom = await self.domain(user.address.rpartition("@")[2])
+        limit = self.cfg.max_message_bytes
+        if dom and dom.max_message_bytes:
+            limit = min(limit, int(dom.max_message_bytes))
+        return limit
+
+    async def used(self, user_id: str) -> tuple[int, int]:
+        used, msgs = await self.store.timed(
+            "quota_get", self.store.r.hmget(user_prefix(user_id) + "quota", "used", "messages")
+        )
+        return int(used or 0), int(msgs or 0)
+
+    def public(self, user: pb.User, used: int = 0) -> pb.User:
+        out = pb.User()
+        out.CopyFrom(user)
+        out.has_password = bool(user.password_hash)
+        out.password_hash = ""
+        out.used_bytes = used
+        return out
+
+    def default_mailboxes(self) -> list[tuple[str, str]]:
+        out = [("INBOX", "")]
+        for item in self.cfg.special_use_mailboxes:
+            name, _, special = item.partition(":")
+            out.append((v.mailbox_name(name), special))
+        return out
+
+
+class DirectoryServicer(rpc.DirectoryServicer):
+    def __init__(self, data: DirectoryData) -> None:
+        self.d = data
+        self.store = data.store
+
+    # -- domains -----------------------------------------------------------------------
+
+    async def UpsertDomain(self, request: pb.Domain, context: Any) -> pb.Domain:
+        name = v.domain_name(request.name)
+        aliases = sorted({v.domain_name(a) for a in request.aliases})
+        if len(aliases) > MAX_ALIASES:
+            raise invalid("too many domain aliases")
+        if name in aliases:
+            raise invalid("a domain cannot be its own alias")
+        if request.catch_all:
+            v.address(request.catch_all)
+        r = self.store.r
+        if await self.store.timed("dir_get", r.exists("domalias:" + name)):
+            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{name} is an alias of another domain")
+        for a in aliases:
+            if await self.store.timed("dir_get", r.exists("dom:" + a)):
+                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} is a domain")
+            owner = await self.store.timed("dir_get", r.get("domalias:" + a))
+            if owner is not None and owner.decode() != name:
+                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another domain")
+        old = await self.d.domain(name)
+        dom = pb.Domain()
+        dom.CopyFrom(request)
+        dom.name = name
+        del dom.aliases[:]
+        dom.aliases.extend(aliases)
+        await self.store.timed("dir_set", r.set("dom:" + name, dom.SerializeToString()))
+        await self.store.timed("dir_set", r.sadd("domains", name))
+        for a in aliases:
+            await self.store.timed("dir_set", r.set("domalias:" + a, name))
+        for a in set(old.aliases if old else []) - set(aliases):
+            await self.store.timed("dir_del", r.delete("domalias:" + a))
+        return dom
+
+    async def GetDomain(self, request: pb.GetDomainRequest, context: Any) -> pb.Domain:
+        dom = await self.d.domain(v.domain_name(request.name))
+        if dom is None:
+            raise not_found("no such domain")
+        return dom
+
+    async def ListDomains(self, request: pb.ListDomainsRequest, context: Any) -> pb.ListDomainsResponse:
+        names = sorted(n.decode() for n in await self.store.timed("dir_list", self.store.r.smembers("domains")))
+        out = pb.ListDomainsResponse()
+        for n in names:
+            dom = await self.d.domain(n)
+            if dom is not None:
+                out.domains.append(dom)
+        return out
+
+    async def DeleteDomain(self, request: pb.DeleteDomainRequest, context: Any) -> pb.DeleteDomainResponse:
+        name = v.domain_name(request.name)
+        dom = await self.d.domain(name)
+        if dom is None:
+            raise not_found("no such domain")
+        r = self.store.r
+        if await self.store.timed("dir_list", r.scard("users:" + name)):
+            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "domain still has users")
+        for a in dom.aliases:
+            await self.store.timed("dir_del", r.delete("domalias:" + a))
+        await self.store.timed("dir_del", r.srem("domains", name))
+        await self.store.timed("dir_del", r.delete("dom:" + name))
+        return pb.DeleteDomainResponse()
+
+    # -- users -------------------------------------------------------------------------
+
+    async def UpsertUser(self, request: pb.User, context: Any) -> pb.User:
+        address = v.address(request.address)
+        domain = address.rpartition("@")[2]
+        dom = await self.d.domain(domain)
+        if dom is None:
+            raise not_found(f"domain {domain} is not served here")
+        if request.password_hash and not request.password_hash.startswith("$argon2"):
+            raise invalid("password_hash must be an argon2 PHC string")
+        aliases = sorted({v.address(a) for a in request.aliases})
+        if len(aliases) > MAX_ALIASES or len(request.forward_to) > MAX_ALIASES:
+            raise invalid("too many aliases or forwards")
+        forwards = [v.address(a) for a in request.forward_to]
+        r = self.store.r
+        uid = await self.d.user_id_by_address(address)
+        old = await self.d.user_by_id(uid) if uid else None
+        if old is not None and v.address_key(old.address) != v.address_key(address):
+            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{address} is an alias of another user")
+        for a in aliases:
+            owner = await self.d.user_id_by_address(a)
+            if owner is not None and owner != uid:
+                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another user")
+        if old is None:
+            if dom.max_users and await self.store.timed("dir_list", r.scard("users:" + domain)) >= dom.max_users:
+                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "domain has max_users users")
+            uid = uuid.uuid4().hex
+        assert uid is not None
+        user = pb.User()
+        user.CopyFrom(request)
+        user.id = uid
+        user.address = address
+        del user.aliases[:]
+        user.aliases.extend(aliases)
+        del user.forward_to[:]
+        user.forward_to.extend(forwards)
+        user.used_bytes = 0
+        user.has_password = False
+        if not request.password_hash and old is not None:
+            user.password_hash = old.password_hash
+        if old is None:
+            args: list[str] = []
+            for name, special in self.d.default_mailboxes():
+                args += [name, special]
+            await self.store.user_script("init_user", uid, args)
+        await self.store.timed("dir_set", r.set("user:" + uid, user.SerializeToString()))
+        await self.store.timed("dir_set", r.sadd("users", uid))
+        await self.store.timed("dir_set", r.sadd("users:" + domain, uid))
+        for a in [address, *aliases]:
+            await self.store.timed("dir_set", r.set("addr:" + v.address_key(a), uid))
+        if old is not None:
+            keep = {v.address_key(a) for a in aliases}
+            for a in old.aliases:
+                if v.address_key(a) not in keep:
+                    await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+        used, _ = await self.d.used(uid)
+        return self.d.public(user, used)
+
+    async def _lookup(self, request: pb.GetUserRequest) -> pb.User:
+        which = request.WhichOneof("key")
+        if which == "id":
+            return await self.d.require_user(request.id)
+        if which == "address":
+            uid = await self.d.user_id_by_address(v.address(request.address))
+            user = await self.d.user_by_id(uid) if uid else None
+            if user is None:
+                raise not_found("no such user")
+            return user
+        raise invalid("id or address is required")
+
+    async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
+        user = await self._lookup(request)
+        used, _ = await self.d.used(user.id)
+        return self.d.public(user, used)
+
+    async def ListUsers(self, request: pb.ListUsersRequest, context: Any) -> pb.ListUsersResponse:
+        key = "users:" + v.domain_name(request.domain) if request.domain else "users"
+        ids = sorted(i.decode() for i in await self.store.timed("dir_list", self.store.r.smembers(key)))
+        out = pb.ListUsersResponse()
+        for uid in ids:
+            user = await self.d.user_by_id(uid)
+            if user is not None:
+                used, _ = await self.d.used(uid)
+                out.users.append(self.d.public(user, used))
+        out.users.sort(key=lambda u: u.address)
+        return out
+
+    async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any) -> pb.DeleteUserResponse:
+        address = v.address(request.address)
+        uid = await self.d.user_id_by_address(address)
+        user = await self.d.user_by_id(uid) if uid else None
+        if user is None or uid is None:
+            raise not_found("no such user")
+        if v.address_key(user.address) != v.address_key(address):
+            raise invalid("address is an alias; delete the user by its primary address")
+        r = self.store.r
+        for a in [user.address, *user.aliases]:
+            await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+        removed = 0
+        if request.purge_mail:
+            res = await self.store.user_script("purge", uid, [])
+            removed = int(res.get("messages", 0))
+            await self.store.blob_decr_many(res.get("blobs") or [])
+        await self.store.timed("dir_del", r.srem("users:" + user.address.rpartition("@")[2], uid))
+        await self.store.timed("dir_del", r.srem("users", uid))
+        await self.store.timed("dir_del", r.delete("user:" + uid))
+        return pb.DeleteUserResponse(messages_removed=removed)
+
+    # -- authentication and recipients -------------------------------------------------
+
+    async def Authenticate(self, request: pb.AuthenticateRequest, context: Any) -> pb.AuthenticateResponse:
+        bad = pb.AuthenticateResponse(ok=False, reason="bad-credentials")
+        if len(request.password) > 1024 or not request.username:
+            return bad
+        parts = v.split_address(request.username)
+        if parts is None:
+            return bad
+        uid = await self.d.user_id_by_address(f"{parts[0]}@{parts[1]}")
+        user = await self.d.user_by_id(uid) if uid else None
+        if user is None or not user.password_hash:
+            return bad
+        ok: bool
+        try:
+            ok = bool(await asyncio.to_thread(_HASHER.verify, user.password_hash, request.password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            return bad
+        dom = await self.d.domain(user.address.rpartition("@")[2])
+        if not user.enabled or dom is None or not dom.enabled:
+            return pb.AuthenticateResponse(ok=False, reason="disabled")
+        used, _ = await self.d.used(user.id)
+        return pb.AuthenticateResponse(ok=True, user=self.d.public(user, used))
+
+    async def ResolveRecipients(
+        self, request: pb.ResolveRecipientsRequest, context: Any
+    ) -> pb.ResolveRecipientsResponse:
+        if len(request.addresses) > 1000:
+            raise invalid("more than 1000 addresses")
+        out = pb.ResolveRecipientsResponse()
+        for addr in request.addresses:
+            out.results.append(await self._resolve(addr))
+        return out
+
+    async def _resolve(self, addr: str) -> pb.Resolution:
+        R = pb.Resolution  # noqa: N806
+        res = R(address=addr)
+        parts = v.split_address(addr)
+        if parts is None:
+            res.status = R.INVALID
+            return res
+        local, domain = parts
+        canon = await self.d.canonical_domain(domain)
+        if canon is None:
+            res.status = R.NOT_LOCAL
+            return res
+        dom = await self.d.domain(canon)
+        if dom is None:
+            res.status = R.NOT_LOCAL
+            return res
+        if not dom.enabled:
+            res.status = R.DISABLED
+            return res
+        candidates = [f"{local}@{canon}"]
+        if "+" in local and not local.startswith("+"):
+            candidates.append(f"{local.split('+', 1)[0]}@{canon}")
+        for cand in candidates:
+            uid = await self.d.user_id_by_address(cand)
+            user = await self.d.user_by_id(uid) if uid else None
+            if user is not None:
+                return self._local(res, user)
+        if dom.catch_all:
+            uid = await self.d.user_id_by_address(dom.catch_all)
+            user = await self.d.user_by_id(uid) if uid else None
+            if user is not None:
+                return self._local(res, user)
+            if await self.d.canonical_domain(dom.catch_all.rpartition("@")[2]) is None:
+                res.status = R.LOCAL
+                res.forward_to.append(dom.catch_all)
+                return res
+        res.status = R.UNKNOWN_USER
+        return res
+
+    @staticmethod
+    def _local(res: pb.Resolution, user: pb.User) -> pb.Resolution:
+        if not user.enabled:
+            res.status = pb.Resolution.DISABLED
+            return res
+        res.status = pb.Resolution.LOCAL
+        res.user_ids.append(user.id)
+        res.forward_to.extend(user.forward_to)
+        return res

@@ -1,0 +1,511 @@
+"""Lua scripts: every per-user write is one script on the user's hash slot.
+
+Key layout (P = "{u:<user_id>}:", so every key of a user hashes to one slot):
+
+  P mbx           hash   canonical mailbox name -> mailbox id
+  P mbseq         string last mailbox id
+  P uidv          string last UIDVALIDITY handed out
+  P modseq        string last MODSEQ (per user, so it also strictly increases per mailbox)
+  P quota         hash   used (bytes), messages
+  P subs          set    subscribed names
+  P idem:<key>    string JSON result of a Deliver/Append (TTL)
+  P lock, P locktok      POP3 maildrop lock (hash holder/token, TTL) and its fencing counter
+  P mb:<id>       hash   name special uidvalidity uidnext hms messages unseen size deleted recent xtrim
+  P u:<id>        zset   uid -> uid (the sequence map)
+  P ms:<id>       zset   uid -> modseq (CHANGEDSINCE)
+  P x:<id>        zset   expunged uid -> modseq (trimmed to a bound; xtrim = highest trimmed modseq)
+  P un:<id>       zset   unseen uids;  P dl:<id> zset deleted uids;  P rc:<id> zset recent uids
+  P m:<id>:<uid>  hash   f flags (space separated) d internal date s size b blob m modseq S summary
+  channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
+
+KEYS[1] is always a key of the user (for cluster routing); ARGV[1] is P.
+Scripts return a JSON string: {"err": code, "msg": text} or a result object.
+"""
+
+from __future__ import annotations
+
+PRELUDE = r"""
+local P = ARGV[1]
+local function err(code, msg) return cjson.encode({err=code, msg=msg}) end
+local function nextmodseq() return redis.call('INCR', P..'modseq') end
+local function publish(kind, mbid, ms) redis.call('PUBLISH', P..'ev', kind..'|'..mbid..'|'..ms) end
+local function hasflag(fs, f)
+  for w in string.gmatch(fs, '%S+') do if w == f then return true end end
+  return false
+end
+local function mb_create(name, special)
+  local id = tostring(redis.call('INCR', P..'mbseq'))
+  local t = redis.call('TIME')
+  local uv = tonumber(t[1])
+  local last = tonumber(redis.call('GET', P..'uidv') or '0')
+  if uv <= last then uv = last + 1 end
+  redis.call('SET', P..'uidv', uv)
+  local ms = nextmodseq()
+  redis.call('HSET', P..'mb:'..id, 'name', name, 'special', special or '', 'uidvalidity', uv, 'uidnext', 1,
+    'hms', ms, 'messages', 0, 'unseen', 0, 'size', 0, 'deleted', 0, 'recent', 0, 'xtrim', 0)
+  redis.call('HSET', P..'mbx', name, id)
+  return id
+end
+local function ensure_parents(name)
+  local pos = 1
+  while true do
+    local s = string.find(name, '/', pos, true)
+    if not s then return end
+    local parent = string.sub(name, 1, s - 1)
+    if not redis.call('HGET', P..'mbx', parent) then mb_create(parent, '') end
+    pos = s + 1
+  end
+end
+-- inserts one message; returns its uid. Counters and quota follow.
+local function msg_insert(mbid, blob, size, idate, summary, fs, ms)
+  local mb = P..'mb:'..mbid
+  local uid = redis.call('HINCRBY', mb, 'uidnext', 1) - 1
+  redis.call('HSET', P..'m:'..mbid..':'..uid, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary)
+  redis.call('ZADD', P..'u:'..mbid, uid, uid)
+  redis.call('ZADD', P..'ms:'..mbid, ms, uid)
+  if not hasflag(fs, '\\Seen') then
+    redis.call('ZADD', P..'un:'..mbid, uid, uid); redis.call('HINCRBY', mb, 'unseen', 1)
+  end
+  if hasflag(fs, '\\Deleted') then
+    redis.call('ZADD', P..'dl:'..mbid, uid, uid); redis.call('HINCRBY', mb, 'deleted', 1)
+  end
+  redis.call('ZADD', P..'rc:'..mbid, uid, uid); redis.call('HINCRBY', mb, 'recent', 1)
+  redis.call('HINCRBY', mb, 'messages', 1); redis.call('HINCRBY', mb, 'size', size)
+  redis.call('HSET', mb, 'hms', ms)
+  redis.call('HINCRBY', P..'quota', 'used', size); redis.call('HINCRBY', P..'quota', 'messages', 1)
+  return uid
+end
+-- removes one message; records the expunge when xlimit > 0. Returns {size, blob} or nil.
+local function msg_remove(mbid, uid, ms, xlimit)
+  local mb = P..'mb:'..mbid
+  local k = P..'m:'..mbid..':'..uid
+  local v = redis.call('HMGET', k, 'f', 's', 'b')
+  if not v[2] then return nil end
+  local size = tonumber(v[2])
+  redis.call('DEL', k)
+  redis.call('ZREM', P..'u:'..mbid, uid)
+  redis.call('ZREM', P..'ms:'..mbid, uid)
+  if redis.call('ZREM', P..'un:'..mbid, uid) == 1 then redis.call('HINCRBY', mb, 'unseen', -1) end
+  if redis.call('ZREM', P..'dl:'..mbid, uid) == 1 then redis.call('HINCRBY', mb, 'deleted', -1) end
+  if redis.call('ZREM', P..'rc:'..mbid, uid) == 1 then redis.call('HINCRBY', mb, 'recent', -1) end
+  redis.call('HINCRBY', mb, 'messages', -1); redis.call('HINCRBY', mb, 'size', -size)
+  redis.call('HINCRBY', P..'quota', 'used', -size); redis.call('HINCRBY', P..'quota', 'messages', -1)
+  if xlimit > 0 then
+    local xk = P..'x:'..mbid
+    redis.call('ZADD', xk, ms, uid)
+    local n = redis.call('ZCARD', xk)
+    if n > xlimit then
+      local old = redis.call('ZRANGE', xk, 0, n - xlimit - 1, 'WITHSCORES')
+      redis.call('ZREMRANGEBYRANK', xk, 0, n - xlimit - 1)
+      local top = tonumber(old[#old])
+      if top > tonumber(redis.call('HGET', mb, 'xtrim') or '0') then redis.call('HSET', mb, 'xtrim', top) end
+    end
+  end
+  return {size, v[3], v[1]}
+end
+-- uids of mailbox matching flat ranges ARGV[first..], ascending, unique (0 = "*")
+local function resolve(mbid, first)
+  local uk = P..'u:'..mbid
+  local top = redis.call('ZREVRANGE', uk, 0, 0)
+  local maxuid = tonumber(top[1] or '0')
+  if maxuid == 0 then return {} end
+  local set, out = {}, {}
+  for i = first, #ARGV, 2 do
+    local lo, hi = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+    if lo == 0 then lo = maxuid end
+    if hi == 0 then hi = maxuid end
+    if lo > hi then lo, hi = hi, lo end
+    for _, u in ipairs(redis.call('ZRANGEBYSCORE', uk, lo, hi)) do
+      local n = tonumber(u)
+      if not set[n] then set[n] = true; out[#out + 1] = n end
+    end
+  end
+  table.sort(out)
+  return out
+end
+"""
+
+# ARGV: P idem_key idem_ttl blob size idate summary quota_limit strict n (name flags)*n
+DELIVER = r"""
+local ikey = ARGV[2]
+if ikey ~= '' then
+  local prev = redis.call('GET', P..'idem:'..ikey)
+  if prev then return prev end
+end
+local size, limit, strict, n = tonumber(ARGV[5]), tonumber(ARGV[8]), ARGV[9] == '1', tonumber(ARGV[10])
+if limit > 0 then
+  local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
+  if used + size * n > limit then return err('RESOURCE_EXHAUSTED', 'over quota') end
+end
+local ids = {}
+for i = 1, n do
+  local name = ARGV[9 + 2 * i]
+  local id = redis.call('HGET', P..'mbx', name)
+  if not id then
+    if strict then return err('NOT_FOUND', 'no such mailbox') end
+    id = redis.call('HGET', P..'mbx', 'INBOX')
+    if not id then return err('NOT_FOUND', 'user has no INBOX') end
+  end
+  ids[i] = id
+end
+local out = {}
+for i = 1, n do
+  local ms = nextmodseq()
+  local uid = msg_insert(ids[i], ARGV[4], size, ARGV[6], ARGV[7], ARGV[10 + 2 * i], ms)
+  local uv = tonumber(redis.call('HGET', P..'mb:'..ids[i], 'uidvalidity'))
+  out[i] = {ids[i], uv, uid, ms}
+  publish('m', ids[i], ms)
+end
+local res = cjson.encode({ok=out})
+if ikey ~= '' then redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=out}), 'EX', tonumber(ARGV[3])) end
+return res
+"""
+
+# ARGV: P mbid mode(R|A|D) unchanged_since nflags flag* lo hi ...
+STORE = r"""
+local mbid, mode, since, nf = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local mb = P..'mb:'..mbid
+if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+local req, reqlist = {}, {}
+for i = 1, nf do req[ARGV[5 + i]] = true; reqlist[i] = ARGV[5 + i] end
+local uids = resolve(mbid, 6 + nf)
+local updated, modified, changes = {}, {}, {}
+local ms = nil
+for _, uid in ipairs(uids) do
+  local k = P..'m:'..mbid..':'..uid
+  local v = redis.call('HMGET', k, 'f', 'm')
+  if v[1] then
+    local cur = tonumber(v[2])
+    if since > 0 and cur > since then
+      modified[#modified + 1] = uid
+    else
+      local have, list = {}, {}
+      for w in string.gmatch(v[1], '%S+') do have[w] = true; list[#list + 1] = w end
+      local new = {}
+      if mode == 'R' then
+        new = reqlist
+      elseif mode == 'A' then
+        for _, w in ipairs(list) do new[#new + 1] = w end
+        for _, w in ipairs(reqlist) do if not have[w] then new[#new + 1] = w end end
+      else
+        for _, w in ipairs(list) do if not req[w] then new[#new + 1] = w end end
+      end
+      local fs = table.concat(new, ' ')
+      local changed = (#new ~= #list)
+      if not changed then
+        local nh = {}
+        for _, w in ipairs(new) do nh[w] = true end
+        for _, w in ipairs(list) do if not nh[w] then changed = true end end
+      end
+      if changed then
+        if not ms then ms = nextmodseq() end
+        redis.call('HSET', k, 'f', fs, 'm', ms)
+        redis.call('ZADD', P..'ms:'..mbid, ms, uid)
+        local seen_before, seen_after = have['\\Seen'] == true, hasflag(fs, '\\Seen')
+        if seen_before and not seen_after then
+          redis.call('ZADD', P..'un:'..mbid, uid, uid); redis.call('HINCRBY', mb, 'unseen', 1)
+        elseif seen_after and not seen_before then
+          redis.call('ZREM', P..'un:'..mbid, uid); redis.call('HINCRBY', mb, 'unseen', -1)
+        end
+        local del_before, del_after = have['\\Deleted'] == true, hasflag(fs, '\\Deleted')
+        if del_after and not del_before then
+          redis.call('ZADD', P..'dl:'..mbid, uid, uid); redis.call('HINCRBY', mb, 'deleted', 1)
+        elseif del_before and not del_after then
+          redis.call('ZREM', P..'dl:'..mbid, uid); redis.call('HINCRBY', mb, 'deleted', -1)
+        end
+        cur = ms
+      end
+      updated[#updated + 1] = {uid, cur, fs}
+    end
+  end
+end
+if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) end
+return cjson.encode({updated=updated, modified=modified})
+"""
+
+# ARGV: P mbid fencing_token only_deleted xlimit lo hi ...  (no ranges = every \Deleted)
+EXPUNGE = r"""
+local mbid, token, only_del, xlimit = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5])
+local mb = P..'mb:'..mbid
+if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+if token > 0 then
+  local cur = redis.call('HGET', P..'lock', 'token')
+  if not cur or tonumber(cur) ~= token then return err('FAILED_PRECONDITION', 'maildrop lock lost (fencing token)') end
+end
+local uids
+if #ARGV < 6 then
+  uids = {}
+  for _, u in ipairs(redis.call('ZRANGE', P..'dl:'..mbid, 0, -1)) do uids[#uids + 1] = tonumber(u) end
+else
+  uids = resolve(mbid, 6)
+end
+local gone, blobs, ms = {}, {}, nil
+for _, uid in ipairs(uids) do
+  local ok = true
+  if only_del then ok = redis.call('ZSCORE', P..'dl:'..mbid, uid) ~= false end
+  if ok then
+    if not ms then ms = nextmodseq() end
+    local r = msg_remove(mbid, uid, ms, xlimit)
+    if r then gone[#gone + 1] = uid; blobs[#blobs + 1] = r[2] end
+  end
+end
+if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) end
+local hms = tonumber(redis.call('HGET', mb, 'hms'))
+return cjson.encode({expunged=gone, blobs=blobs, modseq=hms})
+"""
+
+# ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit uid*   (explicit uids, resolved by the caller)
+COPY = r"""
+local src, move, limit, xlimit = ARGV[2], ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
+if redis.call('EXISTS', P..'mb:'..src) == 0 then return err('NOT_FOUND', 'no such source mailbox') end
+local dst = redis.call('HGET', P..'mbx', ARGV[3])
+if not dst then return err('NOT_FOUND', '[TRYCREATE] no such destination mailbox') end
+local rows, total = {}, 0
+for i = 7, #ARGV do
+  local uid = tonumber(ARGV[i])
+  local v = redis.call('HMGET', P..'m:'..src..':'..uid, 'f', 'd', 's', 'b', 'S')
+  if v[3] then rows[#rows + 1] = {uid, v}; total = total + tonumber(v[3]) end
+end
+if not move and limit > 0 then
+  local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
+  if used + total > limit then return err('RESOURCE_EXHAUSTED', 'over quota') end
+end
+local srcs, dsts, sblobs = {}, {}, {}
+local dms, sms = nil, nil
+for _, row in ipairs(rows) do
+  local v = row[2]
+  if not dms then dms = nextmodseq() end
+  local nu = msg_insert(dst, v[4], tonumber(v[3]), v[2], v[5], v[1], dms)
+  srcs[#srcs + 1] = row[1]; dsts[#dsts + 1] = nu; sblobs[#sblobs + 1] = v[4]
+end
+if dms then publish('m', dst, dms) end
+if move and #rows > 0 then
+  sms = nextmodseq()
+  for _, row in ipairs(rows) do msg_remove(src, row[1], sms, xlimit) end
+  redis.call('HSET', P..'mb:'..src, 'hms', sms)
+  publish('m', src, sms)
+end
+local uv = tonumber(redis.call('HGET', P..'mb:'..dst, 'uidvalidity'))
+local hms = tonumber(redis.call('HGET', P..'mb:'..src, 'hms'))
+return cjson.encode({uidvalidity=uv, src=srcs, dst=dsts, blobs=sblobs, modseq=hms})
+"""
+
+# ARGV: P (name special)*   creates the missing ones, subscribes them
+INIT_USER = r"""
+local made = 0
+for i = 2, #ARGV, 2 do
+  if not redis.call('HGET', P..'mbx', ARGV[i]) then
+    mb_create(ARGV[i], ARGV[i + 1]); made = made + 1
+  end
+  redis.call('SADD', P..'subs', ARGV[i])
+end
+if made > 0 then publish('b', '', redis.call('GET', P..'modseq')) end
+return cjson.encode({created=made})
+"""
+
+# ARGV: P name special
+CREATE = r"""
+local name = ARGV[2]
+if redis.call('HGET', P..'mbx', name) then return err('ALREADY_EXISTS', 'mailbox exists') end
+if name ~= 'INBOX' and not redis.call('HGET', P..'mbx', 'INBOX') then return err('NOT_FOUND', 'no such user') end
+ensure_parents(name)
+local id = mb_create(name, ARGV[3])
+publish('b', id, redis.call('GET', P..'modseq'))
+return cjson.encode({id=id})
+"""
+
+local_delete_body = r"""
+local function mb_delete(id)
+  local mb = P..'mb:'..id
+  local blobs = {}
+  for _, u in ipairs(redis.call('ZRANGE', P..'u:'..id, 0, -1)) do
+    local k = P..'m:'..id..':'..u
+    local v = redis.call('HMGET', k, 's', 'b')
+    if v[1] then
+      blobs[#blobs + 1] = v[2]
+      redis.call('HINCRBY', P..'quota', 'used', -tonumber(v[1])); redis.call('HINCRBY', P..'quota', 'messages', -1)
+      redis.call('DEL', k)
+    end
+  end
+  local name = redis.call('HGET', mb, 'name')
+  for _, s in ipairs({'u:', 'ms:', 'x:', 'un:', 'dl:', 'rc:', 'mb:'}) do redis.call('DEL', P..s..id) end
+  if name then redis.call('HDEL', P..'mbx', name) end
+  return blobs
+end
+"""
+
+# ARGV: P name
+DELETE = (
+    local_delete_body
+    + r"""
+local id = redis.call('HGET', P..'mbx', ARGV[2])
+if not id then return err('NOT_FOUND', 'no such mailbox') end
+local blobs = mb_delete(id)
+publish('b', id, nextmodseq())
+return cjson.encode({blobs=blobs})
+"""
+)
+
+# ARGV: P   (removes every mailbox and message of the user)
+PURGE = (
+    local_delete_body
+    + r"""
+local all = {}
+local n = 0
+for _, id in ipairs(redis.call('HVALS', P..'mbx')) do
+  n = n + redis.call('ZCARD', P..'u:'..id)
+  for _, b in ipairs(mb_delete(id)) do all[#all + 1] = b end
+end
+redis.call('DEL', P..'mbx', P..'subs', P..'quota', P..'lock')
+publish('b', '', nextmodseq())
+return cjson.encode({blobs=all, messages=n})
+"""
+)
+
+# ARGV: P old new xlimit
+RENAME = r"""
+local old, new, xlimit = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local oid = redis.call('HGET', P..'mbx', old)
+if not oid then return err('NOT_FOUND', 'no such mailbox') end
+if redis.call('HGET', P..'mbx', new) then return err('ALREADY_EXISTS', 'target mailbox exists') end
+if old == 'INBOX' then
+  ensure_parents(new)
+  local nid = mb_create(new, '')
+  local ms = nextmodseq()
+  for _, u in ipairs(redis.call('ZRANGE', P..'u:'..oid, 0, -1)) do
+    local v = redis.call('HMGET', P..'m:'..oid..':'..u, 'f', 'd', 's', 'b', 'S')
+    if v[3] then
+      msg_remove(oid, tonumber(u), ms, xlimit)
+      msg_insert(nid, v[4], tonumber(v[3]), v[2], v[5], v[1], ms)
+    end
+  end
+  redis.call('HSET', P..'mb:'..oid, 'hms', ms)
+  redis.call('SADD', P..'subs', new)
+  publish('b', nid, ms)
+  return cjson.encode({id=nid})
+end
+local moves = {}
+local prefix = old..'/'
+local all = redis.call('HGETALL', P..'mbx')
+for i = 1, #all, 2 do
+  local name, id = all[i], all[i + 1]
+  if name == old then
+    moves[#moves + 1] = {name, new, id}
+  elseif string.sub(name, 1, #prefix) == prefix then
+    moves[#moves + 1] = {name, new..string.sub(name, #old + 1), id}
+  end
+end
+for _, m in ipairs(moves) do
+  if redis.call('HGET', P..'mbx', m[2]) then return err('ALREADY_EXISTS', 'a renamed child would collide') end
+end
+for _, m in ipairs(moves) do redis.call('HDEL', P..'mbx', m[1]) end
+for _, m in ipairs(moves) do
+  redis.call('HSET', P..'mbx', m[2], m[3])
+  redis.call('HSET', P..'mb:'..m[3], 'name', m[2])
+  if redis.call('SREM', P..'subs', m[1]) == 1 then redis.call('SADD', P..'subs', m[2]) end
+end
+ensure_parents(new)
+publish('b', oid, nextmodseq())
+return cjson.encode({id=oid})
+"""
+
+# ARGV: P mbid
+CLAIM_RECENT = r"""
+local mb = P..'mb:'..ARGV[2]
+if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+local uids = redis.call('ZRANGE', P..'rc:'..ARGV[2], 0, -1)
+redis.call('DEL', P..'rc:'..ARGV[2])
+redis.call('HSET', mb, 'recent', 0)
+local out = {}
+for i, u in ipairs(uids) do out[i] = tonumber(u) end
+return cjson.encode({uids=out})
+"""
+
+# Maildrop lock. ARGV: P op(acquire|refresh|release) holder ttl token
+MAILDROP = r"""
+local op, holder, ttl, token = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local k = P..'lock'
+local cur = redis.call('HMGET', k, 'holder', 'token')
+if op == 'acquire' then
+  if cur[1] and cur[1] ~= holder then return cjson.encode({acquired=false, token=0}) end
+  local t = redis.call('INCR', P..'locktok')
+  redis.call('HSET', k, 'holder', holder, 'token', t)
+  redis.call('PEXPIRE', k, ttl * 1000)
+  return cjson.encode({acquired=true, token=t})
+end
+if not cur[2] or tonumber(cur[2]) ~= token then return cjson.encode({acquired=false, token=0}) end
+if op == 'refresh' then
+  redis.call('PEXPIRE', k, ttl * 1000)
+  return cjson.encode({acquired=true, token=token})
+end
+redis.call('DEL', k)
+return cjson.encode({acquired=false, token=token})
+"""
+
+# Blob reference counts, on KEYS[1] = "{b:<sha>}" (hash refs, zero, dead).
+BLOB_INCR = r"""
+if redis.call('HGET', KEYS[1], 'dead') == '1' then return -1 end
+local n = redis.call('HINCRBY', KEYS[1], 'refs', tonumber(ARGV[1]))
+redis.call('HDEL', KEYS[1], 'zero')
+return n
+"""
+
+BLOB_DECR = r"""
+local n = redis.call('HINCRBY', KEYS[1], 'refs', -tonumber(ARGV[1]))
+if n <= 0 then
+  redis.call('HSET', KEYS[1], 'refs', 0, 'zero', ARGV[2])
+  return 0
+end
+return n
+"""
+
+# 1 = tombstoned (delete the blob now), 0 = referenced, 2 = unknown key, 3 = not old enough
+BLOB_MARK = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end
+if redis.call('HGET', KEYS[1], 'dead') == '1' then return 1 end
+if tonumber(redis.call('HGET', KEYS[1], 'refs') or '0') > 0 then return 0 end
+local z = tonumber(redis.call('HGET', KEYS[1], 'zero') or '0')
+if z > tonumber(ARGV[1]) then return 3 end
+redis.call('HSET', KEYS[1], 'dead', '1')
+return 1
+"""
+
+BLOB_DONE = r"""
+if redis.call('HGET', KEYS[1], 'dead') == '1' then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+"""
+
+# Sliding window (two fixed windows, weighted). KEYS[1] current, KEYS[2] previous window.
+# ARGV: cost limit window elapsed_ms
+LIMIT_HIT = r"""
+local cost, limit, window, elapsed = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cost > 0 then
+  cur = redis.call('INCRBY', KEYS[1], cost)
+  redis.call('PEXPIRE', KEYS[1], window * 2000)
+end
+local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
+local weight = 1 - elapsed / (window * 1000)
+return math.floor(prev * weight + cur)
+"""
+
+USER_SCRIPTS = {
+    "deliver": DELIVER,
+    "store": STORE,
+    "expunge": EXPUNGE,
+    "copy": COPY,
+    "init_user": INIT_USER,
+    "create": CREATE,
+    "delete": DELETE,
+    "purge": PURGE,
+    "rename": RENAME,
+    "claim_recent": CLAIM_RECENT,
+    "maildrop": MAILDROP,
+}
+PLAIN_SCRIPTS = {
+    "blob_incr": BLOB_INCR,
+    "blob_decr": BLOB_DECR,
+    "blob_mark": BLOB_MARK,
+    "blob_done": BLOB_DONE,
+    "limit_hit": LIMIT_HIT,
+}

@@ -1,0 +1,150 @@
+# ruff: noqa: N802  -- gRPC method names come from the proto
+"""Mailboxes service: list, get (O(1) counters), create, delete, rename, subscribe, quota."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import validate as v
+from services.metadata.directory import DirectoryData
+from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.store import Store, user_prefix
+
+_SPECIAL = {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", ""}
+
+
+def mailbox_from_hash(mbid: str, h: dict[bytes, bytes], subscribed: bool = False) -> pb.Mailbox:
+    def num(k: str) -> int:
+        return int(h.get(k.encode(), b"0") or 0)
+
+    return pb.Mailbox(
+        id=mbid,
+        name=h.get(b"name", b"").decode(),
+        uidvalidity=num("uidvalidity"),
+        uidnext=num("uidnext"),
+        highest_modseq=num("hms"),
+        messages=num("messages"),
+        unseen=num("unseen"),
+        size_bytes=num("size"),
+        special_use=h.get(b"special", b"").decode(),
+        subscribed=subscribed,
+        deleted=num("deleted"),
+        recent=num("recent"),
+    )
+
+
+class MailboxData:
+    """Mailbox reads shared with the Messages servicer."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def by_name(self, user_id: str, name: str) -> pb.Mailbox:
+        p = user_prefix(user_id)
+        mbid = await self.store.timed("mbx_get", self.store.r.hget(p + "mbx", name))
+        if mbid is None:
+            raise not_found("no such mailbox")
+        return await self.by_id(user_id, mbid.decode(), name)
+
+    async def by_id(self, user_id: str, mbid: str, name: str | None = None) -> pb.Mailbox:
+        p = user_prefix(user_id)
+        pipe = self.store.pipeline()
+        pipe.hgetall(p + "mb:" + mbid)
+        res = await self.store.timed("mbx_get", pipe.execute())
+        h = res[0]
+        if not h:
+            raise not_found("no such mailbox")
+        sub = await self.store.timed("mbx_get", self.store.r.sismember(p + "subs", h[b"name"]))
+        return mailbox_from_hash(mbid, h, bool(sub))
+
+    async def require(self, user_id: str, mbid: str) -> pb.Mailbox:
+        v.user_id(user_id)
+        v.mailbox_id(mbid)
+        return await self.by_id(user_id, mbid)
+
+
+class MailboxesServicer(rpc.MailboxesServicer):
+    def __init__(self, store: Store, directory: DirectoryData, data: MailboxData) -> None:
+        self.store = store
+        self.dir = directory
+        self.data = data
+
+    async def ListMailboxes(self, request: pb.ListMailboxesRequest, context: Any) -> pb.ListMailboxesResponse:
+        await self.dir.require_user(request.user_id)
+        p = user_prefix(request.user_id)
+        r = self.store.r
+        names = await self.store.timed("mbx_list", r.hgetall(p + "mbx"))
+        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(p + "subs"))}
+        ids = sorted(((n.decode(), i.decode()) for n, i in names.items()), key=lambda t: t[0])
+        pipe = self.store.pipeline()
+        for _, mbid in ids:
+            pipe.hgetall(p + "mb:" + mbid)
+        hashes = await self.store.timed("mbx_list", pipe.execute()) if ids else []
+        out = pb.ListMailboxesResponse()
+        for (name, mbid), h in zip(ids, hashes, strict=True):
+            if not h or (request.subscribed_only and name not in subs):
+                continue
+            out.mailboxes.append(mailbox_from_hash(mbid, h, name in subs))
+        if request.subscribed_only:
+            existing = {n for n, _ in ids}
+            out.subscribed_nonexistent.extend(sorted(subs - existing))
+        return out
+
+    async def GetMailbox(self, request: pb.GetMailboxRequest, context: Any) -> pb.Mailbox:
+        v.user_id(request.user_id)
+        if request.mailbox_id:
+            mb = await self.data.by_id(request.user_id, v.mailbox_id(request.mailbox_id))
+        elif request.name:
+            mb = await self.data.by_name(request.user_id, v.mailbox_name(request.name))
+        else:
+            raise invalid("name or mailbox_id is required")
+        return mb
+
+    async def CreateMailbox(self, request: pb.CreateMailboxRequest, context: Any) -> pb.Mailbox:
+        await self.dir.require_user(request.user_id)
+        name = v.mailbox_name(request.name)
+        if request.special_use not in _SPECIAL:
+            raise invalid(f"unknown special-use {request.special_use[:40]!r}")
+        res = await self.store.user_script("create", request.user_id, [name, request.special_use])
+        return await self.data.by_id(request.user_id, str(res["id"]))
+
+    async def DeleteMailbox(self, request: pb.DeleteMailboxRequest, context: Any) -> pb.DeleteMailboxResponse:
+        await self.dir.require_user(request.user_id)
+        name = v.mailbox_name(request.name)
+        if name == "INBOX":
+            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "INBOX cannot be deleted")
+        res = await self.store.user_script("delete", request.user_id, [name])
+        await self.store.blob_decr_many(res.get("blobs") or [])
+        return pb.DeleteMailboxResponse()
+
+    async def RenameMailbox(self, request: pb.RenameMailboxRequest, context: Any) -> pb.Mailbox:
+        await self.dir.require_user(request.user_id)
+        old = v.mailbox_name(request.old_name)
+        new = v.mailbox_name(request.new_name)
+        if new == "INBOX":
+            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "INBOX always exists")
+        if old == new:
+            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "target mailbox exists")
+        if new.startswith(old + "/") and old != "INBOX":
+            raise invalid("cannot rename a mailbox into its own child")
+        res = await self.store.user_script("rename", request.user_id, [old, new, self.dir.cfg.expunge_history])
+        return await self.data.by_id(request.user_id, str(res["id"]))
+
+    async def SetSubscribed(self, request: pb.SetSubscribedRequest, context: Any) -> pb.SetSubscribedResponse:
+        await self.dir.require_user(request.user_id)
+        name = v.mailbox_name(request.name)
+        key = user_prefix(request.user_id) + "subs"
+        if request.subscribed:
+            await self.store.timed("subs", self.store.r.sadd(key, name))
+        else:
+            await self.store.timed("subs", self.store.r.srem(key, name))
+        return pb.SetSubscribedResponse()
+
+    async def GetQuota(self, request: pb.GetQuotaRequest, context: Any) -> pb.Quota:
+        user = await self.dir.require_user(request.user_id)
+        used, msgs = await self.dir.used(user.id)
+        return pb.Quota(used_bytes=used, limit_bytes=await self.dir.quota_limit(user), messages=msgs)

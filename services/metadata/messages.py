@@ -1,0 +1,431 @@
+# ruff: noqa: N802  -- gRPC method names come from the proto
+"""Messages service: deliver/append, fetch, flags, copy/move, expunge, search, changes."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from services.common.blobstore import BlobStore, BlobUnavailable
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import validate as v
+from services.metadata.config import MetadataConfig
+from services.metadata.directory import DirectoryData
+from services.metadata.errors import Fail, invalid
+from services.metadata.mailboxes import MailboxData
+from services.metadata.metrics import BLOB_OPS, OUTBOUND_DEPTH
+from services.metadata.search import Searcher
+from services.metadata.store import OUTBOUND, Store, user_prefix
+
+MAX_DELIVERIES = 1000
+MAX_RECIPIENTS = 1000
+_MODES = {pb.StoreFlagsRequest.REPLACE: "R", pb.StoreFlagsRequest.ADD: "A", pb.StoreFlagsRequest.REMOVE: "D"}
+
+
+def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> pb.MessageMeta:
+    """MessageMeta from HMGET f d s b m [S]."""
+    f, d, s, b, m = row[:5]
+    meta = pb.MessageMeta(
+        uid=uid,
+        modseq=int(m or 0),
+        flags=(f or b"").decode().split(),
+        internal_date=int(d or 0),
+        size=int(s or 0),
+        blob_id=(b or b"").decode(),
+    )
+    if with_summary and len(row) > 5 and row[5]:
+        meta.summary.ParseFromString(row[5])
+    return meta
+
+
+class MessageData:
+    """UID resolution and message reads shared by Messages and Search."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int = 0) -> list[int]:
+        """UIDs in the ranges (all when empty), ascending; only modseq > changed_since when set."""
+        p = user_prefix(user_id)
+        r = self.store.r
+        if changed_since:
+            raw = await self.store.timed("uids", r.zrangebyscore(p + "ms:" + mbid, f"({changed_since}", "+inf"))
+            cand = sorted(int(u) for u in raw)
+            if not flat:
+                return cand
+            top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+            maxuid = int(top[0]) if top else 0
+            return [u for u in cand if v.in_ranges(u, flat, maxuid)]
+        if not flat:
+            return [int(u) for u in await self.store.timed("uids", r.zrange(p + "u:" + mbid, 0, -1))]
+        top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+        if not top:
+            return []
+        maxuid = int(top[0])
+        pipe = self.store.pipeline()
+        for i in range(0, len(flat), 2):
+            lo, hi = flat[i] or maxuid, flat[i + 1] or maxuid
+            if lo > hi:
+                lo, hi = hi, lo
+            pipe.zrangebyscore(p + "u:" + mbid, lo, hi)
+        found: set[int] = set()
+        for part in await self.store.timed("uids", pipe.execute()):
+            found.update(int(u) for u in part)
+        return sorted(found)
+
+    async def rows(
+        self, user_id: str, mbid: str, uids: Sequence[int], fields: Sequence[str]
+    ) -> list[tuple[int, list[bytes | None]]]:
+        """HMGET of each message (skipping vanished ones), in uid order."""
+        if not uids:
+            return []
+        p = user_prefix(user_id)
+        out: list[tuple[int, list[bytes | None]]] = []
+        for start in range(0, len(uids), 2000):
+            chunk = uids[start : start + 2000]
+            pipe = self.store.pipeline()
+            for uid in chunk:
+                pipe.hmget(f"{p}m:{mbid}:{uid}", *fields)
+            for uid, row in zip(chunk, await self.store.timed("fetch", pipe.execute()), strict=True):
+                if row[0] is not None or row[2] is not None:
+                    out.append((uid, row))
+        return out
+
+
+class MessagesServicer(rpc.MessagesServicer):
+    def __init__(
+        self,
+        cfg: MetadataConfig,
+        store: Store,
+        blobs: BlobStore,
+        directory: DirectoryData,
+        mailboxes: MailboxData,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.blobs = blobs
+        self.dir = directory
+        self.mbx = mailboxes
+        self.data = MessageData(store)
+        self.searcher = Searcher(self.data, blobs)
+
+    # -- ingest ------------------------------------------------------------------------
+
+    def _check_message(self, blob_id: str, size: int, summary: pb.MessageSummary, max_bytes: int) -> bytes:
+        v.blob_id(blob_id)
+        if size > max_bytes:
+            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, f"message larger than {max_bytes} octets")
+        raw = summary.SerializeToString()
+        if len(raw) > self.cfg.max_summary_bytes:
+            raise invalid("summary too large")
+        return raw
+
+    async def _blob_ready(self, blob_id: str, refs: int) -> None:
+        """References first (over-counting is safe), then check the blob really exists."""
+        await self.store.blob_incr(blob_id, refs)
+        try:
+            size = await self.blobs.stat(blob_id)
+        except BlobUnavailable:
+            BLOB_OPS.labels("stat", "unavailable").inc()
+            await self.store.blob_decr(blob_id, refs)
+            raise
+        if size is None:
+            BLOB_OPS.labels("stat", "not_found").inc()
+            await self.store.blob_decr(blob_id, refs)
+            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "blob not found in the blob store: store it first")
+        BLOB_OPS.labels("stat", "ok").inc()
+
+    @staticmethod
+    def _idem(key: str) -> str:
+        if len(key) > 512:
+            raise invalid("idempotency_key longer than 512")
+        return hashlib.sha256(key.encode()).hexdigest()[:40] if key else ""
+
+    async def _commit(
+        self,
+        user_id: str,
+        idem: str,
+        blob_id: str,
+        size: int,
+        idate: int,
+        summary: bytes,
+        limit: int,
+        strict: bool,
+        targets: list[tuple[str, str]],
+    ) -> tuple[list[list[Any]], bool]:
+        args: list[str | int | bytes] = [
+            idem,
+            self.cfg.idempotency_ttl_seconds,
+            blob_id,
+            size,
+            idate,
+            summary,
+            limit,
+            1 if strict else 0,
+            len(targets),
+        ]
+        for name, fl in targets:
+            args += [name, fl]
+        res = await self.store.user_script("deliver", user_id, args)
+        if "dup" in res:
+            return list(res["dup"]), True
+        return list(res["ok"]), False
+
+    async def Deliver(self, request: pb.DeliverRequest, context: Any) -> pb.DeliverResponse:
+        if not request.deliveries:
+            raise invalid("no deliveries")
+        if len(request.deliveries) > MAX_DELIVERIES:
+            raise invalid(f"more than {MAX_DELIVERIES} deliveries")
+        summary = self._check_message(request.blob_id, request.size, request.summary, self.cfg.max_message_bytes)
+        idem = self._idem(request.idempotency_key)
+        idate = request.internal_date or int(time.time())
+        # group by user, keeping request order
+        groups: dict[str, list[tuple[int, str, str]]] = {}
+        for i, d in enumerate(request.deliveries):
+            v.user_id(d.user_id)
+            name = v.mailbox_name(d.mailbox) if d.mailbox else "INBOX"
+            groups.setdefault(d.user_id, []).append((i, name, " ".join(v.flags(d.flags))))
+        quotas: dict[str, int] = {}
+        for uid in groups:
+            quota, max_bytes = await self.dir.limits(await self.dir.require_user(uid))
+            if request.size > max_bytes:
+                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message larger than the domain allows")
+            quotas[uid] = quota
+        pending = sum(len(g) for g in groups.values())
+        await self._blob_ready(request.blob_id, pending)
+        out: list[pb.Delivered | None] = [None] * len(request.deliveries)
+        try:
+            for uid, items in groups.items():
+                rows, dup = await self._commit(
+                    uid,
+                    idem,
+                    request.blob_id,
+                    request.size,
+                    idate,
+                    summary,
+                    quotas[uid],
+                    False,
+                    [(n, f) for _, n, f in items],
+                )
+                pending -= len(items)
+                if dup:
+                    await self.store.blob_decr(request.blob_id, len(items))
+                for (i, _, _), row in zip(items, rows, strict=False):
+                    out[i] = pb.Delivered(
+                        user_id=uid,
+                        mailbox_id=str(row[0]),
+                        uidvalidity=int(row[1]),
+                        uid=int(row[2]),
+                        modseq=int(row[3]),
+                    )
+        except Fail:
+            # definite refusal (quota, missing INBOX): release the references not used
+            await self.store.blob_decr(request.blob_id, pending)
+            raise
+        return pb.DeliverResponse(delivered=[d for d in out if d is not None])
+
+    async def Append(self, request: pb.AppendRequest, context: Any) -> pb.AppendResponse:
+        user = await self.dir.require_user(request.user_id)
+        name = v.mailbox_name(request.mailbox)
+        limit, max_bytes = await self.dir.limits(user)
+        summary = self._check_message(request.blob_id, request.size, request.summary, max_bytes)
+        fl = " ".join(v.flags(request.flags))
+        idem = self._idem(request.idempotency_key)
+        await self._blob_ready(request.blob_id, 1)
+        try:
+            rows, dup = await self._commit(
+                user.id,
+                idem,
+                request.blob_id,
+                request.size,
+                request.internal_date or int(time.time()),
+                summary,
+                limit,
+                True,
+                [(name, fl)],
+            )
+        except Fail:
+            await self.store.blob_decr(request.blob_id, 1)
+            raise
+        if dup:
+            await self.store.blob_decr(request.blob_id, 1)
+        row = rows[0]
+        return pb.AppendResponse(mailbox_id=str(row[0]), uidvalidity=int(row[1]), uid=int(row[2]), modseq=int(row[3]))
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def FetchMessages(self, request: pb.FetchMessagesRequest, context: Any) -> pb.FetchMessagesResponse:
+        await self.mbx.require(request.user_id, request.mailbox_id)
+        flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
+        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat, request.changed_since)
+        fields = ["f", "d", "s", "b", "m"] + (["S"] if request.include_summary else [])
+        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, fields)
+        return pb.FetchMessagesResponse(
+            messages=[meta_from_row(uid, row, request.include_summary) for uid, row in rows]
+        )
+
+    async def ListUids(self, request: pb.ListUidsRequest, context: Any) -> pb.ListUidsResponse:
+        mb = await self.mbx.require(request.user_id, request.mailbox_id)
+        uids = await self.data.resolve(request.user_id, request.mailbox_id, [])
+        return pb.ListUidsResponse(
+            uids=uids, uidvalidity=mb.uidvalidity, uidnext=mb.uidnext, highest_modseq=mb.highest_modseq
+        )
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def StoreFlags(self, request: pb.StoreFlagsRequest, context: Any) -> pb.StoreFlagsResponse:
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        mode = _MODES.get(request.mode)
+        if mode is None:
+            raise invalid("mode must be REPLACE, ADD or REMOVE")
+        fl = v.flags(request.flags)
+        flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges)
+        res = await self.store.user_script(
+            "store", request.user_id, [request.mailbox_id, mode, request.unchanged_since, len(fl), *fl, *flat]
+        )
+        out = pb.StoreFlagsResponse(modified=res.get("modified") or [])
+        for uid, ms, fs in res.get("updated") or []:
+            out.updated.append(pb.MessageMeta(uid=int(uid), modseq=int(ms), flags=str(fs).split()))
+        return out
+
+    async def _copy(self, request: pb.CopyMessagesRequest, move: bool) -> dict[str, Any]:
+        user = await self.dir.require_user(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        dest = v.mailbox_name(request.destination)
+        flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges)
+        await self.mbx.by_id(request.user_id, request.mailbox_id)
+        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat)
+        limit = await self.dir.quota_limit(user)
+        if move:
+            return await self.store.user_script(
+                "copy", request.user_id, [request.mailbox_id, dest, 1, limit, self.cfg.expunge_history, *uids]
+            )
+        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "b"])
+        wanted = Counter((row[2] or b"").decode() for _, row in rows)
+        wanted.pop("", None)
+        done: list[str] = []
+        try:
+            for blob_id, n in wanted.items():
+                await self.store.blob_incr(blob_id, n)
+                done.append(blob_id)
+            res = await self.store.user_script(
+                "copy",
+                request.user_id,
+                [request.mailbox_id, dest, 0, limit, self.cfg.expunge_history, *[u for u, _ in rows]],
+            )
+        except Fail:
+            for blob_id in done:
+                await self.store.blob_decr(blob_id, wanted[blob_id])
+            raise
+        extra = wanted - Counter(res.get("blobs") or [])
+        for blob_id, n in extra.items():
+            await self.store.blob_decr(blob_id, n)
+        return res
+
+    async def CopyMessages(self, request: pb.CopyMessagesRequest, context: Any) -> pb.CopyMessagesResponse:
+        res = await self._copy(request, move=False)
+        return pb.CopyMessagesResponse(
+            uidvalidity=int(res["uidvalidity"]), source_uids=res.get("src") or [], destination_uids=res.get("dst") or []
+        )
+
+    async def MoveMessages(self, request: pb.CopyMessagesRequest, context: Any) -> pb.MoveMessagesResponse:
+        res = await self._copy(request, move=True)
+        return pb.MoveMessagesResponse(
+            uidvalidity=int(res["uidvalidity"]),
+            source_uids=res.get("src") or [],
+            destination_uids=res.get("dst") or [],
+            modseq=int(res.get("modseq") or 0),
+        )
+
+    async def Expunge(self, request: pb.ExpungeRequest, context: Any) -> pb.ExpungeResponse:
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
+        res = await self.store.user_script(
+            "expunge",
+            request.user_id,
+            [
+                request.mailbox_id,
+                request.fencing_token,
+                1 if request.only_deleted else 0,
+                self.cfg.expunge_history,
+                *flat,
+            ],
+        )
+        await self.store.blob_decr_many(res.get("blobs") or [])
+        return pb.ExpungeResponse(expunged=res.get("expunged") or [], modseq=int(res.get("modseq") or 0))
+
+    async def Search(self, request: pb.SearchRequest, context: Any) -> pb.SearchResponse:
+        await self.mbx.require(request.user_id, request.mailbox_id)
+        uids, hms = await self.searcher.search(
+            request.user_id, request.mailbox_id, request.key, self.cfg.max_uid_ranges
+        )
+        return pb.SearchResponse(uids=uids, highest_modseq=hms)
+
+    async def GetChanges(self, request: pb.GetChangesRequest, context: Any) -> pb.GetChangesResponse:
+        mb = await self.mbx.require(request.user_id, request.mailbox_id)
+        p = user_prefix(request.user_id)
+        since = request.since_modseq
+        pipe = self.store.pipeline()
+        pipe.zrangebyscore(p + "ms:" + request.mailbox_id, f"({since}", "+inf")
+        pipe.zrangebyscore(p + "x:" + request.mailbox_id, f"({since}", "+inf")
+        pipe.hget(p + "mb:" + request.mailbox_id, "xtrim")
+        changed, expunged, xtrim = await self.store.timed("changes", pipe.execute())
+        uids = sorted(int(u) for u in changed)
+        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "s", "b", "m"])
+        out = pb.GetChangesResponse(
+            highest_modseq=mb.highest_modseq,
+            uidnext=mb.uidnext,
+            messages=mb.messages,
+            expunged=sorted(int(u) for u in expunged),
+            expunged_complete=since >= int(xtrim or 0),
+        )
+        for uid, row in rows:
+            meta = meta_from_row(uid, row, False)
+            out.changed.append(pb.MessageMeta(uid=uid, modseq=meta.modseq, flags=meta.flags))
+        return out
+
+    async def ClaimRecent(self, request: pb.ClaimRecentRequest, context: Any) -> pb.ClaimRecentResponse:
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id])
+        return pb.ClaimRecentResponse(uids=res.get("uids") or [])
+
+    async def QueueOutbound(self, request: pb.QueueOutboundRequest, context: Any) -> pb.QueueOutboundResponse:
+        v.blob_id(request.blob_id)
+        if request.mail_from and v.split_address(request.mail_from) is None:
+            raise invalid("invalid mail_from")
+        if not request.recipients or len(request.recipients) > MAX_RECIPIENTS:
+            raise invalid(f"1 to {MAX_RECIPIENTS} recipients required")
+        rcpts = [v.address(a) for a in request.recipients]
+        if request.submitted_by:
+            v.user_id(request.submitted_by)
+        if request.size > self.cfg.max_message_bytes:
+            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message too large")
+        await self._blob_ready(request.blob_id, 1)
+        fields = {
+            "blob_id": request.blob_id,
+            "mail_from": request.mail_from,
+            "recipients": ",".join(rcpts),
+            "submitted_by": request.submitted_by,
+            "size": str(request.size),
+            "queued_at": str(int(time.time())),
+            "attempts": "0",
+        }
+        try:
+            qid = await self.store.timed("xadd", self.store.r.xadd(OUTBOUND, fields))  # type: ignore[arg-type]
+        except Exception:
+            # the entry may or may not exist: keep the reference (over-counting is safe)
+            raise
+        try:
+            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(OUTBOUND)))
+        except Exception:  # the gauge is best effort
+            pass
+        return pb.QueueOutboundResponse(queue_id=qid.decode() if isinstance(qid, bytes) else str(qid))

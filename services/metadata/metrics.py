@@ -1,0 +1,34 @@
+"""Server metrics of the metadata service (names documented in docs/metrics.md)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RPC_TOTAL = Counter(
+    "kubemail_metadata_rpc_total", "Metadata RPCs answered, by method and status code", ["method", "code"]
+)
+RPC_DURATION = Histogram(
+    "kubemail_metadata_rpc_duration_seconds",
+    "Latency of metadata RPCs",
+    ["method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+REDIS_DURATION = Histogram(
+    "kubemail_metadata_redis_op_duration_seconds",
+    "Latency of Redis operations (scripts and pipelines) by operation",
+    ["op"],
+    buckets=(0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
+REDIS_ERRORS = Counter("kubemail_metadata_redis_errors_total", "Redis operations that failed, by operation", ["op"])
+BLOB_OPS = Counter(
+    "kubemail_metadata_blob_operations_total",
+    "Blob store calls made by the metadata service (stat, get, delete) by result",
+    ["op", "result"],
+)
+BLOB_REFS = Counter(
+    "kubemail_metadata_blob_ref_changes_total", "Blob reference count changes (incr, decr) applied", ["op"]
+)
+GC_DELETED = Counter("kubemail_metadata_gc_blobs_deleted_total", "Unreferenced blobs deleted by the blob GC")
+GC_RUNS = Counter("kubemail_metadata_gc_runs_total", "Blob GC passes, by result (ok, error)", ["result"])
+OUTBOUND_DEPTH = Gauge("kubemail_metadata_outbound_queue_messages", "Entries in the outbound Redis stream")
+WATCHERS = Gauge("kubemail_metadata_watch_streams", "Open Watch streams")

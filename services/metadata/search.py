@@ -1,0 +1,236 @@
+"""SEARCH evaluated in the service over message hashes (and blobs for BODY/TEXT)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from services.common.blobstore import BlobNotFound, BlobStore
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.metadata import validate as v
+from services.metadata.errors import invalid
+from services.metadata.store import user_prefix
+
+MAX_KEYS = 1000
+DAY = 86400
+MAX_BODY_SCAN = 16 * 1024 * 1024
+
+
+class _Data(Protocol):
+    store: Any
+
+    async def resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int = 0) -> list[int]: ...
+
+    async def rows(
+        self, user_id: str, mbid: str, uids: Sequence[int], fields: Sequence[str]
+    ) -> list[tuple[int, list[bytes | None]]]: ...
+
+
+@dataclass
+class Msg:
+    uid: int
+    flags: set[str]
+    date: int
+    size: int
+    modseq: int
+    blob_id: str
+    recent: bool
+    summary: pb.MessageSummary | None = None
+    _headers: list[tuple[str, str]] | None = field(default=None, repr=False)
+    _body: str | None = field(default=None, repr=False)
+
+    def headers(self) -> list[tuple[str, str]]:
+        if self._headers is None:
+            out: list[tuple[str, str]] = []
+            if self.summary is not None and self.summary.headers:
+                out = [(h.name.lower(), h.value) for h in self.summary.headers]
+            elif self.summary is not None and self.summary.raw_header:
+                msg = email.message_from_bytes(self.summary.raw_header, policy=email.policy.default)
+                for name, value in msg.items():
+                    try:
+                        out.append((name.lower(), str(value)))
+                    except Exception:
+                        out.append((name.lower(), ""))
+            self._headers = out
+        return self._headers
+
+
+def _walk(node: pb.SearchKey, count: list[int], needs: set[str], depth: int = 0) -> None:
+    count[0] += 1
+    if count[0] > MAX_KEYS or depth > 64:
+        raise invalid("search program too large")
+    which = node.WhichOneof("key")
+    if which is None:
+        raise invalid("empty search key")
+    if which in ("and", "or"):
+        for k in getattr(node, which).keys:
+            _walk(k, count, needs, depth + 1)
+    elif which == "not":
+        _walk(node.__getattribute__("not"), count, needs, depth + 1)
+    elif which in ("header", "sent_before", "sent_on", "sent_since"):
+        needs.add("summary")
+    elif which in ("body", "text"):
+        needs.update(("summary", "body"))
+    elif which == "recent":
+        needs.add("recent")
+
+
+def _body_text(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts: list[str] = []
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        try:
+            parts.append(str(part.get_content()))
+        except Exception:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                parts.append(payload.decode("utf-8", "replace"))
+    return "\n".join(parts).casefold()
+
+
+class Searcher:
+    def __init__(self, data: _Data, blobs: BlobStore) -> None:
+        self.data = data
+        self.blobs = blobs
+
+    async def search(self, user_id: str, mbid: str, key: pb.SearchKey, max_ranges: int) -> tuple[list[int], int]:
+        needs: set[str] = set()
+        _walk(key, [0], needs)
+        self._max_ranges = max_ranges
+        fast = await self._fast(user_id, mbid, key)
+        if fast is not None:
+            return fast
+        uids = await self.data.resolve(user_id, mbid, [])
+        fields = ["f", "d", "s", "b", "m"] + (["S"] if "summary" in needs else [])
+        rows = await self.data.rows(user_id, mbid, uids, fields)
+        recent: set[int] = set()
+        if "recent" in needs:
+            raw = await self.data.store.timed(
+                "search", self.data.store.r.zrange(user_prefix(user_id) + "rc:" + mbid, 0, -1)
+            )
+            recent = {int(u) for u in raw}
+        max_uid = uids[-1] if uids else 0
+        out: list[int] = []
+        hms = 0
+        for uid, row in rows:
+            summary = None
+            if len(row) > 5 and row[5]:
+                summary = pb.MessageSummary.FromString(row[5])
+            m = Msg(
+                uid=uid,
+                flags=set((row[0] or b"").decode().split()),
+                date=int(row[1] or 0),
+                size=int(row[2] or 0),
+                blob_id=(row[3] or b"").decode(),
+                modseq=int(row[4] or 0),
+                recent=uid in recent,
+                summary=summary,
+            )
+            if await self._match(key, m, max_uid):
+                out.append(uid)
+                hms = max(hms, m.modseq)
+        return out, hms
+
+    async def _fast(self, user_id: str, mbid: str, key: pb.SearchKey) -> tuple[list[int], int] | None:
+        """ALL, UNSEEN, DELETED and RECENT straight from their sorted sets (no message reads)."""
+        which = key.WhichOneof("key")
+        zset = None
+        if which == "all":
+            zset = "u:"
+        elif which == "no_flag" and _canon_flag(key.no_flag) == "\\Seen":
+            zset = "un:"
+        elif which == "flag" and _canon_flag(key.flag) == "\\Deleted":
+            zset = "dl:"
+        elif which == "recent" and key.recent:
+            zset = "rc:"
+        if zset is None:
+            return None
+        p = user_prefix(user_id)
+        store = self.data.store
+        uids = sorted(int(u) for u in await store.timed("search", store.r.zrange(p + zset + mbid, 0, -1)))
+        hms = 0
+        for start in range(0, len(uids), 5000):
+            chunk = uids[start : start + 5000]
+            scores = await store.timed("search", store.r.zmscore(p + "ms:" + mbid, chunk))
+            hms = max([hms, *(int(x) for x in scores if x is not None)])
+        return uids, hms
+
+    async def _body(self, m: Msg) -> str:
+        if m._body is None:
+            if not m.blob_id:
+                m._body = ""
+            else:
+                try:
+                    raw = await self.blobs.get(m.blob_id, 0, MAX_BODY_SCAN)
+                except BlobNotFound:
+                    raw = b""
+                m._body = _body_text(raw)
+        return m._body
+
+    async def _match(self, k: pb.SearchKey, m: Msg, max_uid: int) -> bool:
+        which = k.WhichOneof("key")
+        if which == "all":
+            return True
+        if which == "and":
+            for sub in k.__getattribute__("and").keys:
+                if not await self._match(sub, m, max_uid):
+                    return False
+            return True
+        if which == "or":
+            for sub in k.__getattribute__("or").keys:
+                if await self._match(sub, m, max_uid):
+                    return True
+            return False
+        if which == "not":
+            return not await self._match(k.__getattribute__("not"), m, max_uid)
+        if which == "flag":
+            return _canon_flag(k.flag) in m.flags
+        if which == "no_flag":
+            return _canon_flag(k.no_flag) not in m.flags
+        if which == "uids":
+            flat = v.uid_ranges(k.uids.ranges, self._max_ranges, required=False)
+            return v.in_ranges(m.uid, flat, max_uid)
+        if which == "larger":
+            return m.size > k.larger
+        if which == "smaller":
+            return m.size < k.smaller
+        if which in ("before", "on", "since"):
+            return _date_cmp(which, m.date, getattr(k, which))
+        if which in ("sent_before", "sent_on", "sent_since"):
+            sent = m.summary.sent_date if m.summary is not None and m.summary.sent_date else m.date
+            return _date_cmp(which[5:], sent, getattr(k, which))
+        if which == "header":
+            name, needle = k.header.field.lower(), k.header.value.casefold()
+            return any(n == name and needle in val.casefold() for n, val in m.headers())
+        if which == "body":
+            return k.body.casefold() in await self._body(m)
+        if which == "text":
+            needle = k.text.casefold()
+            if any(needle in val.casefold() or needle in n for n, val in m.headers()):
+                return True
+            return needle in await self._body(m)
+        if which == "modseq":
+            return m.modseq >= k.modseq
+        if which == "recent":
+            return m.recent == k.recent
+        raise invalid(f"unsupported search key {which}")
+
+
+def _canon_flag(f: str) -> str:
+    if f.startswith("\\"):
+        return f[:2].upper() + f[2:].lower()
+    return f
+
+
+def _date_cmp(op: str, value: int, day: int) -> bool:
+    start = day - day % DAY
+    if op == "before":
+        return value < start
+    if op == "on":
+        return start <= value < start + DAY
+    return value >= start

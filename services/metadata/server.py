@@ -1,0 +1,137 @@
+"""The metadata gRPC server: every service, the standard health service, metrics, GC."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import grpc
+from grpc_health.v1 import _async as health_aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.blobstore import BlobStore, make_blobstore
+from services.common.config import CommonConfig
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata.changes import ChangesServicer, Hub
+from services.metadata.config import MetadataConfig
+from services.metadata.directory import DirectoryData, DirectoryServicer
+from services.metadata.errors import wrap_stream, wrap_unary
+from services.metadata.gc import BlobGC
+from services.metadata.mailboxes import MailboxData, MailboxesServicer
+from services.metadata.maildrop import LimitsServicer, MaildropServicer
+from services.metadata.messages import MessagesServicer
+from services.metadata.metrics import OUTBOUND_DEPTH
+from services.metadata.store import OUTBOUND, Store, make_redis
+
+log = logging.getLogger("kubemail.metadata")
+SERVICES = ("Directory", "Mailboxes", "Messages", "Changes", "Maildrop", "Limits")
+
+
+def _wrap(servicer: Any, service: str) -> Any:
+    desc = pb.DESCRIPTOR.services_by_name[service]
+    for m in desc.methods:
+        fn = getattr(servicer, m.name)
+        if m.server_streaming:
+            setattr(servicer, m.name, wrap_stream(m.name, fn))
+        else:
+            setattr(servicer, m.name, wrap_unary(m.name, fn))
+    return servicer
+
+
+class MetadataServer:
+    """A running server; `port` is the bound gRPC port."""
+
+    def __init__(
+        self, server: grpc.aio.Server, port: int, store: Store, blobs: BlobStore, hub: Hub, gc: BlobGC
+    ) -> None:
+        self.server = server
+        self.port = port
+        self.store = store
+        self.blobs = blobs
+        self.hub = hub
+        self.gc = gc
+        self.ready = False
+        self.health = health_aio.HealthServicer()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run_gc(self, grace: int | None = None) -> int:
+        """One blob GC pass (tests, operators); returns the number of blobs deleted."""
+        return await self.gc.run_once(grace)
+
+    async def _probe(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.store.r.ping(), 5)
+                ok = True
+            except Exception:
+                ok = False
+            self.ready = ok
+            status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
+            for name in ("", *(f"kubemail.v1.{s}" for s in SERVICES)):
+                await self.health.set(name, status)
+            with contextlib.suppress(Exception):
+                OUTBOUND_DEPTH.set(await self.store.r.xlen(OUTBOUND))
+            await asyncio.sleep(5)
+
+    async def stop(self, grace: float | None = None) -> None:
+        await self.health.enter_graceful_shutdown()
+        for t in self._tasks:
+            t.cancel()
+        await self.hub.close()
+        await self.server.stop(grace)
+        for t in self._tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        with contextlib.suppress(Exception):
+            await self.store.close()
+        with contextlib.suppress(Exception):
+            await self.blobs.close()
+
+    async def wait(self) -> None:
+        await self.server.wait_for_termination()
+
+
+async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = None) -> MetadataServer:
+    """Starts the server (port 0 = ephemeral, None = from cfg.listen)."""
+    store = Store(make_redis(cfg), cfg.redis_cluster)
+    blobs = make_blobstore(common)
+    directory = DirectoryData(store, cfg)
+    mailboxes = MailboxData(store)
+    hub = Hub(cfg.redis_url, cfg.redis_timeout)
+    gc = BlobGC(store, blobs, cfg.gc_grace_seconds)
+    limit = max(cfg.max_summary_bytes + 1024 * 1024, 8 * 1024 * 1024)
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", 64 * 1024 * 1024),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ]
+    )
+    rpc.add_DirectoryServicer_to_server(_wrap(DirectoryServicer(directory), "Directory"), server)
+    rpc.add_MailboxesServicer_to_server(_wrap(MailboxesServicer(store, directory, mailboxes), "Mailboxes"), server)
+    rpc.add_MessagesServicer_to_server(
+        _wrap(MessagesServicer(cfg, store, blobs, directory, mailboxes), "Messages"), server
+    )
+    rpc.add_ChangesServicer_to_server(_wrap(ChangesServicer(hub, directory), "Changes"), server)
+    rpc.add_MaildropServicer_to_server(_wrap(MaildropServicer(store, directory), "Maildrop"), server)
+    rpc.add_LimitsServicer_to_server(_wrap(LimitsServicer(store), "Limits"), server)
+    if port is None:
+        addr = cfg.listen
+    else:
+        host = cfg.listen.rpartition(":")[0] or "0.0.0.0"
+        addr = f"{host}:{port}"
+    bound = server.add_insecure_port(addr)
+    if bound == 0:
+        raise OSError(f"cannot listen on {addr}")
+    ms = MetadataServer(server, bound, store, blobs, hub, gc)
+    health_pb2_grpc.add_HealthServicer_to_server(ms.health, server)
+    await server.start()
+    ms._tasks.append(asyncio.create_task(ms._probe(), name="metadata-probe"))
+    if cfg.gc_interval_seconds > 0:
+        ms._tasks.append(asyncio.create_task(gc.loop(cfg.gc_interval_seconds), name="blob-gc"))
+    log.info("metadata gRPC listening on %s", addr)
+    return ms

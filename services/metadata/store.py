@@ -1,0 +1,123 @@
+"""Redis access: the client, the Lua scripts, key names and blob reference counts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import grpc
+import redis.asyncio as aredis
+from redis.asyncio.cluster import RedisCluster
+from redis.backoff import NoBackoff
+
+from services.metadata import lua
+from services.metadata.config import MetadataConfig
+from services.metadata.errors import UNAVAILABLE_ERRORS, Fail
+from services.metadata.metrics import BLOB_REFS, REDIS_DURATION, REDIS_ERRORS
+
+T = TypeVar("T")
+Arg = str | bytes | int | float
+
+GC_ZERO = "gc:zero"
+OUTBOUND = "outbound"
+
+
+def user_prefix(user_id: str) -> str:
+    return "{u:" + user_id + "}:"
+
+
+def blob_key(blob_id: str) -> str:
+    return "{b:" + blob_id + "}"
+
+
+def make_redis(cfg: MetadataConfig) -> Any:
+    """redis.asyncio.Redis or RedisCluster, without client-side retries (a retried script
+    could run twice); the caller gets UNAVAILABLE and retries with its idempotency key."""
+    from redis.asyncio.retry import Retry
+
+    common: dict[str, Any] = {
+        "socket_timeout": cfg.redis_timeout,
+        "socket_connect_timeout": min(cfg.redis_timeout, 2.0),
+        "retry": Retry(NoBackoff(), 0),
+    }
+    if cfg.redis_cluster:
+        return RedisCluster.from_url(cfg.redis_url, cluster_error_retry_attempts=1, max_connections=1000, **common)
+    # a blocking pool: a burst beyond the pool waits for a connection instead of failing
+    pool: Any = aredis.BlockingConnectionPool.from_url(
+        cfg.redis_url, max_connections=cfg.redis_pool_size, timeout=cfg.redis_timeout, **common
+    )
+    return aredis.Redis(connection_pool=pool)
+
+
+class Store:
+    """One Redis (or cluster) client with named scripts and timed operations."""
+
+    def __init__(self, client: Any, cluster: bool) -> None:
+        self.r = client
+        self.cluster = cluster
+        self._scripts: dict[str, Any] = {}
+        for name, body in lua.USER_SCRIPTS.items():
+            self._scripts[name] = client.register_script(lua.PRELUDE + body)
+        for name, body in lua.PLAIN_SCRIPTS.items():
+            self._scripts[name] = client.register_script(body)
+
+    async def timed(self, op: str, aw: Awaitable[T]) -> T:
+        start = time.perf_counter()
+        try:
+            return await aw
+        except UNAVAILABLE_ERRORS:
+            REDIS_ERRORS.labels(op).inc()
+            raise
+        finally:
+            REDIS_DURATION.labels(op).observe(time.perf_counter() - start)
+
+    async def call(self, op: str, fn: Callable[[], Awaitable[T]]) -> T:
+        return await self.timed(op, fn())
+
+    async def user_script(self, name: str, user_id: str, args: Sequence[Arg]) -> dict[str, Any]:
+        """Runs a per-user script; raises Fail for {"err": ...} results."""
+        p = user_prefix(user_id)
+        raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
+        result: dict[str, Any] = json.loads(raw)
+        if isinstance(result, dict) and "err" in result:
+            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+        return result
+
+    async def script(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> Any:
+        return await self.timed(name, self._scripts[name](keys=list(keys), args=list(args)))
+
+    def pipeline(self) -> Any:
+        return self.r.pipeline(transaction=False)
+
+    # -- blob reference counts (invariant 4) -----------------------------------------
+
+    async def blob_incr(self, blob_id: str, n: int) -> None:
+        """Adds n references before a commit; ABORTED while the blob is being collected."""
+        if n <= 0:
+            return
+        res = await self.script("blob_incr", [blob_key(blob_id)], [n])
+        if int(res) < 0:
+            raise Fail(grpc.StatusCode.ABORTED, "blob is being garbage-collected: upload it again and retry")
+        BLOB_REFS.labels("incr").inc(n)
+
+    async def blob_decr(self, blob_id: str, n: int = 1) -> None:
+        if n <= 0 or not blob_id:
+            return
+        now = int(time.time())
+        left = await self.script("blob_decr", [blob_key(blob_id)], [n, now])
+        BLOB_REFS.labels("decr").inc(n)
+        if int(left) == 0:
+            await self.timed("gc_zadd", self.r.zadd(GC_ZERO, {blob_id: now}))
+
+    async def blob_decr_many(self, blob_ids: Sequence[str]) -> None:
+        counts: dict[str, int] = {}
+        for b in blob_ids:
+            if b:
+                counts[b] = counts.get(b, 0) + 1
+        for b, n in counts.items():
+            await self.blob_decr(b, n)
+
+    async def close(self) -> None:
+        await self.r.aclose()

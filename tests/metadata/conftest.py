@@ -1,0 +1,117 @@
+"""Helpers for the metadata service tests: a client, a seeded user, stored blobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from services.common import config
+from services.common.blobstore import BlobStore, make_blobstore
+from services.common.config import CommonConfig
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.conftest import MetadataHandle
+from tests.fixtures.seed import seed_domain, seed_user
+
+
+def summary(raw: bytes) -> pb.MessageSummary:
+    """The real summary (services.common.mime) when available, else a minimal hand-built one."""
+    try:
+        from services.common.mime import build_summary
+    except ImportError:
+        return hand_summary(raw)
+    return build_summary(raw)
+
+
+def hand_summary(raw: bytes) -> pb.MessageSummary:
+    """A minimal hand-built summary: header bytes and decoded header fields."""
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    s = pb.MessageSummary(size=len(raw), header_size=len(head) + 4, raw_header=head + b"\r\n\r\n")
+    for line in head.decode("utf-8", "replace").split("\r\n"):
+        name, sep, value = line.partition(":")
+        if sep:
+            s.headers.append(pb.HeaderField(name=name.strip().lower(), value=value.strip()))
+    return s
+
+
+def message(subject: str = "hello", body: str = "body text", extra: str = "") -> bytes:
+    return (
+        f"From: a@example.org\r\nTo: bob@example.test\r\nSubject: {subject}\r\n{extra}"
+        f"Message-ID: <{subject}@x>\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def redis_of(handle: MetadataHandle) -> Any:
+    """A sync client (plain or cluster) on the handle's Redis, for white-box checks."""
+    import redis
+
+    if handle.env.get("KUBEMAIL_REDIS_CLUSTER") == "true":
+        return redis.RedisCluster.from_url(handle.redis_url)
+    return redis.Redis.from_url(handle.redis_url)
+
+
+@dataclass
+class World:
+    client: MetadataClient
+    blobs: BlobStore
+    user: pb.User
+    handle: MetadataHandle
+
+    async def put(self, raw: bytes) -> str:
+        return await self.blobs.put(raw)
+
+    async def deliver(
+        self,
+        raw: bytes,
+        user_ids: list[str] | None = None,
+        mailbox: str = "",
+        flags: tuple[str, ...] = (),
+        **kw: object,
+    ) -> pb.DeliverResponse:
+        blob_id = await self.put(raw)
+        ids = user_ids or [self.user.id]
+        return await self.client.messages.Deliver(  # type: ignore[no-any-return]
+            pb.DeliverRequest(
+                blob_id=blob_id,
+                size=len(raw),
+                summary=summary(raw),
+                deliveries=[pb.Delivery(user_id=u, mailbox=mailbox, flags=list(flags)) for u in ids],
+                **kw,  # type: ignore[arg-type]
+            )
+        )
+
+    async def mailbox(self, name: str = "INBOX", user_id: str | None = None) -> pb.Mailbox:
+        return await self.client.mailboxes.GetMailbox(  # type: ignore[no-any-return]
+            pb.GetMailboxRequest(user_id=user_id or self.user.id, name=name)
+        )
+
+    async def quota(self, user_id: str | None = None) -> pb.Quota:
+        return await self.client.mailboxes.GetQuota(  # type: ignore[no-any-return]
+            pb.GetQuotaRequest(user_id=user_id or self.user.id)
+        )
+
+
+async def make_world(handle: MetadataHandle) -> AsyncIterator[World]:
+    client = MetadataClient(handle.addr, timeout=20)
+    blobs = make_blobstore(config.load(CommonConfig, handle.env))
+    await seed_domain(client, "example.test")
+    user = await seed_user(client, "bob@example.test", "secret")
+    try:
+        yield World(client, blobs, user, handle)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def world(metadata: MetadataHandle) -> AsyncIterator[World]:
+    async for w in make_world(metadata):
+        yield w
+
+
+@pytest.fixture
+async def cworld(metadata_cluster: MetadataHandle) -> AsyncIterator[World]:
+    async for w in make_world(metadata_cluster):
+        yield w

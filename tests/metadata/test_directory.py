@@ -1,0 +1,231 @@
+"""Directory (domains, users, auth, recipient resolution) and mailbox management."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.fixtures.seed import hash_password, seed_user
+from tests.metadata.conftest import World, message
+
+S = pb.Resolution
+
+
+async def test_authenticate(world: World) -> None:
+    d = world.client.directory
+    ok = await d.Authenticate(pb.AuthenticateRequest(username="bob@EXAMPLE.test", password=b"secret"))
+    assert ok.ok and ok.user.id == world.user.id and not ok.user.password_hash and ok.user.has_password
+    bad = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"nope"))
+    assert not bad.ok and bad.reason == "bad-credentials"
+    unknown = await d.Authenticate(pb.AuthenticateRequest(username="nobody@example.test", password=b"secret"))
+    assert not unknown.ok and unknown.reason == "bad-credentials"
+    garbage = await d.Authenticate(pb.AuthenticateRequest(username="no-at-sign", password=b"secret"))
+    assert not garbage.ok
+    # alias login works; disabled user then disabled domain
+    user = world.user
+    user.aliases.append("robert@example.test")
+    await d.UpsertUser(user)
+    assert (await d.Authenticate(pb.AuthenticateRequest(username="robert@example.test", password=b"secret"))).ok
+    user.enabled = False
+    await d.UpsertUser(user)
+    dis = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
+    assert not dis.ok and dis.reason == "disabled"
+    user.enabled = True
+    await d.UpsertUser(user)
+    await d.UpsertDomain(pb.Domain(name="example.test", enabled=False))
+    dis = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
+    assert not dis.ok and dis.reason == "disabled"
+    # an empty password_hash on update keeps the stored one
+    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True))
+    assert (await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))).ok
+    user.password_hash = hash_password("new")
+    await d.UpsertUser(user)
+    assert (await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"new"))).ok
+
+
+async def test_resolve_recipients(world: World) -> None:
+    d = world.client.directory
+    fwd = await seed_user(world.client, "fwd@example.test", forward_to=["ext@remote.example"])
+    off = await seed_user(world.client, "off@example.test")
+    off.enabled = False
+    await d.UpsertUser(off)
+    user = world.user
+    user.aliases.append("postmaster@example.test")
+    await d.UpsertUser(user)
+    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True, aliases=["alias.test"]))
+    res = await d.ResolveRecipients(
+        pb.ResolveRecipientsRequest(
+            addresses=[
+                "bob@EXAMPLE.TEST",
+                "bob+tag@example.test",
+                "postmaster@example.test",
+                "bob@alias.test",
+                "fwd@example.test",
+                "off@example.test",
+                "ghost@example.test",
+                "x@elsewhere.example",
+                "no-at-sign",
+                "@example.test",
+                "bob@",
+            ]
+        )
+    )
+    got = [(r.status, list(r.user_ids), list(r.forward_to)) for r in res.results]
+    me = [world.user.id]
+    assert got == [
+        (S.LOCAL, me, []),
+        (S.LOCAL, me, []),
+        (S.LOCAL, me, []),
+        (S.LOCAL, me, []),
+        (S.LOCAL, [fwd.id], ["ext@remote.example"]),
+        (S.DISABLED, [], []),
+        (S.UNKNOWN_USER, [], []),
+        (S.NOT_LOCAL, [], []),
+        (S.INVALID, [], []),
+        (S.INVALID, [], []),
+        (S.INVALID, [], []),
+    ]
+    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True, catch_all="bob@example.test"))
+    res = await d.ResolveRecipients(pb.ResolveRecipientsRequest(addresses=["ghost@example.test"]))
+    assert res.results[0].status == S.LOCAL and list(res.results[0].user_ids) == me
+
+
+async def test_users_and_domains_crud(world: World) -> None:
+    d = world.client.directory
+    assert [x.name for x in (await d.ListDomains(pb.ListDomainsRequest())).domains] == ["example.test"]
+    u = await d.GetUser(pb.GetUserRequest(address="bob@example.test"))
+    assert u.id == world.user.id and u.address == "bob@example.test"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await seed_user(world.client, "x@example.test", aliases=["bob@example.test"])
+    assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    await world.deliver(message("to-purge"))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await d.DeleteDomain(pb.DeleteDomainRequest(name="example.test"))
+    assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    gone = await d.DeleteUser(pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
+    assert gone.messages_removed == 1
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await d.GetUser(pb.GetUserRequest(id=world.user.id))
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+    assert list((await d.ListUsers(pb.ListUsersRequest(domain="example.test"))).users) == []
+    await d.DeleteDomain(pb.DeleteDomainRequest(name="example.test"))
+    assert list((await d.ListDomains(pb.ListDomainsRequest())).domains) == []
+
+
+async def test_default_mailboxes_and_names(world: World) -> None:
+    m, uid = world.client.mailboxes, world.user.id
+    boxes = (await m.ListMailboxes(pb.ListMailboxesRequest(user_id=uid))).mailboxes
+    assert {(b.name, b.special_use) for b in boxes} == {
+        ("INBOX", ""),
+        ("Drafts", "\\Drafts"),
+        ("Sent", "\\Sent"),
+        ("Trash", "\\Trash"),
+        ("Junk", "\\Junk"),
+        ("Archive", "\\Archive"),
+    }
+    assert len({b.uidvalidity for b in boxes}) == 6 and len({b.id for b in boxes}) == 6
+    assert (await world.mailbox("inBox")).name == "INBOX"
+    for bad in ["", "/a", "a/", "a//b", "a\x01b", "x" * 600, "a\x7f"]:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name=bad))
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Sent"))
+    assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await m.DeleteMailbox(pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
+    assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    made = await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))
+    assert made.name == "Projects/2024/Q1" and made.uidvalidity > max(b.uidvalidity for b in boxes)
+    assert (await world.mailbox("Projects/2024")).name == "Projects/2024"  # parents created
+
+
+async def test_rename_and_delete(world: World) -> None:
+    m, uid = world.client.mailboxes, world.user.id
+    await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="a/b"))
+    await world.deliver(message("in-child"), mailbox="a/b")
+    a = await world.mailbox("a")
+    renamed = await m.RenameMailbox(pb.RenameMailboxRequest(user_id=uid, old_name="a", new_name="z"))
+    assert renamed.id == a.id and renamed.name == "z"
+    child = await world.mailbox("z/b")
+    assert child.messages == 1
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await world.mailbox("a/b")
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+    # renaming INBOX moves its messages (new UIDs) and leaves INBOX empty
+    await world.deliver(message("i1"))
+    await world.deliver(message("i2"))
+    inbox = await world.mailbox()
+    moved = await m.RenameMailbox(pb.RenameMailboxRequest(user_id=uid, old_name="INBOX", new_name="Old"))
+    assert moved.messages == 2 and moved.id != inbox.id and moved.uidnext == 3
+    after = await world.mailbox()
+    assert (after.messages, after.size_bytes, after.id, after.uidnext) == (0, 0, inbox.id, 3)
+    q = await world.quota()
+    assert q.messages == 3
+    await m.DeleteMailbox(pb.DeleteMailboxRequest(user_id=uid, name="Old"))
+    q = await world.quota()
+    assert q.messages == 1
+    # subscriptions
+    await m.SetSubscribed(pb.SetSubscribedRequest(user_id=uid, name="Ghost", subscribed=True))
+    subs = await m.ListMailboxes(pb.ListMailboxesRequest(user_id=uid, subscribed_only=True))
+    assert "Ghost" in subs.subscribed_nonexistent and "INBOX" in [b.name for b in subs.mailboxes]
+
+
+async def test_maildrop_lock_and_fencing(world: World) -> None:
+    md, uid = world.client.maildrop, world.user.id
+    a = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s1", ttl_seconds=30))
+    assert a.acquired and a.fencing_token > 0
+    b = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s2", ttl_seconds=30))
+    assert not b.acquired
+    await world.deliver(message("pop"), flags=("\\Deleted",))
+    mb = await world.mailbox()
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await world.client.messages.Expunge(
+            pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
+        )
+    assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (await world.mailbox()).messages == 1
+    assert (await md.Refresh(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))).acquired
+    await md.Release(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))
+    c = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s2", ttl_seconds=30))
+    assert c.acquired and c.fencing_token > a.fencing_token
+    # the old holder's token no longer works
+    with pytest.raises(grpc.aio.AioRpcError):
+        await world.client.messages.Expunge(
+            pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token)
+        )
+    ex = await world.client.messages.Expunge(
+        pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=c.fencing_token)
+    )
+    assert list(ex.expunged) == [1]
+
+
+async def test_limits(world: World) -> None:
+    lim = world.client.limits
+    req = pb.HitRequest(bucket="auth-fail-ip", key="192.0.2.1", limit=3, window_seconds=60)
+    counts = [(await lim.Hit(req)) for _ in range(4)]
+    assert [c.count for c in counts] == [1, 2, 3, 4]
+    assert [c.allowed for c in counts] == [True, True, True, False] and counts[3].retry_after_seconds > 0
+    peek = await lim.Peek(req)
+    assert peek.count == 4 and not peek.allowed
+    other = await lim.Peek(pb.HitRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
+    assert other.count == 0 and other.allowed
+
+
+async def test_queue_outbound(world: World, metadata) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    raw = message("out")
+    blob_id = await world.put(raw)
+    res = await world.client.messages.QueueOutbound(
+        pb.QueueOutboundRequest(
+            blob_id=blob_id, mail_from="bob@example.test", recipients=["x@remote.example"], size=len(raw),
+            submitted_by=world.user.id,
+        )
+    )  # fmt: skip
+    r = redis.Redis.from_url(metadata.redis_url)
+    ((qid, fields),) = r.xrange("outbound")
+    assert qid.decode() == res.queue_id
+    assert fields[b"blob_id"] == blob_id.encode() and fields[b"recipients"] == b"x@remote.example"
+    assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1  # the queue holds a reference

@@ -1,0 +1,209 @@
+"""Bad input to every RPC gets a clear gRPC status; Redis or S3 down gives UNAVAILABLE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
+from tests.fixtures.servers import RedisServer, S3Server
+from tests.metadata.conftest import World, make_world, message, summary
+
+C = grpc.StatusCode
+R = pb.UidRange
+GHOST = "0123456789abcdef0123456789abcdef"
+BLOB = "a" * 64
+
+
+def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]]]:
+    inv, nf = {C.INVALID_ARGUMENT}, {C.NOT_FOUND}
+    big = pb.DeliverRequest(blob_id=BLOB, size=10**12, deliveries=[pb.Delivery(user_id=uid)])
+    return [
+        ("directory", "UpsertDomain", pb.Domain(name="bad domain!"), inv),
+        ("directory", "GetDomain", pb.GetDomainRequest(name="nope.example"), nf),
+        ("directory", "DeleteDomain", pb.DeleteDomainRequest(name=""), inv),
+        ("directory", "UpsertUser", pb.User(address="no-at-sign"), inv),
+        ("directory", "UpsertUser", pb.User(address="x@unknown.example"), nf),
+        ("directory", "UpsertUser", pb.User(address="y@example.test", password_hash="plain"), inv),
+        ("directory", "GetUser", pb.GetUserRequest(), inv),
+        ("directory", "GetUser", pb.GetUserRequest(id=GHOST), nf),
+        ("directory", "GetUser", pb.GetUserRequest(id="../etc"), inv),
+        ("directory", "ListUsers", pb.ListUsersRequest(domain="bad domain"), inv),
+        ("directory", "DeleteUser", pb.DeleteUserRequest(address="ghost@example.test"), nf),
+        ("directory", "ResolveRecipients", pb.ResolveRecipientsRequest(addresses=["a@b.c"] * 1001), inv),
+        ("mailboxes", "ListMailboxes", pb.ListMailboxesRequest(user_id=GHOST), nf),
+        ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid), inv),
+        ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid, name="Nope"), nf),
+        ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid, mailbox_id="x"), inv),
+        ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=uid, name="a//b"), inv),
+        ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=uid, name="ok", special_use="\\Bogus"), inv),
+        ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=GHOST, name="x"), nf),
+        ("mailboxes", "DeleteMailbox", pb.DeleteMailboxRequest(user_id=uid, name="Nope"), nf),
+        ("mailboxes", "RenameMailbox", pb.RenameMailboxRequest(user_id=uid, old_name="Nope", new_name="X"), nf),
+        ("mailboxes", "RenameMailbox", pb.RenameMailboxRequest(user_id=uid, old_name="Sent", new_name="/x"), inv),
+        ("mailboxes", "SetSubscribed", pb.SetSubscribedRequest(user_id=uid, name=""), inv),
+        ("mailboxes", "GetQuota", pb.GetQuotaRequest(user_id=GHOST), nf),
+        ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, size=1), inv),
+        ("messages", "Deliver", pb.DeliverRequest(blob_id="xyz", deliveries=[pb.Delivery(user_id=uid)]), inv),
+        ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=GHOST)]), nf),
+        ("messages", "Deliver", big, {C.RESOURCE_EXHAUSTED}),
+        ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=uid)]),
+         {C.FAILED_PRECONDITION}),
+        ("messages", "Deliver",
+         pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=uid, flags=["\\Bogus"])]), inv),
+        ("messages", "Append", pb.AppendRequest(user_id=uid, mailbox="a\x00b", blob_id=BLOB), inv),
+        ("messages", "Append", pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB), {C.FAILED_PRECONDITION}),
+        ("messages", "FetchMessages", pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "FetchMessages", pb.FetchMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=5)]), inv),
+        ("messages", "ListUids", pb.ListUidsRequest(user_id=GHOST, mailbox_id=mbid), nf),
+        ("messages", "StoreFlags", pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=1)]), inv),
+        ("messages", "StoreFlags",
+         pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, mode=pb.StoreFlagsRequest.ADD, flags=["a b"],
+                              uids=[R(lo=1, hi=1)]), inv),
+        ("messages", "StoreFlags",
+         pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, mode=pb.StoreFlagsRequest.ADD, flags=["x"]), inv),
+        ("messages", "StoreFlags",
+         pb.StoreFlagsRequest(user_id=uid, mailbox_id="999", mode=pb.StoreFlagsRequest.ADD, flags=["x"],
+                              uids=[R(lo=1, hi=1)]), nf),
+        ("messages", "CopyMessages",
+         pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination="Nope"), nf),
+        ("messages", "MoveMessages",
+         pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination=""), inv),
+        ("messages", "Expunge", pb.ExpungeRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "Expunge", pb.ExpungeRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=3)]), inv),
+        ("messages", "Search", pb.SearchRequest(user_id=uid, mailbox_id=mbid), inv),
+        ("messages", "Search", pb.SearchRequest(user_id=uid, mailbox_id="999", key=pb.SearchKey(all=True)), nf),
+        ("messages", "GetChanges", pb.GetChangesRequest(user_id=uid, mailbox_id=""), inv),
+        ("messages", "ClaimRecent", pb.ClaimRecentRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "QueueOutbound", pb.QueueOutboundRequest(blob_id=BLOB), inv),
+        ("messages", "QueueOutbound", pb.QueueOutboundRequest(blob_id=BLOB, recipients=["nope"]), inv),
+        ("maildrop", "Acquire", pb.MaildropLockRequest(user_id=uid), inv),
+        ("maildrop", "Acquire", pb.MaildropLockRequest(user_id=GHOST, holder="h"), nf),
+        ("maildrop", "Refresh", pb.MaildropLockRequest(user_id=uid, holder="h"), inv),
+        ("maildrop", "Release", pb.MaildropLockRequest(user_id=uid, holder="h", ttl_seconds=10**6), inv),
+        ("limits", "Hit", pb.HitRequest(bucket="b", key="k", limit=1), inv),
+        ("limits", "Peek", pb.HitRequest(key="k", limit=1, window_seconds=1), inv),
+    ]  # fmt: skip
+
+
+async def test_bad_input_to_every_rpc(world: World) -> None:
+    inbox = await world.mailbox()
+    seen: set[str] = set()
+    for stub, method, req, expected in cases(world.user.id, inbox.id):
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await getattr(getattr(world.client, stub), method)(req)
+        assert e.value.code() in expected, (method, req, e.value.code(), e.value.details())
+        assert e.value.details(), method
+        seen.add(method)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        async for _ in world.client.changes.Watch(pb.WatchRequest(user_id=GHOST)):
+            pass
+    assert e.value.code() == C.NOT_FOUND
+    seen.add("Watch")
+    # Authenticate answers bad input with ok=false, not a status
+    for name, pw in [("", b"x"), ("no-at", b"x"), ("bob@example.test", b"x" * 5000), ("\x00@\xff", b"")]:
+        res = await world.client.directory.Authenticate(pb.AuthenticateRequest(username=name, password=pw))
+        assert not res.ok and res.reason == "bad-credentials"
+    seen.add("Authenticate")
+    every = {m.name for s in pb.DESCRIPTOR.services_by_name.values() for m in s.methods}
+    assert every - seen <= {"ListDomains"}  # takes no input
+    # the world is unharmed
+    assert (await world.mailbox()).messages == 0
+
+
+async def test_oversized_message_for_domain(world: World) -> None:
+    await world.client.directory.UpsertDomain(pb.Domain(name="example.test", enabled=True, max_message_bytes=50))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await world.deliver(message("too big", "z" * 100))
+    assert e.value.code() == C.RESOURCE_EXHAUSTED
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    srv = RedisServer(tmp_path / "redis").start()
+    yield srv
+    srv.stop(kill=True)
+
+
+@pytest.fixture
+def own_s3() -> Iterator[S3Server]:
+    srv = S3Server().start()
+    yield srv
+    srv.stop(kill=True)
+
+
+@pytest.fixture
+def fault_metadata(own_redis: RedisServer, own_s3: S3Server, tmp_path: Path) -> Iterator[MetadataHandle]:
+    env = {
+        **own_s3.env("faults"),
+        "KUBEMAIL_REDIS_URL": own_redis.url,
+        "KUBEMAIL_REDIS_TIMEOUT": "2",
+        "KUBEMAIL_METRICS_PORT": "0",
+    }
+    h = _start_metadata(env)
+    yield h
+    _stop_metadata(h)
+
+
+async def test_redis_down_gives_unavailable_and_nothing_half_written(
+    fault_metadata: MetadataHandle, own_redis: RedisServer
+) -> None:
+    async for w in make_world(fault_metadata):
+        await w.deliver(message("before"))
+        raw = message("during")
+        blob_id = await w.put(raw)
+        inbox = await w.mailbox()
+        own_redis.stop()
+        req = pb.DeliverRequest(
+            blob_id=blob_id, size=len(raw), summary=summary(raw), deliveries=[pb.Delivery(user_id=w.user.id)]
+        )
+        calls = [
+            w.client.messages.Deliver(req),
+            w.client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=w.user.id, name="INBOX")),
+            w.client.messages.StoreFlags(
+                pb.StoreFlagsRequest(
+                    user_id=w.user.id, mailbox_id=inbox.id, uids=[R(lo=1, hi=0)], mode=pb.StoreFlagsRequest.ADD,
+                    flags=["\\Seen"],
+                )
+            ),
+            w.client.directory.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret")),
+        ]  # fmt: skip
+        for call in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as e:
+                await call
+            assert e.value.code() == C.UNAVAILABLE
+        own_redis.start()
+        mb = await w.mailbox()
+        assert (mb.messages, mb.unseen, mb.uidnext) == (1, 1, 2)
+        res = await w.client.messages.Deliver(req)
+        assert res.delivered[0].uid == 2
+
+
+async def test_s3_down_gives_unavailable(fault_metadata: MetadataHandle, own_s3: S3Server) -> None:
+    import redis
+
+    async for w in make_world(fault_metadata):
+        raw = message("s3")
+        await w.deliver(raw)
+        blob_id = await w.put(raw)
+        inbox = await w.mailbox()
+        own_s3.stop(kill=True)
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await w.client.messages.Deliver(
+                pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[pb.Delivery(user_id=w.user.id)])
+            )
+        assert e.value.code() in (C.UNAVAILABLE, C.FAILED_PRECONDITION)
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await w.client.messages.Search(
+                pb.SearchRequest(user_id=w.user.id, mailbox_id=inbox.id, key=pb.SearchKey(body="x"))
+            )
+        assert e.value.code() == C.UNAVAILABLE
+        mb = await w.mailbox()
+        assert mb.messages == 1
+        r = redis.Redis.from_url(fault_metadata.redis_url)
+        assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1  # the failed Deliver released its reference

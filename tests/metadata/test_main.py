@@ -1,0 +1,62 @@
+"""`python -m services.metadata` as a process: gRPC health, /metrics, /readyz, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from tests.fixtures.servers import free_port, wait_port
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def test_entry_point_serves_health_metrics_and_stops_on_sigterm(backend_env: dict[str, str]) -> None:
+    port, mport = free_port(), free_port()
+    env = {
+        **os.environ,
+        **backend_env,
+        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{port}",
+        "KUBEMAIL_METRICS_PORT": str(mport),
+        "KUBEMAIL_METRICS_HOST": "127.0.0.1",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "services.metadata"], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_port(port, 30)
+        wait_port(mport, 30)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            health = health_pb2_grpc.HealthStub(ch)
+            deadline = time.monotonic() + 15
+            status = None
+            while time.monotonic() < deadline:
+                status = health.Check(health_pb2.HealthCheckRequest(service="kubemail.v1.Messages"), timeout=5).status
+                if status == health_pb2.HealthCheckResponse.SERVING:
+                    break
+                time.sleep(0.1)
+            assert status == health_pb2.HealthCheckResponse.SERVING
+            rpc.DirectoryStub(ch).UpsertDomain(pb.Domain(name="main.test", enabled=True), timeout=10)
+        assert _get(f"http://127.0.0.1:{mport}/readyz")[0] == 200
+        code, text = _get(f"http://127.0.0.1:{mport}/metrics")
+        assert code == 200
+        assert 'kubemail_metadata_rpc_total{code="OK",method="UpsertDomain"} 1.0' in text
+        assert "kubemail_metadata_redis_op_duration_seconds_bucket" in text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
