@@ -1,0 +1,149 @@
+"""Benchmark: SMTP ingest of 10 KiB messages over 10 concurrent sessions.
+
+Starts its own redis-server and moto S3 server, `python -m services.metadata` and
+`python -m services.smtp` as processes (as in production), then sends messages with
+smtplib from 10 threads (one session each) and reports messages/s until every message
+is visible through the metadata API (INBOX EXISTS count).
+
+    python bench/smtp_ingest.py [--messages 1000] [--size 10240] [--sessions 10] [--fs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
+
+ADDRESS = "ingest@bench.test"
+
+
+def make_message(i: int, size: int) -> bytes:
+    head = f"From: s@remote.test\r\nTo: {ADDRESS}\r\nSubject: ingest {i}\r\nMessage-ID: <i{i}@bench.test>\r\n\r\n"
+    line = (f"{i:06d} " + "y" * 70 + "\r\n").encode()
+    return head.encode() + line * max(1, (size - len(head)) // len(line))
+
+
+def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+async def _seed(addr: str) -> str:
+    from services.common.grpcclient import MetadataClient
+    from tests.fixtures.seed import seed_user
+
+    async with MetadataClient(addr, 10) as client:
+        return str((await seed_user(client, ADDRESS)).id)
+
+
+async def _visible(addr: str, user_id: str) -> int:
+    from services.common.grpcclient import MetadataClient
+    from services.gen.kubemail.v1 import metadata_pb2 as pb
+
+    async with MetadataClient(addr, 10) as client:
+        mbox = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+        return int(mbox.messages)
+
+
+def _sender(port: int, raws: list[bytes], errors: list[str]) -> None:
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="bench.client", timeout=30) as s:
+        for raw in raws:
+            for _ in range(20):
+                try:
+                    if s.sendmail("s@remote.test", [ADDRESS], raw) == {}:
+                        break
+                except smtplib.SMTPResponseException as exc:
+                    if exc.smtp_code >= 500:
+                        errors.append(str(exc))
+                        break
+                    s.rset()
+                    time.sleep(0.05)
+            else:
+                errors.append("gave up")
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=1000)
+    ap.add_argument("--size", type=int, default=10 * 1024)
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--fs", action="store_true", help="blobs in a local directory instead of moto S3")
+    args = ap.parse_args(argv if argv is not None else [])
+
+    from tests.fixtures.servers import RedisServer, S3Server, free_port, wait_port
+
+    work = Path(tempfile.mkdtemp(prefix="smtp-bench-"))
+    redis = RedisServer(work / "redis").start()
+    s3 = None if args.fs else S3Server().start()
+    mport, sport = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'operator'}",
+        "KUBEMAIL_REDIS_URL": redis.url,
+        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{mport}",
+        "KUBEMAIL_METADATA_ADDR": f"127.0.0.1:{mport}",
+        "KUBEMAIL_METRICS_PORT": "0",
+        "KUBEMAIL_LOG_LEVEL": "WARNING",
+        "KUBEMAIL_SMTP_HOST": "127.0.0.1",
+        "KUBEMAIL_SMTP_MX_PORT": str(sport),
+        "KUBEMAIL_SMTP_SUBMISSION_PORT": "0",
+        "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "0",
+        "KUBEMAIL_SMTP_MSG_RATE_LIMIT": "0",
+        **(s3.env(f"b{uuid.uuid4().hex[:12]}") if s3 else {"KUBEMAIL_BLOB_BACKEND": "fs"}),
+        "KUBEMAIL_BLOB_DIR": str(work / "blobs"),
+    }
+    procs = [_spawn("services.metadata", env, work / "metadata.log")]
+    try:
+        wait_port(mport, 30)
+        procs.append(_spawn("services.smtp", env, work / "smtp.log"))
+        wait_port(sport, 30)
+        user_id = asyncio.run(_seed(env["KUBEMAIL_METADATA_ADDR"]))
+        raws = [make_message(i, args.size) for i in range(args.messages)]
+        errors: list[str] = []
+        threads = [
+            threading.Thread(target=_sender, args=(sport, raws[i :: args.sessions], errors))
+            for i in range(args.sessions)
+        ]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        acked = time.perf_counter() - start
+        while asyncio.run(_visible(env["KUBEMAIL_METADATA_ADDR"], user_id)) < args.messages - len(errors):
+            if time.perf_counter() - start > 170:
+                break
+            time.sleep(0.05)
+        visible = time.perf_counter() - start
+        rate = args.messages / visible
+        backend = "fs" if args.fs else "s3(moto)"
+        print(
+            f"   smtp ingest: {args.messages} x {args.size} B over {args.sessions} sessions, blobs {backend}: "
+            f"{rate:.0f} msg/s ({acked:.2f} s to last 250, {visible:.2f} s until visible), errors {len(errors)}"
+        )
+        return {"messages_per_second": rate, "seconds": visible, "errors": float(len(errors))}
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if s3:
+            s3.stop()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

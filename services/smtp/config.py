@@ -1,0 +1,42 @@
+"""SMTP settings (KUBEMAIL_SMTP_*); the shared ones live in services.common.config.CommonConfig."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.common.config import register, setting
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SmtpConfig:
+    """Settings of the SMTP front-end (MX ingress and submission)."""
+
+    host: str = setting("KUBEMAIL_SMTP_HOST", "0.0.0.0", "Address the SMTP listeners bind.")
+    mx_port: int = setting("KUBEMAIL_SMTP_MX_PORT", 2525, "MX (inbound, no AUTH) listener port; 0 = off.")
+    submission_port: int = setting(
+        "KUBEMAIL_SMTP_SUBMISSION_PORT", 2587, "Submission listener port (STARTTLS, AUTH required); 0 = off."
+    )
+    submissions_port: int = setting(
+        "KUBEMAIL_SMTP_SUBMISSIONS_PORT", 2465, "Submission with implicit TLS port (needs a certificate); 0 = off."
+    )
+    max_message_bytes: int = setting(
+        "KUBEMAIL_SMTP_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, "Largest accepted message (SIZE), in octets."
+    )
+    max_recipients: int = setting("KUBEMAIL_SMTP_MAX_RECIPIENTS", 100, "Recipients per transaction (452 4.5.3).")
+    timeout: float = setting(
+        "KUBEMAIL_SMTP_TIMEOUT", 300.0, "Seconds a client may stay idle between commands (RFC 5321 4.5.3.2)."
+    )
+    data_timeout: float = setting(
+        "KUBEMAIL_SMTP_DATA_TIMEOUT", 600.0, "Seconds a client may take to send one message body (DATA phase)."
+    )
+    proxy_timeout: float = setting(
+        "KUBEMAIL_SMTP_PROXY_TIMEOUT", 5.0, "Seconds to wait for a PROXY header from KUBEMAIL_PROXY_NETWORKS."
+    )
+    msg_rate_limit: int = setting(
+        "KUBEMAIL_SMTP_MSG_RATE_LIMIT", 300, "Messages per sender per window (451 4.7.1); 0 = off."
+    )
+    msg_rate_window: int = setting("KUBEMAIL_SMTP_MSG_RATE_WINDOW", 3600, "Window of the message limit, seconds.")
+    max_sessions: int = setting(
+        "KUBEMAIL_SMTP_MAX_SESSIONS", 1000, "Concurrent sessions per process; more get 421 4.3.2 and are closed."
+    )

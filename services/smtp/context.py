@@ -1,0 +1,92 @@
+"""What every SMTP session of one process shares: config, clients, TLS, networks."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+from typing import TYPE_CHECKING
+
+import grpc
+
+from services.common.auth import Authenticator, AuthLimits, AuthResult, connection_allowed
+from services.common.blobstore import BlobStore
+from services.common.config import CommonConfig, ip_in, parse_networks
+from services.common.grpcclient import MetadataClient
+from services.common.tls import ReloadingTLS
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.smtp.config import SmtpConfig
+from services.smtp.delivery import Deliverer
+
+if TYPE_CHECKING:
+    from services.smtp.session import KubemailSMTP
+
+log = logging.getLogger("kubemail.smtp")
+
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Listener:
+    kind: str  # mx, submission, submissions
+    implicit_tls: bool = False
+    auth: bool = False  # AUTH offered and required before MAIL
+
+
+MX = Listener("mx")
+SUBMISSION = Listener("submission", auth=True)
+SUBMISSIONS = Listener("submissions", implicit_tls=True, auth=True)
+
+
+class Context:
+    def __init__(
+        self,
+        cfg: SmtpConfig,
+        common: CommonConfig,
+        client: MetadataClient,
+        blobs: BlobStore,
+        tls: ReloadingTLS | None,
+        auth_limits: AuthLimits | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.common = common
+        self.client = client
+        self.blobs = blobs
+        self.tls = tls
+        self.hostname = common.hostname
+        self.trusted: Networks = parse_networks(common.trusted_networks)
+        self.proxies: Networks = parse_networks(common.proxy_networks)
+        self.deliverer = Deliverer(client, blobs)
+        self.sessions: set[KubemailSMTP] = set()
+        self.inflight = 0  # deliveries between end of DATA and the reply
+        self.draining = False
+        self.auth_limits = auth_limits or AuthLimits()
+        self.authenticator = Authenticator(client, "smtp", self.auth_limits)
+
+    def trusted_ip(self, ip: str) -> bool:
+        return ip_in(ip, self.trusted)
+
+    def proxy_ip(self, ip: str) -> bool:
+        return bool(self.proxies) and ip_in(ip, self.proxies)
+
+    async def connection_allowed(self, ip: str) -> bool:
+        """The shared per-IP connection rate ("conn-ip", KUBEMAIL_CONN_PER_IP); fails open."""
+        allowed, _ = await connection_allowed(self.client, self.auth_limits, ip, "smtp")
+        return allowed
+
+    async def hit(self, bucket: str, key: str, limit: int, window: int) -> bool:
+        """One event against a shared sliding-window limit; fails open if Limits is down."""
+        if limit <= 0:
+            return True
+        try:
+            resp = await self.client.limits.Hit(
+                pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=window, cost=1), timeout=2.0
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("rate limit %s unavailable (%s); allowing", bucket, exc.code().name)
+            return True
+        return bool(resp.allowed)
+
+    async def login(self, username: str, password: bytes, remote_ip: str) -> AuthResult:
+        """services.common.auth: failure limits per IP and account, then Directory.Authenticate."""
+        return await self.authenticator.login(username, password, remote_ip)

@@ -1,0 +1,183 @@
+"""aiosmtpd handler hooks: EHLO extensions, MAIL and RCPT policy, end-of-DATA delivery.
+
+One hook per command, each taking the server (a KubemailSMTP), its session and envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import grpc
+from aiosmtpd.smtp import Session
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.smtp import addresses, headers, metrics
+from services.smtp.addresses import Verdict
+from services.smtp.delivery import DeliveryError, Job, idempotency_key
+from services.smtp.session import KmEnvelope, KubemailSMTP
+
+log = logging.getLogger("kubemail.smtp")
+
+R = pb.Resolution
+
+
+class Handler:
+    async def handle_EHLO(  # noqa: N802
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        out = [r for r in responses if not r.startswith("250-AUTH") or server.listener.auth]
+        extra = ["250-PIPELINING", "250-ENHANCEDSTATUSCODES"]
+        return out[:-1] + extra + out[-1:]
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: list[str]
+    ) -> str:
+        ctx = server.ctx
+        user = server.user
+        if address == "<>":
+            if user is not None:
+                return "553 5.7.1 Null sender not allowed for submission"
+        else:
+            checked = addresses.check(address)
+            if checked.verdict is not Verdict.OK:
+                return "553 5.1.7 Bad sender address syntax"
+            if checked.needs_utf8 and not envelope.smtp_utf8:
+                return "553 5.6.7 Non-ASCII address requires SMTPUTF8"
+            if user is not None:
+                owned = [user.address, *user.aliases]
+                if not any(addresses.same_mailbox(address, a) for a in owned):
+                    return "553 5.7.1 Sender address not owned by the authenticated user"
+        key = f"user:{user.id}" if user is not None else f"from:{address.lower()}"
+        if not await ctx.hit("msg-sender", key, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window):
+            return "451 4.7.1 Too many messages from this sender, try later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 Sender OK"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: list[str]
+    ) -> str:
+        ctx = server.ctx
+        if len(envelope.rcpt_tos) >= ctx.cfg.max_recipients:
+            return "452 4.5.3 Too many recipients"
+        checked = addresses.check(address)
+        if checked.verdict is Verdict.RELAY_TRICK:
+            return "550 5.7.1 Relay access denied"
+        if checked.verdict is not Verdict.OK:
+            return "553 5.1.3 Bad recipient address syntax"
+        if checked.needs_utf8 and not envelope.smtp_utf8:
+            return "553 5.6.7 Non-ASCII address requires SMTPUTF8"
+        try:
+            resp = await ctx.client.directory.ResolveRecipients(
+                pb.ResolveRecipientsRequest(addresses=[checked.address])
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("ResolveRecipients failed: %s", exc.code().name)
+            return "451 4.3.0 Directory temporarily unavailable, try later"
+        if not resp.results:
+            return "451 4.3.0 Directory gave no answer, try later"
+        res = resp.results[0]
+        if res.status == R.LOCAL:
+            full = await self._over_quota(server, list(res.user_ids))
+            if full is None:
+                return "451 4.3.0 Directory temporarily unavailable, try later"
+            if full:
+                return "452 4.2.2 Mailbox full"
+            for uid in res.user_ids:
+                if uid not in envelope.local_user_ids:
+                    envelope.local_user_ids.append(uid)
+            for fwd in res.forward_to:
+                if fwd not in envelope.remote:
+                    envelope.remote.append(fwd)
+        elif res.status == R.NOT_LOCAL:
+            if server.user is None:
+                return "550 5.7.1 Relay access denied"
+            if checked.address not in envelope.remote:
+                envelope.remote.append(checked.address)
+        elif res.status == R.UNKNOWN_USER:
+            return "550 5.1.1 User unknown"
+        elif res.status == R.DISABLED:
+            return "550 5.2.1 Mailbox disabled"
+        else:
+            return "553 5.1.3 Bad recipient address"
+        if checked.address not in envelope.rcpt_tos:
+            envelope.rcpt_tos.append(checked.address)
+            envelope.rcpt_options.extend(options)
+        return "250 2.1.5 Recipient OK"
+
+    async def _over_quota(self, server: KubemailSMTP, user_ids: list[str]) -> bool | None:
+        """True if any user is at or over quota; None if the quota could not be read."""
+        for uid in user_ids:
+            try:
+                q = await server.ctx.client.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=uid))
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    return False
+                return None
+            if q.limit_bytes and q.used_bytes >= q.limit_bytes:
+                return True
+        return False
+
+    async def handle_DATA(self, server: KubemailSMTP, session: Session, envelope: KmEnvelope) -> str:  # noqa: N802
+        ctx = server.ctx
+        content = envelope.original_content or b""
+        metrics.BYTES_RECEIVED.inc(len(content))
+        start = time.perf_counter()
+        ctx.inflight += 1
+        try:
+            reply, result, reason = await self._deliver(server, session, envelope, content)
+        finally:
+            ctx.inflight -= 1
+            metrics.DELIVERY_DURATION.observe(time.perf_counter() - start)
+        metrics.MESSAGES.labels(result, reason).inc()
+        return reply
+
+    async def _deliver(
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, content: bytes
+    ) -> tuple[str, str, str]:
+        mail_from = envelope.mail_from or "<>"
+        queue_id = uuid.uuid4().hex[:16].upper()
+        tls_version, tls_cipher = server.tls_info()
+        user = server.user
+        trace = headers.Trace(
+            helo=session.host_name or "unknown",
+            client_ip=server.client_ip,
+            hostname=ctx_hostname(server),
+            queue_id=queue_id,
+            protocol=headers.protocol_name(
+                session.extended_smtp, bool(tls_version), user is not None, envelope.smtp_utf8
+            ),
+            tls_version=tls_version,
+            tls_cipher=tls_cipher,
+            recipient=envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else "",
+        )
+        raw = headers.trace_headers(mail_from, trace) + content
+        job = Job(
+            raw=raw,
+            mail_from=mail_from,
+            local_user_ids=list(envelope.local_user_ids),
+            remote=list(envelope.remote),
+            key=idempotency_key(mail_from, content),
+            submitted_by=user.id if user is not None else "",
+            recipients=len(envelope.rcpt_tos),
+        )
+        try:
+            await server.ctx.deliverer.deliver(job)
+        except DeliveryError as exc:
+            return exc.reply, ("tempfail" if exc.temporary else "rejected"), exc.reason
+        log.info(
+            "session %s queued %s: %d bytes, %d local, %d remote",
+            server.session_id,
+            queue_id,
+            len(raw),
+            len(job.local_user_ids),
+            len(job.remote),
+        )
+        return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+def ctx_hostname(server: KubemailSMTP) -> str:
+    return server.ctx.hostname

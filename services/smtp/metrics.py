@@ -1,0 +1,43 @@
+"""SMTP metrics (kubemail_smtp_*); every label takes a bounded set of values."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Gauge("kubemail_smtp_connections", "Open SMTP sessions", ["listener"])
+CONNECTIONS_TOTAL = Counter(
+    "kubemail_smtp_connection_attempts_total",
+    "SMTP connections by listener and admission result",
+    ["listener", "result"],
+)
+COMMANDS = Counter("kubemail_smtp_commands_total", "SMTP commands by command and reply class", ["command", "result"])
+MESSAGES = Counter(
+    "kubemail_smtp_messages_total", "Messages at end of DATA, by result and reason", ["result", "reason"]
+)
+BYTES_RECEIVED = Counter("kubemail_smtp_bytes_received_total", "Message octets received in DATA")
+DELIVERY_DURATION = Histogram(
+    "kubemail_smtp_delivery_duration_seconds",
+    "End of DATA to reply: parse, blob put, metadata commit",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+LISTENERS = ("mx", "submission", "submissions")
+KNOWN_COMMANDS = frozenset("HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH".split())
+
+
+def command_label(command: str) -> str:
+    return command if command in KNOWN_COMMANDS else "other"
+
+
+def result_label(code: int | None) -> str:
+    if code is None:
+        return "none"
+    if code < 400:
+        return "ok"
+    return "tempfail" if code < 500 else "permfail"
+
+
+for _listener in LISTENERS:
+    CONNECTIONS.labels(_listener)
+for _result, _reason in (("accepted", "ok"), ("tempfail", "unavailable"), ("rejected", "size")):
+    MESSAGES.labels(_result, _reason)

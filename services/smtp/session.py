@@ -1,0 +1,318 @@
+"""One SMTP connection: an aiosmtpd SMTP subclass (its state machine is kept as is).
+
+Extended here, through aiosmtpd's documented seams: per-connection PROXY acceptance
+(only from KUBEMAIL_PROXY_NETWORKS) and implicit TLS (465) before the greeting,
+connection rate limits, AUTH PLAIN/LOGIN against the directory, enhanced status codes,
+a DATA-phase timeout, a 421 on idle timeout, and per-command metrics. The transaction
+logic (MAIL/RCPT/DATA) lives in handler.py as aiosmtpd handler hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.sslproto as sslproto
+import collections
+import contextlib
+import logging
+import ssl
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiosmtpd.proxy_protocol import get_proxy
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism
+
+from services.common import sasl
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.smtp import metrics
+from services.smtp.context import Context, Listener
+from services.smtp.replies import code_of, enhance
+
+log = logging.getLogger("kubemail.smtp")
+
+IDENT = "ESMTP kubemail"
+MAX_AUTH_PER_SESSION = 5
+
+
+class _DropLoginDataWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_DropLoginDataWarning())
+
+
+class KmEnvelope(Envelope):
+    """aiosmtpd's envelope plus what RCPT resolution learned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local_user_ids: list[str] = []
+        self.remote: list[str] = []
+
+
+class KubemailSMTP(SMTP):
+    def __init__(self, handler: Any, ctx: Context, listener: Listener) -> None:
+        self.ctx = ctx
+        self.listener = listener
+        cfg = ctx.cfg
+        tls_context = ctx.tls.context() if ctx.tls else None
+        super().__init__(
+            handler,
+            data_size_limit=cfg.max_message_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=ctx.hostname,
+            ident=IDENT,
+            tls_context=tls_context,
+            require_starttls=False,
+            timeout=cfg.timeout,
+            auth_required=listener.auth,
+            auth_require_tls=True,
+            command_call_limit={"AUTH": MAX_AUTH_PER_SESSION, "*": 10_000},
+            loop=asyncio.get_running_loop(),
+        )
+        # aiosmtpd keeps these on the class and grows them per EHLO; make them ours.
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
+        self.client_ip = ""
+        self.client_port = 0
+        self.session_id = uuid.uuid4().hex[:12]
+        self._counted = False
+        self._last_code: int | None = None
+        self._raw_push = False
+        self._proxied = False
+        self._data_started = False
+        for name, method in list(self._smtp_methods.items()):
+            self._smtp_methods[name] = self._instrument(name, method)
+
+    # -- connection lifecycle --------------------------------------------------------
+
+    def _create_envelope(self) -> KmEnvelope:
+        return KmEnvelope()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self._original_transport is None and self.transport is None
+        if first:
+            peer = transport.get_extra_info("peername") or ("", 0)
+            self.client_ip, self.client_port = str(peer[0]), int(peer[1])
+            self._proxied = self.ctx.proxy_ip(self.client_ip)
+            self._set_auth_policy()
+            self.ctx.sessions.add(self)
+            metrics.CONNECTIONS.labels(self.listener.kind).inc()
+            self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            metrics.CONNECTIONS.labels(self.listener.kind).dec()
+            self.ctx.sessions.discard(self)
+        super().connection_lost(error)
+
+    def _set_auth_policy(self) -> None:
+        # AUTH only over TLS, except from trusted networks (RFC 8314 leaves that to policy).
+        self._auth_require_tls = not self.ctx.trusted_ip(self.client_ip)
+
+    def _timeout_cb(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.write(f"421 4.4.2 {self.hostname} Error: timeout exceeded\r\n".encode())
+        metrics.COMMANDS.labels("timeout", "tempfail").inc()
+        super()._timeout_cb()
+
+    async def _handle_client(self) -> None:
+        """PROXY header, admission and implicit TLS, then aiosmtpd's command loop."""
+        try:
+            if self._proxied and not await self._read_proxy():
+                self._close()
+                return
+            if not await self._admit():
+                self._close()
+                return
+            if self.listener.implicit_tls and not await self._start_implicit_tls():
+                self._close()
+                return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("session %s: setup failed", self.session_id)
+            self._close()
+            return
+        await super()._handle_client()
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    async def _read_proxy(self) -> bool:
+        self._reset_timeout(self.ctx.cfg.proxy_timeout)
+        data = await get_proxy(self._reader)
+        if not data or not data.valid:
+            log.warning("session %s: invalid PROXY header from %s", self.session_id, self.client_ip)
+            metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "bad_proxy").inc()
+            return False
+        if data.src_addr:  # LOCAL / UNKNOWN keep the proxy's own address
+            self.client_ip = str(data.src_addr)
+            self.client_port = int(data.src_port or 0)
+            self._set_auth_policy()
+        self._reset_timeout()
+        return True
+
+    async def _admit(self) -> bool:
+        ctx = self.ctx
+        if ctx.draining or len(ctx.sessions) > ctx.cfg.max_sessions:
+            await self.push(f"421 4.3.2 {self.hostname} Service not available, try later")
+            metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "busy").inc()
+            return False
+        if not await ctx.connection_allowed(self.client_ip):
+            await self.push(f"421 4.7.0 {self.hostname} Too many connections, try later")
+            metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "rate_limited").inc()
+            return False
+        metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "accepted").inc()
+        return True
+
+    async def _start_implicit_tls(self) -> bool:
+        """TLS before the greeting (RFC 8314), on the already accepted TCP connection."""
+        if self.tls_context is None or self.transport is None:
+            return False
+        pending = bytes(self._reader._buffer)  # type: ignore[attr-defined]
+        self._reader._buffer.clear()  # type: ignore[attr-defined]
+        waiter = self.loop.create_future()
+        self._tls_protocol = sslproto.SSLProtocol(self.loop, self, self.tls_context, waiter, server_side=True)
+        self._original_transport = self.transport
+        self._original_transport.set_protocol(self._tls_protocol)
+        self.transport = self._tls_protocol._app_transport
+        self._tls_protocol.connection_made(self._original_transport)
+        if pending:
+            buf = self._tls_protocol.get_buffer(len(pending))
+            buf[: len(pending)] = pending
+            self._tls_protocol.buffer_updated(len(pending))
+        resume = getattr(self._original_transport, "resume_reading", None)
+        if resume is not None:
+            with contextlib.suppress(Exception):
+                resume()
+        try:
+            await waiter
+        except (ssl.SSLError, ConnectionError, OSError) as exc:
+            log.info("session %s: TLS handshake failed: %s", self.session_id, exc)
+            return False
+        return True
+
+    # -- replies and metrics ---------------------------------------------------------
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, bytes):
+            text = status.decode("utf-8", "surrogateescape")
+        else:
+            text = str(status)
+        if not self._raw_push:
+            text = enhance(text)
+        self._last_code = code_of(text)
+        if self._last_code == 354:
+            self._data_started = True
+        await super().push(text)
+
+    def _instrument(self, name: str, method: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+        label = metrics.command_label(name)
+
+        async def wrapped(arg: Any) -> None:
+            self._last_code = None
+            try:
+                await method(arg)
+            finally:
+                metrics.COMMANDS.labels(label, metrics.result_label(self._last_code)).inc()
+
+        return wrapped
+
+    # -- commands aiosmtpd implements, adjusted --------------------------------------
+
+    async def smtp_EHLO(self, hostname: str) -> None:  # type: ignore[override]  # noqa: N802
+        self._raw_push = True
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self._raw_push = False
+
+    async def smtp_STARTTLS(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        if self._tls_protocol is not None:
+            await self.push("503 5.5.1 TLS already active")
+            return
+        if not self.tls_context:
+            await self.push("502 5.5.1 STARTTLS not available")
+            return
+        await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        if not self.listener.auth:
+            await self.push("502 5.5.1 AUTH not available on this port; use submission")
+            return
+        await super().smtp_AUTH(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        # The idle timer bounds the whole DATA phase (RFC 5321 4.5.3.2: 3 min per block, 10 min total).
+        if self.envelope is not None and self.envelope.rcpt_tos and not arg:
+            self._reset_timeout(self.ctx.cfg.data_timeout)
+        self._last_code = None
+        await super().smtp_DATA(arg)
+        if self._last_code == 552 and self._data_started:
+            metrics.MESSAGES.labels("rejected", "size").inc()
+        elif self._last_code == 500 and self._data_started:
+            metrics.MESSAGES.labels("rejected", "line_length").inc()
+        self._data_started = False
+
+    # -- SASL (RFC 4616 PLAIN, draft LOGIN) ------------------------------------------
+
+    async def _sasl(self, mechanism: str, args: list[str]) -> AuthResult:
+        exchange = sasl.new_exchange(mechanism)
+        try:
+            step = exchange.start(args[1].encode() if len(args) > 1 else None)
+            while isinstance(step, sasl.Challenge):
+                await self.push(b"334 " + step.encoded)
+                try:
+                    line = await self._reader.readline()
+                except ValueError:  # over the stream limit
+                    raise sasl.SaslError("response too long") from None
+                step = exchange.feed(line)
+        except sasl.SaslCancelled:
+            await self.push("501 5.7.0 Authentication cancelled")
+            return AuthResult(success=False, handled=True)
+        except sasl.SaslError as exc:
+            await self.push(f"501 5.5.2 {exc}")
+            return AuthResult(success=False, handled=True)
+        return await self._login(step.authcid, step.password)
+
+    @auth_mechanism("PLAIN")
+    async def auth_PLAIN(self, _: SMTP, args: list[str]) -> AuthResult:  # type: ignore[override]  # noqa: N802
+        return await self._sasl("PLAIN", args)
+
+    @auth_mechanism("LOGIN")
+    async def auth_LOGIN(self, _: SMTP, args: list[str]) -> AuthResult:  # type: ignore[override]  # noqa: N802
+        return await self._sasl("LOGIN", args)
+
+    async def _login(self, name: str, password: bytes) -> AuthResult:
+        res = await self.ctx.login(name, password, self.client_ip)
+        if res.ok and res.user is not None:
+            return AuthResult(success=True, auth_data=res.user, message="235 2.7.0 Authentication successful")
+        if res.reason == "rate-limited":
+            return AuthResult(success=False, handled=False, message="454 4.7.0 Too many failed attempts, try later")
+        if res.temporary:
+            return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
+
+    # -- helpers for the handler -----------------------------------------------------
+
+    @property
+    def user(self) -> pb.User | None:
+        s: Session | None = self.session
+        if s is None or not s.authenticated:
+            return None
+        data = s.auth_data
+        return data if isinstance(data, pb.User) else None
+
+    def tls_info(self) -> tuple[str, str]:
+        if self.transport is None or self._tls_protocol is None:
+            return "", ""
+        obj = self.transport.get_extra_info("ssl_object")
+        if obj is None:
+            return "", ""
+        cipher = obj.cipher()
+        return str(obj.version() or ""), str(cipher[0] if cipher else "")

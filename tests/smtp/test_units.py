@@ -1,0 +1,81 @@
+"""Sans-I/O parts: address policy, enhanced codes, trace headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.smtp import addresses, headers, replies
+from services.smtp.addresses import Verdict
+
+
+@pytest.mark.parametrize(
+    ("addr", "verdict"),
+    [
+        ("alice@example.test", Verdict.OK),
+        ("Alice@EXAMPLE.test", Verdict.OK),
+        ("a%remote.test@example.test", Verdict.RELAY_TRICK),
+        ("a!remote.test@example.test", Verdict.RELAY_TRICK),
+        ('"a@remote.test"@example.test', Verdict.RELAY_TRICK),
+        ("a@remote.test@example.test", Verdict.RELAY_TRICK),
+        ("a@[192.0.2.1]", Verdict.RELAY_TRICK),
+        ("a@localhost", Verdict.SYNTAX),
+        ("a..b@example.test", Verdict.SYNTAX),
+        ("@example.test", Verdict.SYNTAX),
+        ("a@", Verdict.SYNTAX),
+        ("x" * 65 + "@example.test", Verdict.SYNTAX),
+        ("a\x01b@example.test", Verdict.SYNTAX),
+    ],
+)
+def test_address_verdicts(addr: str, verdict: Verdict) -> None:
+    assert addresses.check(addr).verdict is verdict
+
+
+def test_utf8_address_normalised_to_a_label_domain() -> None:
+    c = addresses.check("üser@exämple.test")
+    assert c.verdict is Verdict.OK and c.needs_utf8
+    assert c.address == "üser@xn--exmple-cua.test"
+    assert addresses.check("alice@EXAMPLE.TEST").address == "alice@example.test"
+    assert addresses.same_mailbox("Alice@Example.Test", "alice@example.test")
+    assert not addresses.same_mailbox("alice@example.test", "alice@evil.test")
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("500 Command line too long", "500 5.5.2 Line too long"),
+        ("503 Error: need MAIL command", "503 5.5.1 Error: need MAIL command"),
+        ("552 Error: Too much mail data", "552 5.3.4 Message size exceeds fixed maximum message size"),
+        ("250 OK", "250 2.0.0 OK"),
+        ("550 5.1.1 User unknown", "550 5.1.1 User unknown"),
+        ("220 mx ESMTP", "220 mx ESMTP"),
+        ("354 End data with <CR><LF>.<CR><LF>", "354 End data with <CR><LF>.<CR><LF>"),
+        ("334 ", "334 "),
+        ("501 Syntax: MAIL FROM: <address>", "501 5.5.4 Syntax: MAIL FROM: <address>"),
+    ],
+)
+def test_enhanced_codes(raw: str, want: str) -> None:
+    assert replies.enhance(raw) == want
+    assert replies.code_of(want) == int(want[:3])
+
+
+def test_received_header_shape_and_sanitising() -> None:
+    t = headers.Trace(
+        helo="evil\x7fhelo name",
+        client_ip="203.0.113.9",
+        hostname="mx.example.test",
+        queue_id="ABC",
+        protocol=headers.protocol_name(True, True, True, False),
+        tls_version="TLSv1.3",
+        tls_cipher="TLS_AES_256_GCM_SHA384",
+        recipient="alice@example.test",
+        timestamp=0,
+    )
+    out = headers.trace_headers("s@remote.test", t).decode()
+    assert out.startswith("Return-Path: <s@remote.test>\r\nReceived: from evil?helo?name ([203.0.113.9])\r\n")
+    assert "with ESMTPSA id ABC" in out
+    assert "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)" in out
+    assert out.endswith("for <alice@example.test>; Thu, 01 Jan 1970 00:00:00 GMT\r\n")
+    assert all(line.startswith(("\t", "Return-Path:", "Received:")) for line in out.split("\r\n")[:-1])
+    assert headers.return_path("<>") == b"Return-Path: <>\r\n"
+    assert headers.protocol_name(False, False, False, False) == "SMTP"
+    assert headers.protocol_name(True, True, False, True) == "UTF8SMTPS"
