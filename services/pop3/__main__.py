@@ -1,28 +1,33 @@
-"""`python -m services.pop3`: the POP3 front-end (plain with STLS, and implicit TLS)."""
+"""`python -m services.pop3`: the POP3 front-end (plain with STLS, and implicit TLS).
+
+Exits 0 after a graceful drain on SIGTERM/SIGINT; with a one-line message on stderr and
+a non-zero status when the environment is malformed (2) or a port cannot be bound (1).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import sys
 
 from services.common import config, httpserver, logs
-from services.common.config import CommonConfig
+from services.common.auth import AuthLimits
+from services.common.config import CommonConfig, ConfigError
 from services.pop3.config import Pop3Config
 from services.pop3.server import start
 
 log = logging.getLogger("services.pop3")
 
+SHUTDOWN_GRACE = 10.0  # seconds open sessions get to finish after SIGTERM
 
-async def main() -> None:
-    common = config.load(CommonConfig)
-    cfg = config.load(Pop3Config)
-    logs.setup(common.log_level, common.log_format)
+
+async def main(common: CommonConfig, cfg: Pop3Config, limits: AuthLimits) -> None:
     if common.tls_cert:
         from services.common.metrics import observe_certificate
 
         observe_certificate(common.tls_cert)
-    server = await start(cfg, common)
+    server = await start(cfg, common, limits=limits)
     ready = True
     http = httpserver.start(common.metrics_host, common.metrics_port, lambda: ready) if common.metrics_port else None
     stop = asyncio.Event()
@@ -33,10 +38,35 @@ async def main() -> None:
     await stop.wait()
     ready = False
     log.info("pop3 shutting down")
-    await server.stop(grace=10.0)
+    await server.stop(grace=SHUTDOWN_GRACE)
     if http is not None:
         http.stop()
+    log.info("pop3 stopped")
+
+
+def run() -> int:
+    try:
+        common = config.load(CommonConfig)
+        cfg = config.load(Pop3Config)
+        limits = config.load(AuthLimits)
+    except ConfigError as exc:
+        print(f"kubemail pop3: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        logs.setup(common.log_level, common.log_format)
+    except ValueError as exc:  # an unknown KUBEMAIL_LOG_LEVEL
+        print(f"kubemail pop3: configuration error: KUBEMAIL_LOG_LEVEL: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(main(common, cfg, limits))
+    except ConfigError as exc:
+        print(f"kubemail pop3: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a port already in use, unreadable certificate files
+        print(f"kubemail pop3: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(run())

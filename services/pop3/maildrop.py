@@ -65,7 +65,7 @@ class Maildrop:
     def __init__(self, client: MetadataClient, user_id: str, ttl: int) -> None:
         self.client = client
         self.user_id = user_id
-        self.ttl = max(3, ttl)
+        self.ttl = max(1, ttl)
         self.holder = uuid.uuid4().hex
         self.token = 0
         self.mailbox_id = ""
@@ -127,17 +127,22 @@ class Maildrop:
         self.messages = [Message(uid, metas[uid].size, metas[uid].blob_id) for uid in uids if uid in metas]
 
     async def _refresh_loop(self) -> None:
+        """Keeps the lock alive every third of the TTL; a refused refresh means it was lost."""
         interval = self.ttl / 3
         while True:
             await asyncio.sleep(interval)
             try:
-                resp = await self.client.maildrop.Refresh(self._lock_request())
-            except grpc.aio.AioRpcError as exc:
+                resp = await self.client.maildrop.Refresh(self._lock_request(), timeout=max(0.5, interval))
+            except grpc.aio.AioRpcError as exc:  # try again; the fencing token guards the commit
                 log.warning("maildrop lock refresh failed: %s", exc.code().name)
                 continue
+            except Exception:
+                log.exception("maildrop lock refresh failed")
+                continue
             if not resp.acquired:
-                log.warning("maildrop lock lost")
+                log.warning("maildrop lock lost (expired or taken over)")
                 self.lost = True
+                self._locked = False  # nothing to release: another holder may own it now
                 return
 
     def _lock_request(self) -> pb.MaildropLockRequest:
@@ -176,6 +181,8 @@ class Maildrop:
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                self.lost = True
+                self._locked = False
                 raise LockLostError() from exc
             raise MaildropUnavailableError(exc.code().name) from exc
         return len(resp.expunged)

@@ -29,7 +29,7 @@ MESSAGES_RETRIEVED = Counter("kubemail_pop3_messages_retrieved_total", "Messages
 MESSAGES_DELETED = Counter("kubemail_pop3_messages_deleted_total", "Messages expunged at QUIT (UPDATE state)")
 SESSIONS_ENDED = Counter(
     "kubemail_pop3_sessions_ended_total",
-    "POP3 sessions ended, by reason (quit, update_failed, disconnect, timeout, protocol_error, shutdown)",
+    "POP3 sessions ended, by reason (quit, update_failed, disconnect, timeout, protocol_error, shutdown, blob_error)",
     ["reason"],
 )
 
@@ -48,7 +48,7 @@ def _prime() -> None:
     for mech in ("user", "plain", "login"):
         for r in ("ok", "fail", "limited", "refused", "in_use", "error"):
             AUTH_TOTAL.labels(mech, r)
-    for reason in ("quit", "update_failed", "disconnect", "timeout", "protocol_error", "shutdown"):
+    for reason in ("quit", "update_failed", "disconnect", "timeout", "protocol_error", "shutdown", "blob_error"):
         SESSIONS_ENDED.labels(reason)
     for listener in ("plain", "tls"):
         CONNECTIONS_TOTAL.labels(listener)

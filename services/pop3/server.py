@@ -29,6 +29,7 @@ class ConnTransport:
         self.tls = tls
         self.remote_ip = conn.remote_ip
         self.trusted = conn.trusted
+        self.draining = conn.draining
 
     @property
     def tls_active(self) -> bool:

@@ -8,6 +8,7 @@ store, logins through the shared authenticator (`Deps.login`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 64 * 1024
 MECHANISMS = ("PLAIN", "LOGIN")
+DRAIN_IDLE = 1.0  # while the server drains: seconds a session may wait for its next command
 
 
 class Transport(Protocol):
@@ -45,6 +47,7 @@ class Transport(Protocol):
 
     remote_ip: str
     trusted: bool
+    draining: asyncio.Event  # set when the server shuts down gracefully
 
     @property
     def tls_active(self) -> bool: ...
@@ -106,6 +109,7 @@ class Session:
         self.maildrop: Maildrop | None = None
         self.bad_commands = 0
         self._result = "ok"
+        self._streaming = False  # inside a multi-line reply: failure may only close the connection
 
     # --- I/O ---------------------------------------------------------------------------
 
@@ -132,15 +136,37 @@ class Session:
                 return line
             if self.reader.buffered == 0:
                 await self.flush()
-            try:
-                data = await asyncio.wait_for(self.conn.read(READ_SIZE), self.cfg.idle_timeout)
-            except TimeoutError:
-                raise SessionEndError("timeout") from None
-            except (ConnectionError, OSError):
-                raise SessionEndError("disconnect") from None
-            if not data:
-                raise SessionEndError("disconnect")
-            self.reader.feed(data)
+            self.reader.feed(await self._read_some())
+
+    async def _read_some(self) -> bytes:
+        """Bytes from the client; ends the session on idle timeout, hang-up or drain."""
+        read = asyncio.ensure_future(self.conn.read(READ_SIZE))
+        try:
+            if not self.conn.draining.is_set():
+                drain = asyncio.ensure_future(self.conn.draining.wait())
+                try:
+                    await asyncio.wait(
+                        {read, drain}, timeout=self.cfg.idle_timeout, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    drain.cancel()
+                if not read.done() and not self.conn.draining.is_set():
+                    raise SessionEndError("timeout")
+            if not read.done():
+                # Shutting down: a client that is mid-conversation sends its next command at
+                # once; one that is idle is told to come back (to another pod) and let go.
+                await asyncio.wait({read}, timeout=DRAIN_IDLE)
+                if not read.done():
+                    raise SessionEndError("shutdown")
+            data = read.result()
+        except (ConnectionError, OSError):
+            raise SessionEndError("disconnect") from None
+        finally:
+            if not read.done():
+                read.cancel()
+        if not data:
+            raise SessionEndError("disconnect")
+        return data
 
     # --- main loop -----------------------------------------------------------------------
 
@@ -156,16 +182,18 @@ class Session:
             reason = end.reason
             if reason == "timeout":
                 self._try_send(fmt.err("Autologout; idle for too long"))
+            elif reason == "shutdown":
+                self._try_send(fmt.err("Server shutting down, try again", fmt.SYS_TEMP))
         except asyncio.CancelledError:
             reason = "shutdown"
-            self._try_send(fmt.err("[SYS/TEMP] Server shutting down"))
+            self._try_send(fmt.err("Server shutting down, try again", fmt.SYS_TEMP))
             raise
         except (ConnectionError, OSError):
             reason = "disconnect"
         except Exception:
             log.exception("pop3 session failed")
             reason = "protocol_error"
-            self._try_send(fmt.err("[SYS/TEMP] Internal error", None))
+            self._try_send(fmt.err("Internal error", fmt.SYS_TEMP))
         finally:
             m.SESSIONS_ENDED.labels(reason).inc()
             m.CONNECTIONS.dec()
@@ -178,6 +206,9 @@ class Session:
             await self.conn.close()
 
     def _try_send(self, data: bytes) -> None:
+        """A last status line, unless it would land inside a multi-line reply."""
+        if self._streaming:
+            return
         try:
             self.send(data)
         except Exception:
@@ -262,42 +293,54 @@ class Session:
         return n, msg
 
     async def stream_message(self, n: int, body_lines: int | None) -> None:
-        """RETR/TOP: '+OK', the dot-stuffed message read from the blob store, '.'."""
+        """RETR/TOP: '+OK', the dot-stuffed message read from the blob store, '.'.
+
+        A blob that cannot be read before anything is sent gets -ERR [SYS/TEMP]; one that
+        fails after the status line is out closes the connection, so that a client never
+        takes a truncated message for a whole one.
+        """
         assert self.maildrop is not None
         msg = self.maildrop.messages[n - 1]
         stuffer = DotStuffer(body_lines)
         chunks = self.deps.blobs.stream(msg.blob_id).__aiter__()
         try:
-            first = await chunks.__anext__()
-        except StopAsyncIteration:
-            first = b""
-        except (BlobError, ValueError) as exc:
-            log.warning("blob of uid %s unavailable: %s", msg.uid, exc)
-            self.reply_err("Message temporarily unavailable", fmt.SYS_TEMP)
-            return
-        self.reply_ok(f"{msg.size} octets")
-        chunk = first
-        try:
-            while True:
-                out = stuffer.feed(chunk)
-                if out:
-                    self.send(out)
-                    await self.flush()
-                if stuffer.done:
-                    break
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-        except (BlobError, ValueError) as exc:
-            # The status line is out: the only safe way to signal failure is to hang up.
-            log.warning("blob of uid %s failed mid-stream: %s", msg.uid, exc)
-            raise SessionEndError("disconnect") from exc
+            try:
+                first = await chunks.__anext__()
+            except StopAsyncIteration:
+                first = b""
+            except (BlobError, ValueError) as exc:
+                log.warning("blob of uid %s unavailable: %s", msg.uid, exc)
+                self.reply_err("Message temporarily unavailable", fmt.SYS_TEMP)
+                return
+            self.reply_ok(f"{msg.size} octets")
+            self._streaming = True
+            chunk = first
+            try:
+                while True:
+                    out = stuffer.feed(chunk)
+                    if out:
+                        self.send(out)
+                        await self.flush()
+                    if stuffer.done:
+                        break
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+            except (ConnectionError, OSError):
+                raise
+            except Exception as exc:
+                # The status line is out: the only safe way to signal failure is to hang up.
+                log.warning("blob of uid %s failed mid-stream: %s", msg.uid, exc)
+                self._result = "err"
+                raise SessionEndError("blob_error") from exc
+            self.send(stuffer.finish())
+            self._streaming = False
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
-                await aclose()
-        self.send(stuffer.finish())
+                with contextlib.suppress(Exception):
+                    await aclose()
 
 
 # --- AUTHORIZATION -------------------------------------------------------------------------

@@ -45,16 +45,13 @@ class Pop3Handle:
 
 
 async def _deliver(client: Any, blobs: Any, user_id: str, messages: list[bytes]) -> list[int]:
+    from services.common.mime import build_summary
     from services.gen.kubemail.v1 import metadata_pb2 as pb
 
-    try:
-        from services.common.mime import build_summary
-    except ImportError:  # pragma: no cover
-        build_summary = None
     uids = []
     for raw in messages:
         blob_id = await blobs.put(raw)
-        summary = build_summary(raw) if build_summary else pb.MessageSummary(size=len(raw))
+        summary = build_summary(raw)
         resp = await client.messages.Deliver(
             pb.DeliverRequest(
                 blob_id=blob_id,
@@ -87,18 +84,20 @@ def start_pop3(metadata: Any, tmp_path: Path, **overrides: Any) -> Pop3Handle:
     from services.pop3.server import start
     from tests.fixtures.seed import seed_user
 
+    wrap_blobs = overrides.pop("wrap_blobs", None)  # e.g. a fault-injecting wrapper of the real store
     cert, key = generate_self_signed(tmp_path / "tls", "localhost")
     env = {**metadata.env, "KUBEMAIL_TLS_CERT": cert, "KUBEMAIL_TLS_KEY": key, "KUBEMAIL_HOSTNAME": "pop.test"}
     env.update({k: str(v) for k, v in overrides.pop("env", {}).items()})
     common = config.load(CommonConfig, env)
-    cfg = dataclasses.replace(config.load(Pop3Config, env), host="127.0.0.1", lock_ttl=6, **overrides)
+    cfg = dataclasses.replace(config.load(Pop3Config, env), **{"host": "127.0.0.1", "lock_ttl": 6, **overrides})
     lt = LoopThread()
 
     async def setup() -> tuple[Any, Any, Any, str]:
         client = MetadataClient(common.metadata_addr, 10.0)
         blobs = make_blobstore(common)
         user = await seed_user(client, ADDRESS, PASSWORD)
-        srv = await start(cfg, common, port=0, tls_port=0, limits=config.load(AuthLimits, env))
+        served = None if wrap_blobs is None else wrap_blobs(make_blobstore(common, cache=True))
+        srv = await start(cfg, common, port=0, tls_port=0, blobs=served, limits=config.load(AuthLimits, env))
         return srv, client, blobs, user.id
 
     srv, client, blobs, user_id = lt.run(setup())

@@ -78,6 +78,7 @@ class Raw:
         assert self.cmd(f"PASS {PASSWORD}").startswith(b"+OK")
 
     def close(self) -> None:
+        self.f.close()  # the file holds the socket open too
         self.sock.close()
 
 
@@ -251,11 +252,11 @@ def test_capa(pop3: Pop3Handle) -> None:
 def test_implicit_tls_and_stls(pop3: Pop3Handle) -> None:
     pop3.deliver([EIGHT_BIT])
     ctx = ssl.create_default_context(cafile=pop3.cafile)
-    p = poplib.POP3_SSL("localhost", pop3.tls_port, context=ctx, timeout=10)
-    p.user(ADDRESS)
-    p.pass_(PASSWORD)
-    assert retr(p, 1) == EIGHT_BIT
-    p.quit()
+    ps = poplib.POP3_SSL("localhost", pop3.tls_port, context=ctx, timeout=10)
+    ps.user(ADDRESS)
+    ps.pass_(PASSWORD)
+    assert retr(ps, 1) == EIGHT_BIT
+    ps.quit()
     p = poplib.POP3("localhost", pop3.port, timeout=10)
     p.stls(ctx)
     assert "STLS" not in p.capa()
@@ -356,7 +357,7 @@ def test_metrics_count_commands(pop3: Pop3Handle) -> None:
     p = login(pop3)
     p.stat()
     with pytest.raises(poplib.error_proto):
-        p._shortcmd("FROB")
+        p._shortcmd("FROB")  # type: ignore[attr-defined]
     p.quit()
     assert value("kubemail_pop3_commands_total", command="STAT", result="ok") == before_ok + 1
     assert value("kubemail_pop3_commands_total", command="unknown", result="err") == before_err + 1
