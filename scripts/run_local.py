@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,9 @@ def banner(suite: Suite) -> str:
         "",
         "kubemail is running (Ctrl-C to stop). Logs and data: " + str(suite.workdir),
         f"  demo account   {USER}  password: {PASSWORD}",
-        f"  SMTP (MX)      localhost:{p.smtp}        swaks --server localhost:{p.smtp} --to {USER}",
+        # an explicit --from: swaks' default (user@`hostname`) is refused when the host name has no dot
+        f"  SMTP (MX)      localhost:{p.smtp}        swaks --server localhost:{p.smtp} --from someone@example.org "
+        f"--to {USER}",
         f"  submission     localhost:{p.submission} (STARTTLS)  localhost:{p.smtps} (TLS)",
         f"                 swaks --server localhost:{p.submission} -tls --auth PLAIN --auth-user {USER} "
         f"--auth-password {PASSWORD} --to {USER} --from {USER}",
@@ -40,13 +43,38 @@ def banner(suite: Suite) -> str:
     return "\n".join(lines)
 
 
+def busy_ports(ports: Ports) -> list[int]:
+    """The fixed ports something else already listens on (another `make run`, a local Redis, ...)."""
+    wanted = [ports.redis, ports.metadata, ports.smtp, ports.submission, ports.smtps, ports.imap, ports.imaps,
+              ports.pop3, ports.pop3s, *ports.metrics.values()]  # fmt: skip
+    busy = []
+    for port in wanted:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
 def main() -> int:
     workdir = Path(os.environ.get("KUBEMAIL_RUN_DIR", "var/run")).resolve()
-    suite = Suite(workdir, ports=Ports.fixed(), quiet=True)
+    ports = Ports.fixed()
+    busy = busy_ports(ports)
+    if busy:
+        # otherwise the suite would take the foreign listener for its own service (and seed it)
+        print(f"cannot start: ports already in use: {', '.join(map(str, busy))} "
+              "(another `make run`? stop it first)", file=sys.stderr)  # fmt: skip
+        return 1
+    suite = Suite(workdir, ports=ports, quiet=True)
     stop = False
+    failed = False
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal stop
+        if stop:  # a second Ctrl-C interrupts a slow start or stop
+            raise KeyboardInterrupt
         stop = True
 
     signal.signal(signal.SIGINT, on_signal)
@@ -54,19 +82,26 @@ def main() -> int:
     print("starting redis-server, metadata, " + ", ".join(suite.services) + " ...", flush=True)
     try:
         suite.start()
-        asyncio.run(create_demo(suite.env["KUBEMAIL_METADATA_ADDR"], DOMAIN, USER, PASSWORD))
-        print(banner(suite), flush=True)
+        if not stop:
+            asyncio.run(create_demo(suite.env["KUBEMAIL_METADATA_ADDR"], DOMAIN, USER, PASSWORD))
+            print(banner(suite), flush=True)
         while not stop:
             for name, proc in suite.procs.items():
                 if proc.poll() is not None:
                     print(f"{name} exited with {proc.returncode}; see {suite.logs.get(name)}", file=sys.stderr)
-                    stop = True
+                    stop = failed = True
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:  # a service that does not come up: say which, and where its log is
+        print(f"cannot start: {exc}; logs in {workdir}", file=sys.stderr)
+        failed = True
     finally:
         print("stopping ...", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the children stop; a kill -9 is the way out
         suite.stop()
         print("stopped.", flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

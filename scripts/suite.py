@@ -28,6 +28,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports (all held open while choosing, so none is handed out twice)."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,18 +71,33 @@ class Ports:
     @classmethod
     def fixed(cls) -> Ports:
         """The documented ports of `make run`."""
-        return cls(6380, 50051, 2525, 2587, 2465, 1143, 1993, 1110, 1995,
-                   {"metadata": 9101, "smtp": 9102, "imap": 9103, "pop3": 9104})
+        return cls(
+            6380,
+            50051,
+            2525,
+            2587,
+            2465,
+            1143,
+            1993,
+            1110,
+            1995,
+            {"metadata": 9101, "smtp": 9102, "imap": 9103, "pop3": 9104},
+        )
 
     @classmethod
     def ephemeral(cls) -> Ports:
-        return cls(*(free_port() for _ in range(9)), {s: free_port() for s in ("metadata", "smtp", "imap", "pop3")})
+        p = free_ports(13)
+        metrics = dict(zip(("metadata", "smtp", "imap", "pop3"), p[9:], strict=True))
+        return cls(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], metrics)
 
 
 # The environment variable each front-end reads for each listener.
 LISTEN_ENV: dict[str, dict[str, str]] = {
-    "smtp": {"smtp": "KUBEMAIL_SMTP_MX_PORT", "submission": "KUBEMAIL_SMTP_SUBMISSION_PORT",
-             "smtps": "KUBEMAIL_SMTP_SUBMISSIONS_PORT"},
+    "smtp": {
+        "smtp": "KUBEMAIL_SMTP_MX_PORT",
+        "submission": "KUBEMAIL_SMTP_SUBMISSION_PORT",
+        "smtps": "KUBEMAIL_SMTP_SUBMISSIONS_PORT",
+    },
     "imap": {"imap": "KUBEMAIL_IMAP_PORT", "imaps": "KUBEMAIL_IMAP_TLS_PORT"},
     "pop3": {"pop3": "KUBEMAIL_POP3_PORT", "pop3s": "KUBEMAIL_POP3_TLS_PORT"},
 }
@@ -109,42 +138,67 @@ class Suite:
             "KUBEMAIL_HOSTNAME": "localhost",
             **(extra_env or {}),
         }
-        for svc, listeners in LISTEN_ENV.items():
+        for listeners in LISTEN_ENV.values():
             for listener, var in listeners.items():
                 self.env.setdefault(var, str(getattr(self.ports, listener)))
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = self.workdir / f"{name}.log"
         self.logs[name] = log
-        out = open(log, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        out = open(log, "ab")  # kept open for the child's lifetime
         proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=out if self.quiet else None, stderr=subprocess.STDOUT if self.quiet else None,
-            start_new_session=True,
-        )
+            args, cwd=ROOT, env=env, start_new_session=True,
+            stdout=out if self.quiet else None, stderr=subprocess.STDOUT if self.quiet else None,
+        )  # fmt: skip
         out.close()
         self.procs[name] = proc
         return proc
 
     def service_env(self, name: str) -> dict[str, str]:
         path = os.pathsep.join([str(ROOT), str(ROOT / "operator")])
-        return {**os.environ, **self.env, "PYTHONPATH": path,
-                "KUBEMAIL_METRICS_PORT": str(self.ports.metrics.get(name, 0))}
+        return {
+            **os.environ,
+            **self.env,
+            "PYTHONPATH": path,
+            "KUBEMAIL_METRICS_PORT": str(self.ports.metrics.get(name, 0)),
+        }
 
     def start_redis(self) -> None:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed: apt-get install redis-server")
         rdir = self.workdir / "redis"
         rdir.mkdir(parents=True, exist_ok=True)
-        proc = self._spawn("redis", [
-            "redis-server", "--port", str(self.ports.redis), "--bind", "127.0.0.1", "--dir", str(rdir),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--loglevel", "warning",
-        ], dict(os.environ))
+        proc = self._spawn(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.ports.redis),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(rdir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--loglevel",
+                "warning",
+            ],
+            dict(os.environ),
+        )
         wait_port(self.ports.redis, proc=proc)
 
     def start_service(self, name: str) -> None:
         proc = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
         port = self.ports.metadata if name == "metadata" else getattr(self.ports, name)
-        wait_port(port, proc=proc)
+        try:
+            wait_port(port, proc=proc)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = self.logs[name].read_text(errors="replace")[-2000:] if self.quiet else ""
+            raise RuntimeError(f"{name}: {exc}; log {self.logs[name]}:\n{tail}") from None
 
     def start(self) -> Suite:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +256,7 @@ async def create_demo(metadata_addr: str, domain: str, address: str, password: s
     async with MetadataClient(metadata_addr) as client:
         await client.directory.UpsertDomain(pb.Domain(name=domain, enabled=True))
         await client.directory.UpsertUser(
-            pb.User(address=address, display_name="Demo User", password_hash=PasswordHasher().hash(password),
-                    enabled=True)
+            pb.User(
+                address=address, display_name="Demo User", password_hash=PasswordHasher().hash(password), enabled=True
+            )
         )

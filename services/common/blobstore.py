@@ -27,11 +27,11 @@ class BlobError(Exception):
     """Base of blob store errors."""
 
 
-class BlobNotFound(BlobError):
+class BlobNotFound(BlobError):  # noqa: N818 (reads as a condition, like FileNotFoundError)
     pass
 
 
-class BlobUnavailable(BlobError):
+class BlobUnavailable(BlobError):  # noqa: N818
     """The backend cannot be reached; nothing can be assumed written."""
 
 

@@ -105,7 +105,9 @@ class CommonConfig:
     blob_cache_bytes: int = setting(
         "KUBEMAIL_BLOB_CACHE_BYTES", 64 * 1024 * 1024, "Bounded in-pod cache of blob bytes (front-ends)."
     )
-    tls_cert: str = setting("KUBEMAIL_TLS_CERT", "", "PEM certificate chain for TLS listeners; reloaded when it changes.")
+    tls_cert: str = setting(
+        "KUBEMAIL_TLS_CERT", "", "PEM certificate chain for TLS listeners; reloaded when it changes."
+    )
     tls_key: str = setting("KUBEMAIL_TLS_KEY", "", "PEM private key for TLS listeners.")
     trusted_networks: tuple[str, ...] = setting(
         "KUBEMAIL_TRUSTED_NETWORKS",
@@ -115,7 +117,9 @@ class CommonConfig:
     proxy_networks: tuple[str, ...] = setting(
         "KUBEMAIL_PROXY_NETWORKS", [], "CIDRs allowed to send a PROXY protocol v1/v2 header (load balancers)."
     )
-    hostname: str = setting("KUBEMAIL_HOSTNAME", "localhost", "Host name the servers announce in greetings and Received:.")
+    hostname: str = setting(
+        "KUBEMAIL_HOSTNAME", "localhost", "Host name the servers announce in greetings and Received:."
+    )
 
 
 ALL_CONFIGS: list[type] = [CommonConfig]

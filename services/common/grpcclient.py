@@ -31,9 +31,13 @@ GRPC_CLIENT_LATENCY = Histogram(
 _SERVICE_CONFIG = {
     "methodConfig": [
         {
-            "name": [{"service": "kubemail.v1.Directory"}, {"service": "kubemail.v1.Mailboxes"},
-                     {"service": "kubemail.v1.Messages"}, {"service": "kubemail.v1.Maildrop"},
-                     {"service": "kubemail.v1.Limits"}],
+            "name": [
+                {"service": "kubemail.v1.Directory"},
+                {"service": "kubemail.v1.Mailboxes"},
+                {"service": "kubemail.v1.Messages"},
+                {"service": "kubemail.v1.Maildrop"},
+                {"service": "kubemail.v1.Limits"},
+            ],
             "retryPolicy": {
                 "maxAttempts": 4,
                 "initialBackoff": "0.1s",

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 class _Handler(BaseHTTPRequestHandler):
     ready: Callable[[], bool] = staticmethod(lambda: True)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
             body, ctype, code = generate_latest(REGISTRY), CONTENT_TYPE_LATEST, 200
