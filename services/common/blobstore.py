@@ -15,9 +15,14 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from prometheus_client import Counter, Histogram
+
+T = TypeVar("T")
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 256 * 1024
@@ -297,6 +302,7 @@ class CachedBlobStore:
 
     async def get(self, blob_id: str, offset: int = 0, length: int | None = None) -> bytes:
         data = self._lru.get(blob_id)
+        BLOB_CACHE.labels("miss" if data is None else "hit").inc()
         if data is None:
             size = await self.inner.stat(blob_id)
             if size is None:
@@ -333,6 +339,81 @@ class CachedBlobStore:
         await self.inner.close()
 
 
+BLOB_OPS = Counter(
+    "kubemail_blob_operations_total",
+    "Calls to the blob backend (S3/MinIO or directory) by operation and result",
+    ["op", "result"],
+)
+BLOB_LATENCY = Histogram(
+    "kubemail_blob_operation_duration_seconds",
+    "Latency of blob backend calls by operation (stream: time to the first chunk)",
+    ["op"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)
+BLOB_CACHE = Counter("kubemail_blob_cache_requests_total", "Blob reads served by the in-pod cache", ["result"])
+_OPS = ("put", "get", "stat", "delete", "stream")
+for _op in _OPS:
+    BLOB_LATENCY.labels(_op)
+    for _result in ("ok", "not_found", "unavailable", "error"):
+        BLOB_OPS.labels(_op, _result)
+for _result in ("hit", "miss"):
+    BLOB_CACHE.labels(_result)
+
+
+def _result_of(exc: BaseException | None) -> str:
+    if exc is None:
+        return "ok"
+    if isinstance(exc, BlobNotFound):
+        return "not_found"
+    if isinstance(exc, BlobUnavailable):
+        return "unavailable"
+    return "error"
+
+
+class InstrumentedBlobStore:
+    """Counts and times every call to the backend it wraps (kubemail_blob_*)."""
+
+    def __init__(self, inner: BlobStore) -> None:
+        self.inner = inner
+
+    async def _timed(self, op: str, call: Awaitable[T]) -> T:
+        start = time.perf_counter()
+        exc: BaseException | None = None
+        try:
+            return await call
+        except BaseException as e:
+            exc = e
+            raise
+        finally:
+            if not isinstance(exc, asyncio.CancelledError):
+                BLOB_OPS.labels(op, _result_of(exc)).inc()
+                BLOB_LATENCY.labels(op).observe(time.perf_counter() - start)
+
+    async def put(self, data: bytes) -> str:
+        return await self._timed("put", self.inner.put(data))
+
+    async def get(self, blob_id: str, offset: int = 0, length: int | None = None) -> bytes:
+        return await self._timed("get", self.inner.get(blob_id, offset, length))
+
+    async def stat(self, blob_id: str) -> int | None:
+        return await self._timed("stat", self.inner.stat(blob_id))
+
+    async def delete(self, blob_id: str) -> None:
+        await self._timed("delete", self.inner.delete(blob_id))
+
+    async def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        parts = self.inner.stream(blob_id, offset, length)
+        first = await self._timed("stream", anext(parts, b""))
+        if not first:
+            return
+        yield first
+        async for part in parts:
+            yield part
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 def make_blobstore(cfg: object, cache: bool = False) -> BlobStore:
     """The blob store a CommonConfig describes."""
     backend = getattr(cfg, "blob_backend", "fs")
@@ -350,6 +431,7 @@ def make_blobstore(cfg: object, cache: bool = False) -> BlobStore:
         store = FsBlobStore(cfg.blob_dir)  # type: ignore[attr-defined]
     else:
         raise ValueError(f"KUBEMAIL_BLOB_BACKEND must be s3 or fs, not {backend!r}")
+    store = InstrumentedBlobStore(store)
     if cache and getattr(cfg, "blob_cache_bytes", 0) > 0:
         store = CachedBlobStore(store, cfg.blob_cache_bytes)  # type: ignore[attr-defined]
     return store
