@@ -13,7 +13,11 @@ END = "<!-- END CONFIG TABLE -->"
 
 def test_configuration_table_is_current() -> None:
     table = subprocess.run(
-        [sys.executable, "-m", "services.common.config"], cwd=ROOT, check=True, capture_output=True, text=True,
+        [sys.executable, "-m", "services.common.config"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": f"{ROOT}:{ROOT / 'operator'}", "PATH": "/usr/bin:/bin"},
     ).stdout
     doc = (ROOT / "docs" / "configuration.md").read_text()

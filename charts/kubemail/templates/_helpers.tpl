@@ -1,0 +1,285 @@
+{{/* Names */}}
+{{- define "kubemail.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kubemail.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels; call with (dict "ctx" $ "component" "smtp") */}}
+{{- define "kubemail.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kubemail.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "kubemail.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+" "_" }}
+{{ include "kubemail.selectorLabels" . }}
+app.kubernetes.io/part-of: kubemail
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{- define "kubemail.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The fixed listener table: container ports are unprivileged; Service ports come from values. */}}
+{{- define "kubemail.listeners" -}}
+smtp:
+  - {name: mx, containerPort: 2525, env: KUBEMAIL_SMTP_MX_PORT, implicitTLS: false}
+  - {name: submission, containerPort: 2587, env: KUBEMAIL_SMTP_SUBMISSION_PORT, implicitTLS: false}
+  - {name: submissions, containerPort: 2465, env: KUBEMAIL_SMTP_SUBMISSIONS_PORT, implicitTLS: true}
+imap:
+  - {name: imap, containerPort: 1143, env: KUBEMAIL_IMAP_PORT, implicitTLS: false}
+  - {name: imaps, containerPort: 1993, env: KUBEMAIL_IMAP_TLS_PORT, implicitTLS: true}
+pop3:
+  - {name: pop3, containerPort: 1110, env: KUBEMAIL_POP3_PORT, implicitTLS: false}
+  - {name: pop3s, containerPort: 1995, env: KUBEMAIL_POP3_TLS_PORT, implicitTLS: true}
+{{- end -}}
+
+{{/* Secrets */}}
+{{- define "kubemail.tlsSecretName" -}}
+{{- if .Values.tls.certManager.enabled -}}
+{{- printf "%s-tls" (include "kubemail.fullname" .) -}}
+{{- else if .Values.tls.existingSecret -}}
+{{- .Values.tls.existingSecret -}}
+{{- else -}}
+{{- printf "%s-tls" (include "kubemail.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubemail.redisSecretName" -}}
+{{- if .Values.redis.enabled -}}
+{{- default (printf "%s-redis" (include "kubemail.fullname" .)) .Values.redis.auth.existingSecret -}}
+{{- else -}}
+{{- .Values.redis.external.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kubemail.redisPasswordKey" -}}
+{{- if .Values.redis.enabled -}}{{ .Values.redis.auth.passwordKey }}{{- else -}}{{ .Values.redis.external.passwordKey }}{{- end -}}
+{{- end -}}
+
+{{- define "kubemail.s3SecretName" -}}
+{{- if .Values.minio.enabled -}}
+{{- default (printf "%s-minio" (include "kubemail.fullname" .)) .Values.minio.auth.existingSecret -}}
+{{- else -}}
+{{- required "minio.external.existingSecret is required when minio.enabled=false" .Values.minio.external.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Reuses a value of an existing Secret (upgrades keep generated passwords), else generates one. */}}
+{{- define "kubemail.secretValue" -}}
+{{- $secret := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
+{{- if and $secret $secret.data (hasKey $secret.data .key) -}}
+{{- index $secret.data .key -}}
+{{- else -}}
+{{- randAlphaNum (int .length) | b64enc -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment */}}
+
+{{- define "kubemail.commonEnv" -}}
+- name: KUBEMAIL_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: KUBEMAIL_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+- name: KUBEMAIL_METRICS_PORT
+  value: {{ .Values.metricsPort | quote }}
+- name: KUBEMAIL_HOSTNAME
+  value: {{ .Values.hostname | quote }}
+- name: KUBEMAIL_GRPC_TIMEOUT
+  value: {{ .Values.grpcTimeout | toString | quote }}
+{{- end -}}
+
+{{- define "kubemail.metadataAddr" -}}
+{{- printf "%s-metadata.%s.svc:%d" (include "kubemail.fullname" .) .Release.Namespace (int .Values.metadata.port) -}}
+{{- end -}}
+
+{{- define "kubemail.s3Env" -}}
+- name: KUBEMAIL_BLOB_BACKEND
+  value: "s3"
+{{- if .Values.minio.enabled }}
+- name: KUBEMAIL_S3_ENDPOINT
+  value: {{ printf "%s-minio.%s.svc:9000" (include "kubemail.fullname" .) .Release.Namespace | quote }}
+- name: KUBEMAIL_S3_SECURE
+  value: "false"
+- name: KUBEMAIL_S3_REGION
+  value: "us-east-1"
+{{- else }}
+- name: KUBEMAIL_S3_ENDPOINT
+  value: {{ required "minio.external.endpoint is required when minio.enabled=false" .Values.minio.external.endpoint | quote }}
+- name: KUBEMAIL_S3_SECURE
+  value: {{ .Values.minio.external.secure | toString | quote }}
+- name: KUBEMAIL_S3_REGION
+  value: {{ .Values.minio.external.region | quote }}
+{{- end }}
+- name: KUBEMAIL_S3_BUCKET
+  value: {{ .Values.minio.bucket | quote }}
+- name: KUBEMAIL_S3_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "kubemail.s3SecretName" . }}
+      key: {{ .Values.minio.auth.accessKeyKey }}
+- name: KUBEMAIL_S3_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "kubemail.s3SecretName" . }}
+      key: {{ .Values.minio.auth.secretKeyKey }}
+{{- end -}}
+
+{{/* REDIS_PASSWORD is not a kubemail setting: it only feeds $(REDIS_PASSWORD) in KUBEMAIL_REDIS_URL. */}}
+{{- define "kubemail.redisEnv" -}}
+{{- $secret := include "kubemail.redisSecretName" . -}}
+{{- $auth := "" -}}
+{{- if $secret }}
+{{- $auth = ":$(REDIS_PASSWORD)@" }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ include "kubemail.redisPasswordKey" . }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+- name: KUBEMAIL_REDIS_URL
+  value: {{ printf "redis://%s%s-redis.%s.svc:6379/0" $auth (include "kubemail.fullname" .) .Release.Namespace | quote }}
+- name: KUBEMAIL_REDIS_CLUSTER
+  value: "false"
+{{- else }}
+- name: KUBEMAIL_REDIS_URL
+  value: {{ printf "%s://%s%s:%d/%d" (ternary "rediss" "redis" .Values.redis.external.tls) $auth (required "redis.external.host is required when redis.enabled=false" .Values.redis.external.host) (int .Values.redis.external.port) (int .Values.redis.external.db) | quote }}
+- name: KUBEMAIL_REDIS_CLUSTER
+  value: {{ .Values.redis.external.cluster | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod pieces */}}
+{{- define "kubemail.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end -}}
+
+{{- define "kubemail.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{- define "kubemail.metricsAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metricsPort | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
+
+{{/* Operator-only settings (namespace to watch, peering name). */}}
+{{- define "kubemail.operatorEnv" -}}
+- name: KUBEMAIL_OPERATOR_NAMESPACES
+  value: {{ .Release.Namespace | quote }}
+{{- if .Values.operator.peering.enabled }}
+- name: KUBEMAIL_OPERATOR_PEERING_NAME
+  value: {{ .Values.operator.peering.name | quote }}
+{{- else }}
+- name: KUBEMAIL_OPERATOR_STANDALONE
+  value: "true"
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy peers */}}
+{{- define "kubemail.promPeer" -}}
+- namespaceSelector:
+    {{- toYaml .namespaceSelector | nindent 4 }}
+  podSelector:
+    {{- toYaml (default (dict) .podSelector) | nindent 4 }}
+{{- end -}}
+{{- define "kubemail.peersOf" -}}
+- podSelector:
+    matchLabels:
+      app.kubernetes.io/name: {{ include "kubemail.name" .ctx }}
+      app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+    matchExpressions:
+      - key: app.kubernetes.io/component
+        operator: In
+        values: {{ toJson .components }}
+{{- end -}}
+
+{{/* Per-component env lists */}}
+{{- define "kubemail.frontendEnv" -}}
+{{- $ := .ctx -}}
+{{- $v := .v -}}
+{{- $component := .component -}}
+{{- $listeners := include "kubemail.listeners" $ | fromYaml -}}
+{{ include "kubemail.commonEnv" $ }}
+- name: KUBEMAIL_METADATA_ADDR
+  value: {{ include "kubemail.metadataAddr" $ | quote }}
+{{- include "kubemail.s3Env" $ | nindent 0 }}
+- name: KUBEMAIL_BLOB_CACHE_BYTES
+  value: {{ $.Values.frontends.blobCacheBytes | int64 | toString | quote }}
+- name: KUBEMAIL_TRUSTED_NETWORKS
+  value: {{ join "," $.Values.trustedNetworks | quote }}
+{{- if $v.proxyProtocol.enabled }}
+- name: KUBEMAIL_PROXY_NETWORKS
+  value: {{ join "," $v.proxyProtocol.networks | quote }}
+{{- end }}
+{{- range $l := index $listeners $component }}
+- name: {{ $l.env }}
+  value: {{ ternary "0" ($l.containerPort | toString) (and $l.implicitTLS (not $.Values.tls.enabled)) | quote }}
+{{- end }}
+{{- if $.Values.tls.enabled }}
+- name: KUBEMAIL_TLS_CERT
+  value: {{ printf "%s/tls.crt" $.Values.tls.mountPath | quote }}
+- name: KUBEMAIL_TLS_KEY
+  value: {{ printf "%s/tls.key" $.Values.tls.mountPath | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "kubemail.metadataEnv" -}}
+{{ include "kubemail.commonEnv" . }}
+- name: KUBEMAIL_METADATA_LISTEN
+  value: {{ printf "0.0.0.0:%d" (int .Values.metadata.port) | quote }}
+{{- include "kubemail.redisEnv" . | nindent 0 }}
+{{- include "kubemail.s3Env" . | nindent 0 }}
+{{- end -}}
+
+{{- define "kubemail.operatorFullEnv" -}}
+{{ include "kubemail.commonEnv" . }}
+- name: KUBEMAIL_METADATA_ADDR
+  value: {{ include "kubemail.metadataAddr" . | quote }}
+{{- include "kubemail.operatorEnv" . | nindent 0 }}
+{{- end -}}
+
+{{/* The chart's env list (YAML text) with .overrides (maps name: value, later wins) applied by name:
+     an override replaces the chart's entry in place; new names are appended. No duplicates. */}}
+{{- define "kubemail.mergeEnv" -}}
+{{- $over := dict -}}
+{{- range .overrides }}{{- range $k, $val := . }}{{- $_ := set $over $k (toString $val) }}{{- end }}{{- end -}}
+{{- $out := list -}}
+{{- $seen := dict -}}
+{{- range (.base | fromYamlArray) -}}
+{{- if not (kindIs "map" .) }}{{ fail (printf "kubemail.mergeEnv: bad env entry %v" .) }}{{ end -}}
+{{- if hasKey $over .name -}}
+{{- $out = append $out (dict "name" .name "value" (get $over .name)) -}}
+{{- $_ := set $seen .name true -}}
+{{- else -}}
+{{- $out = append $out . -}}
+{{- end -}}
+{{- end -}}
+{{- range $k := keys $over | sortAlpha -}}
+{{- if not (hasKey $seen $k) -}}
+{{- $out = append $out (dict "name" $k "value" (get $over $k)) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
