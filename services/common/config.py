@@ -91,7 +91,9 @@ class CommonConfig:
     )
     metrics_host: str = setting("KUBEMAIL_METRICS_HOST", "0.0.0.0", "Address the metrics/health HTTP server binds.")
     metadata_addr: str = setting(
-        "KUBEMAIL_METADATA_ADDR", "127.0.0.1:50051", "host:port of the metadata gRPC service (front-ends, operator)."
+        "KUBEMAIL_METADATA_ADDR",
+        "127.0.0.1:50051",
+        "Metadata gRPC target: host:port, or dns:///<headless-service>:50051 to spread calls over pods.",
     )
     grpc_timeout: float = setting("KUBEMAIL_GRPC_TIMEOUT", 10.0, "Deadline in seconds of one metadata gRPC call.")
     blob_backend: str = setting("KUBEMAIL_BLOB_BACKEND", "fs", "`s3` (MinIO or any S3 API) or `fs` (local directory).")

@@ -3,7 +3,8 @@
 Deadlines on every call (KUBEMAIL_GRPC_TIMEOUT unless the caller gives one), retries of
 UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAILABLE
 only when it wrote nothing; Deliver/Append also carry idempotency keys), keepalive, and
-client metrics (kubemail_grpc_client_*).
+client metrics (kubemail_grpc_client_*). `addr` may be `host:port` or a gRPC target such as
+`dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ GRPC_CLIENT_LATENCY = Histogram(
 )
 
 _SERVICE_CONFIG = {
+    # With a dns:/// target naming a headless Service, calls spread over every metadata pod
+    # (one HTTP/2 connection would otherwise pin a front-end to one pod).
+    "loadBalancingConfig": [{"round_robin": {}}],
     "methodConfig": [
         {
             "name": [
@@ -46,7 +50,7 @@ _SERVICE_CONFIG = {
                 "retryableStatusCodes": ["UNAVAILABLE"],
             },
         }
-    ]
+    ],
 }
 
 
