@@ -295,9 +295,12 @@ async def apply_user(
     )
     if new_password and password is not None:
         want.password_hash = await ctx.hash_password(password)
+    # passwordSecretRef removed (or never set) while the store has a password: clear it
+    clear = password is None and actual is not None and actual.has_password
+    want.clear_password = clear
     event: Event = None
     user_id = actual.id if actual is not None else ""
-    if actual is None or new_password or desired.user_differs(actual, want):
+    if actual is None or new_password or clear or desired.user_differs(actual, want):
         stored = await client.directory.UpsertUser(want)
         user_id = stored.id or user_id
         if actual is None:
@@ -305,10 +308,14 @@ async def apply_user(
             event = (kind, f"user {want.address} {'restored' if recorded else 'created'} in the metadata service")
         elif new_password and not desired.user_differs(actual, want):
             event = ("PasswordChanged", f"password of {want.address} updated from its Secret")
+        elif clear and not desired.user_differs(actual, want):
+            event = ("PasswordCleared", f"password of {want.address} removed: no passwordSecretRef")
         else:
             event = ("Updated", f"user {want.address} updated in the metadata service")
     if fingerprint is not None:
         ctx.applied_passwords[(namespace, name)] = fingerprint
+    else:
+        ctx.applied_passwords.pop((namespace, name), None)
     return {"userId": user_id, "address": want.address}, event
 
 

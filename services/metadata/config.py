@@ -41,3 +41,6 @@ class MetadataConfig:
         "KUBEMAIL_METADATA_EXPUNGE_HISTORY", 10000, "Expunged UIDs remembered per mailbox for QRESYNC/GetChanges."
     )
     max_uid_ranges: int = setting("KUBEMAIL_METADATA_MAX_UID_RANGES", 10000, "Most UID ranges accepted in one request.")
+    fetch_limit: int = setting(
+        "KUBEMAIL_METADATA_FETCH_LIMIT", 5000, "Most messages one FetchMessages returns (a request may ask for fewer)."
+    )

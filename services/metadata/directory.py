@@ -187,6 +187,8 @@ class DirectoryServicer(rpc.DirectoryServicer):
             raise not_found(f"domain {domain} is not served here")
         if request.password_hash and not request.password_hash.startswith("$argon2"):
             raise invalid("password_hash must be an argon2 PHC string")
+        if request.password_hash and request.clear_password:
+            raise invalid("password_hash and clear_password are exclusive")
         aliases = sorted({v.address(a) for a in request.aliases})
         if len(aliases) > MAX_ALIASES or len(request.forward_to) > MAX_ALIASES:
             raise invalid("too many aliases or forwards")
@@ -215,7 +217,8 @@ class DirectoryServicer(rpc.DirectoryServicer):
         user.forward_to.extend(forwards)
         user.used_bytes = 0
         user.has_password = False
-        if not request.password_hash and old is not None:
+        user.clear_password = False
+        if not request.password_hash and old is not None and not request.clear_password:
             user.password_hash = old.password_hash
         if old is None:
             args: list[str] = []

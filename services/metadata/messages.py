@@ -50,8 +50,17 @@ class MessageData:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int = 0) -> list[int]:
-        """UIDs in the ranges (all when empty), ascending; only modseq > changed_since when set."""
+    async def resolve(
+        self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int = 0, limit: int = 0
+    ) -> list[int]:
+        """UIDs in the ranges (all when empty), ascending; only modseq > changed_since when set.
+
+        With limit > 0 at most `limit` UIDs (the lowest) are returned; without changed_since
+        Redis is asked for no more than that per range."""
+        found = await self._resolve(user_id, mbid, flat, changed_since, limit)
+        return found[:limit] if limit > 0 else found
+
+    async def _resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int, limit: int) -> list[int]:
         p = user_prefix(user_id)
         r = self.store.r
         if changed_since:
@@ -63,7 +72,8 @@ class MessageData:
             maxuid = int(top[0]) if top else 0
             return [u for u in cand if v.in_ranges(u, flat, maxuid)]
         if not flat:
-            return [int(u) for u in await self.store.timed("uids", r.zrange(p + "u:" + mbid, 0, -1))]
+            stop = limit - 1 if limit > 0 else -1
+            return [int(u) for u in await self.store.timed("uids", r.zrange(p + "u:" + mbid, 0, stop))]
         top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
         if not top:
             return []
@@ -73,7 +83,10 @@ class MessageData:
             lo, hi = flat[i] or maxuid, flat[i + 1] or maxuid
             if lo > hi:
                 lo, hi = hi, lo
-            pipe.zrangebyscore(p + "u:" + mbid, lo, hi)
+            if limit > 0:
+                pipe.zrangebyscore(p + "u:" + mbid, lo, hi, start=0, num=limit)
+            else:
+                pipe.zrangebyscore(p + "u:" + mbid, lo, hi)
         found: set[int] = set()
         for part in await self.store.timed("uids", pipe.execute()):
             found.update(int(u) for u in part)
@@ -263,11 +276,17 @@ class MessagesServicer(rpc.MessagesServicer):
     async def FetchMessages(self, request: pb.FetchMessagesRequest, context: Any) -> pb.FetchMessagesResponse:
         await self.mbx.require(request.user_id, request.mailbox_id)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
-        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat, request.changed_since)
+        limit = min(request.limit or self.cfg.fetch_limit, self.cfg.fetch_limit)
+        # one UID beyond the limit tells whether the answer is complete
+        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat, request.changed_since, limit + 1)
+        next_uid = 0
+        if len(uids) > limit:
+            next_uid = uids[limit]
+            uids = uids[:limit]
         fields = ["f", "d", "s", "b", "m"] + (["S"] if request.include_summary else [])
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, fields)
         return pb.FetchMessagesResponse(
-            messages=[meta_from_row(uid, row, request.include_summary) for uid, row in rows]
+            messages=[meta_from_row(uid, row, request.include_summary) for uid, row in rows], next_uid=next_uid
         )
 
     async def ListUids(self, request: pb.ListUidsRequest, context: Any) -> pb.ListUidsResponse:
@@ -395,7 +414,7 @@ class MessagesServicer(rpc.MessagesServicer):
     async def ClaimRecent(self, request: pb.ClaimRecentRequest, context: Any) -> pb.ClaimRecentResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
-        res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id])
+        res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id, request.limit])
         return pb.ClaimRecentResponse(uids=res.get("uids") or [])
 
     async def QueueOutbound(self, request: pb.QueueOutboundRequest, context: Any) -> pb.QueueOutboundResponse:

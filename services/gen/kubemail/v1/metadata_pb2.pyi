@@ -54,7 +54,7 @@ class DeleteDomainResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class User(_message.Message):
-    __slots__ = ("id", "address", "display_name", "password_hash", "quota_bytes", "aliases", "forward_to", "enabled", "used_bytes", "has_password")
+    __slots__ = ("id", "address", "display_name", "password_hash", "quota_bytes", "aliases", "forward_to", "enabled", "used_bytes", "has_password", "clear_password")
     ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,7 @@ class User(_message.Message):
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     USED_BYTES_FIELD_NUMBER: _ClassVar[int]
     HAS_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_PASSWORD_FIELD_NUMBER: _ClassVar[int]
     id: str
     address: str
     display_name: str
@@ -75,7 +76,8 @@ class User(_message.Message):
     enabled: bool
     used_bytes: int
     has_password: bool
-    def __init__(self, id: _Optional[str] = ..., address: _Optional[str] = ..., display_name: _Optional[str] = ..., password_hash: _Optional[str] = ..., quota_bytes: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., used_bytes: _Optional[int] = ..., has_password: _Optional[bool] = ...) -> None: ...
+    clear_password: bool
+    def __init__(self, id: _Optional[str] = ..., address: _Optional[str] = ..., display_name: _Optional[str] = ..., password_hash: _Optional[str] = ..., quota_bytes: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., used_bytes: _Optional[int] = ..., has_password: _Optional[bool] = ..., clear_password: _Optional[bool] = ...) -> None: ...
 
 class GetUserRequest(_message.Message):
     __slots__ = ("id", "address")
@@ -374,18 +376,20 @@ class AppendResponse(_message.Message):
     def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ...) -> None: ...
 
 class FetchMessagesRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since")
+    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     CHANGED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uids: _containers.RepeatedCompositeFieldContainer[UidRange]
     include_summary: bool
     changed_since: int
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ...) -> None: ...
+    limit: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class MessageMeta(_message.Message):
     __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary")
@@ -406,10 +410,12 @@ class MessageMeta(_message.Message):
     def __init__(self, uid: _Optional[int] = ..., modseq: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., size: _Optional[int] = ..., blob_id: _Optional[str] = ..., summary: _Optional[_Union[MessageSummary, _Mapping]] = ...) -> None: ...
 
 class FetchMessagesResponse(_message.Message):
-    __slots__ = ("messages",)
+    __slots__ = ("messages", "next_uid")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_UID_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[MessageMeta]
-    def __init__(self, messages: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ...) -> None: ...
+    next_uid: int
+    def __init__(self, messages: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., next_uid: _Optional[int] = ...) -> None: ...
 
 class ListUidsRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id")
@@ -627,12 +633,14 @@ class GetChangesResponse(_message.Message):
     def __init__(self, changed: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., expunged: _Optional[_Iterable[int]] = ..., highest_modseq: _Optional[int] = ..., uidnext: _Optional[int] = ..., messages: _Optional[int] = ..., expunged_complete: _Optional[bool] = ...) -> None: ...
 
 class ClaimRecentRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id")
+    __slots__ = ("user_id", "mailbox_id", "limit")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ...) -> None: ...
+    limit: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class ClaimRecentResponse(_message.Message):
     __slots__ = ("uids",)

@@ -123,7 +123,8 @@ class DirectoryServicer:
 
     def UpsertUser(self, request, context):
         """Creates or updates the user with this address. id is assigned on create and
-        returned; an empty password_hash leaves the stored hash unchanged.
+        returned; an empty password_hash leaves the stored hash unchanged, unless
+        clear_password is set, which removes it (INVALID_ARGUMENT with a password_hash too).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
