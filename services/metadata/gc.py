@@ -15,7 +15,7 @@ import logging
 import time
 
 from services.common.blobstore import BlobStore
-from services.metadata.metrics import BLOB_OPS, GC_DELETED, GC_RUNS
+from services.metadata.metrics import GC_DELETED, GC_RUNS
 from services.metadata.store import GC_ZERO, Store, blob_key
 
 log = logging.getLogger("kubemail.metadata.gc")
@@ -45,7 +45,6 @@ class BlobGC:
                     state = int(await self.store.script("blob_mark", [blob_key(blob_id)], [cutoff]))
                     if state == 1:
                         await self.blobs.delete(blob_id)
-                        BLOB_OPS.labels("delete", "ok").inc()
                         await self.store.script("blob_done", [blob_key(blob_id)], [])
                         GC_DELETED.inc()
                         deleted += 1

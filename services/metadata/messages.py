@@ -19,7 +19,7 @@ from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
 from services.metadata.mailboxes import MailboxData
-from services.metadata.metrics import BLOB_OPS, OUTBOUND_DEPTH
+from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.search import Searcher
 from services.metadata.store import OUTBOUND, Store, user_prefix
 
@@ -145,14 +145,11 @@ class MessagesServicer(rpc.MessagesServicer):
         try:
             size = await self.blobs.stat(blob_id)
         except BlobUnavailable:
-            BLOB_OPS.labels("stat", "unavailable").inc()
             await self.store.blob_decr(blob_id, refs)
             raise
         if size is None:
-            BLOB_OPS.labels("stat", "not_found").inc()
             await self.store.blob_decr(blob_id, refs)
             raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "blob not found in the blob store: store it first")
-        BLOB_OPS.labels("stat", "ok").inc()
 
     @staticmethod
     def _idem(key: str) -> str:

@@ -20,11 +20,6 @@ REDIS_DURATION = Histogram(
     buckets=(0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
 )
 REDIS_ERRORS = Counter("kubemail_metadata_redis_errors_total", "Redis operations that failed, by operation", ["op"])
-BLOB_OPS = Counter(
-    "kubemail_metadata_blob_operations_total",
-    "Blob store calls made by the metadata service (stat, get, delete) by result",
-    ["op", "result"],
-)
 BLOB_REFS = Counter(
     "kubemail_metadata_blob_ref_changes_total", "Blob reference count changes (incr, decr) applied", ["op"]
 )

@@ -226,7 +226,8 @@ def test_frontends_and_metadata_get_backend_settings() -> None:
         assert env["KUBEMAIL_S3_ENDPOINT"] == f"{FULL}-minio.mail.svc:9000"
         assert env["KUBEMAIL_S3_SECRET_KEY"]["secretKeyRef"]["name"] == f"{FULL}-minio"
     for comp in (*PROTOCOLS, "operator"):
-        assert _env(_deployment_container(docs, comp))["KUBEMAIL_METADATA_ADDR"] == f"{FULL}-metadata.mail.svc:50051"
+        addr = _env(_deployment_container(docs, comp))["KUBEMAIL_METADATA_ADDR"]
+        assert addr == f"dns:///{FULL}-metadata-headless.mail.svc.cluster.local:50051"
     op = _env(_deployment_container(docs, "operator"))
     assert op["KUBEMAIL_OPERATOR_NAMESPACES"] == "mail" and op["KUBEMAIL_OPERATOR_PEERING_NAME"] == "kubemail"
     assert (

@@ -29,6 +29,7 @@ FREE_FORM = {
     "env",
     "annotations",
     "podAnnotations",
+    "podLabels",
     "nodeSelector",
     "affinity",
     "resources",

@@ -306,7 +306,7 @@ def overview() -> dict[str, Any]:
         ),
         Panel(
             "Blob store calls by result",
-            [(sumby("op, result", rate("kubemail_metadata_blob_operations_total")), "{{op}} {{result}}")],
+            [(sumby("op, result", rate("kubemail_blob_operations_total")), "{{op}} {{result}}")],
             "ops",
         ),
         Panel(
@@ -553,7 +553,7 @@ def storage() -> dict[str, Any]:
         Row("Blob store (S3 / MinIO)"),
         Panel(
             "Blob calls by op and result",
-            [(sumby("op, result", rate("kubemail_metadata_blob_operations_total")), "{{op}} {{result}}")],
+            [(sumby("op, result", rate("kubemail_blob_operations_total")), "{{op}} {{result}}")],
             "ops",
             width=8,
         ),

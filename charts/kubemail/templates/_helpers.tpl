@@ -103,10 +103,62 @@ pop3:
   value: {{ .Values.hostname | quote }}
 - name: KUBEMAIL_GRPC_TIMEOUT
   value: {{ .Values.grpcTimeout | toString | quote }}
+# prometheus-client reads this at import: no `_created` series next to counters and histograms.
+- name: PROMETHEUS_DISABLE_CREATED_SERIES
+  value: "True"
+{{- end -}}
+
+{{/* Clients resolve the headless Service (one A record per ready metadata pod) and spread calls
+     over all of them (round_robin in services/common/grpcclient.py); a ClusterIP would pin each
+     client's single HTTP/2 connection to one pod. */}}
+{{- define "kubemail.metadataHeadlessName" -}}
+{{- printf "%s-metadata-headless" (include "kubemail.fullname" .) -}}
 {{- end -}}
 
 {{- define "kubemail.metadataAddr" -}}
-{{- printf "%s-metadata.%s.svc:%d" (include "kubemail.fullname" .) .Release.Namespace (int .Values.metadata.port) -}}
+{{- printf "dns:///%s.%s.svc.%s:%d" (include "kubemail.metadataHeadlessName" .) .Release.Namespace .Values.clusterDomain (int .Values.metadata.port) -}}
+{{- end -}}
+
+{{/* Scheduling of one pod template: call with (dict "ctx" $ "v" <component values> "component" "smtp").
+     Topology spread constraints without a labelSelector get the component's selector labels. */}}
+{{- define "kubemail.scheduling" -}}
+{{- $v := .v -}}
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .ctx.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if $v.topologySpreadConstraints }}
+{{- $selector := include "kubemail.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml }}
+{{- $out := list }}
+{{- range $v.topologySpreadConstraints }}
+{{- $c := deepCopy . }}
+{{- if not (hasKey $c "labelSelector") }}{{ $_ := set $c "labelSelector" (dict "matchLabels" $selector) }}{{ end }}
+{{- $out = append $out $c }}
+{{- end }}
+topologySpreadConstraints:
+  {{- toYaml $out | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Extra pod labels of one component (never overriding the chart's own). */}}
+{{- define "kubemail.podLabels" -}}
+{{- $own := include "kubemail.labels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
+{{- toYaml (merge $own (default (dict) .v.podLabels)) -}}
 {{- end -}}
 
 {{- define "kubemail.s3Env" -}}
