@@ -25,6 +25,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup(level: str = "INFO", fmt: str = "text") -> None:
+    """Raises ConfigError for an unknown level or format (KUBEMAIL_LOG_LEVEL / _FORMAT)."""
+    from services.common.config import ConfigError
+
+    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"KUBEMAIL_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"KUBEMAIL_LOG_FORMAT={fmt!r}: use text or json")
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

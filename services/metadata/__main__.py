@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from services.common import config, httpserver, logs
+from services.common import config, entry, httpserver, logs
 from services.common.config import CommonConfig
 from services.metadata.config import MetadataConfig
 from services.metadata.server import start
@@ -34,4 +34,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    entry.run(main, "metadata")

@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 
-from services.common import config, httpserver, logs
+from services.common import config, entry, httpserver, logs
 from services.common.auth import AuthLimits
-from services.common.config import CommonConfig, ConfigError
+from services.common.config import CommonConfig
 from services.pop3.config import Pop3Config
 from services.pop3.server import start
 
@@ -23,10 +22,6 @@ SHUTDOWN_GRACE = 10.0  # seconds open sessions get to finish after SIGTERM
 
 
 async def main(common: CommonConfig, cfg: Pop3Config, limits: AuthLimits) -> None:
-    if common.tls_cert:
-        from services.common.metrics import observe_certificate
-
-        observe_certificate(common.tls_cert)
     server = await start(cfg, common, limits=limits)
     ready = True
     http = httpserver.start(common.metrics_host, common.metrics_port, lambda: ready) if common.metrics_port else None
@@ -44,29 +39,13 @@ async def main(common: CommonConfig, cfg: Pop3Config, limits: AuthLimits) -> Non
     log.info("pop3 stopped")
 
 
-def run() -> int:
-    try:
-        common = config.load(CommonConfig)
-        cfg = config.load(Pop3Config)
-        limits = config.load(AuthLimits)
-    except ConfigError as exc:
-        print(f"kubemail pop3: configuration error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        logs.setup(common.log_level, common.log_format)
-    except ValueError as exc:  # an unknown KUBEMAIL_LOG_LEVEL
-        print(f"kubemail pop3: configuration error: KUBEMAIL_LOG_LEVEL: {exc}", file=sys.stderr)
-        return 2
-    try:
-        asyncio.run(main(common, cfg, limits))
-    except ConfigError as exc:
-        print(f"kubemail pop3: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. a port already in use, unreadable certificate files
-        print(f"kubemail pop3: cannot start: {exc}", file=sys.stderr)
-        return 1
-    return 0
+async def _main() -> None:
+    common = config.load(CommonConfig)
+    cfg = config.load(Pop3Config)
+    limits = config.load(AuthLimits)
+    logs.setup(common.log_level, common.log_format)
+    await main(common, cfg, limits)
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    entry.run(_main, "pop3")
