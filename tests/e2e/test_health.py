@@ -45,7 +45,7 @@ _TRACEBACK_ON_BAD_ENV = pytest.mark.xfail(
 
 @pytest.mark.parametrize(
     "service",
-    [pytest.param(s, marks=[_TRACEBACK_ON_BAD_ENV] if s in ("smtp", "imap") else []) for s in SERVICES],
+    [pytest.param(s, marks=[_TRACEBACK_ON_BAD_ENV] if s == "smtp" else []) for s in SERVICES],
 )
 def test_malformed_environment_exits_nonzero_with_a_clear_message(service: str) -> None:
     env = {

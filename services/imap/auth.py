@@ -1,0 +1,30 @@
+"""LOGIN / AUTHENTICATE through the shared Authenticator (services.common.auth)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap import metrics
+
+if TYPE_CHECKING:
+    from services.imap.session import Result, Session
+
+
+async def login(s: Session, username: str, password: bytes) -> tuple[pb.User | None, Result]:
+    from services.imap.session import Result
+
+    res = await s.ctx.auth.login(username, password, s.remote_ip)
+    if res.ok and res.user is not None:
+        metrics.AUTH_RESULTS.labels("ok").inc()
+        return res.user, Result("OK", "Logged in")
+    if res.reason == "rate-limited":
+        metrics.AUTH_RESULTS.labels("ratelimited").inc()
+        return None, Result("NO", "Too many failed logins, try later", "UNAVAILABLE")
+    if res.reason == "unavailable":
+        return None, Result("NO", "Authentication temporarily unavailable", "UNAVAILABLE")
+    if res.reason == "disabled":
+        metrics.AUTH_RESULTS.labels("disabled").inc()
+        return None, Result("NO", "Account disabled", "AUTHORIZATIONFAILED")
+    metrics.AUTH_RESULTS.labels("fail").inc()
+    return None, Result("NO", "Invalid credentials", "AUTHENTICATIONFAILED")

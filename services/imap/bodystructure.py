@@ -1,0 +1,90 @@
+"""ENVELOPE, BODY and BODYSTRUCTURE from the stored MessageSummary (never reads the blob)."""
+
+from __future__ import annotations
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap import wire
+
+
+def _ns(msg: pb.Envelope | pb.Address | pb.BodyPart, name: str) -> bytes:
+    if not msg.HasField(name):  # type: ignore[arg-type]
+        return wire.NIL
+    value: pb.NString = getattr(msg, name)
+    return wire.string(value.value)
+
+
+def _addresses(addrs: list[pb.Address]) -> bytes:
+    if not addrs:
+        return wire.NIL
+    return wire.plist(wire.plist([_ns(a, "name"), _ns(a, "adl"), _ns(a, "mailbox"), _ns(a, "host")]) for a in addrs)
+
+
+def envelope(env: pb.Envelope) -> bytes:
+    return wire.plist(
+        [
+            _ns(env, "date"),
+            _ns(env, "subject"),
+            _addresses(list(env.__getattribute__("from"))),
+            _addresses(list(env.sender)),
+            _addresses(list(env.reply_to)),
+            _addresses(list(env.to)),
+            _addresses(list(env.cc)),
+            _addresses(list(env.bcc)),
+            _ns(env, "in_reply_to"),
+            _ns(env, "message_id"),
+        ]
+    )
+
+
+def _params(params: list[pb.Param]) -> bytes:
+    if not params:
+        return wire.NIL
+    out: list[bytes] = []
+    for p in params:
+        out.append(wire.string(p.name))
+        out.append(wire.string(p.value))
+    return wire.plist(out)
+
+
+def _disposition(part: pb.BodyPart) -> bytes:
+    if not part.HasField("disposition") or not part.disposition.type:
+        return wire.NIL
+    return wire.plist([wire.string(part.disposition.type), _params(list(part.disposition.params))])
+
+
+def _language(part: pb.BodyPart) -> bytes:
+    if not part.language:
+        return wire.NIL
+    if len(part.language) == 1:
+        return wire.string(part.language[0])
+    return wire.plist(wire.string(lang) for lang in part.language)
+
+
+def _is_message(part: pb.BodyPart) -> bool:
+    return part.type == "message" and part.subtype in ("rfc822", "global") and len(part.parts) == 1
+
+
+def body(part: pb.BodyPart, extended: bool) -> bytes:
+    """BODY (extended=False) or BODYSTRUCTURE (extended=True) of one part, recursively."""
+    if part.type == "multipart" and part.parts:
+        items = [b"".join(body(p, extended) for p in part.parts), wire.string(part.subtype or "mixed")]
+        if extended:
+            items += [_params(list(part.params)), _disposition(part), _language(part), _ns(part, "location")]
+        return b"(" + items[0] + b" " + b" ".join(items[1:]) + b")"
+    items = [
+        wire.string(part.type or "text"),
+        wire.string(part.subtype or "plain"),
+        _params(list(part.params)),
+        _ns(part, "id"),
+        _ns(part, "description"),
+        wire.string(part.encoding or "7BIT"),
+        str(part.size).encode(),
+    ]
+    if _is_message(part):
+        child = part.parts[0]
+        items += [envelope(part.envelope), body(child, extended), str(part.lines).encode()]
+    elif part.type == "text":
+        items.append(str(part.lines).encode())
+    if extended:
+        items += [_ns(part, "md5"), _disposition(part), _language(part), _ns(part, "location")]
+    return wire.plist(items)

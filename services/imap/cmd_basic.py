@@ -1,0 +1,189 @@
+"""Commands of any state: CAPABILITY NOOP LOGOUT ID STARTTLS LOGIN AUTHENTICATE ENABLE IDLE
+NAMESPACE CHECK."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from services.common import sasl
+from services.imap import metrics, wire
+from services.imap.grammar import Command
+from services.imap.session import LOGOUT, Result, Session, Silent, bad, no
+
+VERSION = "0.1.0"
+
+
+async def capability(s: Session, cmd: Command) -> Result:
+    s.untagged(f"CAPABILITY {s.capabilities()}")
+    return Result(text="Capability completed")
+
+
+async def noop(s: Session, cmd: Command) -> Result:
+    return Result(text="NOOP completed")
+
+
+async def check(s: Session, cmd: Command) -> Result:
+    return Result(text="CHECK completed")
+
+
+async def logout(s: Session, cmd: Command) -> Result:
+    s.untagged("BYE Logging out")
+    s.state = LOGOUT
+    return Result(text="LOGOUT completed")
+
+
+async def id_(s: Session, cmd: Command) -> Result:
+    s.untagged(b"ID " + wire.render([b"name", b"kubemail", b"version", VERSION.encode()]))
+    return Result(text="ID completed")
+
+
+async def starttls(s: Session, cmd: Command) -> Result:
+    if s.tls_active:
+        raise bad("TLS is already active")
+    if s.ctx.tls is None:
+        raise no("TLS is not available")
+    if s.rx.buffered:
+        raise bad("Commands pipelined after STARTTLS")
+    s.send(wire.tagged(cmd.tag, "OK", "Begin TLS negotiation now"))
+    await s.flush()
+    await s.start_tls()
+    raise Silent()
+
+
+async def login(s: Session, cmd: Command) -> Result:
+    if not s.login_allowed():
+        raise no("LOGIN requires TLS", "PRIVACYREQUIRED")
+    user, pw = cmd.args
+    try:
+        name = user.decode("utf-8")
+    except UnicodeDecodeError:
+        raise no("Invalid user name", "AUTHENTICATIONFAILED") from None
+    result = await s.authenticate(name, pw)
+    if result.status == "OK":
+        result.code = f"CAPABILITY {s.capabilities()}"
+    return result
+
+
+async def authenticate(s: Session, cmd: Command) -> Result:
+    mech, initial = cmd.args
+    if not s.login_allowed():
+        raise no("Authentication requires TLS", "PRIVACYREQUIRED")
+    try:
+        ex = sasl.new_exchange(mech)
+    except sasl.SaslError:
+        raise no("Unsupported mechanism", "CANNOT") from None
+    try:
+        step = ex.start(initial)
+        while isinstance(step, sasl.Challenge):
+            s.send(b"+ " + step.encoded + b"\r\n")
+            await s.flush()
+            line = await _read_line(s)
+            if line is None:
+                s.state = LOGOUT
+                raise bad("Connection closed")
+            step = ex.feed(line)
+    except sasl.SaslCancelled:
+        raise bad("Authentication cancelled") from None
+    except sasl.SaslError as exc:
+        reason = str(exc)
+        if "authorization" in reason:
+            raise no(reason, "AUTHORIZATIONFAILED") from None
+        if "base64" in reason or "malformed" in reason or "too long" in reason:
+            raise bad(reason) from None
+        raise no(reason, "AUTHENTICATIONFAILED") from None
+    result = await s.authenticate(step.authcid, step.password)
+    if result.status == "OK":
+        result.code = f"CAPABILITY {s.capabilities()}"
+    return result
+
+
+async def _read_line(s: Session) -> bytes | None:
+    while True:
+        try:
+            line = s.rx.take_line()
+        except ValueError:
+            raise bad("Line too long") from None
+        if line is not None:
+            return line
+        if not await s.read_more():
+            return None
+
+
+async def enable(s: Session, cmd: Command) -> Result:
+    done: list[str] = []
+    for cap in cmd.args:
+        if cap in ("CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT") and cap not in s.enabled:
+            s.enabled.add(cap)
+            done.append({"IMAP4REV2": "IMAP4rev2"}.get(cap, cap))
+            if cap in ("CONDSTORE", "QRESYNC"):
+                if cap == "QRESYNC" and "CONDSTORE" not in s.enabled:
+                    s.enabled.add("CONDSTORE")
+                s.condstore = True
+    s.untagged(("ENABLED " + " ".join(done)).rstrip())
+    return Result(text="ENABLE completed")
+
+
+async def namespace(s: Session, cmd: Command) -> Result:
+    s.untagged('NAMESPACE (("" "/")) NIL NIL')
+    return Result(text="NAMESPACE completed")
+
+
+async def idle(s: Session, cmd: Command) -> Result:
+    s.send(wire.cont("idling"))
+    if s.sel is not None:
+        await s.sync(True, True)
+    await s.flush()
+    metrics.IDLE_SESSIONS.inc()
+    try:
+        return await _idle_loop(s)
+    finally:
+        metrics.IDLE_SESSIONS.dec()
+
+
+async def _idle_loop(s: Session) -> Result:
+    read_task: asyncio.Task[bytes] | None = None
+    last_keepalive = time.monotonic()
+    deadline = time.monotonic() + s.cfg.idle_timeout
+    try:
+        while True:
+            try:
+                line = s.rx.take_line()
+            except ValueError:
+                return Result("BAD", "Line too long")
+            if line is not None:
+                if line.strip().upper() == b"DONE":
+                    return Result(text="IDLE terminated")
+                return Result("BAD", "Expected DONE")
+            if read_task is None:
+                read_task = asyncio.ensure_future(s.reader.read(65536))
+            notify = asyncio.ensure_future(s.idle_wait(min(s.cfg.poll_interval, s.cfg.keepalive)))
+            done, _ = await asyncio.wait({read_task, notify}, return_when=asyncio.FIRST_COMPLETED)
+            if notify not in done:
+                notify.cancel()
+            if read_task in done:
+                data = read_task.result()
+                read_task = None
+                if not data:
+                    s.state = LOGOUT
+                    return Result("BAD", "Connection closed")
+                s.rx.feed(data)
+                continue
+            now = time.monotonic()
+            if s.ctx.closing:
+                s.untagged("BYE Server shutting down")
+                s.state = LOGOUT
+                return Result("OK", "IDLE terminated")
+            if now >= deadline:
+                s.untagged("BYE Autologout; idle for too long")
+                s.state = LOGOUT
+                return Result("NO", "IDLE timed out")
+            if s.sel is not None:
+                await s.sync(True, True)
+            if now - last_keepalive >= s.cfg.keepalive:
+                s.untagged("OK Still here")
+                last_keepalive = now
+            await s.flush()
+    finally:
+        if read_task is not None and not read_task.done():
+            read_task.cancel()

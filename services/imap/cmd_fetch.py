@@ -1,0 +1,299 @@
+"""FETCH and UID FETCH: metadata from the summary, body sections from the blob store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap import bodystructure, sections, wire
+from services.imap.grammar import Command, FetchArgs, FetchAtt
+from services.imap.selected import compress, ranges
+from services.imap.session import Result, Session, no
+
+_SUMMARY_ATTS = {
+    "ENVELOPE",
+    "BODYSTRUCTURE",
+    "BODY",
+    "BODY[]",
+    "BINARY[]",
+    "BINARY.SIZE",
+    "RFC822",
+    "RFC822.HEADER",
+    "RFC822.TEXT",
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+Cache = dict[str, bytes]
+PREFETCH_MAX = 1 << 20  # whole blobs up to this size are read in parallel for a FETCH batch
+PREFETCH_PARALLEL = 16
+PREFETCH_BUDGET = 8 << 20  # bytes held per batch at most
+
+
+def _needs_blob(att: FetchAtt) -> bool:
+    if att.name in ("RFC822", "RFC822.TEXT", "BINARY[]", "BINARY.SIZE"):
+        return True
+    if att.name == "BODY[]":
+        sec = att.section
+        return sec is None or bool(sec.part) or not sec.kind.startswith("HEADER")
+    return False
+
+
+async def _prefetch(s: Session, metas: list[pb.MessageMeta]) -> dict[str, bytes]:
+    """Reads the blobs of a batch concurrently (bounded), so that many small bodies do not
+    cost one round trip each."""
+    out: dict[str, bytes] = {}
+    sem = asyncio.Semaphore(PREFETCH_PARALLEL)
+
+    async def one(blob_id: str) -> None:
+        async with sem:
+            out[blob_id] = await s.ctx.blobs.get(blob_id)
+
+    wanted: set[str] = set()
+    budget = PREFETCH_BUDGET
+    for m in metas:
+        if 0 < m.size <= PREFETCH_MAX and m.size <= budget and m.blob_id not in wanted:
+            wanted.add(m.blob_id)
+            budget -= m.size
+    await asyncio.gather(*(one(b) for b in wanted))
+    return out
+
+
+def internal_date(ts: int) -> str:
+    t = time.gmtime(ts)
+    return (
+        f'"{t.tm_mday:02d}-{_MONTHS[t.tm_mon - 1]}-{t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"'
+    )
+
+
+def _sets_seen(att: FetchAtt) -> bool:
+    if att.name in ("RFC822", "RFC822.TEXT"):
+        return True
+    return att.name in ("BODY[]", "BINARY[]") and not att.peek
+
+
+async def fetch(s: Session, cmd: Command) -> Result:
+    a: FetchArgs = cmd.args
+    sel = s.sel
+    assert sel is not None
+    if a.vanished and (not cmd.uid or not s.qresync):
+        return Result("BAD", "VANISHED needs UID FETCH and QRESYNC")
+    if a.changed_since is not None or any(x.name == "MODSEQ" for x in a.atts):
+        s.condstore = True
+    uids = sel.uids_of_uidset(a.seqset) if cmd.uid else sel.uids_of_seqs(a.seqset)
+    atts = list(a.atts)
+    names = {x.name for x in atts}
+    if cmd.uid and "UID" not in names:
+        atts.insert(0, FetchAtt("UID"))
+    if a.changed_since is not None and "MODSEQ" not in names:
+        atts.append(FetchAtt("MODSEQ"))
+    need_summary = any(x.name in _SUMMARY_ATTS for x in atts)
+    need_blob = any(_needs_blob(x) for x in atts)
+    mark_seen = not sel.readonly and any(_sets_seen(x) for x in atts)
+    if a.vanished and a.changed_since is not None:
+        await _vanished(s, a, sel.uid_bounds(a.seqset))
+    batch = max(1, s.cfg.fetch_batch if not need_summary else min(s.cfg.fetch_batch, 100))
+    chunks = [
+        c for c in ([u for u in uids[i : i + batch] if u not in sel.ghosts] for i in range(0, len(uids), batch)) if c
+    ]
+
+    def request(chunk: list[int]) -> asyncio.Future[pb.FetchMessagesResponse]:
+        return asyncio.ensure_future(
+            s.md.messages.FetchMessages(
+                pb.FetchMessagesRequest(
+                    user_id=s.user_id,
+                    mailbox_id=sel.mailbox_id,
+                    uids=ranges(chunk),
+                    include_summary=need_summary,
+                    changed_since=a.changed_since or 0,
+                )
+            )
+        )
+
+    # one batch in flight ahead of the one being written out
+    pending = request(chunks[0]) if chunks else None
+    for k in range(len(chunks)):
+        assert pending is not None
+        try:
+            resp = await pending
+        finally:
+            pending = None
+        pending = request(chunks[k + 1]) if k + 1 < len(chunks) else None
+        try:
+            await _write_batch(s, atts, list(resp.messages), need_blob, mark_seen)
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
+    return Result(text="FETCH completed")
+
+
+async def _write_batch(
+    s: Session,
+    atts: list[FetchAtt],
+    metas: list[pb.MessageMeta],
+    need_blob: bool,
+    mark_seen: bool,
+) -> None:
+    sel = s.sel
+    assert sel is not None
+    seen_changed: set[int] = set()
+    if mark_seen:
+        unseen = [m.uid for m in metas if "\\Seen" not in m.flags]
+        if unseen:
+            r = await s.md.messages.StoreFlags(
+                pb.StoreFlagsRequest(
+                    user_id=s.user_id,
+                    mailbox_id=sel.mailbox_id,
+                    uids=ranges(unseen),
+                    mode=pb.StoreFlagsRequest.ADD,
+                    flags=["\\Seen"],
+                )
+            )
+            upd = {m.uid: m for m in r.updated}
+            for m in metas:
+                if m.uid in upd:
+                    del m.flags[:]
+                    m.flags.extend(upd[m.uid].flags)
+                    m.modseq = upd[m.uid].modseq
+                    seen_changed.add(m.uid)
+                    sel.reported[m.uid] = max(sel.reported.get(m.uid, 0), m.modseq)
+            if s.changed is not None:
+                s.changed.set()
+    cache: Cache = await _prefetch(s, metas) if need_blob and len(metas) > 1 else {}
+    for m in metas:
+        seq = sel.seq_of(m.uid)
+        if seq is None:
+            continue
+        items = await _render(s, m, atts, m.uid in seen_changed, cache)
+        s.send(b"* %d FETCH (" % seq + b" ".join(items) + b")\r\n")
+        await s.maybe_flush()
+
+
+async def _vanished(s: Session, a: FetchArgs, bounds: list[tuple[int, int]]) -> None:
+    sel = s.sel
+    assert sel is not None and a.changed_since is not None
+    resp = await s.md.messages.GetChanges(
+        pb.GetChangesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, since_modseq=a.changed_since)
+    )
+    gone = [u for u in resp.expunged if not sel.contains(u) and any(lo <= u <= hi for lo, hi in bounds)]
+    if gone:
+        s.untagged(f"VANISHED (EARLIER) {compress(gone)}")
+
+
+async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool, cache: Cache) -> list[bytes]:
+    out: list[bytes] = []
+    has_flags = False
+    for att in atts:
+        n = att.name
+        if n == "UID":
+            out.append(b"UID %d" % m.uid)
+        elif n == "FLAGS":
+            has_flags = True
+            out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
+        elif n == "INTERNALDATE":
+            out.append(b"INTERNALDATE " + internal_date(m.internal_date).encode())
+        elif n == "RFC822.SIZE":
+            out.append(b"RFC822.SIZE %d" % m.size)
+        elif n == "MODSEQ":
+            out.append(b"MODSEQ (%d)" % m.modseq)
+        elif n == "ENVELOPE":
+            out.append(b"ENVELOPE " + bodystructure.envelope(m.summary.envelope))
+        elif n == "BODYSTRUCTURE":
+            out.append(b"BODYSTRUCTURE " + bodystructure.body(m.summary.body, True))
+        elif n == "BODY":
+            out.append(b"BODY " + bodystructure.body(m.summary.body, False))
+        elif n in ("EMAILID", "THREADID", "SAVEDATE"):
+            out.append(n.encode() + b" NIL")
+        elif n == "RFC822":
+            out.append(b"RFC822 " + wire.literal(await _section_bytes(s, m, sections.Section(), cache)))
+        elif n == "RFC822.HEADER":
+            out.append(
+                b"RFC822.HEADER " + wire.literal(await _section_bytes(s, m, sections.Section(kind="HEADER"), cache))
+            )
+        elif n == "RFC822.TEXT":
+            out.append(b"RFC822.TEXT " + wire.literal(await _section_bytes(s, m, sections.Section(kind="TEXT"), cache)))
+        elif n == "BODY[]":
+            out.append(await _body_section(s, m, att, cache))
+        elif n == "BINARY[]":
+            out.append(await _binary(s, m, att, size_only=False, cache=cache))
+        elif n == "BINARY.SIZE":
+            out.append(await _binary(s, m, att, size_only=True, cache=cache))
+    if seen_changed and not has_flags:
+        out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
+    if s.condstore and (seen_changed or has_flags) and not any(a.name == "MODSEQ" for a in atts):
+        out.append(b"MODSEQ (%d)" % m.modseq)
+    return out
+
+
+async def _read(
+    s: Session, m: pb.MessageMeta, src: sections.Source, partial: tuple[int, int] | None, cache: Cache
+) -> bytes | None:
+    if src.nil:
+        return None
+    if src.data is not None:
+        data = src.data
+        if partial:
+            data = data[partial[0] : partial[0] + partial[1]]
+        return data
+    start, end = src.start, max(src.start, src.end)
+    if partial:
+        start = min(end, start + partial[0])
+        end = min(end, start + partial[1])
+    if end <= start:
+        return b""
+    whole = cache.get(m.blob_id)
+    if whole is not None:
+        return whole[start:end]
+    return await s.ctx.blobs.get(m.blob_id, start, end - start)
+
+
+async def _section_bytes(s: Session, m: pb.MessageMeta, sec: sections.Section, cache: Cache) -> bytes:
+    src = sections.locate(m.summary, m.size, sec)
+    data = await _read(s, m, src, None, cache)
+    return sections.apply_filter(sec, data or b"")
+
+
+async def _body_section(s: Session, m: pb.MessageMeta, att: FetchAtt, cache: Cache) -> bytes:
+    sec = att.section or sections.Section()
+    name = b"BODY[" + sec.render().encode() + b"]"
+    src = sections.locate(m.summary, m.size, sec)
+    if sec.kind.startswith("HEADER.FIELDS"):
+        data = await _read(s, m, src, None, cache)
+        if data is not None:
+            data = sections.apply_filter(sec, data)
+            if att.partial:
+                data = data[att.partial[0] : att.partial[0] + att.partial[1]]
+    else:
+        data = await _read(s, m, src, att.partial, cache)
+    if att.partial:
+        name += b"<%d>" % att.partial[0]
+    if data is None:
+        return name + b" NIL"
+    return name + b" " + wire.literal(data)
+
+
+async def _binary(s: Session, m: pb.MessageMeta, att: FetchAtt, size_only: bool, cache: Cache) -> bytes:
+    sec = att.section or sections.Section()
+    label = ("BINARY.SIZE[" if size_only else "BINARY[") + sec.render() + "]"
+    if not sec.part:
+        data = await _read(s, m, sections.Source(start=0, end=m.size), None, cache) or b""
+    else:
+        part = sections.binary_part(m.summary, sec)
+        if part is None or part.type == "multipart" or (part.type == "message" and len(part.parts) == 1):
+            if part is None:
+                return label.encode() + b" NIL"
+            raise no("BINARY of a composite part", "UNKNOWN-CTE")
+        raw = await _read(s, m, sections.Source(start=part.body_offset, end=part.end_offset), None, cache) or b""
+        try:
+            data = sections.decode_binary(raw, part.encoding)
+        except sections.UnknownCteError:
+            raise no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE") from None
+    if size_only:
+        return label.encode() + b" %d" % len(data)
+    if att.partial:
+        data = data[att.partial[0] : att.partial[0] + att.partial[1]]
+        label += f"<{att.partial[0]}>"
+    prefix = b"~" if b"\x00" in data else b""
+    return label.encode() + b" " + prefix + wire.literal(data)

@@ -1,0 +1,367 @@
+"""Mailbox commands: SELECT EXAMINE CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS
+APPEND GETQUOTA GETQUOTAROOT SETQUOTA."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import grpc
+
+from services.common.mime import build_summary
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap import names, wire
+from services.imap.grammar import AUTH, SELECTED, Command, ListArgs, SelectArgs
+from services.imap.selected import Selected, compress
+from services.imap.session import SYSTEM_FLAGS, Result, Session, bad, grpc_result, no, norm_flag
+
+SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
+_SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
+
+
+def _name(s: Session, raw: bytes) -> str:
+    return names.decode(raw, s.utf8)
+
+
+def _wire_name(s: Session, name: str) -> bytes:
+    return wire.string(names.encode(name, s.utf8))
+
+
+# SELECT / EXAMINE ------------------------------------------------------------------
+async def select(s: Session, cmd: Command) -> Result:
+    args: SelectArgs = cmd.args
+    readonly = cmd.name == "EXAMINE"
+    if args.qresync and not s.qresync:
+        raise bad("QRESYNC is not enabled")
+    if s.sel is not None:
+        s.sel = None
+        s.state = AUTH
+        s.untagged("OK [CLOSED] Previous mailbox closed")
+    name = _name(s, args.mailbox)
+    uid = s.user_id
+    mb = await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=uid, name=name))
+    lu = await s.md.messages.ListUids(pb.ListUidsRequest(user_id=uid, mailbox_id=mb.id))
+    sel = Selected(
+        mb.id,
+        mb.name,
+        readonly,
+        lu.uidvalidity or mb.uidvalidity,
+        lu.uidnext or mb.uidnext,
+        lu.highest_modseq,
+        list(lu.uids),
+    )
+    if not readonly:
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            claim = await s.md.messages.ClaimRecent(pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
+            sel.recent.update(u for u in claim.uids if sel.contains(u))
+    if args.condstore or args.qresync:
+        s.condstore = True
+    s.untagged("FLAGS (" + " ".join(SYSTEM_FLAGS) + ")")
+    s.untagged(f"{sel.exists} EXISTS")
+    if not s.rev2:
+        s.untagged(f"{len(sel.recent)} RECENT")
+        if mb.unseen:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                found = await s.md.messages.Search(
+                    pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=pb.SearchKey(no_flag="\\Seen"))
+                )
+                first = next((sel.seq_of(u) for u in found.uids if sel.contains(u)), None)
+                if first:
+                    s.untagged(f"OK [UNSEEN {first}] First unseen")
+    s.untagged(f"OK [UIDVALIDITY {sel.uidvalidity}] UIDs valid")
+    s.untagged(f"OK [UIDNEXT {sel.uidnext}] Predicted next UID")
+    perm = "()" if readonly else "(" + " ".join(SYSTEM_FLAGS) + " \\*)"
+    s.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
+    s.untagged(f"OK [HIGHESTMODSEQ {sel.highest_modseq}] Highest")
+    if s.rev2:
+        s.untagged(b'LIST () "/" ' + _wire_name(s, sel.name))
+    s.sel = sel
+    s.state = SELECTED
+    if args.qresync:
+        await _qresync(s, sel, args)
+    return Result(text=f"{cmd.name} completed", code="READ-ONLY" if readonly else "READ-WRITE")
+
+
+async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
+    assert args.qresync is not None
+    uidvalidity, modseq, known, _match = args.qresync
+    if uidvalidity != sel.uidvalidity or modseq == 0:
+        return
+    resp = await s.md.messages.GetChanges(
+        pb.GetChangesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, since_modseq=modseq)
+    )
+    vanished = [u for u in resp.expunged if not sel.contains(u)]
+    if known is not None:
+        bounds = [(a or 0xFFFFFFFF, b or 0xFFFFFFFF) for a, b in known]
+        vanished = [u for u in vanished if any(min(a, b) <= u <= max(a, b) for a, b in bounds)]
+    if not resp.expunged_complete and known is not None:
+        # history trimmed: report every known UID that is gone
+        extra: set[int] = set()
+        for a, b in known:
+            lo, hi = min(a or 0, b or 0), max(a or 0, b or 0)
+            if hi - lo > 100000:
+                continue
+            extra.update(u for u in range(lo, hi + 1) if not sel.contains(u))
+        vanished = sorted(set(vanished) | extra)
+    if vanished:
+        s.untagged(f"VANISHED (EARLIER) {compress(vanished)}")
+    for m in resp.changed:
+        seq = sel.seq_of(m.uid)
+        if seq is not None:
+            sel.reported[m.uid] = m.modseq
+            s.send_flags(seq, m.uid, list(m.flags), m.modseq)
+
+
+# CREATE / DELETE / RENAME / SUBSCRIBE ----------------------------------------------
+async def create(s: Session, cmd: Command) -> Result:
+    raw, use = cmd.args
+    name = _name(s, raw)
+    if name.endswith(names.DELIM):
+        name = name.rstrip(names.DELIM)
+    names.check_new(name)
+    if name == "INBOX":
+        raise no("INBOX always exists", "ALREADYEXISTS")
+    special = ""
+    if use:
+        if len(use) > 1:
+            raise no("Only one special use per mailbox", "USEATTR")
+        special = _SPECIAL_BY_UPPER.get(use[0].upper(), "")
+        if not special:
+            raise no("Unsupported special use", "USEATTR")
+    for parent in names.parents(name):
+        try:
+            await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+    await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special))
+    return Result(text="CREATE completed")
+
+
+async def delete(s: Session, cmd: Command) -> Result:
+    name = _name(s, cmd.args)
+    if name == "INBOX":
+        raise no("INBOX cannot be deleted", "CANNOT")
+    await s.md.mailboxes.DeleteMailbox(pb.DeleteMailboxRequest(user_id=s.user_id, name=name))
+    if s.sel is not None and s.sel.name == name:
+        s.untagged("BYE Selected mailbox was deleted")
+        s.state = "logout"
+    return Result(text="DELETE completed")
+
+
+async def rename(s: Session, cmd: Command) -> Result:
+    old, new = (_name(s, r) for r in cmd.args)
+    names.check_new(new)
+    if new == "INBOX":
+        raise no("Cannot rename to INBOX", "ALREADYEXISTS")
+    for parent in names.parents(new):
+        if parent == old or parent.startswith(old + "/"):
+            raise no("Cannot rename a mailbox below itself", "CANNOT")
+        try:
+            await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+    await s.md.mailboxes.RenameMailbox(pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
+    if s.sel is not None and (s.sel.name == old or s.sel.name.startswith(old + "/")) and old != "INBOX":
+        s.sel.name = new + s.sel.name[len(old) :]
+    return Result(text="RENAME completed")
+
+
+async def subscribe(s: Session, cmd: Command) -> Result:
+    name = _name(s, cmd.args)
+    await s.md.mailboxes.SetSubscribed(
+        pb.SetSubscribedRequest(user_id=s.user_id, name=name, subscribed=cmd.name == "SUBSCRIBE")
+    )
+    return Result(text=f"{cmd.name} completed")
+
+
+# LIST / LSUB -----------------------------------------------------------------------
+_STATUS_ITEMS = (
+    "MESSAGES",
+    "RECENT",
+    "UIDNEXT",
+    "UIDVALIDITY",
+    "UNSEEN",
+    "SIZE",
+    "HIGHESTMODSEQ",
+    "DELETED",
+    "APPENDLIMIT",
+)
+
+
+def _status_line(s: Session, mb: pb.Mailbox, items: list[str]) -> bytes:
+    vals: list[str] = []
+    for it in items:
+        v = {
+            "MESSAGES": mb.messages,
+            "RECENT": mb.recent,
+            "UIDNEXT": mb.uidnext,
+            "UIDVALIDITY": mb.uidvalidity,
+            "UNSEEN": mb.unseen,
+            "SIZE": mb.size_bytes,
+            "HIGHESTMODSEQ": mb.highest_modseq,
+            "DELETED": mb.deleted,
+            "APPENDLIMIT": s.cfg.append_limit,
+        }[it]
+        vals.append(f"{it} {v}")
+    return b"STATUS " + _wire_name(s, mb.name) + b" (" + " ".join(vals).encode() + b")"
+
+
+def _check_status_items(items: list[str]) -> None:
+    for it in items:
+        if it not in _STATUS_ITEMS:
+            raise bad(f"Unknown STATUS item {it}")
+
+
+async def list_(s: Session, cmd: Command) -> Result:
+    a: ListArgs = cmd.args
+    for opt in a.select:
+        if opt not in ("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"):
+            raise bad(f"Unknown LIST selection option {opt}")
+    if "RECURSIVEMATCH" in a.select and len(set(a.select) - {"REMOTE"}) < 2:
+        raise bad("RECURSIVEMATCH needs another selection option")
+    for opt in a.ret:
+        if opt not in ("SUBSCRIBED", "CHILDREN", "STATUS", "SPECIAL-USE"):
+            raise bad(f"Unknown LIST return option {opt}")
+    _check_status_items(a.status_items)
+    ref = _name(s, a.ref) if a.ref else ""
+    pats = [names.pattern_of(ref, names.decode(p, s.utf8) if p else "") for p in a.patterns]
+    if not a.lsub and not a.extended and a.patterns == [b""]:
+        s.untagged(b'LIST (\\Noselect) "/" ""')
+        return Result(text="LIST completed")
+    pats = [p for p in pats if p or a.lsub]
+    want_sub = a.lsub or "SUBSCRIBED" in a.select or "SUBSCRIBED" in a.ret
+    resp = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id))
+    boxes = {names.normalize(m.name): m for m in resp.mailboxes}
+    subscribed: set[str] = set()
+    if want_sub:
+        sub = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id, subscribed_only=True))
+        subscribed = {names.normalize(m.name) for m in sub.mailboxes} | {
+            names.normalize(n) for n in sub.subscribed_nonexistent
+        }
+    if a.lsub or "SUBSCRIBED" in a.select:
+        pool = set(subscribed)
+    else:
+        pool = set(boxes)
+    implied: set[str] = set()
+    for n in list(pool):
+        implied.update(p for p in names.parents(n) if p not in pool)
+    everything = set(boxes) | set(subscribed)
+    has_children = {p for n in everything for p in names.parents(n)}
+    verb = "LSUB" if a.lsub else "LIST"
+    status_lines = "STATUS" in a.ret
+    out: list[tuple[str, list[str], bool]] = []
+    for n in sorted(pool | implied, key=lambda x: (x != "INBOX", x)):
+        if not any(names.matches(p, n) for p in pats):
+            continue
+        attrs: list[str] = []
+        if n in implied:
+            # only when none of its descendants in the pool matched too
+            if any(names.matches(p, d) for p in pats for d in pool if d.startswith(n + "/")):
+                if "RECURSIVEMATCH" not in a.select:
+                    continue
+            if a.lsub:
+                attrs.append("\\Noselect")
+            elif "SUBSCRIBED" in a.select:
+                if "RECURSIVEMATCH" not in a.select:
+                    continue
+                attrs.append("\\NonExistent" if n not in boxes else "")
+            else:
+                attrs.append("\\NonExistent" if a.extended else "\\Noselect")
+        mb = boxes.get(n)
+        if mb is None and n not in implied:
+            attrs.append("\\Noselect" if a.lsub else "\\NonExistent")
+        if not a.lsub:
+            attrs.append("\\HasChildren" if n in has_children else "\\HasNoChildren")
+            if mb is not None and mb.special_use:
+                attrs.append(mb.special_use)
+        if "SPECIAL-USE" in a.select and (mb is None or not mb.special_use):
+            continue
+        if (("SUBSCRIBED" in a.ret) or ("SUBSCRIBED" in a.select)) and n in subscribed and not a.lsub:
+            attrs.append("\\Subscribed")
+        childinfo = "RECURSIVEMATCH" in a.select and n not in subscribed and n in implied
+        out.append((n, [x for x in attrs if x], childinfo))
+    for n, attrs, childinfo in out:
+        line = f'{verb} ({" ".join(attrs)}) "/" '.encode() + _wire_name(s, n)
+        if childinfo:
+            line += b' ("CHILDINFO" ("SUBSCRIBED"))'
+        s.untagged(line)
+        mb = boxes.get(n)
+        if status_lines and mb is not None:
+            s.untagged(_status_line(s, mb, a.status_items))
+    return Result(text=f"{verb} completed")
+
+
+async def status(s: Session, cmd: Command) -> Result:
+    name = _name(s, cmd.args.mailbox)
+    _check_status_items(cmd.args.items)
+    mb = await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=s.user_id, name=name))
+    s.untagged(_status_line(s, mb, cmd.args.items))
+    return Result(text="STATUS completed")
+
+
+# APPEND ----------------------------------------------------------------------------
+async def append(s: Session, cmd: Command) -> Result:
+    a = cmd.args
+    name = _name(s, a.mailbox)
+    msg: bytes = a.message
+    if not msg:
+        raise no("Empty messages are not accepted")
+    if len(msg) > s.cfg.append_limit:
+        raise no("Message too large", "TOOBIG")
+    flags = []
+    for f in a.flags:
+        nf = norm_flag(f)
+        if nf not in flags:
+            flags.append(nf)
+    blob_id = await s.ctx.blobs.put(msg)
+    summary = build_summary(msg) if len(msg) < 1 << 20 else await asyncio.to_thread(build_summary, msg)
+    req = pb.AppendRequest(
+        user_id=s.user_id,
+        mailbox=name,
+        blob_id=blob_id,
+        size=len(msg),
+        summary=summary,
+        flags=flags,
+        internal_date=a.date or 0,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    try:
+        resp = await s.md.messages.Append(req)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            raise no("Mailbox does not exist", "TRYCREATE") from None
+        r = grpc_result(exc)
+        raise no(r.text, r.code) from None
+    if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
+        s.changed.set()
+    return Result(text="APPEND completed", code=f"APPENDUID {resp.uidvalidity} {resp.uid}")
+
+
+# QUOTA -----------------------------------------------------------------------------
+async def getquotaroot(s: Session, cmd: Command) -> Result:
+    name = _name(s, cmd.args)
+    await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=s.user_id, name=name))
+    q = await s.md.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=s.user_id))
+    if not q.limit_bytes:
+        s.untagged(b"QUOTAROOT " + _wire_name(s, name))
+        return Result(text="GETQUOTAROOT completed")
+    s.untagged(b"QUOTAROOT " + _wire_name(s, name) + b' ""')
+    s.untagged(f'QUOTA "" (STORAGE {q.used_bytes // 1024} {q.limit_bytes // 1024})')
+    return Result(text="GETQUOTAROOT completed")
+
+
+async def getquota(s: Session, cmd: Command) -> Result:
+    if cmd.args != b"":
+        raise no("No such quota root", "NONEXISTENT")
+    q = await s.md.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=s.user_id))
+    if not q.limit_bytes:
+        raise no("No quota on this account", "NONEXISTENT")
+    s.untagged(f'QUOTA "" (STORAGE {q.used_bytes // 1024} {q.limit_bytes // 1024})')
+    return Result(text="GETQUOTA completed")
+
+
+async def setquota(s: Session, cmd: Command) -> Result:
+    raise no("Quotas are managed by the administrator", "NOPERM")

@@ -1,0 +1,229 @@
+"""Selected-state commands: CLOSE UNSELECT EXPUNGE STORE COPY MOVE SEARCH."""
+
+from __future__ import annotations
+
+import grpc
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap import names
+from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
+from services.imap.search import translate
+from services.imap.selected import Selected, compress, ranges
+from services.imap.session import Result, Session, bad, grpc_result, no, norm_flag
+
+
+def _sel(s: Session) -> Selected:
+    assert s.sel is not None
+    return s.sel
+
+
+def target_uids(s: Session, cmd: Command, seqset: object) -> list[int]:
+    sel = _sel(s)
+    if cmd.uid:
+        return sel.uids_of_uidset(seqset)  # type: ignore[arg-type]
+    return sel.uids_of_seqs(seqset)  # type: ignore[arg-type]
+
+
+def _writable(s: Session) -> None:
+    if _sel(s).readonly:
+        raise no("Mailbox is read-only")
+
+
+async def close(s: Session, cmd: Command) -> Result:
+    sel = _sel(s)
+    if not sel.readonly:
+        try:
+            await s.md.messages.Expunge(pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id))
+        except grpc.aio.AioRpcError:
+            pass
+    s.sel = None
+    s.state = AUTH
+    return Result(text=f"{cmd.name} completed")
+
+
+async def unselect(s: Session, cmd: Command) -> Result:
+    s.sel = None
+    s.state = AUTH
+    return Result(text="UNSELECT completed")
+
+
+async def expunge(s: Session, cmd: Command) -> Result:
+    sel = _sel(s)
+    _writable(s)
+    req = pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id)
+    if cmd.uid:
+        uids = sel.uids_of_uidset(cmd.args)
+        if not uids:
+            return Result(text="EXPUNGE completed")
+        req.uids.extend(ranges(uids))
+        req.only_deleted = True
+    resp = await s.md.messages.Expunge(req)
+    gone = sorted(u for u in resp.expunged if sel.contains(u))
+    s.announce_expunges(gone)
+    code = None
+    if s.condstore and resp.modseq:
+        code = f"HIGHESTMODSEQ {resp.modseq}"
+    return Result(text="EXPUNGE completed", code=code)
+
+
+async def store(s: Session, cmd: Command) -> Result:
+    a: StoreArgs = cmd.args
+    sel = _sel(s)
+    _writable(s)
+    flags = []
+    for f in a.flags:
+        nf = norm_flag(f)
+        if nf not in flags:
+            flags.append(nf)
+    if a.unchanged_since is not None:
+        s.condstore = True
+    uids = target_uids(s, cmd, a.seqset)
+    uids = [u for u in uids if u not in sel.ghosts]
+    if not uids:
+        return Result(text="STORE completed")
+    if a.unchanged_since == 0:
+        # every message has a MODSEQ above 0: nothing may be changed
+        nums0 = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
+        return Result(text="Conditional STORE failed", code=f"MODIFIED {compress(nums0)}")
+    mode = {
+        "REPLACE": pb.StoreFlagsRequest.REPLACE,
+        "ADD": pb.StoreFlagsRequest.ADD,
+        "REMOVE": pb.StoreFlagsRequest.REMOVE,
+    }[a.mode]
+    resp = await s.md.messages.StoreFlags(
+        pb.StoreFlagsRequest(
+            user_id=s.user_id,
+            mailbox_id=sel.mailbox_id,
+            uids=ranges(uids),
+            mode=mode,
+            flags=flags,
+            unchanged_since=a.unchanged_since or 0,
+        )
+    )
+    modified = set(resp.modified)
+    for m in resp.updated:
+        if m.uid in modified:
+            continue
+        seq = sel.seq_of(m.uid)
+        if seq is None:
+            continue
+        sel.reported[m.uid] = max(sel.reported.get(m.uid, 0), m.modseq)
+        if not a.silent or (s.condstore and a.unchanged_since is not None):
+            items = []
+            if cmd.uid or s.qresync:
+                items.append(f"UID {m.uid}")
+            if not a.silent:
+                items.append("FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))) + ")")
+            if s.condstore:
+                items.append(f"MODSEQ ({m.modseq})")
+            s.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
+        await s.maybe_flush()
+    if s.changed is not None:
+        s.changed.set()
+    if modified:
+        nums = modified if cmd.uid else {sel.seq_of(u) or 0 for u in modified} - {0}
+        return Result(text="Conditional STORE failed", code=f"MODIFIED {compress(nums)}")
+    return Result(text="STORE completed")
+
+
+async def copy(s: Session, cmd: Command) -> Result:
+    a: CopyArgs = cmd.args
+    sel = _sel(s)
+    dest = names.decode(a.mailbox, s.utf8)
+    move = cmd.name == "MOVE"
+    if move:
+        _writable(s)
+    uids = [u for u in target_uids(s, cmd, a.seqset) if u not in sel.ghosts]
+    if not uids:
+        return Result(text=f"{cmd.name} completed")
+    req = pb.CopyMessagesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(uids), destination=dest)
+    try:
+        resp = await (s.md.messages.MoveMessages(req) if move else s.md.messages.CopyMessages(req))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            raise no("Destination mailbox does not exist", "TRYCREATE") from None
+        r = grpc_result(exc)
+        raise no(r.text, r.code) from None
+    code = None
+    if resp.source_uids:
+        code = f"COPYUID {resp.uidvalidity} {_uidlist(resp.source_uids)} {_uidlist(resp.destination_uids)}"
+    if s.changed is not None:
+        s.changed.set()
+    if move:
+        if code:
+            s.untagged(f"OK [{code}] Moved")
+        s.announce_expunges(sorted(u for u in resp.source_uids if sel.contains(u)))
+        return Result(text="MOVE completed")
+    return Result(text="COPY completed", code=code)
+
+
+def _uidlist(uids: list[int]) -> str:
+    """UID list in the given order (COPYUID pairs source and destination positionally)."""
+    parts: list[str] = []
+    i = 0
+    ul = list(uids)
+    while i < len(ul):
+        j = i
+        while j + 1 < len(ul) and ul[j + 1] == ul[j] + 1:
+            j += 1
+        parts.append(str(ul[i]) if i == j else f"{ul[i]}:{ul[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+async def search(s: Session, cmd: Command) -> Result:
+    a: SearchArgs = cmd.args
+    sel = _sel(s)
+    charset = a.charset or "US-ASCII"
+    if charset not in ("UTF-8", "US-ASCII", "UTF8"):
+        raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
+    key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
+    if uses_modseq:
+        s.condstore = True
+    resp = await s.md.messages.Search(pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))
+    uids = [u for u in resp.uids if sel.contains(u)]
+    nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
+    nums = sorted(n for n in nums if n)
+    ret = a.ret
+    if ret is not None and "SAVE" in ret:
+        ret = [r for r in ret if r != "SAVE"]
+        if ret and set(ret) <= {"MIN", "MAX"}:
+            keep = ([uids[0]] if "MIN" in ret and uids else []) + ([uids[-1]] if "MAX" in ret and uids else [])
+            sel.saved = sorted(set(keep))
+        else:
+            sel.saved = list(uids)
+        if not ret:
+            return Result(text="SEARCH completed, result saved")
+    if ret is None and s.rev2:
+        ret = ["ALL"]
+    if ret is None:
+        line = "SEARCH" + "".join(f" {n}" for n in nums)
+        if uses_modseq and nums:
+            line += f" (MODSEQ {resp.highest_modseq})"
+        s.untagged(line)
+        return Result(text="SEARCH completed")
+    if not ret:
+        ret = ["ALL"]
+    parts = [f'ESEARCH (TAG "{cmd.tag}")']
+    if cmd.uid:
+        parts.append("UID")
+    if nums:
+        if "MIN" in ret:
+            parts.append(f"MIN {nums[0]}")
+        if "MAX" in ret:
+            parts.append(f"MAX {nums[-1]}")
+        if "ALL" in ret:
+            parts.append(f"ALL {compress(nums)}")
+    if "COUNT" in ret:
+        parts.append(f"COUNT {len(nums)}")
+    if uses_modseq and nums:
+        parts.append(f"MODSEQ {resp.highest_modseq}")
+    s.untagged(" ".join(parts))
+    return Result(text="SEARCH completed")
+
+
+def _unused(x: object) -> None:  # keep imports used by type checkers
+    del x
+
+
+_unused(bad)

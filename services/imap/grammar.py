@@ -1,0 +1,766 @@
+"""Command grammar (RFC 3501 / RFC 9051 and extensions): segments + literals -> Command."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.imap.cursor import Cursor, ParseError
+from services.imap.wire import astring
+
+__all__ = ["Command", "ParseError", "parse_command"]
+
+MAX_SEARCH_DEPTH = 16
+MAX_SEQ_RANGES = 10000
+
+SeqSet = tuple[tuple[int | None, int | None], ...]  # None = "*"
+
+
+@dataclass
+class Command:
+    tag: str
+    name: str
+    uid: bool = False
+    args: Any = None
+
+
+# -- argument records ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Section:
+    part: tuple[int, ...] = ()
+    kind: str = ""  # "", HEADER, HEADER.FIELDS, HEADER.FIELDS.NOT, TEXT, MIME
+    fields: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        s = ".".join(str(p) for p in self.part)
+        if self.kind:
+            s = f"{s}.{self.kind}" if s else self.kind
+        if self.kind.startswith("HEADER.FIELDS"):
+            s += " (" + " ".join(astring(f.encode()).decode("ascii", "replace") for f in self.fields) + ")"
+        return s
+
+
+@dataclass(frozen=True)
+class FetchAtt:
+    name: str  # ENVELOPE FLAGS INTERNALDATE RFC822 RFC822.HEADER RFC822.SIZE RFC822.TEXT BODY
+    # BODYSTRUCTURE UID MODSEQ BODY[] BINARY[] BINARY.SIZE[] SAVEDATE EMAILID THREADID PREVIEW
+    section: Section | None = None
+    peek: bool = False
+    partial: tuple[int, int] | None = None
+
+
+@dataclass
+class FetchArgs:
+    seqset: SeqSet
+    atts: list[FetchAtt]
+    changed_since: int | None = None
+    vanished: bool = False
+
+
+@dataclass
+class StoreArgs:
+    seqset: SeqSet
+    mode: str  # REPLACE ADD REMOVE
+    silent: bool
+    flags: list[str]
+    unchanged_since: int | None = None
+
+
+@dataclass
+class SearchArgs:
+    key: tuple[Any, ...]
+    charset: str | None = None
+    ret: list[str] | None = None  # ESEARCH RETURN options; None = plain SEARCH
+
+
+@dataclass
+class SelectArgs:
+    mailbox: bytes
+    condstore: bool = False
+    qresync: tuple[int, int, SeqSet | None, tuple[SeqSet, SeqSet] | None] | None = None
+
+
+@dataclass
+class ListArgs:
+    ref: bytes
+    patterns: list[bytes]
+    select: list[str] = field(default_factory=list)
+    ret: list[str] = field(default_factory=list)
+    status_items: list[str] = field(default_factory=list)
+    lsub: bool = False
+    extended: bool = False
+
+
+@dataclass
+class AppendArgs:
+    mailbox: bytes
+    flags: list[str]
+    date: int | None
+    message: bytes
+
+
+@dataclass
+class StatusArgs:
+    mailbox: bytes
+    items: list[str]
+
+
+@dataclass
+class CopyArgs:
+    seqset: SeqSet
+    mailbox: bytes
+
+
+# -- helpers ------------------------------------------------------------------------
+def seq_number(c: Cursor) -> int | None:
+    if c.maybe("*"):
+        return None
+    return c.number32(nonzero=True)
+
+
+SAVED = (-1, -1)  # "$": the result saved by SEARCH RETURN (SAVE) (RFC 5182)
+
+
+def seqset(c: Cursor) -> SeqSet:
+    out: list[tuple[int | None, int | None]] = []
+    if c.maybe("$"):
+        return (SAVED,)
+    while True:
+        a = seq_number(c)
+        b = seq_number(c) if c.maybe(":") else a
+        out.append((a, b))
+        if len(out) > MAX_SEQ_RANGES:
+            raise ParseError("Sequence set too long")
+        if not c.maybe(","):
+            return tuple(out)
+
+
+_MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}
+_DATE_RE = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
+_DATETIME_RE = re.compile(r"^([ \d]\d)-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+
+
+def date(c: Cursor) -> int:
+    """search date -> unix seconds at 00:00 UTC of that day."""
+    if c.peek() == 0x22:
+        text = c.quoted().decode("ascii", "replace")
+    else:
+        text = c._take_astring(frozenset(b' ()"') | frozenset(range(0x20))).decode("ascii", "replace")
+    m = _DATE_RE.match(text)
+    if not m or m.group(2).upper() not in _MONTHS:
+        raise ParseError("Bad date")
+    day, mon, year = int(m.group(1)), _MONTHS[m.group(2).upper()], int(m.group(3))
+    try:
+        import datetime
+
+        d = datetime.date(year, mon, day)
+    except ValueError:
+        raise ParseError("Bad date") from None
+    return calendar.timegm(d.timetuple())
+
+
+def date_time(c: Cursor) -> int:
+    text = c.quoted().decode("ascii", "replace")
+    m = _DATETIME_RE.match(text)
+    if not m or m.group(2).upper() not in _MONTHS:
+        raise ParseError("Bad date-time")
+    import datetime
+
+    try:
+        dt = datetime.datetime(
+            int(m.group(3)),
+            _MONTHS[m.group(2).upper()],
+            int(m.group(1).strip()),
+            int(m.group(4)),
+            int(m.group(5)),
+            int(m.group(6)),
+        )
+    except ValueError:
+        raise ParseError("Bad date-time") from None
+    off = (int(m.group(8)) * 60 + int(m.group(9))) * 60
+    if m.group(7) == "-":
+        off = -off
+    return calendar.timegm(dt.timetuple()) - off
+
+
+def mailbox(c: Cursor) -> bytes:
+    return c.astring()
+
+
+# -- per-command argument parsers ---------------------------------------------------
+def _none(c: Cursor) -> None:
+    return None
+
+
+def _login(c: Cursor) -> tuple[bytes, bytes]:
+    c.sp()
+    user = c.astring()
+    c.sp()
+    pw = c.astring()
+    return user, pw
+
+
+def _authenticate(c: Cursor) -> tuple[str, bytes | None]:
+    c.sp()
+    mech = c.atom_upper()
+    initial = None
+    if c.maybe_sp():
+        seg = c.seg
+        initial = seg[c.p :]
+        c.p = len(seg)
+        if not initial or not re.fullmatch(rb"[A-Za-z0-9+/]*={0,2}", initial):
+            raise ParseError("Bad initial response")
+    return mech, initial
+
+
+def _mailbox_only(c: Cursor) -> bytes:
+    c.sp()
+    return mailbox(c)
+
+
+def _create(c: Cursor) -> tuple[bytes, list[str]]:
+    c.sp()
+    name = mailbox(c)
+    use: list[str] = []
+    if c.maybe_sp():
+        c.char("(")
+        if not c.keyword("USE"):
+            raise ParseError("Unknown CREATE parameter")
+        c.sp()
+        use = c.flag_list()
+        c.char(")")
+    return name, use
+
+
+def _rename(c: Cursor) -> tuple[bytes, bytes]:
+    c.sp()
+    a = mailbox(c)
+    c.sp()
+    b = mailbox(c)
+    return a, b
+
+
+def _select(c: Cursor) -> SelectArgs:
+    c.sp()
+    args = SelectArgs(mailbox(c))
+    if c.maybe_sp():
+        c.char("(")
+        while True:
+            word = c.atom_upper()
+            if word == "CONDSTORE":
+                args.condstore = True
+            elif word == "QRESYNC":
+                c.sp()
+                c.char("(")
+                uidval = c.number32(nonzero=True)
+                c.sp()
+                modseq = c.number64()
+                known: SeqSet | None = None
+                match: tuple[SeqSet, SeqSet] | None = None
+                if c.maybe_sp():
+                    if c.peek() != ord("("):
+                        known = seqset(c)
+                        c.maybe_sp()
+                    if c.maybe("("):
+                        s1 = seqset(c)
+                        c.sp()
+                        s2 = seqset(c)
+                        c.char(")")
+                        match = (s1, s2)
+                c.char(")")
+                args.qresync = (uidval, modseq, known, match)
+            else:
+                raise ParseError(f"Unknown SELECT parameter {word}")
+            if c.maybe(")"):
+                break
+            c.sp()
+    return args
+
+
+def _list(c: Cursor) -> ListArgs:
+    c.sp()
+    select: list[str] = []
+    extended = False
+    if c.peek() == ord("("):
+        extended = True
+        select = [str(x).upper() for x in c.paren_list(c.atom)]
+        c.sp()
+    ref = mailbox(c)
+    c.sp()
+    if c.peek() == ord("("):
+        extended = True
+        patterns = [bytes(p) for p in c.paren_list(c.list_mailbox, allow_empty=False)]  # type: ignore[call-overload]
+    else:
+        patterns = [c.list_mailbox()]
+    args = ListArgs(ref, patterns, select, extended=extended)
+    if c.maybe_sp():
+        if not c.keyword("RETURN"):
+            raise ParseError("Expected RETURN")
+        c.sp()
+        args.extended = True
+        c.char("(")
+        if not c.maybe(")"):
+            while True:
+                opt = c.atom_upper()
+                if opt == "STATUS":
+                    c.sp()
+                    args.status_items = [str(x).upper() for x in c.paren_list(c.atom, allow_empty=False)]
+                args.ret.append(opt)
+                if c.maybe(")"):
+                    break
+                c.sp()
+    return args
+
+
+def _lsub(c: Cursor) -> ListArgs:
+    c.sp()
+    ref = mailbox(c)
+    c.sp()
+    return ListArgs(ref, [c.list_mailbox()], lsub=True)
+
+
+def _status(c: Cursor) -> StatusArgs:
+    c.sp()
+    name = mailbox(c)
+    c.sp()
+    items = [str(x).upper() for x in c.paren_list(c.atom, allow_empty=False)]
+    return StatusArgs(name, items)
+
+
+def _append(c: Cursor) -> AppendArgs:
+    c.sp()
+    name = mailbox(c)
+    c.sp()
+    flags: list[str] = []
+    when: int | None = None
+    if c.peek() == ord("("):
+        flags = c.flag_list()
+        c.sp()
+    if c.peek() == 0x22:
+        when = date_time(c)
+        c.sp()
+    utf8 = False
+    if c.keyword("UTF8"):
+        c.sp()
+        c.char("(")
+        utf8 = True
+    if not c.is_literal():
+        raise c.fail("message literal")
+    msg = c.literal()
+    if utf8:
+        c.char(")")
+    return AppendArgs(name, flags, when, msg)
+
+
+def _enable(c: Cursor) -> list[str]:
+    caps: list[str] = []
+    while c.maybe_sp():
+        caps.append(c.atom_upper())
+    if not caps:
+        raise c.fail("capability")
+    return caps
+
+
+def _id(c: Cursor) -> list[tuple[bytes, bytes | None]] | None:
+    c.sp()
+    if c.keyword("NIL"):
+        return None
+    c.char("(")
+    out: list[tuple[bytes, bytes | None]] = []
+    if c.maybe(")"):
+        return out
+    while True:
+        k = c.string()
+        c.sp()
+        v = c.nstring()
+        out.append((k, v))
+        if len(out) > 30:
+            raise ParseError("Too many ID fields")
+        if c.maybe(")"):
+            return out
+        c.sp()
+
+
+def _expunge(c: Cursor) -> SeqSet | None:
+    return None
+
+
+def _uid_expunge(c: Cursor) -> SeqSet:
+    c.sp()
+    return seqset(c)
+
+
+def _copy(c: Cursor) -> CopyArgs:
+    c.sp()
+    s = seqset(c)
+    c.sp()
+    return CopyArgs(s, mailbox(c))
+
+
+def _store(c: Cursor) -> StoreArgs:
+    c.sp()
+    s = seqset(c)
+    c.sp()
+    unchanged: int | None = None
+    if c.maybe("("):
+        if not c.keyword("UNCHANGEDSINCE"):
+            raise ParseError("Unknown STORE modifier")
+        c.sp()
+        unchanged = c.number64()
+        c.char(")")
+        c.sp()
+    word = c.atom_upper()
+    mode = {"FLAGS": "REPLACE", "+FLAGS": "ADD", "-FLAGS": "REMOVE"}
+    silent = False
+    if word.endswith(".SILENT"):
+        silent = True
+        word = word[: -len(".SILENT")]
+    if word not in mode:
+        raise ParseError("Expected FLAGS, +FLAGS or -FLAGS")
+    c.sp()
+    if c.peek() == ord("("):
+        flags = c.flag_list()
+    else:
+        flags = [c.flag()]
+        while c.maybe_sp():
+            flags.append(c.flag())
+    for f in flags:
+        if f == "\\*" or (f.startswith("\\") and f.upper() == "\\RECENT"):
+            raise ParseError(f"Cannot store {f}")
+    return StoreArgs(s, mode[word], silent, flags, unchanged)
+
+
+# FETCH -----------------------------------------------------------------------------
+_SIMPLE_ATTS = {
+    "ENVELOPE",
+    "FLAGS",
+    "INTERNALDATE",
+    "RFC822",
+    "RFC822.HEADER",
+    "RFC822.SIZE",
+    "RFC822.TEXT",
+    "BODYSTRUCTURE",
+    "UID",
+    "MODSEQ",
+    "SAVEDATE",
+    "EMAILID",
+    "THREADID",
+}
+_MACROS = {
+    "ALL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
+    "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
+    "FULL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
+}
+
+
+def _section(c: Cursor, binary: bool = False) -> Section:
+    c.char("[")
+    parts: list[int] = []
+    kind = ""
+    fields: tuple[str, ...] = ()
+    if c.maybe("]"):
+        return Section()
+    while c.peek() is not None and 0x30 <= (c.peek() or 0) <= 0x39:
+        n = c.number32(nonzero=True)
+        parts.append(n)
+        if len(parts) > 32:
+            raise ParseError("Section too deep")
+        if not c.maybe("."):
+            break
+    else:
+        pass
+    if not binary and (not parts or c.seg[c.p - 1 : c.p] == b"."):
+        word = c.atom_upper()
+        if word in ("HEADER", "TEXT") or (word == "MIME" and parts):
+            kind = word
+        elif word in ("HEADER.FIELDS", "HEADER.FIELDS.NOT"):
+            kind = word
+            c.sp()
+            fields = tuple(bytes(f).decode("ascii", "replace") for f in c.paren_list(c.astring, False))  # type: ignore[call-overload]
+        else:
+            raise ParseError("Bad section")
+    elif parts and c.seg[c.p - 1 : c.p] == b".":
+        raise ParseError("Bad section")
+    c.char("]")
+    return Section(tuple(parts), kind, fields)
+
+
+def _partial(c: Cursor) -> tuple[int, int] | None:
+    if not c.maybe("<"):
+        return None
+    start = c.number32()
+    c.char(".")
+    n = c.number32(nonzero=True)
+    c.char(">")
+    return start, n
+
+
+def _fetch_att(c: Cursor) -> list[FetchAtt]:
+    word = c.atom_upper()
+    if word in _SIMPLE_ATTS:
+        return [FetchAtt(word)]
+    if word in ("BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"):
+        if c.peek() != ord("["):
+            if word == "BODY":
+                return [FetchAtt("BODY")]
+            raise ParseError(f"{word} needs a section")
+        binary = word.startswith("BINARY")
+        sec = _section(c, binary)
+        if word == "BINARY.SIZE":
+            return [FetchAtt("BINARY.SIZE", sec)]
+        part = _partial(c)
+        base = "BINARY" if binary else "BODY"
+        return [FetchAtt(base + "[]", sec, word.endswith(".PEEK"), part)]
+    raise ParseError(f"Unknown FETCH item {word}")
+
+
+def _fetch(c: Cursor) -> FetchArgs:
+    c.sp()
+    s = seqset(c)
+    c.sp()
+    atts: list[FetchAtt] = []
+    if c.peek() == ord("("):
+        for group in c.paren_list(lambda: _fetch_att(c), allow_empty=False):
+            atts.extend(group)  # type: ignore[arg-type]
+    else:
+        save = (c.i, c.p)
+        word = c.atom_upper()
+        if word in _MACROS:
+            atts = [FetchAtt(w) for w in _MACROS[word]]
+        else:
+            c.i, c.p = save
+            atts = _fetch_att(c)
+    args = FetchArgs(s, atts)
+    if c.maybe_sp():
+        c.char("(")
+        while True:
+            word = c.atom_upper()
+            if word == "CHANGEDSINCE":
+                c.sp()
+                args.changed_since = c.number64()
+            elif word == "VANISHED":
+                args.vanished = True
+            else:
+                raise ParseError(f"Unknown FETCH modifier {word}")
+            if c.maybe(")"):
+                break
+            c.sp()
+        if args.vanished and args.changed_since is None:
+            raise ParseError("VANISHED needs CHANGEDSINCE")
+    return args
+
+
+# SEARCH ----------------------------------------------------------------------------
+_FLAG_KEYS = {
+    "ANSWERED": ("FLAG", "\\Answered"),
+    "DELETED": ("FLAG", "\\Deleted"),
+    "DRAFT": ("FLAG", "\\Draft"),
+    "FLAGGED": ("FLAG", "\\Flagged"),
+    "SEEN": ("FLAG", "\\Seen"),
+    "UNANSWERED": ("NOFLAG", "\\Answered"),
+    "UNDELETED": ("NOFLAG", "\\Deleted"),
+    "UNDRAFT": ("NOFLAG", "\\Draft"),
+    "UNFLAGGED": ("NOFLAG", "\\Flagged"),
+    "UNSEEN": ("NOFLAG", "\\Seen"),
+}
+_HEADER_KEYS = {"BCC": "bcc", "CC": "cc", "FROM": "from", "SUBJECT": "subject", "TO": "to"}
+_DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
+
+
+def _search_key(c: Cursor, depth: int) -> tuple[Any, ...]:
+    if depth > MAX_SEARCH_DEPTH:
+        raise ParseError("Search too deeply nested")
+    b = c.peek()
+    if b == ord("("):
+        c.p += 1
+        keys = [_search_key(c, depth + 1)]
+        while not c.maybe(")"):
+            c.sp()
+            keys.append(_search_key(c, depth + 1))
+            if len(keys) > 1000:
+                raise ParseError("Too many search keys")
+        return ("AND", keys)
+    if b is not None and (0x30 <= b <= 0x39 or b == ord("*")):
+        return ("SEQ", seqset(c))
+    if b == ord("$"):
+        return ("SEQ", seqset(c))
+    word = c.atom_upper()
+    if word in _FLAG_KEYS:
+        return _FLAG_KEYS[word]
+    if word in ("ALL", "NEW", "OLD", "RECENT"):
+        return (word,)
+    if word in ("KEYWORD", "UNKEYWORD"):
+        c.sp()
+        return ("FLAG" if word == "KEYWORD" else "NOFLAG", c.atom())
+    if word in _HEADER_KEYS:
+        c.sp()
+        return ("HEADER", _HEADER_KEYS[word], c.astring())
+    if word in ("BODY", "TEXT"):
+        c.sp()
+        return (word, c.astring())
+    if word == "HEADER":
+        c.sp()
+        name = c.astring()
+        c.sp()
+        return ("HEADER", name.decode("ascii", "replace").lower(), c.astring())
+    if word in _DATE_KEYS:
+        c.sp()
+        return (word, date(c))
+    if word in ("LARGER", "SMALLER"):
+        c.sp()
+        return (word, c.number())
+    if word == "UID":
+        c.sp()
+        return ("UID", seqset(c))
+    if word == "NOT":
+        c.sp()
+        return ("NOT", _search_key(c, depth + 1))
+    if word == "OR":
+        c.sp()
+        a = _search_key(c, depth + 1)
+        c.sp()
+        return ("OR", a, _search_key(c, depth + 1))
+    if word == "MODSEQ":
+        c.sp()
+        if c.peek() == 0x22:  # entry-name entry-type-req
+            c.quoted()
+            c.sp()
+            c.atom()
+            c.sp()
+        return ("MODSEQ", c.number64())
+    if word in ("OLDER", "YOUNGER"):
+        c.sp()
+        return (word, c.number32(nonzero=True))
+    raise ParseError(f"Unknown search key {word}")
+
+
+def _search(c: Cursor) -> SearchArgs:
+    c.sp()
+    ret: list[str] | None = None
+    charset: str | None = None
+    if c.keyword("RETURN"):
+        c.sp()
+        ret = [str(x).upper() for x in c.paren_list(c.atom)]
+        for r in ret:
+            if r not in ("MIN", "MAX", "ALL", "COUNT", "SAVE"):
+                raise ParseError(f"Unknown RETURN option {r}")
+        c.sp()
+    if c.keyword("CHARSET"):
+        c.sp()
+        charset = c.astring().decode("ascii", "replace").upper()
+        c.sp()
+    keys = [_search_key(c, 1)]
+    while c.maybe_sp():
+        keys.append(_search_key(c, 1))
+        if len(keys) > 1000:
+            raise ParseError("Too many search keys")
+    return SearchArgs(("AND", keys) if len(keys) > 1 else keys[0], charset, ret)
+
+
+def _getquota(c: Cursor) -> bytes:
+    c.sp()
+    return c.astring()
+
+
+def _setquota(c: Cursor) -> tuple[bytes, list[object]]:
+    c.sp()
+    root = c.astring()
+    c.sp()
+
+    def item() -> str:
+        name = c.atom()
+        c.sp()
+        return f"{name} {c.number()}"
+
+    items = c.paren_list(item)
+    return root, items
+
+
+# -- the table ----------------------------------------------------------------------
+NONAUTH, AUTH, SELECTED = "nonauth", "auth", "selected"
+ANY = frozenset({NONAUTH, AUTH, SELECTED})
+AUTHED = frozenset({AUTH, SELECTED})
+SEL = frozenset({SELECTED})
+
+
+@dataclass(frozen=True)
+class Spec:
+    parse: Callable[[Cursor], Any]
+    states: frozenset[str]
+    uid_ok: bool = False
+    uid_parse: Callable[[Cursor], Any] | None = None
+
+
+COMMANDS: dict[str, Spec] = {
+    "CAPABILITY": Spec(_none, ANY),
+    "NOOP": Spec(_none, ANY),
+    "LOGOUT": Spec(_none, ANY),
+    "ID": Spec(_id, ANY),
+    "STARTTLS": Spec(_none, frozenset({NONAUTH})),
+    "LOGIN": Spec(_login, frozenset({NONAUTH})),
+    "AUTHENTICATE": Spec(_authenticate, frozenset({NONAUTH})),
+    "ENABLE": Spec(_enable, AUTHED),
+    "SELECT": Spec(_select, AUTHED),
+    "EXAMINE": Spec(_select, AUTHED),
+    "CREATE": Spec(_create, AUTHED),
+    "DELETE": Spec(_mailbox_only, AUTHED),
+    "RENAME": Spec(_rename, AUTHED),
+    "SUBSCRIBE": Spec(_mailbox_only, AUTHED),
+    "UNSUBSCRIBE": Spec(_mailbox_only, AUTHED),
+    "LIST": Spec(_list, AUTHED),
+    "LSUB": Spec(_lsub, AUTHED),
+    "NAMESPACE": Spec(_none, AUTHED),
+    "STATUS": Spec(_status, AUTHED),
+    "APPEND": Spec(_append, AUTHED),
+    "IDLE": Spec(_none, AUTHED),
+    "GETQUOTA": Spec(_getquota, AUTHED),
+    "GETQUOTAROOT": Spec(_mailbox_only, AUTHED),
+    "SETQUOTA": Spec(_setquota, AUTHED),
+    "CHECK": Spec(_none, SEL),
+    "CLOSE": Spec(_none, SEL),
+    "UNSELECT": Spec(_none, SEL),
+    "EXPUNGE": Spec(_expunge, SEL, True, _uid_expunge),
+    "SEARCH": Spec(_search, SEL, True),
+    "FETCH": Spec(_fetch, SEL, True),
+    "STORE": Spec(_store, SEL, True),
+    "COPY": Spec(_copy, SEL, True),
+    "MOVE": Spec(_copy, SEL, True),
+}
+
+
+_TAG_RE = re.compile(rb"[\x21-\x7e]+")
+_TAG_BAD = set(b'(){%*"\\+')
+
+
+def parse_command(segments: list[bytes], literals: list[bytes]) -> Command:
+    c = Cursor(segments, literals)
+    first = segments[0]
+    sp = first.find(b" ")
+    tag_b = first if sp < 0 else first[:sp]
+    if not tag_b or not _TAG_RE.fullmatch(tag_b) or any(b in _TAG_BAD for b in tag_b) or len(tag_b) > 64:
+        raise ParseError("Invalid tag", "*")
+    tag = tag_b.decode("ascii")
+    try:
+        c.p = len(tag_b)
+        c.sp()
+        name = c.atom_upper()
+        uid = False
+        if name == "UID":
+            c.sp()
+            name = c.atom_upper()
+            uid = True
+        spec = COMMANDS.get(name)
+        if spec is None or (uid and not spec.uid_ok):
+            raise ParseError("Unknown command")
+        parse = spec.uid_parse if uid and spec.uid_parse else spec.parse
+        args = parse(c)
+        c.end()
+    except ParseError as exc:
+        exc.tag = tag
+        raise
+    except (ValueError, IndexError, RecursionError) as exc:
+        raise ParseError(f"Syntax error: {type(exc).__name__}", tag) from None
+    return Command(tag, name, uid, args)

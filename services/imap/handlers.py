@@ -1,0 +1,49 @@
+"""The command table: command name -> handler (allowed states live in grammar.COMMANDS)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message
+from services.imap.grammar import COMMANDS, Command
+from services.imap.session import Result, Session
+
+Handler = Callable[[Session, Command], Awaitable[Result]]
+
+HANDLERS: dict[str, Handler] = {
+    "CAPABILITY": cmd_basic.capability,
+    "NOOP": cmd_basic.noop,
+    "CHECK": cmd_basic.check,
+    "LOGOUT": cmd_basic.logout,
+    "ID": cmd_basic.id_,
+    "STARTTLS": cmd_basic.starttls,
+    "LOGIN": cmd_basic.login,
+    "AUTHENTICATE": cmd_basic.authenticate,
+    "ENABLE": cmd_basic.enable,
+    "NAMESPACE": cmd_basic.namespace,
+    "IDLE": cmd_basic.idle,
+    "SELECT": cmd_mailbox.select,
+    "EXAMINE": cmd_mailbox.select,
+    "CREATE": cmd_mailbox.create,
+    "DELETE": cmd_mailbox.delete,
+    "RENAME": cmd_mailbox.rename,
+    "SUBSCRIBE": cmd_mailbox.subscribe,
+    "UNSUBSCRIBE": cmd_mailbox.subscribe,
+    "LIST": cmd_mailbox.list_,
+    "LSUB": cmd_mailbox.list_,
+    "STATUS": cmd_mailbox.status,
+    "APPEND": cmd_mailbox.append,
+    "GETQUOTA": cmd_mailbox.getquota,
+    "GETQUOTAROOT": cmd_mailbox.getquotaroot,
+    "SETQUOTA": cmd_mailbox.setquota,
+    "CLOSE": cmd_message.close,
+    "UNSELECT": cmd_message.unselect,
+    "EXPUNGE": cmd_message.expunge,
+    "STORE": cmd_message.store,
+    "COPY": cmd_message.copy,
+    "MOVE": cmd_message.copy,
+    "SEARCH": cmd_message.search,
+    "FETCH": cmd_fetch.fetch,
+}
+
+assert set(HANDLERS) == set(COMMANDS), set(COMMANDS) ^ set(HANDLERS)

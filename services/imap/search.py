@@ -1,0 +1,93 @@
+"""SEARCH keys (parsed tuples) to pb.SearchKey; sequence numbers become UID sets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap.selected import Selected, ranges
+
+
+class SearchError(ValueError):
+    pass
+
+
+def _none() -> pb.SearchKey:
+    return pb.SearchKey(**{"not": pb.SearchKey(all=True)})
+
+
+def _uidset(rs: list[pb.UidRange]) -> pb.SearchKey:
+    if not rs:
+        return _none()
+    return pb.SearchKey(uids=pb.UidSet(ranges=rs))
+
+
+def _text(v: bytes, utf8: bool) -> str:
+    try:
+        return v.decode("utf-8" if utf8 else "ascii")
+    except UnicodeDecodeError:
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            from services.imap.session import bad
+
+            raise bad("Search string is not valid in the charset", "BADCHARSET (UTF-8 US-ASCII)") from None
+
+
+def translate(key: tuple[Any, ...], sel: Selected, utf8: bool) -> tuple[pb.SearchKey, bool]:
+    uses_modseq = False
+
+    def tr(k: tuple[Any, ...]) -> pb.SearchKey:
+        nonlocal uses_modseq
+        op = k[0]
+        if op == "AND":
+            return pb.SearchKey(**{"and": pb.SearchKeys(keys=[tr(x) for x in k[1]])})
+        if op == "OR":
+            return pb.SearchKey(**{"or": pb.SearchKeys(keys=[tr(k[1]), tr(k[2])])})
+        if op == "NOT":
+            return pb.SearchKey(**{"not": tr(k[1])})
+        if op == "ALL":
+            return pb.SearchKey(all=True)
+        if op == "FLAG":
+            return pb.SearchKey(flag=_flag(k[1]))
+        if op == "NOFLAG":
+            return pb.SearchKey(no_flag=_flag(k[1]))
+        if op == "SEQ":
+            return _uidset(sel.seq_range_to_uid_ranges(k[1]))
+        if op == "UID":
+            return _uidset([pb.UidRange(lo=lo, hi=hi) for lo, hi in sel.uid_bounds(k[1]) if lo > 0])
+        if op == "RECENT":
+            return _uidset(ranges(sorted(sel.recent)))
+        if op == "NEW":
+            return pb.SearchKey(
+                **{"and": pb.SearchKeys(keys=[_uidset(ranges(sorted(sel.recent))), pb.SearchKey(no_flag="\\Seen")])}
+            )
+        if op == "OLD":
+            return pb.SearchKey(**{"not": _uidset(ranges(sorted(sel.recent)))})
+        if op == "HEADER":
+            return pb.SearchKey(header=pb.HeaderMatch(field=k[1], value=_text(k[2], utf8)))
+        if op == "BODY":
+            return pb.SearchKey(body=_text(k[1], utf8))
+        if op == "TEXT":
+            return pb.SearchKey(text=_text(k[1], utf8))
+        if op in ("LARGER", "SMALLER"):
+            return pb.SearchKey(**{op.lower(): k[1]})
+        if op in ("BEFORE", "ON", "SINCE"):
+            return pb.SearchKey(**{op.lower(): k[1]})
+        if op in ("SENTBEFORE", "SENTON", "SENTSINCE"):
+            return pb.SearchKey(**{"sent_" + op[4:].lower(): k[1]})
+        if op == "MODSEQ":
+            uses_modseq = True
+            return pb.SearchKey(modseq=k[1])
+        from services.imap.session import bad
+
+        raise bad(f"Unsupported search key {op}")
+
+    return tr(key), uses_modseq
+
+
+_SYSTEM = {f.upper(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\Recent")}
+
+
+def _flag(f: str) -> str:
+    return _SYSTEM.get(f.upper(), f) if f.startswith("\\") else f

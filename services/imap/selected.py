@@ -1,0 +1,149 @@
+"""State of the selected mailbox: the sequence map, pending expunges, \\Recent, MODSEQ."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap.grammar import SAVED, SeqSet
+
+
+class BadSequenceError(ValueError):
+    """A sequence number outside the mailbox."""
+
+
+@dataclass
+class Selected:
+    mailbox_id: str
+    name: str
+    readonly: bool
+    uidvalidity: int
+    uidnext: int
+    highest_modseq: int
+    uids: list[int] = field(default_factory=list)
+    ghosts: set[int] = field(default_factory=set)  # expunged elsewhere, not yet announced
+    recent: set[int] = field(default_factory=set)
+    reported: dict[int, int] = field(default_factory=dict)  # uid -> modseq already sent
+    saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
+    keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS
+
+    @property
+    def exists(self) -> int:
+        return len(self.uids)
+
+    def seq_of(self, uid: int) -> int | None:
+        i = bisect.bisect_left(self.uids, uid)
+        if i < len(self.uids) and self.uids[i] == uid:
+            return i + 1
+        return None
+
+    def contains(self, uid: int) -> bool:
+        return self.seq_of(uid) is not None
+
+    def uids_of_seqs(self, seqset: SeqSet) -> list[int]:
+        n = len(self.uids)
+        out: set[int] = set()
+        for a, b in seqset:
+            if (a, b) == SAVED:
+                out.update(u for u in self.saved if self.contains(u))
+                continue
+            lo, hi = (n if a is None else a), (n if b is None else b)
+            if lo > hi:
+                lo, hi = hi, lo
+            if hi > n:
+                if a is not None and b is not None:
+                    raise BadSequenceError("Invalid sequence number")
+                hi = n  # "n:*" beyond the end (or "1:*" in an empty mailbox): only what exists
+            if lo < 1 or lo > hi:
+                continue
+            out.update(self.uids[lo - 1 : hi])
+        return sorted(out)
+
+    def seq_range_to_uid_ranges(self, seqset: SeqSet) -> list[pb.UidRange]:
+        """Sequence ranges as UID ranges (SEARCH): seq a..b covers UIDs uids[a-1]..uids[b-1]."""
+        n = len(self.uids)
+        out: list[pb.UidRange] = []
+        for a, b in seqset:
+            if (a, b) == SAVED:
+                out.extend(ranges(sorted(self.saved)))
+                continue
+            lo, hi = (n if a is None else a), (n if b is None else b)
+            if lo > hi:
+                lo, hi = hi, lo
+            hi = min(hi, n)
+            if lo < 1 or lo > hi:
+                continue
+            out.append(pb.UidRange(lo=self.uids[lo - 1], hi=self.uids[hi - 1]))
+        return out
+
+    def uid_bounds(self, seqset: SeqSet) -> list[tuple[int, int]]:
+        top = self.uids[-1] if self.uids else 0
+        out: list[tuple[int, int]] = []
+        for a, b in seqset:
+            if (a, b) == SAVED:
+                out.extend((u, u) for u in self.saved)
+                continue
+            lo, hi = (top if a is None else a), (top if b is None else b)
+            if lo > hi:
+                lo, hi = hi, lo
+            out.append((lo, hi))
+        return out
+
+    def uids_of_uidset(self, seqset: SeqSet) -> list[int]:
+        out: set[int] = set()
+        for lo, hi in self.uid_bounds(seqset):
+            i = bisect.bisect_left(self.uids, lo)
+            j = bisect.bisect_right(self.uids, hi)
+            out.update(self.uids[i:j])
+        return sorted(out)
+
+    def remove(self, uid: int) -> int | None:
+        """Drops a UID from the map; returns the sequence number it had."""
+        seq = self.seq_of(uid)
+        if seq is not None:
+            del self.uids[seq - 1]
+        self.ghosts.discard(uid)
+        self.recent.discard(uid)
+        self.reported.pop(uid, None)
+        return seq
+
+    def add(self, uids: Iterable[int]) -> int:
+        """Appends new (higher) UIDs; returns how many were new."""
+        top = self.uids[-1] if self.uids else 0
+        new = sorted(u for u in set(uids) if u > top)
+        self.uids.extend(new)
+        return len(new)
+
+
+def ranges(uids: list[int]) -> list[pb.UidRange]:
+    """Sorted UIDs compressed into closed ranges for the metadata API."""
+    out: list[pb.UidRange] = []
+    start = prev = -1
+    for u in uids:
+        if u == prev + 1 and start >= 0:
+            prev = u
+            continue
+        if start >= 0:
+            out.append(pb.UidRange(lo=start, hi=prev))
+        start = prev = u
+    if start >= 0:
+        out.append(pb.UidRange(lo=start, hi=prev))
+    return out
+
+
+def compress(nums: Iterable[int]) -> str:
+    """Sorted numbers as an IMAP sequence set string ("1:3,7")."""
+    parts: list[str] = []
+    start = prev = -1
+    for u in sorted(set(nums)):
+        if u == prev + 1 and start >= 0:
+            prev = u
+            continue
+        if start >= 0:
+            parts.append(str(start) if start == prev else f"{start}:{prev}")
+        start = prev = u
+    if start >= 0:
+        parts.append(str(start) if start == prev else f"{start}:{prev}")
+    return ",".join(parts)

@@ -1,0 +1,78 @@
+"""One Changes.Watch stream per user per process, fanned out to that user's sessions.
+
+Notifications may be lost; sessions never depend on them (they also re-read changes on a
+timer). An event only sets the sessions' asyncio.Events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import grpc
+
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+
+log = logging.getLogger("kubemail.imap.watch")
+
+
+class WatchHub:
+    def __init__(self, client: MetadataClient, retry: float = 1.0) -> None:
+        self.client = client
+        self.retry = retry
+        self._subs: dict[str, set[asyncio.Event]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def subscribe(self, user_id: str) -> asyncio.Event:
+        ev = asyncio.Event()
+        self._subs.setdefault(user_id, set()).add(ev)
+        if user_id not in self._tasks:
+            self._tasks[user_id] = asyncio.create_task(self._run(user_id))
+        return ev
+
+    def unsubscribe(self, user_id: str, ev: asyncio.Event) -> None:
+        subs = self._subs.get(user_id)
+        if subs is None:
+            return
+        subs.discard(ev)
+        if not subs:
+            del self._subs[user_id]
+            task = self._tasks.pop(user_id, None)
+            if task:
+                task.cancel()
+
+    def _notify(self, user_id: str) -> None:
+        for ev in self._subs.get(user_id, ()):
+            ev.set()
+
+    async def _run(self, user_id: str) -> None:
+        while user_id in self._subs:
+            call = None
+            try:
+                call = self.client.changes.Watch(pb.WatchRequest(user_id=user_id), timeout=None)
+                async for event in call:
+                    # HELLO included: anything missed before the stream was live is re-read
+                    del event
+                    self._notify(user_id)
+            except asyncio.CancelledError:
+                if call is not None:
+                    call.cancel()
+                raise
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    return
+                log.debug("watch stream for a user ended: %s", exc.code().name)
+            except Exception:  # pragma: no cover - keep the hub alive
+                log.exception("watch stream failed")
+            self._notify(user_id)
+            await asyncio.sleep(self.retry)
+
+    async def close(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self._subs.clear()

@@ -1,0 +1,185 @@
+"""FETCH (all items) and APPEND: ENVELOPE, BODY/BODYSTRUCTURE, BODY[section]<partial>,
+BODY.PEEK vs \\Seen, RFC822.*, BINARY, INTERNALDATE, UID FETCH, read-only EXAMINE."""
+
+from __future__ import annotations
+
+import base64
+import email
+import imaplib
+
+from tests.imap.conftest import ImapHandle, Raw
+
+ATTACHMENT = bytes(range(256)) * 4
+MIME = (
+    b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.test>\r\n"
+    b'To: alice@example.test, "Quote \\" Man" <q@example.test>\r\n'
+    b"Subject: multi\r\n"
+    b"Date: Tue, 2 Jan 2024 12:00:00 +0100\r\n"
+    b"Message-ID: <multi@example.test>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/mixed; boundary="BOUND"\r\n'
+    b"\r\n"
+    b"preamble\r\n"
+    b"--BOUND\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"Hello text part\r\nline two\r\n"
+    b"--BOUND\r\n"
+    b"Content-Type: application/octet-stream\r\n"
+    b"Content-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="a.bin"\r\n'
+    b"\r\n" + base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n") + b"--BOUND\r\n"
+    b"Content-Type: message/rfc822\r\n"
+    b"\r\n"
+    b"Subject: inner\r\n"
+    b"From: in@example.test\r\n"
+    b"\r\n"
+    b"inner body\r\n"
+    b"--BOUND--\r\n"
+)
+
+
+def _setup(imap: ImapHandle) -> Raw:
+    c = imap.login()
+    assert c.append("INBOX", None, '"02-Jan-2024 12:00:00 +0100"', MIME)[0] == "OK"
+    c.logout()
+    r = Raw(imap.port)
+    r.login()
+    return r
+
+
+def test_fetch_metadata_items(imap: ImapHandle) -> None:
+    r = _setup(imap)
+    lines, t = r.cmd("s", "SELECT INBOX")
+    assert t.startswith(b"s OK [READ-WRITE]")
+    assert b"* 1 EXISTS" in lines and b"* 1 RECENT" in lines
+    assert any(ln.startswith(b"* OK [UIDVALIDITY ") for ln in lines)
+    assert any(ln.startswith(b"* OK [UNSEEN 1]") for ln in lines)
+    lines, t = r.cmd("f1", "FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)")
+    assert t.startswith(b"f1 OK")
+    ln = lines[0]
+    assert ln.startswith(b'* 1 FETCH (UID 1 FLAGS (\\Recent) INTERNALDATE "02-Jan-2024 11:00:00 +0000" ')
+    assert b"RFC822.SIZE %d " % len(MIME) in ln
+    assert b'ENVELOPE ("Tue, 2 Jan 2024 12:00:00 +0100" "multi" ' in ln
+    assert b'"=?utf-8?q?J=C3=B6rg?=" NIL "jorg" "example.test"' in ln
+    assert b'("Quote \\" Man" NIL "q" "example.test")' in ln
+    assert ln.endswith(b'NIL NIL NIL "<multi@example.test>"))')
+    lines, _ = r.cmd("f2", "FETCH 1 BODYSTRUCTURE")
+    bs = lines[0]
+    assert b'("text" "plain" ("charset" "utf-8") NIL NIL "7BIT" 25 2' in bs
+    assert b'"application" "octet-stream" NIL NIL NIL "BASE64"' in bs
+    assert b'("attachment" ("filename" "a.bin"))' in bs
+    assert b'"message" "rfc822" NIL NIL NIL "7BIT"' in bs and b'"mixed" ("boundary" "BOUND")' in bs
+    lines, _ = r.cmd("f3", "FETCH 1 BODY")
+    assert lines[0].startswith(b'* 1 FETCH (BODY (("text" "plain" ("charset" "utf-8") NIL NIL "7BIT" 25 2)')
+    lines, _ = r.cmd("f4", "FETCH 1 (FLAGS)")
+    assert b"\\Seen" not in lines[0]
+    lines, t = r.cmd("f5", "FETCH 1 ALL")
+    assert t.startswith(b"f5 OK") and b"ENVELOPE" in lines[0]
+    lines, t = r.cmd("f6", "UID FETCH 1:* FAST")
+    assert lines[0].startswith(b"* 1 FETCH (UID 1 ")
+    lines, t = r.cmd("f7", "FETCH 2 FLAGS")
+    assert t.startswith(b"f7 BAD")
+    lines, t = r.cmd("f8", "UID FETCH 5:9 FLAGS")  # no such UIDs except via *: still the last one
+    assert t.startswith(b"f8 OK") and lines == []
+    r.close()
+
+
+def test_fetch_sections_and_seen(imap: ImapHandle) -> None:
+    r = _setup(imap)
+    r.cmd("s", "SELECT INBOX")
+    lines, _ = r.cmd("f1", "FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject To)]")
+    assert lines[0].startswith(b"* 1 FETCH (BODY[HEADER.FIELDS (Subject To)] {")
+    assert lines[0].endswith(b"Subject: multi\r\n\r\n)")
+    assert b"To: alice@example.test" in lines[0] and b"From:" not in lines[0]
+    lines, _ = r.cmd("f2", "FETCH 1 BODY.PEEK[HEADER.FIELDS.NOT (Subject To From Date Message-ID)]")
+    assert b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed" in lines[0] and b"Subject:" not in lines[0]
+    lines, _ = r.cmd("f3", "FETCH 1 BODY.PEEK[1]")
+    assert lines[0] == b"* 1 FETCH (BODY[1] {25}\r\nHello text part\r\nline two)"
+    lines, _ = r.cmd("f4", "FETCH 1 BODY.PEEK[1.MIME]")
+    assert lines[0] == b"* 1 FETCH (BODY[1.MIME] {43}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n)"
+    lines, _ = r.cmd("f5", "FETCH 1 BODY.PEEK[3.HEADER]")
+    assert lines[0].endswith(b"Subject: inner\r\nFrom: in@example.test\r\n\r\n)")
+    lines, _ = r.cmd("f6", "FETCH 1 BODY.PEEK[3.TEXT]")
+    assert lines[0] == b"* 1 FETCH (BODY[3.TEXT] {10}\r\ninner body)"
+    lines, _ = r.cmd("f7", "FETCH 1 BODY.PEEK[3.1]")
+    assert lines[0] == b"* 1 FETCH (BODY[3.1] {10}\r\ninner body)"
+    lines, _ = r.cmd("f8", "FETCH 1 BODY.PEEK[]<0.4>")
+    assert lines[0] == b"* 1 FETCH (BODY[]<0> {4}\r\nFrom)"
+    lines, _ = r.cmd("f9", "FETCH 1 BODY.PEEK[1]<6.100>")
+    assert lines[0] == b"* 1 FETCH (BODY[1]<6> {19}\r\ntext part\r\nline two)"
+    lines, _ = r.cmd("f10", "FETCH 1 BODY.PEEK[9]")
+    assert lines[0] == b"* 1 FETCH (BODY[9] NIL)"
+    lines, _ = r.cmd("f11", "FETCH 1 BINARY.PEEK[2]")
+    assert lines[0].startswith(b"* 1 FETCH (BINARY[2] ~{1024}\r\n") and ATTACHMENT in lines[0]
+    lines, _ = r.cmd("f12", "FETCH 1 BINARY.SIZE[2]")
+    assert lines[0] == b"* 1 FETCH (BINARY.SIZE[2] 1024)"
+    lines, _ = r.cmd("f13", "FETCH 1 (FLAGS)")
+    assert b"\\Seen" not in lines[0]
+    # EXAMINE never sets \Seen
+    r.cmd("e", "EXAMINE INBOX")
+    lines, _ = r.cmd("f14", "FETCH 1 BODY[TEXT]")
+    assert b"FLAGS" not in lines[0]
+    lines, _ = r.cmd("f15", "FETCH 1 FLAGS")
+    assert b"\\Seen" not in lines[0]
+    # BODY[] in read-write sets \Seen and reports FLAGS
+    r.cmd("s2", "SELECT INBOX")
+    lines, _ = r.cmd("f16", "FETCH 1 BODY[]")
+    assert lines[0].startswith(b"* 1 FETCH (BODY[] {%d}\r\n" % len(MIME))
+    assert b"\\Seen" in lines[0]
+    assert lines[0][lines[0].index(b"\r\n") + 2 :].startswith(MIME)
+    r.close()
+
+
+def test_imaplib_rfc822_roundtrip(imap: ImapHandle) -> None:
+    c = imap.login()
+    c.append("INBOX", None, None, MIME)
+    c.select("INBOX", readonly=True)
+    typ, data = c.fetch("1", "(RFC822)")
+    assert typ == "OK" and data[0][1] == MIME
+    parsed = email.message_from_bytes(data[0][1])
+    assert parsed["Subject"] == "multi"
+    typ, data = c.fetch("1", "(RFC822.HEADER RFC822.TEXT)")
+    assert typ == "OK"
+    c.logout()
+
+
+def test_append_variants(imap: ImapHandle) -> None:
+    r = Raw(imap.port)
+    r.login()
+    _, t = r.cmd("a1", b"APPEND INBOX (\\Seen $Label) {5+}\r\nHi!\r\n")
+    assert t.startswith(b"a1 OK [APPENDUID "), t
+    _, t = r.cmd("a2", b"APPEND Missing {5+}\r\nHi!\r\n")
+    assert t.startswith(b"a2 NO [TRYCREATE]"), t
+    r.send(b"a3 APPEND INBOX {10}\r\n")
+    assert r.line().startswith(b"+ ")
+    r.send(b"0123456789\r\n")
+    _, t = r.until("a3")
+    assert t.startswith(b"a3 OK [APPENDUID ")
+    big = 60 * 1024 * 1024
+    _, t = r.cmd("a4", b"APPEND INBOX {%d}" % big)
+    assert t.startswith(b"a4 NO [TOOBIG]"), t
+    _, t = r.cmd("a5", b"APPEND INBOX (\\Recent) {1+}\r\nx")
+    assert t.startswith(b"a5 BAD"), t
+    lines, t = r.cmd("s", "SELECT INBOX")
+    assert b"* 2 EXISTS" in lines
+    lines, _ = r.cmd("f", "FETCH 1 FLAGS")
+    assert b"\\Seen" in lines[0] and b"$Label" in lines[0]
+    r.close()
+
+
+def test_fetch_many_messages_imaplib(imap: ImapHandle) -> None:
+    c = imap.login()
+    for i in range(30):
+        c.append("INBOX", None, None, b"Subject: m%d\r\n\r\nbody %d\r\n" % (i, i))
+    c.select("INBOX")
+    typ, data = c.fetch("1:*", "(UID FLAGS BODY.PEEK[HEADER])")
+    assert typ == "OK"
+    subjects = [d[1] for d in data if isinstance(d, tuple)]
+    assert len(subjects) == 30 and subjects[29] == b"Subject: m29\r\n\r\n"
+    try:
+        c.fetch("40", "FLAGS")
+        raise AssertionError("expected an error")
+    except imaplib.IMAP4.error:
+        pass
+    c.logout()
