@@ -425,23 +425,29 @@ class MessagesServicer(rpc.MessagesServicer):
             v.user_id(request.submitted_by)
         if request.size > self.cfg.max_message_bytes:
             raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message too large")
+        if len(request.idempotency_key) > 256:
+            raise invalid("idempotency_key longer than 256 characters")
         await self._blob_ready(request.blob_id, 1)
         fields = {
             "blob_id": request.blob_id,
             "mail_from": request.mail_from,
-            "recipients": ",".join(rcpts),
             "submitted_by": request.submitted_by,
             "size": str(request.size),
             "queued_at": str(int(time.time())),
             "attempts": "0",
         }
-        try:
-            qid = await self.store.timed("xadd", self.store.r.xadd(OUTBOUND, fields))  # type: ignore[arg-type]
-        except Exception:
-            # the entry may or may not exist: keep the reference (over-counting is safe)
-            raise
+        idem = f"{{{OUTBOUND}}}:idem:{request.idempotency_key}" if request.idempotency_key else ""
+        flat = [x for kv in fields.items() for x in kv]
+        # On an error the entry may or may not exist: keep the reference (over-counting is safe).
+        raw = await self.store.script(
+            "outbound_add", [OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
+        )
+        qid = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if qid.startswith("="):  # a retry: every recipient is queued already
+            await self.store.blob_decr(request.blob_id, 1)
+            qid = qid[1:]
         try:
             OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(OUTBOUND)))
         except Exception:  # the gauge is best effort
             pass
-        return pb.QueueOutboundResponse(queue_id=qid.decode() if isinstance(qid, bytes) else str(qid))
+        return pb.QueueOutboundResponse(queue_id=qid)

@@ -6,8 +6,7 @@ import asyncio
 import logging
 import signal
 
-from services.common import config, httpserver, logs
-from services.common import metrics as common_metrics
+from services.common import config, entry, httpserver, logs
 from services.common.auth import AuthLimits
 from services.common.config import CommonConfig
 from services.smtp.config import SmtpConfig
@@ -21,8 +20,6 @@ async def main() -> None:
     cfg = config.load(SmtpConfig)
     logs.setup(common.log_level, common.log_format)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    if hasattr(common_metrics, "set_service_info"):
-        common_metrics.set_service_info("smtp")
     server = await start(cfg, common, auth_limits=config.load(AuthLimits))
     http = httpserver.start(common.metrics_host, common.metrics_port, server.ready) if common.metrics_port else None
     stop = asyncio.Event()
@@ -38,4 +35,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    entry.run(main, "smtp")

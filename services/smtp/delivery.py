@@ -1,7 +1,7 @@
 """End of DATA: parse once, put the blob, commit in metadata; map failures to SMTP replies.
 
 250 is returned only after the blob is in the blob store and Messages.Deliver (local
-recipients) and Messages.QueueOutbound (remote recipients) have both succeeded. Any
+recipients) and Messages.QueueOutbound (remote recipients, same key) have both succeeded. Any
 failure before that gives a 4xx (or a 5xx for permanent conditions such as quota), so
 nothing acknowledged can be lost. Deliver carries an idempotency key derived from the
 sender and the client's bytes: a client that retries after a 451 whose commit did in
@@ -123,6 +123,7 @@ class Deliverer:
                         recipients=job.remote,
                         submitted_by=job.submitted_by,
                         size=len(job.raw),
+                        idempotency_key=job.key,
                     )
                 )
         except grpc.aio.AioRpcError as exc:

@@ -29,7 +29,7 @@ class Handler:
     ) -> list[str]:
         session.host_name = hostname
         out = [r for r in responses if not r.startswith("250-AUTH") or server.listener.auth]
-        extra = ["250-PIPELINING", "250-ENHANCEDSTATUSCODES"]
+        extra = ["250-PIPELINING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING"]
         return out[:-1] + extra + out[-1:]
 
     async def handle_MAIL(  # noqa: N802

@@ -22,7 +22,27 @@ DELIVERY_DURATION = Histogram(
 )
 
 LISTENERS = ("mx", "submission", "submissions")
-KNOWN_COMMANDS = frozenset("HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH".split())
+KNOWN_COMMANDS = frozenset("HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH".split())
+RESULTS = ("ok", "tempfail", "permfail")
+
+# Label sets that alerts and dashboards read with rate()/increase(), present at 0 from the
+# start so the first failure after a restart is an increase, not a new series.
+# (charts/kubemail/rules/kubemail.rules.yaml, charts/kubemail/dashboards/smtp.json)
+PRECREATED_COMMANDS: tuple[tuple[str, str], ...] = (
+    *((cmd, res) for cmd in ("AUTH", "MAIL", "RCPT", "DATA", "BDAT") for res in RESULTS),
+    ("timeout", "tempfail"),
+)
+PRECREATED_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("accepted", "ok"),
+    ("tempfail", "unavailable"),
+    ("tempfail", "blob"),
+    ("tempfail", "parse"),
+    ("tempfail", "quota"),
+    ("rejected", "size"),
+    ("rejected", "quota"),
+    ("rejected", "line_length"),
+)
+PRECREATED_ATTEMPTS = ("accepted", "busy", "rate_limited", "bad_proxy")
 
 
 def command_label(command: str) -> str:
@@ -37,7 +57,15 @@ def result_label(code: int | None) -> str:
     return "tempfail" if code < 500 else "permfail"
 
 
-for _listener in LISTENERS:
-    CONNECTIONS.labels(_listener)
-for _result, _reason in (("accepted", "ok"), ("tempfail", "unavailable"), ("rejected", "size")):
-    MESSAGES.labels(_result, _reason)
+def precreate() -> None:
+    for listener in LISTENERS:
+        CONNECTIONS.labels(listener)
+        for result in PRECREATED_ATTEMPTS:
+            CONNECTIONS_TOTAL.labels(listener, result)
+    for command, result in PRECREATED_COMMANDS:
+        COMMANDS.labels(command, result)
+    for result, reason in PRECREATED_MESSAGES:
+        MESSAGES.labels(result, reason)
+
+
+precreate()

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 
-from services.common import metrics as common_metrics
 from services.common.auth import AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
@@ -65,14 +64,9 @@ async def start(
 ) -> SmtpServer:
     """Binds every listener whose port is not 0 (ports < 0 pick a free port: tests)."""
     tls = server_tls(common.tls_cert, common.tls_key)
-    if tls is not None and hasattr(common_metrics, "observe_certificate"):
-        common_metrics.observe_certificate(common.tls_cert)
     own = client is None
     client = client or MetadataClient(common.metadata_addr, common.grpc_timeout)
-    store = blobs or make_blobstore(common)
-    instrumented = getattr(common_metrics, "InstrumentedBlobStore", None)
-    if blobs is None and instrumented is not None:
-        store = instrumented(store)
+    store = blobs or make_blobstore(common)  # instrumented (kubemail_blob_*) inside make_blobstore
     ctx = Context(cfg, common, client, store, tls, auth_limits)
     handler = Handler()
     loop = asyncio.get_running_loop()

@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtpd.proxy_protocol import get_proxy
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, syntax
 
 from services.common import sasl
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.smtp import metrics
+from services.smtp import chunking, metrics
 from services.smtp.context import Context, Listener
 from services.smtp.replies import code_of, enhance
 
@@ -32,6 +32,7 @@ log = logging.getLogger("kubemail.smtp")
 
 IDENT = "ESMTP kubemail"
 MAX_AUTH_PER_SESSION = 5
+CHUNK_READ = 64 * 1024
 
 
 class _DropLoginDataWarning(logging.Filter):
@@ -55,6 +56,8 @@ class KubemailSMTP(SMTP):
     def __init__(self, handler: Any, ctx: Context, listener: Listener) -> None:
         self.ctx = ctx
         self.listener = listener
+        self._bdat = bytearray()  # the chunks of the current BDAT transaction so far
+        self._bdat_active = False
         cfg = ctx.cfg
         tls_context = ctx.tls.context() if ctx.tls else None
         super().__init__(
@@ -90,6 +93,12 @@ class KubemailSMTP(SMTP):
     def _create_envelope(self) -> KmEnvelope:
         return KmEnvelope()
 
+    def _set_post_data_state(self) -> None:
+        # after end of DATA/BDAT LAST, RSET, EHLO/HELO, STARTTLS: a new transaction
+        super()._set_post_data_state()
+        self._bdat = bytearray()
+        self._bdat_active = False
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self._original_transport is None and self.transport is None
         if first:
@@ -101,13 +110,37 @@ class KubemailSMTP(SMTP):
             metrics.CONNECTIONS.labels(self.listener.kind).inc()
             self._counted = True
         super().connection_made(transport)
+        if first and self._handler_coroutine is not None:
+            self._handler_coroutine.add_done_callback(self._session_over)
 
     def connection_lost(self, error: Exception | None) -> None:
+        self._release()
+        super().connection_lost(error)
+
+    def _release(self) -> None:
+        """Uncounts the session, once, whichever end of it comes first."""
         if self._counted:
             self._counted = False
             metrics.CONNECTIONS.labels(self.listener.kind).dec()
             self.ctx.sessions.discard(self)
-        super().connection_lost(error)
+
+    def _session_over(self, _: asyncio.Future[None]) -> None:
+        """The session task ended (QUIT, drop, timeout, rejection, failed TLS): release and close.
+
+        connection_lost alone is not enough: an SSLProtocol whose handshake never completed
+        (implicit TLS or STARTTLS, failed or abandoned) never forwards connection_lost to us,
+        and a task cancelled by eof_received during PROXY/admission left a half-open socket.
+        """
+        self._release()
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.close()
+        raw = self._original_transport
+        handshake_done = self.session is not None and self.session.ssl is not None
+        if isinstance(raw, asyncio.Transport) and not handshake_done and not raw.is_closing():
+            raw.abort()  # the TLS layer never came up: nothing to shut down gracefully
 
     def _set_auth_policy(self) -> None:
         # AUTH only over TLS, except from trusted networks (RFC 8314 leaves that to policy).
@@ -195,7 +228,11 @@ class KubemailSMTP(SMTP):
         except (ssl.SSLError, ConnectionError, OSError) as exc:
             log.info("session %s: TLS handshake failed: %s", self.session_id, exc)
             return False
-        return True
+        return self._tls_up()
+
+    def _tls_up(self) -> bool:
+        """The TLS layer called connection_made (handshake done), not only woke the waiter."""
+        return self.session is not None and self.session.ssl is not None
 
     # -- replies and metrics ---------------------------------------------------------
 
@@ -240,6 +277,9 @@ class KubemailSMTP(SMTP):
             await self.push("502 5.5.1 STARTTLS not available")
             return
         await super().smtp_STARTTLS(arg)
+        if self._tls_protocol is not None and not self._tls_up():
+            # the connection went away mid-handshake without an error: the session is over
+            raise ConnectionResetError("connection lost during the TLS handshake")
 
     async def smtp_AUTH(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
         if not self.listener.auth:
@@ -247,7 +287,16 @@ class KubemailSMTP(SMTP):
             return
         await super().smtp_AUTH(arg)
 
+    async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802
+        if self._bdat_active:
+            await self.push("503 5.5.1 RCPT not allowed after BDAT")
+            return
+        await super().smtp_RCPT(arg)
+
     async def smtp_DATA(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        if self._bdat_active:  # RFC 3030 2: DATA and BDAT do not mix in one transaction
+            await self.push("503 5.5.1 DATA not allowed after BDAT")
+            return
         # The idle timer bounds the whole DATA phase (RFC 5321 4.5.3.2: 3 min per block, 10 min total).
         if self.envelope is not None and self.envelope.rcpt_tos and not arg:
             self._reset_timeout(self.ctx.cfg.data_timeout)
@@ -258,6 +307,75 @@ class KubemailSMTP(SMTP):
         elif self._last_code == 500 and self._data_started:
             metrics.MESSAGES.labels("rejected", "line_length").inc()
         self._data_started = False
+
+    # -- CHUNKING (RFC 3030) -----------------------------------------------------------
+
+    @syntax("BDAT <size> [LAST]")
+    async def smtp_BDAT(self, arg: str | None) -> None:  # noqa: N802
+        """One chunk: always read whole (it is in the stream), then accepted or refused."""
+        cmd = chunking.parse_bdat(arg)
+        if cmd is None:
+            # without a size the chunk's end is unknown: what follows cannot be read as commands
+            await self.push("501 5.5.4 Syntax: BDAT <size> [LAST]")
+            self._close()
+            return
+        self._reset_timeout(self.ctx.cfg.data_timeout)  # bounds reading the chunk and the delivery
+        try:
+            await self._bdat_chunk(cmd)
+        finally:
+            if self.transport is not None:
+                self._reset_timeout()
+
+    async def _bdat_chunk(self, cmd: chunking.Bdat) -> None:
+        refusal = self._bdat_refusal()
+        limit = self.data_size_limit or 0
+        over = refusal is None and bool(limit) and len(self._bdat) + cmd.size > limit
+        await self._read_chunk(cmd.size, self._bdat if refusal is None and not over else None)
+        if refusal is not None:
+            await self.push(refusal)
+            return
+        if over:
+            # the transaction failed: later pipelined chunks get 503 and are discarded (RFC 3030 2)
+            self._set_post_data_state()
+            metrics.MESSAGES.labels("rejected", "size").inc()
+            await self.push("552 5.3.4 Message size exceeds fixed maximum message size")
+            return
+        self._bdat_active = True
+        if not cmd.last:
+            await self.push(f"250 2.0.0 {cmd.size} octets received")
+            return
+        assert self.envelope is not None
+        content = bytes(self._bdat)
+        self._bdat = bytearray()
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")  # the same end of data as DATA
+        self._set_post_data_state()
+        await self.push(status)
+
+    def _bdat_refusal(self) -> str | None:
+        session, envelope = self.session, self.envelope
+        assert session is not None and envelope is not None
+        if not session.host_name:
+            return "503 5.5.1 Error: send EHLO first"
+        if self._auth_required and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        if not envelope.mail_from:
+            return "503 5.5.1 Error: need MAIL command"
+        if not envelope.rcpt_tos:
+            return "503 5.5.1 Error: need RCPT command"
+        return None
+
+    async def _read_chunk(self, size: int, into: bytearray | None) -> None:
+        """Exactly `size` octets from the stream, appended to `into` or discarded, in bounded pieces."""
+        remaining = size
+        try:
+            while remaining:
+                piece = await self._reader.readexactly(min(remaining, CHUNK_READ))
+                remaining -= len(piece)
+                if into is not None:
+                    into += piece
+        except asyncio.IncompleteReadError:
+            raise ConnectionResetError("connection closed inside a BDAT chunk") from None
 
     # -- SASL (RFC 4616 PLAIN, draft LOGIN) ------------------------------------------
 

@@ -36,16 +36,9 @@ def test_metrics_health_and_readiness_answer_200(e2e: E2E, service: str) -> None
         assert status == 200, (service, path, status)
 
 
-# Known failures, reported to their owners (strict: the test flags the fix so the mark can go).
-_TRACEBACK_ON_BAD_ENV = pytest.mark.xfail(
-    strict=True,
-    reason="python -m services.<name> lets ConfigError escape as a traceback (fix: services.common.entry.run)",
-)
-
-
 @pytest.mark.parametrize(
     "service",
-    [pytest.param(s, marks=[_TRACEBACK_ON_BAD_ENV] if s == "smtp" else []) for s in SERVICES],
+    SERVICES,
 )
 def test_malformed_environment_exits_nonzero_with_a_clear_message(service: str) -> None:
     env = {

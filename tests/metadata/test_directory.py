@@ -229,3 +229,36 @@ async def test_queue_outbound(world: World, metadata) -> None:  # type: ignore[n
     assert qid.decode() == res.queue_id
     assert fields[b"blob_id"] == blob_id.encode() and fields[b"recipients"] == b"x@remote.example"
     assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1  # the queue holds a reference
+
+
+async def test_queue_outbound_retry_with_key_queues_each_recipient_once(world: World, metadata) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    raw = message("out-retry")
+    blob_id = await world.put(raw)
+
+    def req(*rcpts: str, key: str = "k1") -> pb.QueueOutboundRequest:
+        return pb.QueueOutboundRequest(
+            blob_id=blob_id, mail_from="bob@example.test", recipients=list(rcpts), size=len(raw),
+            submitted_by=world.user.id, idempotency_key=key,
+        )  # fmt: skip
+
+    first = await world.client.messages.QueueOutbound(req("x@remote.example", "y@remote.example"))
+    again = await world.client.messages.QueueOutbound(req("y@remote.example", "x@remote.example"))
+    assert again.queue_id == first.queue_id  # a lost reply retried: nothing queued twice
+    wider = await world.client.messages.QueueOutbound(req("x@remote.example", "z@remote.example"))
+    assert wider.queue_id != first.queue_id
+    other = await world.client.messages.QueueOutbound(req("x@remote.example", key="k2"))
+    r = redis.Redis.from_url(metadata.redis_url)
+    entries = r.xrange("outbound")
+    assert [e[1][b"recipients"] for e in entries] == [
+        b"x@remote.example,y@remote.example",
+        b"z@remote.example",
+        b"x@remote.example",
+    ]
+    assert entries[-1][0].decode() == other.queue_id
+    # one reference per queued entry; the no-op retry released the one it took
+    assert int(r.hget("{b:" + blob_id + "}", "refs")) == 3
+    with pytest.raises(grpc.aio.AioRpcError) as exc:
+        await world.client.messages.QueueOutbound(req("x@remote.example", key="k" * 300))
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -79,3 +79,24 @@ def test_received_header_shape_and_sanitising() -> None:
     assert headers.return_path("<>") == b"Return-Path: <>\r\n"
     assert headers.protocol_name(False, False, False, False) == "SMTP"
     assert headers.protocol_name(True, True, False, True) == "UTF8SMTPS"
+
+
+def test_alerted_series_exist_before_any_traffic() -> None:
+    """increase()/rate() in the alerts need the series at 0 before the first failure."""
+    import prometheus_client
+
+    from services.smtp import metrics
+
+    reg = prometheus_client.CollectorRegistry()
+    for m in (metrics.COMMANDS, metrics.MESSAGES, metrics.CONNECTIONS, metrics.CONNECTIONS_TOTAL):
+        reg.register(m)
+    # the rules' AUTH failure alert and the tempfail ratios; the dashboard's failure reasons
+    assert reg.get_sample_value("kubemail_smtp_commands_total", {"command": "AUTH", "result": "permfail"}) is not None
+    for command, result in metrics.PRECREATED_COMMANDS:
+        assert reg.get_sample_value("kubemail_smtp_commands_total", {"command": command, "result": result}) is not None
+    for result, reason in (("tempfail", "unavailable"), ("rejected", "size"), ("accepted", "ok")):
+        assert reg.get_sample_value("kubemail_smtp_messages_total", {"result": result, "reason": reason}) is not None
+    for result, reason in metrics.PRECREATED_MESSAGES:
+        assert reg.get_sample_value("kubemail_smtp_messages_total", {"result": result, "reason": reason}) is not None
+    for listener in metrics.LISTENERS:
+        assert reg.get_sample_value("kubemail_smtp_connections", {"listener": listener}) is not None
