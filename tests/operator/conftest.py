@@ -283,3 +283,14 @@ def events(k8s: Emulator, ns: str = NS) -> list[dict[str, Any]]:
         for (res, n, _), o in k8s.objects.items()
         if res == kmock.resource("", "v1", "events") and n == ns and not o.deleted
     ]
+
+
+async def wait_event(k8s: Emulator, reason: str, type_: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
+    """Waits for a Kubernetes Event with `reason` (kopf posts events after status patches)."""
+
+    async def check() -> dict[str, Any]:
+        found = [e for e in events(k8s) if e["reason"] == reason and (type_ is None or e["type"] == type_)]
+        assert found, f"no {reason} event yet"
+        return found[0]
+
+    return await eventually(check, timeout)

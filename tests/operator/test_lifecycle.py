@@ -24,6 +24,7 @@ from tests.operator.conftest import (
     obj,
     patch,
     ready,
+    wait_event,
 )
 
 PW = "s3cret-Pa55"
@@ -141,7 +142,7 @@ async def test_update_and_password_change_via_secret(k8s: Emulator, operator: An
     await eventually(changed)
     u = obj(k8s, USERS, "alice")
     assert u is not None and u["metadata"]["generation"] == 2
-    assert any(e["reason"] == "PasswordChanged" for e in events(k8s))
+    await wait_event(k8s, "PasswordChanged")
 
 
 async def test_user_of_unknown_domain_fails_permanently_then_heals(
@@ -150,7 +151,7 @@ async def test_user_of_unknown_domain_fails_permanently_then_heals(
     await create(k8s, USERS, "bob", {"address": "bob@nowhere.test"})
     cond = await wait_ready(k8s, USERS, "bob", status="False")
     assert cond["reason"] == "DomainNotFound" and "nowhere.test" in cond["message"]
-    assert any(e["reason"] == "DomainNotFound" and e["type"] == "Warning" for e in events(k8s))
+    await wait_event(k8s, "DomainNotFound", "Warning")
     with pytest.raises(grpc.aio.AioRpcError):
         await client.directory.GetUser(pb.GetUserRequest(address="bob@nowhere.test"))
     # Once the domain exists, the periodic re-apply makes the user.
@@ -246,4 +247,4 @@ async def test_drift_repair_after_flushall(k8s: Emulator, operator: Any, client:
         assert (await resolve(client, "postmaster@example.test")).status == pb.Resolution.LOCAL
 
     await eventually(restored, timeout=30)
-    assert any(e["reason"] == "DriftRepaired" for e in events(k8s))
+    await wait_event(k8s, "DriftRepaired")

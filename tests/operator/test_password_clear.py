@@ -6,7 +6,7 @@ from typing import Any
 
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from tests.operator.conftest import USERS, Emulator, events, eventually, obj, patch
+from tests.operator.conftest import USERS, Emulator, eventually, obj, patch, wait_event
 from tests.operator.test_lifecycle import PW, auth, setup_domain_and_user
 
 
@@ -26,7 +26,7 @@ async def test_removing_password_secret_ref_clears_the_password(
         assert u is not None and u["status"]["observedGeneration"] == 2
 
     await eventually(cleared)
-    assert any(e["reason"] == "PasswordCleared" for e in events(k8s))
+    await wait_event(k8s, "PasswordCleared")
     # the rest of the user is untouched
     user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
     assert user.display_name == "Alice" and user.quota_bytes == 512 * 2**20 and user.enabled
