@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -72,6 +72,18 @@ class BlobStore(Protocol):
         """The same bytes as get(), in chunks of bounded size."""
 
     async def close(self) -> None: ...
+
+
+async def _ranged_chunks(
+    get: Callable[[str, int, int | None], Awaitable[bytes]], blob_id: str, pos: int, end: int | None
+) -> AsyncIterator[bytes]:
+    """Ranged reads of at most CHUNK bytes from `pos` to `end` (None: until a short read)."""
+    while end is None or pos < end:
+        chunk = await get(blob_id, pos, CHUNK if end is None else min(CHUNK, end - pos))
+        if not chunk:
+            return
+        yield chunk
+        pos += len(chunk)
 
 
 class FsBlobStore:
@@ -144,15 +156,8 @@ class FsBlobStore:
         except OSError as exc:
             raise BlobUnavailable(str(exc)) from exc
 
-    async def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
-        pos, end = offset, None if length is None else offset + length
-        while end is None or pos < end:
-            n = CHUNK if end is None else min(CHUNK, end - pos)
-            chunk = await self.get(blob_id, pos, n)
-            if not chunk:
-                break
-            yield chunk
-            pos += len(chunk)
+    def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        return _ranged_chunks(self.get, blob_id, offset, None if length is None else offset + length)
 
     async def close(self) -> None:
         return None
@@ -261,14 +266,8 @@ class S3BlobStore:
         if size is None:
             raise BlobNotFound(blob_id)
         end = size if length is None else min(size, offset + length)
-        pos = offset
-        while pos < end:
-            n = min(CHUNK, end - pos)
-            chunk = await self.get(blob_id, pos, n)
-            if not chunk:
-                break
+        async for chunk in _ranged_chunks(self.get, blob_id, offset, end):
             yield chunk
-            pos += len(chunk)
 
     async def close(self) -> None:
         return None
