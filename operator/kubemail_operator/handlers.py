@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kopf
@@ -101,17 +102,19 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
     ) -> None:
         await _domain_apply(body, spec, patch, memo, retry)
 
-    async def _domain_apply(body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int) -> None:
+    async def _reconcile(
+        kind: str, body: kopf.Body, patch: kopf.Patch, memo: Any, retry: int, action: Callable[[Any], Awaitable[Any]]
+    ) -> None:
+        """Runs `action(ctx)` under the object's lock, with status, events and error mapping."""
         ctx = _ctx(memo)
-        async with ctx.lock(DOMAIN_KIND, body.metadata.namespace or "", body.metadata.name or ""):
-            await reconcile.guarded(
-                ctx,
-                DOMAIN_KIND,
-                body,
-                _patch_sink(patch),
-                retry,
-                lambda: reconcile.apply_domain(ctx, body, spec, ctx.index("domain_owners")),
-            )
+        async with ctx.lock(kind, body.metadata.namespace or "", body.metadata.name or ""):
+            await reconcile.guarded(ctx, kind, body, _patch_sink(patch), retry, lambda: action(ctx))
+
+    async def _domain_apply(body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int) -> None:
+        await _reconcile(
+            DOMAIN_KIND, body, patch, memo, retry,
+            lambda ctx: reconcile.apply_domain(ctx, body, spec, ctx.index("domain_owners")),
+        )  # fmt: skip
 
     @kopf.timer(  # type: ignore[arg-type]
         GROUP, VERSION, DOMAINS, interval=interval, initial_delay=interval, id="domain_resync", registry=registry
@@ -126,18 +129,12 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
     async def domain_delete(
         body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int, **_: Any
     ) -> None:
-        ctx = _ctx(memo)
-        async with ctx.lock(DOMAIN_KIND, body.metadata.namespace or "", body.metadata.name or ""):
-            await reconcile.guarded(
-                ctx,
-                DOMAIN_KIND,
-                body,
-                _patch_sink(patch),
-                retry,
-                lambda: reconcile.delete_domain(
-                    ctx, body, spec, ctx.index("domain_owners"), ctx.index("users_by_domain")
-                ),
-            )
+        await _reconcile(
+            DOMAIN_KIND, body, patch, memo, retry,
+            lambda ctx: reconcile.delete_domain(
+                ctx, body, spec, ctx.index("domain_owners"), ctx.index("users_by_domain")
+            ),
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- MailUser
 
@@ -148,16 +145,9 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
         await _user_apply(body, spec, patch, memo, retry)
 
     async def _user_apply(body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int) -> None:
-        ctx = _ctx(memo)
-        async with ctx.lock(USER_KIND, body.metadata.namespace or "", body.metadata.name or ""):
-            await reconcile.guarded(
-                ctx,
-                USER_KIND,
-                body,
-                _patch_sink(patch),
-                retry,
-                lambda: reconcile.apply_user(ctx, body, spec, ctx.index("domains")),
-            )
+        await _reconcile(
+            USER_KIND, body, patch, memo, retry, lambda ctx: reconcile.apply_user(ctx, body, spec, ctx.index("domains"))
+        )
 
     @kopf.timer(GROUP, VERSION, USERS, interval=interval, initial_delay=interval, id="user_resync", registry=registry)  # type: ignore[arg-type]
     async def user_resync(body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int, **_: Any) -> None:
@@ -166,11 +156,7 @@ def build_registry(config: OperatorConfig) -> kopf.OperatorRegistry:
 
     @kopf.on.delete(GROUP, VERSION, USERS, id="user_delete", registry=registry)
     async def user_delete(body: kopf.Body, spec: kopf.Spec, patch: kopf.Patch, memo: Any, retry: int, **_: Any) -> None:
-        ctx = _ctx(memo)
-        async with ctx.lock(USER_KIND, body.metadata.namespace or "", body.metadata.name or ""):
-            await reconcile.guarded(
-                ctx, USER_KIND, body, _patch_sink(patch), retry, lambda: reconcile.delete_user(ctx, body, spec)
-            )
+        await _reconcile(USER_KIND, body, patch, memo, retry, lambda ctx: reconcile.delete_user(ctx, body, spec))
 
     # ---------------------------------------------------------------- password Secrets
 
