@@ -129,24 +129,28 @@ class Session:
         self.send(fmt.err(text, code))
 
     async def read_line(self, limit: int | None = None) -> bytes | object:
-        """The next input line (or TOO_LONG); waits at most the idle timeout."""
+        """The next input line (or TOO_LONG); waits at most the idle timeout for the whole
+        line, so a client trickling bytes (slowloris) is cut off like an idle one."""
+        deadline = asyncio.get_running_loop().time() + self.cfg.idle_timeout
         while True:
             line = self.reader.next_line(limit)
             if line is not None:
                 return line
             if self.reader.buffered == 0:
                 await self.flush()
-            self.reader.feed(await self._read_some())
+            self.reader.feed(await self._read_some(deadline))
 
-    async def _read_some(self) -> bytes:
-        """Bytes from the client; ends the session on idle timeout, hang-up or drain."""
+    async def _read_some(self, deadline: float) -> bytes:
+        """Bytes from the client; ends the session at `deadline` (loop time), hang-up or drain."""
         read = asyncio.ensure_future(self.conn.read(READ_SIZE))
         try:
             if not self.conn.draining.is_set():
                 drain = asyncio.ensure_future(self.conn.draining.wait())
                 try:
                     await asyncio.wait(
-                        {read, drain}, timeout=self.cfg.idle_timeout, return_when=asyncio.FIRST_COMPLETED
+                        {read, drain},
+                        timeout=max(deadline - asyncio.get_running_loop().time(), 0.0),
+                        return_when=asyncio.FIRST_COMPLETED,
                     )
                 finally:
                     drain.cancel()
