@@ -12,14 +12,14 @@ APT_PACKAGES := redis-server swaks prometheus isync fetchmail getmail6
 SYS_COMMANDS := redis-server redis-cli swaks prometheus promtool mbsync fetchmail getmail
 PYTEST_ARGS ?=
 
-.PHONY: help deps sysdeps proto proto-check lint fmt docs test pytest run chart-test tools bench image clean
+.PHONY: help deps sysdeps proto proto-check lint fmt docs test pytest run chart-test tools bench bench-deps image clean
 
 help:
 	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3)"
 	@echo "make test   - install dependencies, check generated code, lint, run every test"
 	@echo "make lint   - ruff + mypy"
 	@echo "make proto  - regenerate gRPC code from proto/"
-	@echo "make bench  - benchmarks (bench/)"
+	@echo "make bench  - benchmarks (bench/), side by side with Dovecot and Postfix (docs/benchmarks.md)"
 
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
@@ -75,7 +75,12 @@ test: sysdeps deps proto-check lint pytest
 run: deps sysdeps
 	$(PY) scripts/run_local.py
 
-bench: deps sysdeps
+# Dovecot and Postfix from Debian, for the side-by-side benchmarks (bench/compare_*.py).
+bench-deps:
+	echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections
+	$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d postfix
+
+bench: deps sysdeps bench-deps
 	$(PY) -m bench
 
 image:
