@@ -36,13 +36,56 @@ def envelope(env: pb.Envelope) -> bytes:
     )
 
 
+_MAX_SEGMENTS = 100
+
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _pct(value: bytes) -> bytes:
+    return b"".join(bytes([b]) if b in _UNRESERVED else b"%%%02X" % b for b in value)
+
+
+def merge_rfc2231(params: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Joins RFC 2231 continuations (name*0, name*1*, ...) into one parameter, as Dovecot
+    does: `name` when no segment is encoded, else `name*` with the value still encoded."""
+    out: list[tuple[str, bytes]] = []
+    groups: dict[str, tuple[int, str, dict[int, tuple[bool, bytes]]]] = {}
+    for name, value in params:
+        base, _, rest = name.partition("*")
+        num, _, tail = rest.partition("*")
+        if base and num.isdigit() and len(num) <= 2 and tail == "" and (num == "0" or num[0] != "0"):
+            key = base.lower()
+            if key not in groups:
+                groups[key] = (len(out), base, {})
+                out.append((name, value))  # kept verbatim unless a *0 segment shows up
+            groups[key][2].setdefault(int(num), (name.endswith("*"), value))
+            continue
+        out.append((name, value))
+    for idx, base, segs in groups.values():
+        seq: list[tuple[bool, bytes]] = []
+        while len(seq) in segs and len(seq) < _MAX_SEGMENTS:
+            seq.append(segs[len(seq)])
+        encoded = any(e for e, _ in seq)
+        if not seq:
+            continue
+        if not encoded:
+            out[idx] = (base, b"".join(v for _, v in seq))
+            continue
+        parts = [v if e else _pct(v) for e, v in seq]
+        if seq and not seq[0][0]:
+            parts.insert(0, b"''")
+        out[idx] = (base + "*", b"".join(parts))
+    return out
+
+
 def _params(params: list[pb.Param]) -> bytes:
     if not params:
         return wire.NIL
     out: list[bytes] = []
-    for p in params:
-        out.append(wire.string(p.name))
-        out.append(wire.string(p.value))
+    for name, value in merge_rfc2231([(p.name, p.value) for p in params]):
+        out.append(wire.string(name))
+        out.append(wire.string(value))
     return wire.plist(out)
 
 

@@ -22,6 +22,11 @@ _SUMMARY_ATTS = {
     "RFC822.HEADER",
     "RFC822.TEXT",
 }
+# attributes answered from uid/modseq/flags alone: FetchMessages(flags_only), big batches
+_FLAGS_ONLY_ATTS = {"UID", "FLAGS", "MODSEQ"}
+# attributes rendered without any await (no blob, no summary)
+_SIMPLE_ATTS = _FLAGS_ONLY_ATTS | {"INTERNALDATE", "RFC822.SIZE", "EMAILID", "THREADID", "SAVEDATE"}
+FLAGS_BATCH = 5000  # the metadata service's default FetchMessages limit
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -93,23 +98,33 @@ async def fetch(s: Session, cmd: Command) -> Result:
     mark_seen = not sel.readonly and any(_sets_seen(x) for x in atts)
     if a.vanished and a.changed_since is not None:
         await _vanished(s, a, sel.uid_bounds(a.seqset))
-    batch = max(1, s.cfg.fetch_batch if not need_summary else min(s.cfg.fetch_batch, 100))
+    flags_only = all(x.name in _FLAGS_ONLY_ATTS for x in atts)
+    if flags_only:
+        batch = max(s.cfg.fetch_batch, FLAGS_BATCH)
+    else:
+        batch = max(1, s.cfg.fetch_batch if not need_summary else min(s.cfg.fetch_batch, 100))
+    ghosts = sel.ghosts
     chunks = [
-        c for c in ([u for u in uids[i : i + batch] if u not in sel.ghosts] for i in range(0, len(uids), batch)) if c
+        c
+        for c in (
+            [u for u in uids[i : i + batch] if u not in ghosts] if ghosts else uids[i : i + batch]
+            for i in range(0, len(uids), batch)
+        )
+        if c
     ]
 
-    def request(chunk: list[int]) -> asyncio.Future[pb.FetchMessagesResponse]:
-        return asyncio.ensure_future(
-            s.md.messages.FetchMessages(
-                pb.FetchMessagesRequest(
-                    user_id=s.user_id,
-                    mailbox_id=sel.mailbox_id,
-                    uids=ranges(chunk),
-                    include_summary=need_summary,
-                    changed_since=a.changed_since or 0,
-                )
-            )
+    def req(chunk: list[int]) -> pb.FetchMessagesRequest:
+        return pb.FetchMessagesRequest(
+            user_id=s.user_id,
+            mailbox_id=sel.mailbox_id,
+            uids=ranges(chunk),
+            include_summary=need_summary,
+            changed_since=a.changed_since or 0,
+            flags_only=flags_only,
         )
+
+    def request(chunk: list[int]) -> asyncio.Future[pb.FetchMessagesResponse]:
+        return asyncio.ensure_future(s.md.messages.FetchMessages(req(chunk)))
 
     # one batch in flight ahead of the one being written out
     pending = request(chunks[0]) if chunks else None
@@ -121,7 +136,14 @@ async def fetch(s: Session, cmd: Command) -> Result:
             pending = None
         pending = request(chunks[k + 1]) if k + 1 < len(chunks) else None
         try:
-            await _write_batch(s, atts, list(resp.messages), need_blob, mark_seen)
+            metas = list(resp.messages)
+            while resp.next_uid:  # the service capped the batch: read the rest of this chunk
+                rest = [u for u in chunks[k] if u >= resp.next_uid]
+                if not rest:
+                    break
+                resp = await s.md.messages.FetchMessages(req(rest))
+                metas.extend(resp.messages)
+            await _write_batch(s, atts, metas, need_blob, mark_seen)
         except BaseException:
             if pending is not None:
                 pending.cancel()
@@ -161,6 +183,20 @@ async def _write_batch(
                     sel.reported[m.uid] = max(sel.reported.get(m.uid, 0), m.modseq)
             if s.changed is not None:
                 s.changed.set()
+    if not seen_changed and all(x.name in _FLAGS_ONLY_ATTS for x in atts):
+        _write_flags_only(s, [x.name for x in atts], metas)
+        await s.maybe_flush()
+        return
+    if all(x.name in _SIMPLE_ATTS for x in atts):
+        # no await per message: format the whole batch, then flush once
+        seq_of = sel.seq_of
+        for m in metas:
+            seq = seq_of(m.uid)
+            if seq is not None:
+                items = _render_simple(s, m, atts, m.uid in seen_changed)
+                s.send(b"* %d FETCH (" % seq + b" ".join(items) + b")\r\n")
+        await s.maybe_flush()
+        return
     cache: Cache = await _prefetch(s, metas) if need_blob and len(metas) > 1 else {}
     for m in metas:
         seq = sel.seq_of(m.uid)
@@ -180,6 +216,70 @@ async def _vanished(s: Session, a: FetchArgs, bounds: list[tuple[int, int]]) -> 
     gone = [u for u in resp.expunged if not sel.contains(u) and any(lo <= u <= hi for lo, hi in bounds)]
     if gone:
         s.untagged(f"VANISHED (EARLIER) {compress(gone)}")
+
+
+def _write_flags_only(s: Session, names: list[str], metas: list[pb.MessageMeta]) -> None:
+    """FETCH of UID/FLAGS/MODSEQ for a batch, the hot path of `FETCH 1:* (FLAGS)`: sequence
+    numbers by a moving index (metas ascend), each distinct flag list formatted once."""
+    sel = s.sel
+    assert sel is not None
+    uids, n, i = sel.uids, len(sel.uids), 0
+    recent = sel.recent if not s.rev2 else set()
+    extra_modseq = s.condstore and "FLAGS" in names and "MODSEQ" not in names
+    formatted: dict[tuple[tuple[str, ...], bool], bytes] = {}
+    send = s.send
+    for m in metas:
+        uid = m.uid
+        while i < n and uids[i] < uid:
+            i += 1
+        if i >= n or uids[i] != uid:
+            seq = sel.seq_of(uid)
+            if seq is None:
+                continue
+            i = seq - 1
+        items: list[bytes] = []
+        for name in names:
+            if name == "UID":
+                items.append(b"UID %d" % uid)
+            elif name == "FLAGS":
+                key = (tuple(m.flags), uid in recent)
+                fb = formatted.get(key)
+                if fb is None:  # visible_flags announces new keywords (before this line)
+                    fb = b"FLAGS (" + " ".join(s.visible_flags(uid, list(key[0]))).encode() + b")"
+                    formatted[key] = fb
+                items.append(fb)
+            else:
+                items.append(b"MODSEQ (%d)" % m.modseq)
+        if extra_modseq:
+            items.append(b"MODSEQ (%d)" % m.modseq)
+        send(b"* %d FETCH (%s)\r\n" % (i + 1, b" ".join(items)))
+
+
+def _render_simple(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
+    """_render for attributes that need neither the summary nor the blob (see _SIMPLE_ATTS)."""
+    out: list[bytes] = []
+    has_flags = has_modseq = False
+    for att in atts:
+        n = att.name
+        if n == "UID":
+            out.append(b"UID %d" % m.uid)
+        elif n == "FLAGS":
+            has_flags = True
+            out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
+        elif n == "MODSEQ":
+            has_modseq = True
+            out.append(b"MODSEQ (%d)" % m.modseq)
+        elif n == "INTERNALDATE":
+            out.append(b"INTERNALDATE " + internal_date(m.internal_date).encode())
+        elif n == "RFC822.SIZE":
+            out.append(b"RFC822.SIZE %d" % m.size)
+        else:  # EMAILID THREADID SAVEDATE
+            out.append(n.encode() + b" NIL")
+    if seen_changed and not has_flags:
+        out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
+    if s.condstore and (seen_changed or has_flags) and not has_modseq:
+        out.append(b"MODSEQ (%d)" % m.modseq)
+    return out
 
 
 async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool, cache: Cache) -> list[bytes]:
@@ -295,5 +395,5 @@ async def _binary(s: Session, m: pb.MessageMeta, att: FetchAtt, size_only: bool,
     if att.partial:
         data = data[att.partial[0] : att.partial[0] + att.partial[1]]
         label += f"<{att.partial[0]}>"
-    prefix = b"~" if b"\x00" in data else b""
-    return label.encode() + b" " + prefix + wire.literal(data)
+    lit = wire.literal8(data) if b"\x00" in data else wire.literal(data)
+    return label.encode() + b" " + lit

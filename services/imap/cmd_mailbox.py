@@ -57,21 +57,19 @@ async def select(s: Session, cmd: Command) -> Result:
             sel.recent.update(u for u in claim.uids if sel.contains(u))
     if args.condstore or args.qresync:
         s.condstore = True
-    s.untagged("FLAGS (" + " ".join(SYSTEM_FLAGS) + ")")
+    # the mailbox's keyword list (RFC 3501 7.1, 7.2.6); `\*` only while new ones fit
+    sel.keywords.update(mb.keywords)
+    allf = " ".join([*SYSTEM_FLAGS, *sorted(sel.keywords)])
+    s.untagged(f"FLAGS ({allf})")
     s.untagged(f"{sel.exists} EXISTS")
     if not s.rev2:
         s.untagged(f"{len(sel.recent)} RECENT")
-        if mb.unseen:
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                found = await s.md.messages.Search(
-                    pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=pb.SearchKey(no_flag="\\Seen"))
-                )
-                first = next((sel.seq_of(u) for u in found.uids if sel.contains(u)), None)
-                if first:
-                    s.untagged(f"OK [UNSEEN {first}] First unseen")
+        first = sel.seq_of(lu.first_unseen) if lu.first_unseen else None
+        if first:
+            s.untagged(f"OK [UNSEEN {first}] First unseen")
     s.untagged(f"OK [UIDVALIDITY {sel.uidvalidity}] UIDs valid")
     s.untagged(f"OK [UIDNEXT {sel.uidnext}] Predicted next UID")
-    perm = "()" if readonly else "(" + " ".join(SYSTEM_FLAGS) + " \\*)"
+    perm = "()" if readonly else "(" + allf + ("" if mb.keywords_full else " \\*") + ")"
     s.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
     s.untagged(f"OK [HIGHESTMODSEQ {sel.highest_modseq}] Highest")
     if s.rev2:
@@ -259,7 +257,8 @@ async def list_(s: Session, cmd: Command) -> Result:
         attrs: list[str] = []
         if n in implied:
             # only when none of its descendants in the pool matched too
-            if any(names.matches(p, d) for p in pats for d in pool if d.startswith(n + "/")):
+            # plain LIST keeps it as \Noselect (RFC 3501 6.3.4: a deleted parent with children)
+            if (a.lsub or a.extended) and any(names.matches(p, d) for p in pats for d in pool if d.startswith(n + "/")):
                 if "RECURSIVEMATCH" not in a.select:
                     continue
             if a.lsub:

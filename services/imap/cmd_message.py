@@ -7,7 +7,7 @@ import grpc
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
-from services.imap.search import translate
+from services.imap.search import internal_dates, needs_dates, translate
 from services.imap.selected import Selected, compress, ranges
 from services.imap.session import Result, Session, bad, grpc_result, no, norm_flag
 
@@ -177,7 +177,19 @@ async def search(s: Session, cmd: Command) -> Result:
     charset = a.charset or "US-ASCII"
     if charset not in ("UTF-8", "US-ASCII", "UTF8"):
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
-    key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
+    dates: dict[int, int] | None = None
+    if needs_dates(a.key) and sel.uids:
+        top = sel.uids[-1]
+
+        async def page(start: int) -> pb.FetchMessagesResponse:
+            req = pb.FetchMessagesRequest(
+                user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=[pb.UidRange(lo=start, hi=max(start, top))]
+            )
+            resp: pb.FetchMessagesResponse = await s.md.messages.FetchMessages(req)
+            return resp
+
+        dates = await internal_dates(page)
+    key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII", dates)
     if uses_modseq:
         s.condstore = True
     resp = await s.md.messages.Search(pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))

@@ -127,6 +127,10 @@ class Receiver:
     def in_command(self) -> bool:
         return self._pending is not None or self._literal_left > 0 or self._discard > 0
 
+    def partial(self) -> bool:
+        """Part of a command (a line without its CRLF, or a literal) has been received."""
+        return self.in_command() or bool(self._buf)
+
     def next(self) -> Event | None:
         while True:
             if self.closed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
@@ -34,8 +36,42 @@ def _text(v: bytes, utf8: bool) -> str:
             raise bad("Search string is not valid in the charset", "BADCHARSET (UTF-8 US-ASCII)") from None
 
 
-def translate(key: tuple[Any, ...], sel: Selected, utf8: bool) -> tuple[pb.SearchKey, bool]:
+def needs_dates(key: tuple[Any, ...]) -> bool:
+    """True if the key tree has OLDER/YOUNGER (RFC 5032), which need exact internal dates."""
+    op = key[0]
+    if op in ("OLDER", "YOUNGER"):
+        return True
+    if op == "AND":
+        return any(needs_dates(k) for k in key[1])
+    if op == "OR":
+        return needs_dates(key[1]) or needs_dates(key[2])
+    if op == "NOT":
+        return needs_dates(key[1])
+    return False
+
+
+FetchPage = Callable[[int], Awaitable[pb.FetchMessagesResponse]]
+
+
+async def internal_dates(fetch_page: FetchPage) -> dict[int, int]:
+    """uid -> internal date (unix seconds), paging FetchMessages from UID 1 by next_uid."""
+    out: dict[int, int] = {}
+    start = 1
+    while True:
+        resp = await fetch_page(start)
+        for m in resp.messages:
+            out[m.uid] = m.internal_date
+        if not resp.next_uid or resp.next_uid <= start:
+            return out
+        start = resp.next_uid
+
+
+def translate(
+    key: tuple[Any, ...], sel: Selected, utf8: bool, dates: dict[int, int] | None = None, now: float | None = None
+) -> tuple[pb.SearchKey, bool]:
+    """`dates` (uid -> internal date) is required when the key has OLDER/YOUNGER."""
     uses_modseq = False
+    t_now = int(time.time() if now is None else now)
 
     def tr(k: tuple[Any, ...]) -> pb.SearchKey:
         nonlocal uses_modseq
@@ -76,6 +112,12 @@ def translate(key: tuple[Any, ...], sel: Selected, utf8: bool) -> tuple[pb.Searc
             return pb.SearchKey(**{op.lower(): k[1]})
         if op in ("SENTBEFORE", "SENTON", "SENTSINCE"):
             return pb.SearchKey(**{"sent_" + op[4:].lower(): k[1]})
+        if op in ("OLDER", "YOUNGER"):
+            # RFC 5032: OLDER n = internal date more than n seconds ago; YOUNGER n = within n
+            edge = t_now - k[1]
+            known = dates or {}
+            hit = [u for u in sel.uids if u in known and ((known[u] < edge) if op == "OLDER" else (known[u] >= edge))]
+            return _uidset(ranges(hit))
         if op == "MODSEQ":
             uses_modseq = True
             return pb.SearchKey(modseq=k[1])

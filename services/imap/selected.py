@@ -45,6 +45,7 @@ class Selected:
     def uids_of_seqs(self, seqset: SeqSet) -> list[int]:
         n = len(self.uids)
         out: set[int] = set()
+        parts: list[list[int]] = []
         for a, b in seqset:
             if (a, b) == SAVED:
                 out.update(u for u in self.saved if self.contains(u))
@@ -58,7 +59,11 @@ class Selected:
                 hi = n  # "n:*" beyond the end (or "1:*" in an empty mailbox): only what exists
             if lo < 1 or lo > hi:
                 continue
-            out.update(self.uids[lo - 1 : hi])
+            parts.append(self.uids[lo - 1 : hi])
+        if len(parts) == 1 and not out:
+            return parts[0]  # one range (e.g. 1:*): already ascending and unique
+        for part in parts:
+            out.update(part)
         return sorted(out)
 
     def seq_range_to_uid_ranges(self, seqset: SeqSet) -> list[pb.UidRange]:
@@ -92,8 +97,12 @@ class Selected:
         return out
 
     def uids_of_uidset(self, seqset: SeqSet) -> list[int]:
+        bounds = self.uid_bounds(seqset)
+        if len(bounds) == 1:  # one range (e.g. 1:*): a slice is ascending and unique
+            lo, hi = bounds[0]
+            return self.uids[bisect.bisect_left(self.uids, lo) : bisect.bisect_right(self.uids, hi)]
         out: set[int] = set()
-        for lo, hi in self.uid_bounds(seqset):
+        for lo, hi in bounds:
             i = bisect.bisect_left(self.uids, lo)
             j = bisect.bisect_right(self.uids, hi)
             out.update(self.uids[i:j])

@@ -111,6 +111,7 @@ class Session:
         self.changed: asyncio.Event | None = None
         self.last_sync = 0.0
         self.bad_count = 0
+        self._deadline: float | None = None  # of the command being received (see _remaining)
         self._out: list[bytes] = []
         self._out_size = 0
 
@@ -157,6 +158,7 @@ class Session:
             "LIST-STATUS",
             "ESEARCH",
             "SEARCHRES",
+            "WITHIN",
             "CONDSTORE",
             "QRESYNC",
             "QUOTA",
@@ -209,6 +211,14 @@ class Session:
     def _timeout(self) -> float:
         return self.cfg.idle_timeout if self.state != NONAUTH else self.cfg.auth_timeout
 
+    def _remaining(self) -> float:
+        """Seconds left to read: a whole command must arrive within the timeout, so a client
+        trickling bytes without ever finishing a line is logged out like an idle one."""
+        now = asyncio.get_running_loop().time()
+        if self._deadline is None or not self.rx.partial():
+            self._deadline = now + self._timeout()
+        return max(0.0, self._deadline - now)
+
     async def read_more(self) -> bool:
         """Reads the next chunk into the receiver; False on EOF. Autologout on timeout."""
         draining: asyncio.Event | None = getattr(self.conn, "draining", None)
@@ -218,7 +228,7 @@ class Session:
         if drain is not None:
             waits.add(drain)
         try:
-            done, _ = await asyncio.wait(waits, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(waits, timeout=self._remaining(), return_when=asyncio.FIRST_COMPLETED)
         finally:
             if drain is not None:
                 drain.cancel()

@@ -50,7 +50,16 @@ def string(data: bytes | str) -> bytes:
 
 
 def literal(data: bytes) -> bytes:
+    """A non-binary literal: CHAR8 excludes NUL (RFC 3501/9051), so NUL goes out as 0x80,
+    as Dovecot does; the length is unchanged. BINARY uses literal8."""
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"\x80")
     return b"{%d}\r\n" % len(data) + data
+
+
+def literal8(data: bytes) -> bytes:
+    """RFC 3516 literal8 (`~{n}`): any octets, for BINARY[] responses."""
+    return b"~{%d}\r\n" % len(data) + data
 
 
 def nstring(data: bytes | str | None) -> bytes:

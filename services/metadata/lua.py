@@ -12,10 +12,13 @@ Key layout (P = "{u:<user_id>}:", so every key of a user hashes to one slot):
   P lock, P locktok      POP3 maildrop lock (hash holder/token, TTL) and its fencing counter
   P mb:<id>       hash   name special uidvalidity uidnext hms messages unseen size deleted recent xtrim
   P u:<id>        zset   uid -> uid (the sequence map)
+  P kw:<id>       set    keywords ever used in the mailbox (at most MAX_KEYWORDS new ones admitted)
   P ms:<id>       zset   uid -> modseq (CHANGEDSINCE)
   P x:<id>        zset   expunged uid -> modseq (trimmed to a bound; xtrim = highest trimmed modseq)
   P un:<id>       zset   unseen uids;  P dl:<id> zset deleted uids;  P rc:<id> zset recent uids
   P m:<id>:<uid>  hash   f flags (space separated) d internal date s size b blob m modseq S summary
+  P fl:<id>       hash   uid -> "<modseq> <flags>" (a copy of m's f and m, read by FETCH FLAGS in one
+                         HMGET per 1,000 UIDs; a missing field falls back to the message hash)
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
 
 KEYS[1] is always a key of the user (for cluster routing); ARGV[1] is P.
@@ -24,8 +27,11 @@ Scripts return a JSON string: {"err": code, "msg": text} or a result object.
 
 from __future__ import annotations
 
+MAX_KEYWORDS = 1000  # per mailbox; beyond it STORE/APPEND/COPY of a new keyword fail, Deliver drops it
+
 PRELUDE = r"""
 local P = ARGV[1]
+local MAX_KEYWORDS = __MAX_KEYWORDS__
 local function err(code, msg) return cjson.encode({err=code, msg=msg}) end
 local function nextmodseq() return redis.call('INCR', P..'modseq') end
 local function publish(kind, mbid, ms) redis.call('PUBLISH', P..'ev', kind..'|'..mbid..'|'..ms) end
@@ -56,11 +62,41 @@ local function ensure_parents(name)
     pos = s + 1
   end
 end
--- inserts one message; returns its uid. Counters and quota follow.
+-- keywords of fs not yet in the mailbox's list (each once; `seen` carries across calls)
+local function kw_new(mbid, fs, seen, out)
+  local kk = P..'kw:'..mbid
+  for w in string.gmatch(fs, '%S+') do
+    if string.sub(w, 1, 1) ~= '\\' and not seen[w] then
+      seen[w] = true
+      if redis.call('SISMEMBER', kk, w) == 0 then out[#out + 1] = w end
+    end
+  end
+  return out
+end
+local function kw_room(mbid, n) return redis.call('SCARD', P..'kw:'..mbid) + n <= MAX_KEYWORDS end
+local KW_FULL = 'too many keywords in this mailbox (limit '..MAX_KEYWORDS..')'
+-- fs without the keywords that do not fit in the mailbox's list (Deliver must not fail)
+local function kw_fit(mbid, fs)
+  local new = kw_new(mbid, fs, {}, {})
+  if #new == 0 or kw_room(mbid, #new) then return fs end
+  local drop = {}
+  for _, w in ipairs(new) do drop[w] = true end
+  local keep = {}
+  for w in string.gmatch(fs, '%S+') do if not drop[w] then keep[#keep + 1] = w end end
+  return table.concat(keep, ' ')
+end
+local function kw_add(mbid, fs)
+  for w in string.gmatch(fs, '%S+') do
+    if string.sub(w, 1, 1) ~= '\\' then redis.call('SADD', P..'kw:'..mbid, w) end
+  end
+end
+-- inserts one message; returns its uid. Counters, quota and the keyword list follow.
 local function msg_insert(mbid, blob, size, idate, summary, fs, ms)
   local mb = P..'mb:'..mbid
   local uid = redis.call('HINCRBY', mb, 'uidnext', 1) - 1
+  if fs ~= '' then kw_add(mbid, fs) end
   redis.call('HSET', P..'m:'..mbid..':'..uid, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary)
+  redis.call('HSET', P..'fl:'..mbid, uid, ms..' '..fs)
   redis.call('ZADD', P..'u:'..mbid, uid, uid)
   redis.call('ZADD', P..'ms:'..mbid, ms, uid)
   if not hasflag(fs, '\\Seen') then
@@ -83,6 +119,7 @@ local function msg_remove(mbid, uid, ms, xlimit)
   if not v[2] then return nil end
   local size = tonumber(v[2])
   redis.call('DEL', k)
+  redis.call('HDEL', P..'fl:'..mbid, uid)
   redis.call('ZREM', P..'u:'..mbid, uid)
   redis.call('ZREM', P..'ms:'..mbid, uid)
   if redis.call('ZREM', P..'un:'..mbid, uid) == 1 then redis.call('HINCRBY', mb, 'unseen', -1) end
@@ -123,7 +160,7 @@ local function resolve(mbid, first)
   table.sort(out)
   return out
 end
-"""
+""".replace("__MAX_KEYWORDS__", str(MAX_KEYWORDS))
 
 # ARGV: P idem_key idem_ttl blob size idate summary quota_limit strict n (name flags)*n
 DELIVER = r"""
@@ -148,10 +185,23 @@ for i = 1, n do
   end
   ids[i] = id
 end
+local fss = {}
+for i = 1, n do
+  local fs = ARGV[10 + 2 * i]
+  if fs ~= '' then
+    if strict then
+      -- Append (one target): refuse before anything is written
+      if not kw_room(ids[i], #kw_new(ids[i], fs, {}, {})) then return err('FAILED_PRECONDITION', KW_FULL) end
+    else
+      fs = kw_fit(ids[i], fs)
+    end
+  end
+  fss[i] = fs
+end
 local out = {}
 for i = 1, n do
   local ms = nextmodseq()
-  local uid = msg_insert(ids[i], ARGV[4], size, ARGV[6], ARGV[7], ARGV[10 + 2 * i], ms)
+  local uid = msg_insert(ids[i], ARGV[4], size, ARGV[6], ARGV[7], fss[i], ms)
   local uv = tonumber(redis.call('HGET', P..'mb:'..ids[i], 'uidvalidity'))
   out[i] = {ids[i], uv, uid, ms}
   publish('m', ids[i], ms)
@@ -169,6 +219,11 @@ if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox')
 local req, reqlist = {}, {}
 for i = 1, nf do req[ARGV[5 + i]] = true; reqlist[i] = ARGV[5 + i] end
 local uids = resolve(mbid, 6 + nf)
+local newkw = {}
+if mode ~= 'D' and #uids > 0 then
+  newkw = kw_new(mbid, table.concat(reqlist, ' '), {}, {})
+  if #newkw > 0 and not kw_room(mbid, #newkw) then return err('FAILED_PRECONDITION', KW_FULL) end
+end
 local updated, modified, changes = {}, {}, {}
 local ms = nil
 for _, uid in ipairs(uids) do
@@ -200,6 +255,7 @@ for _, uid in ipairs(uids) do
       if changed then
         if not ms then ms = nextmodseq() end
         redis.call('HSET', k, 'f', fs, 'm', ms)
+        redis.call('HSET', P..'fl:'..mbid, uid, ms..' '..fs)
         redis.call('ZADD', P..'ms:'..mbid, ms, uid)
         local seen_before, seen_after = have['\\Seen'] == true, hasflag(fs, '\\Seen')
         if seen_before and not seen_after then
@@ -219,6 +275,7 @@ for _, uid in ipairs(uids) do
     end
   end
 end
+if #updated > 0 and #newkw > 0 then redis.call('SADD', P..'kw:'..mbid, unpack(newkw)) end
 if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) end
 return cjson.encode({updated=updated, modified=modified})
 """
@@ -266,6 +323,9 @@ for i = 7, #ARGV do
   local v = redis.call('HMGET', P..'m:'..src..':'..uid, 'f', 'd', 's', 'b', 'S')
   if v[3] then rows[#rows + 1] = {uid, v}; total = total + tonumber(v[3]) end
 end
+local kseen, knew = {}, {}
+for _, row in ipairs(rows) do kw_new(dst, row[2][1] or '', kseen, knew) end
+if #knew > 0 and not kw_room(dst, #knew) then return err('FAILED_PRECONDITION', KW_FULL) end
 if not move and limit > 0 then
   local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
   if used + total > limit then return err('RESOURCE_EXHAUSTED', 'over quota') end
@@ -288,6 +348,129 @@ end
 local uv = tonumber(redis.call('HGET', P..'mb:'..dst, 'uidvalidity'))
 local hms = tonumber(redis.call('HGET', P..'mb:'..src, 'hms'))
 return cjson.encode({uidvalidity=uv, src=srcs, dst=dsts, blobs=sblobs, modseq=hms})
+"""
+
+# Read-only. ARGV: P mbid mode(F|M|S) changed_since limit lo hi ...   (no ranges = all)
+# Returns {next_uid, lines, summary*} with one line per message, ascending:
+#   F: "uid modseq flags..."   M/S: "uid modseq size idate blob flags..."  (S: one summary each)
+# or an error JSON string. At most `limit` messages; next_uid = the first UID left out (0 = none).
+FETCH_META = r"""
+local mbid, mode, since, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('EXISTS', P..'mb:'..mbid) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+local uk = P..'u:'..mbid
+local rs = {}
+if #ARGV >= 6 then
+  local top = redis.call('ZREVRANGE', uk, 0, 0)
+  local maxuid = tonumber(top[1] or '0')
+  if maxuid == 0 then return {0, ''} end
+  for i = 6, #ARGV, 2 do
+    local lo, hi = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+    if lo == 0 then lo = maxuid end
+    if hi == 0 then hi = maxuid end
+    if lo > hi then lo, hi = hi, lo end
+    rs[#rs + 1] = {lo, hi}
+  end
+  table.sort(rs, function(a, b) return a[1] < b[1] end)
+end
+local uids = {}
+if since > 0 then
+  local cand = {}
+  for i, u in ipairs(redis.call('ZRANGEBYSCORE', P..'ms:'..mbid, '('..since, '+inf')) do cand[i] = tonumber(u) end
+  table.sort(cand)
+  local j = 1
+  for _, u in ipairs(cand) do
+    if #rs == 0 then
+      uids[#uids + 1] = u
+    else
+      while j <= #rs and rs[j][2] < u do j = j + 1 end
+      -- ranges sorted by lo: any later range starting at or below u may hold it
+      local k, hit = j, false
+      while k <= #rs and rs[k][1] <= u do
+        if rs[k][2] >= u then hit = true; break end
+        k = k + 1
+      end
+      if hit then uids[#uids + 1] = u end
+    end
+    if #uids > limit then break end
+  end
+elseif #rs == 0 then
+  for i, u in ipairs(redis.call('ZRANGE', uk, 0, limit)) do uids[i] = tonumber(u) end
+else
+  local last = 0
+  for _, r in ipairs(rs) do
+    local lo = math.max(r[1], last + 1)
+    if lo <= r[2] then
+      for _, u in ipairs(redis.call('ZRANGEBYSCORE', uk, lo, r[2], 'LIMIT', 0, limit + 1 - #uids)) do
+        uids[#uids + 1] = tonumber(u)
+      end
+      if #uids > 0 then last = uids[#uids] end
+    end
+    if #uids > limit then break end
+  end
+end
+local nxt = 0
+if #uids > limit then nxt = uids[limit + 1] end
+local lines, out = {}, {nxt, ''}
+local pre = P..'m:'..mbid..':'
+local n = math.min(#uids, limit)
+if mode == 'F' then
+  local fk = P..'fl:'..mbid
+  for s = 1, n, 1000 do
+    local e = math.min(n, s + 999)
+    local vals = redis.call('HMGET', fk, unpack(uids, s, e))
+    for i = s, e do
+      local x = vals[i - s + 1]
+      if x then
+        lines[#lines + 1] = uids[i]..' '..x
+      else  -- written before fl: existed, or vanished
+        local v = redis.call('HMGET', pre..uids[i], 'm', 'f')
+        if v[1] then lines[#lines + 1] = uids[i]..' '..v[1]..' '..(v[2] or '') end
+      end
+    end
+  end
+end
+for i = 1, n do
+  local uid = uids[i]
+  if mode == 'F' then
+    break
+  else
+    local v
+    if mode == 'S' then v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'f', 'S')
+    else v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'f') end
+    if v[1] then
+      lines[#lines + 1] = uid..' '..v[1]..' '..(v[2] or '0')..' '..(v[3] or '0')..' '..(v[4] or '-')..' '..(v[5] or '')
+      if mode == 'S' then out[#out + 1] = v[6] or '' end
+    end
+  end
+end
+out[2] = table.concat(lines, '\n')
+return out
+"""
+
+# Read-only. ARGV: P mbid -> {uids (decimal, space separated), uidvalidity, uidnext, hms, first_unseen}
+LIST_UIDS = r"""
+local mbid = ARGV[2]
+local h = redis.call('HMGET', P..'mb:'..mbid, 'uidvalidity', 'uidnext', 'hms')
+if not h[1] then return err('NOT_FOUND', 'no such mailbox') end
+local uids = table.concat(redis.call('ZRANGE', P..'u:'..mbid, 0, -1), ' ')
+local fu = redis.call('ZRANGE', P..'un:'..mbid, 0, 0)
+return {uids, tonumber(h[1]), tonumber(h[2]), tonumber(h[3]), tonumber(fu[1] or '0')}
+"""
+
+# Read-only. ARGV: P mbid zset-prefix (u: un: dl: rc:) -> {uids (space separated, ascending), max modseq}
+SEARCH_SET = r"""
+local mbid = ARGV[2]
+local uids = redis.call('ZRANGE', P..ARGV[3]..mbid, 0, -1)
+local hms, mk = 0, P..'ms:'..mbid
+for s = 1, #uids, 1000 do
+  for _, x in ipairs(redis.call('ZMSCORE', mk, unpack(uids, s, math.min(#uids, s + 999)))) do
+    if x then
+      local n = tonumber(x)
+      if n > hms then hms = n end
+    end
+  end
+end
+return {table.concat(uids, ' '), hms}
 """
 
 # ARGV: P (name special)*   creates the missing ones, subscribes them
@@ -328,7 +511,7 @@ local function mb_delete(id)
     end
   end
   local name = redis.call('HGET', mb, 'name')
-  for _, s in ipairs({'u:', 'ms:', 'x:', 'un:', 'dl:', 'rc:', 'mb:'}) do redis.call('DEL', P..s..id) end
+  for _, s in ipairs({'u:', 'ms:', 'x:', 'un:', 'dl:', 'rc:', 'kw:', 'fl:', 'mb:'}) do redis.call('DEL', P..s..id) end
   if name then redis.call('HDEL', P..'mbx', name) end
   return blobs
 end
@@ -537,6 +720,9 @@ USER_SCRIPTS = {
     "rename": RENAME,
     "claim_recent": CLAIM_RECENT,
     "maildrop": MAILDROP,
+    "fetch_meta": FETCH_META,
+    "list_uids": LIST_UIDS,
+    "search_set": SEARCH_SET,
 }
 PLAIN_SCRIPTS = {
     "blob_incr": BLOB_INCR,

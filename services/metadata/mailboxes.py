@@ -12,6 +12,7 @@ from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
 from services.metadata import validate as v
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.lua import MAX_KEYWORDS
 from services.metadata.store import Store, user_prefix
 
 _SPECIAL = {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", ""}
@@ -43,23 +44,31 @@ class MailboxData:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def by_name(self, user_id: str, name: str) -> pb.Mailbox:
+    async def by_name(self, user_id: str, name: str, keywords: bool = False) -> pb.Mailbox:
         p = user_prefix(user_id)
         mbid = await self.store.timed("mbx_get", self.store.r.hget(p + "mbx", name))
         if mbid is None:
             raise not_found("no such mailbox")
-        return await self.by_id(user_id, mbid.decode(), name)
+        return await self.by_id(user_id, mbid.decode(), name, keywords)
 
-    async def by_id(self, user_id: str, mbid: str, name: str | None = None) -> pb.Mailbox:
+    async def by_id(self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False) -> pb.Mailbox:
+        """The mailbox's counters; with keywords=True also its keyword list (bounded)."""
         p = user_prefix(user_id)
         pipe = self.store.pipeline()
         pipe.hgetall(p + "mb:" + mbid)
+        if keywords:
+            pipe.smembers(p + "kw:" + mbid)
         res = await self.store.timed("mbx_get", pipe.execute())
         h = res[0]
         if not h:
             raise not_found("no such mailbox")
         sub = await self.store.timed("mbx_get", self.store.r.sismember(p + "subs", h[b"name"]))
-        return mailbox_from_hash(mbid, h, bool(sub))
+        mb = mailbox_from_hash(mbid, h, bool(sub))
+        if keywords:
+            kws = sorted(k.decode() for k in res[1])
+            mb.keywords.extend(kws)
+            mb.keywords_full = len(kws) >= MAX_KEYWORDS
+        return mb
 
     async def require(self, user_id: str, mbid: str) -> pb.Mailbox:
         v.user_id(user_id)
@@ -97,9 +106,9 @@ class MailboxesServicer(rpc.MailboxesServicer):
     async def GetMailbox(self, request: pb.GetMailboxRequest, context: Any) -> pb.Mailbox:
         v.user_id(request.user_id)
         if request.mailbox_id:
-            mb = await self.data.by_id(request.user_id, v.mailbox_id(request.mailbox_id))
+            mb = await self.data.by_id(request.user_id, v.mailbox_id(request.mailbox_id), keywords=True)
         elif request.name:
-            mb = await self.data.by_name(request.user_id, v.mailbox_name(request.name))
+            mb = await self.data.by_name(request.user_id, v.mailbox_name(request.name), keywords=True)
         else:
             raise invalid("name or mailbox_id is required")
         return mb

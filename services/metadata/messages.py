@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,38 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
     if with_summary and len(row) > 5 and row[5]:
         meta.summary.ParseFromString(row[5])
     return meta
+
+
+def parse_fetch_meta(mode: str, res: Sequence[Any]) -> pb.FetchMessagesResponse:
+    """FetchMessagesResponse from the fetch_meta script's reply (see lua.FETCH_META)."""
+    out = pb.FetchMessagesResponse(next_uid=int(res[0]))
+    text: bytes = res[1]
+    if not text:
+        return out
+    add = out.messages.add
+    if mode == "F":
+        decoded: dict[bytes, list[str]] = {}  # few distinct flag lists in a mailbox
+        for line in text.split(b"\n"):
+            uid, ms, fl = line.split(b" ", 2)
+            flags = decoded.get(fl)
+            if flags is None:
+                flags = decoded[fl] = fl.decode().split()
+            add(uid=int(uid), modseq=int(ms), flags=flags)
+        return out
+    summaries = res[2:]
+    for i, line in enumerate(text.split(b"\n")):
+        uid, ms, size, idate, blob, fl = line.split(b" ", 5)
+        meta = add(
+            uid=int(uid),
+            modseq=int(ms),
+            size=int(size),
+            internal_date=int(idate),
+            blob_id="" if blob == b"-" else blob.decode(),
+            flags=fl.decode().split(),
+        )
+        if mode == "S" and summaries[i]:
+            meta.summary.ParseFromString(summaries[i])
+    return out
 
 
 class MessageData:
@@ -271,26 +304,30 @@ class MessagesServicer(rpc.MessagesServicer):
     # -- reads -------------------------------------------------------------------------
 
     async def FetchMessages(self, request: pb.FetchMessagesRequest, context: Any) -> pb.FetchMessagesResponse:
-        await self.mbx.require(request.user_id, request.mailbox_id)
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
         limit = min(request.limit or self.cfg.fetch_limit, self.cfg.fetch_limit)
-        # one UID beyond the limit tells whether the answer is complete
-        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat, request.changed_since, limit + 1)
-        next_uid = 0
-        if len(uids) > limit:
-            next_uid = uids[limit]
-            uids = uids[:limit]
-        fields = ["f", "d", "s", "b", "m"] + (["S"] if request.include_summary else [])
-        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, fields)
-        return pb.FetchMessagesResponse(
-            messages=[meta_from_row(uid, row, request.include_summary) for uid, row in rows], next_uid=next_uid
+        mode = "F" if request.flags_only else "S" if request.include_summary else "M"
+        # one script: uid resolution and the hash reads, answered as one packed reply
+        res = await self.store.user_read(
+            "fetch_meta", request.user_id, [request.mailbox_id, mode, request.changed_since, limit, *flat]
         )
+        return parse_fetch_meta(mode, res)
 
     async def ListUids(self, request: pb.ListUidsRequest, context: Any) -> pb.ListUidsResponse:
-        mb = await self.mbx.require(request.user_id, request.mailbox_id)
-        uids = await self.data.resolve(request.user_id, request.mailbox_id, [])
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        packed, uidvalidity, uidnext, hms, first_unseen = await self.store.user_read(
+            "list_uids", request.user_id, [request.mailbox_id]
+        )
+        uids = array("I", map(int, packed.split()))
         return pb.ListUidsResponse(
-            uids=uids, uidvalidity=mb.uidvalidity, uidnext=mb.uidnext, highest_modseq=mb.highest_modseq
+            uids=uids,
+            uidvalidity=int(uidvalidity),
+            uidnext=int(uidnext),
+            highest_modseq=int(hms),
+            first_unseen=int(first_unseen),
         )
 
     # -- writes ------------------------------------------------------------------------

@@ -150,15 +150,9 @@ class Searcher:
             zset = "rc:"
         if zset is None:
             return None
-        p = user_prefix(user_id)
-        store = self.data.store
-        uids = sorted(int(u) for u in await store.timed("search", store.r.zrange(p + zset + mbid, 0, -1)))
-        hms = 0
-        for start in range(0, len(uids), 5000):
-            chunk = uids[start : start + 5000]
-            scores = await store.timed("search", store.r.zmscore(p + "ms:" + mbid, chunk))
-            hms = max([hms, *(int(x) for x in scores if x is not None)])
-        return uids, hms
+        # one script, one text reply: no per-UID parsing in redis-py
+        raw, hms = await self.data.store.user_read("search_set", user_id, [mbid, zset])
+        return sorted(map(int, raw.split())), int(hms)
 
     async def _body(self, m: Msg) -> str:
         if m._body is None:

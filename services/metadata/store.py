@@ -85,6 +85,16 @@ class Store:
             raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
         return result
 
+    async def user_read(self, name: str, user_id: str, args: Sequence[Arg]) -> list[Any]:
+        """Runs a per-user read script that returns an array; an error comes back as a JSON
+        string ({"err": ...}) and raises Fail."""
+        p = user_prefix(user_id)
+        raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
+        if isinstance(raw, bytes | str):
+            result = json.loads(raw)
+            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+        return list(raw)
+
     async def script(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> Any:
         return await self.timed(name, self._scripts[name](keys=list(keys), args=list(args)))
 

@@ -48,6 +48,8 @@ class ImapHandle:
 
 def start_imap(env: dict[str, str], tls: bool = False, **overrides: str) -> tuple[ImapServer, LoopThread]:
     e = {**env, **overrides}
+    if not tls:  # never fall back to the configured fixed port (1993): it collides with `make run`
+        e.setdefault("KUBEMAIL_IMAP_TLS_PORT", "0")
     common = config.load(CommonConfig, e)
     cfg = config.load(ImapConfig, e)
     lt = LoopThread()

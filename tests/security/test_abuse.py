@@ -350,10 +350,6 @@ ATTACKS: dict[str, Callable[[Suite, str], None]] = {
 def test_hostile_client_is_bounded_and_others_unaffected(
     suite: Suite, proto: str, attack: str, request: pytest.FixtureRequest
 ) -> None:
-    if (proto, attack) == ("imap", "slowloris"):
-        # services/imap/session.py: the pre-auth/idle timeout restarts on every read, so a client
-        # sending one byte per second of a never-ending line keeps its session forever
-        request.applymarker(pytest.mark.xfail(reason="imap timeout is per read, not per command line", strict=True))
     gc.collect()
     base = rss_bytes()
     peak = {"rss": base}

@@ -174,7 +174,7 @@ class Resolution(_message.Message):
     def __init__(self, address: _Optional[str] = ..., status: _Optional[_Union[Resolution.Status, str]] = ..., user_ids: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Mailbox(_message.Message):
-    __slots__ = ("id", "name", "uidvalidity", "uidnext", "highest_modseq", "messages", "unseen", "size_bytes", "special_use", "subscribed", "deleted", "recent")
+    __slots__ = ("id", "name", "uidvalidity", "uidnext", "highest_modseq", "messages", "unseen", "size_bytes", "special_use", "subscribed", "deleted", "recent", "keywords", "keywords_full")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +187,8 @@ class Mailbox(_message.Message):
     SUBSCRIBED_FIELD_NUMBER: _ClassVar[int]
     DELETED_FIELD_NUMBER: _ClassVar[int]
     RECENT_FIELD_NUMBER: _ClassVar[int]
+    KEYWORDS_FIELD_NUMBER: _ClassVar[int]
+    KEYWORDS_FULL_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     uidvalidity: int
@@ -199,7 +201,9 @@ class Mailbox(_message.Message):
     subscribed: bool
     deleted: int
     recent: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uidnext: _Optional[int] = ..., highest_modseq: _Optional[int] = ..., messages: _Optional[int] = ..., unseen: _Optional[int] = ..., size_bytes: _Optional[int] = ..., special_use: _Optional[str] = ..., subscribed: _Optional[bool] = ..., deleted: _Optional[int] = ..., recent: _Optional[int] = ...) -> None: ...
+    keywords: _containers.RepeatedScalarFieldContainer[str]
+    keywords_full: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uidnext: _Optional[int] = ..., highest_modseq: _Optional[int] = ..., messages: _Optional[int] = ..., unseen: _Optional[int] = ..., size_bytes: _Optional[int] = ..., special_use: _Optional[str] = ..., subscribed: _Optional[bool] = ..., deleted: _Optional[int] = ..., recent: _Optional[int] = ..., keywords: _Optional[_Iterable[str]] = ..., keywords_full: _Optional[bool] = ...) -> None: ...
 
 class ListMailboxesRequest(_message.Message):
     __slots__ = ("user_id", "subscribed_only")
@@ -376,20 +380,22 @@ class AppendResponse(_message.Message):
     def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ...) -> None: ...
 
 class FetchMessagesRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit")
+    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit", "flags_only")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     CHANGED_SINCE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_ONLY_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uids: _containers.RepeatedCompositeFieldContainer[UidRange]
     include_summary: bool
     changed_since: int
     limit: int
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+    flags_only: bool
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ..., limit: _Optional[int] = ..., flags_only: _Optional[bool] = ...) -> None: ...
 
 class MessageMeta(_message.Message):
     __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary")
@@ -426,16 +432,18 @@ class ListUidsRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ...) -> None: ...
 
 class ListUidsResponse(_message.Message):
-    __slots__ = ("uids", "uidvalidity", "uidnext", "highest_modseq")
+    __slots__ = ("uids", "uidvalidity", "uidnext", "highest_modseq", "first_unseen")
     UIDS_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
     UIDNEXT_FIELD_NUMBER: _ClassVar[int]
     HIGHEST_MODSEQ_FIELD_NUMBER: _ClassVar[int]
+    FIRST_UNSEEN_FIELD_NUMBER: _ClassVar[int]
     uids: _containers.RepeatedScalarFieldContainer[int]
     uidvalidity: int
     uidnext: int
     highest_modseq: int
-    def __init__(self, uids: _Optional[_Iterable[int]] = ..., uidvalidity: _Optional[int] = ..., uidnext: _Optional[int] = ..., highest_modseq: _Optional[int] = ...) -> None: ...
+    first_unseen: int
+    def __init__(self, uids: _Optional[_Iterable[int]] = ..., uidvalidity: _Optional[int] = ..., uidnext: _Optional[int] = ..., highest_modseq: _Optional[int] = ..., first_unseen: _Optional[int] = ...) -> None: ...
 
 class StoreFlagsRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id", "uids", "mode", "flags", "unchanged_since")

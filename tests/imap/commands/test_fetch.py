@@ -1,5 +1,5 @@
-"""FETCH (all items) and APPEND: ENVELOPE, BODY/BODYSTRUCTURE, BODY[section]<partial>,
-BODY.PEEK vs \\Seen, RFC822.*, BINARY, INTERNALDATE, UID FETCH, read-only EXAMINE."""
+"""FETCH (RFC 3501 6.4.5 / RFC 9051 6.4.5) through imaplib.fetch: data items, sections and
+partials, BODY[] sets \\Seen (seen by a second client), BODY.PEEK does not, errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,78 @@ import base64
 import email
 import imaplib
 
-from tests.imap.conftest import ImapHandle, Raw
+from tests.imap.commands.util import expect_bad, fetch_flags, fill, force_state, pop, selected
+from tests.imap.conftest import ImapHandle, Raw, msg
 
+
+def test_fetch_items(imap: ImapHandle) -> None:
+    fill(imap, 3)
+    c = selected(imap)
+    typ, data = c.fetch("1:3", "(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)")
+    assert typ == "OK" and len(data) == 3
+    assert data[1].startswith(b"2 (UID 2 FLAGS (")
+    assert b"RFC822.SIZE %d" % len(msg(2)) in data[1]
+    assert b'ENVELOPE ("Mon, 1 Jan 2024 10:00:00 +0000" "hello 2" (("Bob" NIL "bob" "example.test"))' in data[1]
+    assert b'"<m2@example.test>")' in data[1]
+    typ, data = c.fetch("2", "(BODYSTRUCTURE)")
+    assert b'("text" "plain" ("charset" "us-ascii") NIL NIL "7BIT" ' in data[0]
+    typ, data = c.fetch("*", "(RFC822)")
+    assert data[0][1] == msg(3)
+    assert email.message_from_bytes(data[0][1])["Subject"] == "hello 3"
+    typ, data = c.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert data[0][1] == b"Subject: hello 1\r\n\r\n"
+    typ, data = c.fetch("1", "(BODY.PEEK[TEXT])")
+    assert data[0][1] == b"Body of message 1.\r\n"
+    typ, data = c.fetch("1", "(BODY.PEEK[]<0.4>)")
+    assert data[0][0].endswith(b"BODY[]<0> {4}") and data[0][1] == b"From"
+    typ, data = c.fetch("1", "(RFC822.HEADER)")
+    assert data[0][1] == msg(1).split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    typ, data = c.fetch("1:2", "FAST")
+    assert len(data) == 2 and b"RFC822.SIZE" in data[0]
+    c.logout()
+
+
+def test_fetch_body_sets_seen_peek_does_not(imap: ImapHandle) -> None:
+    fill(imap, 2)
+    a = selected(imap)
+    b = selected(imap)
+    a.fetch("1", "(BODY.PEEK[])")
+    assert "\\Seen" not in fetch_flags(a)[1]
+    _typ, data = a.fetch("2", "(BODY[])")
+    assert b"\\Seen" in data[0][0] or any(b"\\Seen" in d for d in data if isinstance(d, bytes))
+    b.noop()
+    fetches = pop(b, "FETCH")
+    assert any(f.startswith(b"2 (") and b"\\Seen" in f for f in fetches), fetches
+    assert _unseen(b) == [1]
+    a.logout()
+    b.logout()
+
+
+def _unseen(c: object) -> list[int]:
+    _typ, data = c.search(None, "UNSEEN")  # type: ignore[attr-defined]
+    return [int(x) for x in data[0].split()]
+
+
+def test_fetch_errors(imap: ImapHandle) -> None:
+    fill(imap, 1)
+    c = selected(imap)
+    expect_bad(c.fetch, "2", "(FLAGS)")  # beyond EXISTS
+    expect_bad(c.fetch, "0", "(FLAGS)")
+    expect_bad(c.fetch, "1", "(BOGUS)")
+    expect_bad(c.fetch, "1", "(BODY[HEADER.FIELDS])")
+    expect_bad(c.fetch, "1", "(FLAGS")
+    assert c.fetch("1", "(UID)")[1] == [b"1 (UID 1)"]  # session still fine
+    c.unselect()
+    force_state(c, "SELECTED")
+    expect_bad(c.fetch, "1", "(FLAGS)")
+    force_state(c, "AUTH")
+    c.logout()
+
+
+# -- wire-level tests, formerly in tests/imap/test_fetch.py ------------------------
 ATTACHMENT = bytes(range(256)) * 4
+
+
 MIME = (
     b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.test>\r\n"
     b'To: alice@example.test, "Quote \\" Man" <q@example.test>\r\n'
@@ -39,7 +108,7 @@ MIME = (
 )
 
 
-def _setup(imap: ImapHandle) -> Raw:
+def _setup_mime(imap: ImapHandle) -> Raw:
     c = imap.login()
     assert c.append("INBOX", None, '"02-Jan-2024 12:00:00 +0100"', MIME)[0] == "OK"
     c.logout()
@@ -49,7 +118,7 @@ def _setup(imap: ImapHandle) -> Raw:
 
 
 def test_fetch_metadata_items(imap: ImapHandle) -> None:
-    r = _setup(imap)
+    r = _setup_mime(imap)
     lines, t = r.cmd("s", "SELECT INBOX")
     assert t.startswith(b"s OK [READ-WRITE]")
     assert b"* 1 EXISTS" in lines and b"* 1 RECENT" in lines
@@ -86,7 +155,7 @@ def test_fetch_metadata_items(imap: ImapHandle) -> None:
 
 
 def test_fetch_sections_and_seen(imap: ImapHandle) -> None:
-    r = _setup(imap)
+    r = _setup_mime(imap)
     r.cmd("s", "SELECT INBOX")
     lines, _ = r.cmd("f1", "FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject To)]")
     assert lines[0].startswith(b"* 1 FETCH (BODY[HEADER.FIELDS (Subject To)] {")
@@ -142,30 +211,6 @@ def test_imaplib_rfc822_roundtrip(imap: ImapHandle) -> None:
     typ, data = c.fetch("1", "(RFC822.HEADER RFC822.TEXT)")
     assert typ == "OK"
     c.logout()
-
-
-def test_append_variants(imap: ImapHandle) -> None:
-    r = Raw(imap.port)
-    r.login()
-    _, t = r.cmd("a1", b"APPEND INBOX (\\Seen $Label) {5+}\r\nHi!\r\n")
-    assert t.startswith(b"a1 OK [APPENDUID "), t
-    _, t = r.cmd("a2", b"APPEND Missing {5+}\r\nHi!\r\n")
-    assert t.startswith(b"a2 NO [TRYCREATE]"), t
-    r.send(b"a3 APPEND INBOX {10}\r\n")
-    assert r.line().startswith(b"+ ")
-    r.send(b"0123456789\r\n")
-    _, t = r.until("a3")
-    assert t.startswith(b"a3 OK [APPENDUID ")
-    big = 60 * 1024 * 1024
-    _, t = r.cmd("a4", b"APPEND INBOX {%d}" % big)
-    assert t.startswith(b"a4 NO [TOOBIG]"), t
-    _, t = r.cmd("a5", b"APPEND INBOX (\\Recent) {1+}\r\nx")
-    assert t.startswith(b"a5 BAD"), t
-    lines, t = r.cmd("s", "SELECT INBOX")
-    assert b"* 2 EXISTS" in lines
-    lines, _ = r.cmd("f", "FETCH 1 FLAGS")
-    assert b"\\Seen" in lines[0] and b"$Label" in lines[0]
-    r.close()
 
 
 def test_fetch_many_messages_imaplib(imap: ImapHandle) -> None:

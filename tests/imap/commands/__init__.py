@@ -1,0 +1,1 @@
+"""IMAP acceptance: one module per command, imaplib over real sockets (see util.py)."""

@@ -1,0 +1,45 @@
+"""CAPABILITY (RFC 3501 6.1.1 / RFC 9051 6.1.1) through imaplib, in every state."""
+
+from __future__ import annotations
+
+import imaplib
+
+from tests.imap.commands.util import expect_bad, force_state, pop, raw
+from tests.imap.conftest import ImapHandle
+
+
+def _caps(c: imaplib.IMAP4) -> list[str]:
+    typ, data = c.capability()
+    assert typ == "OK", data
+    return data[0].decode().split()
+
+
+def test_capability_before_and_after_login(imap: ImapHandle) -> None:
+    c = imap.client()
+    assert c.welcome.startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+    pre = _caps(c)
+    assert pre[0] == "IMAP4rev1" and "IMAP4rev2" in pre
+    for cap in ("STARTTLS", "AUTH=PLAIN", "AUTH=LOGIN", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"):
+        assert cap in pre, cap
+    assert "LOGINDISABLED" not in pre  # loopback is trusted
+    assert "UIDPLUS" not in pre  # post-auth extensions are only advertised after login
+    typ, _data = c.login("alice@example.test", "secret")
+    assert typ == "OK"
+    code = pop(c, "CAPABILITY")  # LOGIN's tagged OK carries [CAPABILITY ...]
+    assert code and b"UIDPLUS" in code[-1]
+    post = _caps(c)
+    for cap in ("NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "ESEARCH", "CONDSTORE", "QRESYNC", "QUOTA"):
+        assert cap in post, cap
+    assert "STARTTLS" not in post and "AUTH=PLAIN" not in post
+    assert any(cp.startswith("APPENDLIMIT=") for cp in post)
+    c.select("INBOX")
+    assert _caps(c) == post  # unchanged in selected state
+    c.logout()
+
+
+def test_capability_rejects_arguments(imap: ImapHandle) -> None:
+    c = imap.client()
+    expect_bad(raw, c, "CAPABILITY", "IMAP4rev1")
+    assert _caps(c)[0] == "IMAP4rev1"  # session still usable
+    force_state(c, "NONAUTH")
+    c.logout()

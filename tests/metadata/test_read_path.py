@@ -1,0 +1,134 @@
+"""The IMAP read path: FetchMessages (one script, flags_only, limit/next_uid, ranges,
+changed_since) and ListUids (packed UIDs, first_unseen) against a Python model."""
+
+from __future__ import annotations
+
+import random
+
+import grpc
+import pytest
+
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from tests.metadata.conftest import World, message
+
+R = pb.UidRange
+
+
+async def _mailbox_with(world: World, n: int) -> pb.Mailbox:
+    for i in range(n):
+        await world.deliver(message(f"m{i}"), flags=("\\Seen",) if i % 3 == 0 else ("$K1",) if i % 3 == 1 else ())
+    return await world.mailbox()
+
+
+async def _fetch(world: World, mb: pb.Mailbox, **kw: object) -> pb.FetchMessagesResponse:
+    return await world.client.messages.FetchMessages(  # type: ignore[no-any-return]
+        pb.FetchMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, **kw)  # type: ignore[arg-type]
+    )
+
+
+async def test_flags_only_matches_full_meta(world: World) -> None:
+    mb = await _mailbox_with(world, 7)
+    full = await _fetch(world, mb, include_summary=True)
+    slim = await _fetch(world, mb, flags_only=True, include_summary=True)
+    assert [m.uid for m in full.messages] == list(range(1, 8))
+    assert [(m.uid, m.modseq, list(m.flags)) for m in slim.messages] == [
+        (m.uid, m.modseq, list(m.flags)) for m in full.messages
+    ]
+    # flags_only carries nothing else; the full answer has everything
+    assert all(not m.blob_id and not m.size and not m.HasField("summary") for m in slim.messages)
+    assert all(len(m.blob_id) == 64 and m.size > 0 and m.summary.size == m.size for m in full.messages)
+    assert list(full.messages[1].flags) == ["$K1"] and list(full.messages[2].flags) == []
+    meta = await _fetch(world, mb)  # without summary
+    assert [(m.uid, m.blob_id, m.size, m.internal_date) for m in meta.messages] == [
+        (m.uid, m.blob_id, m.size, m.internal_date) for m in full.messages
+    ]
+    assert not any(m.HasField("summary") for m in meta.messages)
+
+
+async def test_ranges_limit_and_next_uid_follow_the_model(world: World) -> None:
+    mb = await _mailbox_with(world, 12)
+    # holes: expunge 3, 4 and 9
+    await world.client.messages.StoreFlags(
+        pb.StoreFlagsRequest(
+            user_id=world.user.id,
+            mailbox_id=mb.id,
+            uids=[R(lo=3, hi=4), R(lo=9, hi=9)],
+            mode=pb.StoreFlagsRequest.ADD,
+            flags=["\\Deleted"],
+        )
+    )
+    await world.client.messages.Expunge(pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id))
+    present = [u for u in range(1, 13) if u not in (3, 4, 9)]
+    rnd = random.Random(7)
+    for _ in range(25):
+        ranges = []
+        for _ in range(rnd.randint(1, 4)):
+            lo, hi = rnd.randint(1, 14), rnd.choice([0, rnd.randint(1, 14)])
+            ranges.append((lo, hi))
+        limit = rnd.choice([0, 1, 2, 5])
+        want: set[int] = set()
+        for lo, hi in ranges:
+            a, b = lo, (hi or 12)
+            a, b = min(a, b), max(a, b)
+            want.update(u for u in present if a <= u <= b)
+        # "n:*" with n above the largest UID still matches the largest UID (RFC 3501)
+        want.update(12 for lo, hi in ranges if hi == 0 and lo > 12)
+        expect = sorted(want)
+        got = await _fetch(world, mb, uids=[R(lo=lo, hi=hi) for lo, hi in ranges], limit=limit, flags_only=True)
+        cap = limit or 5000
+        assert [m.uid for m in got.messages] == expect[:cap], (ranges, limit)
+        assert got.next_uid == (expect[cap] if len(expect) > cap else 0), (ranges, limit)
+
+
+async def test_changed_since_with_ranges(world: World) -> None:
+    mb = await _mailbox_with(world, 6)
+    before = (await world.mailbox()).highest_modseq
+    await world.client.messages.StoreFlags(
+        pb.StoreFlagsRequest(
+            user_id=world.user.id,
+            mailbox_id=mb.id,
+            uids=[R(lo=2, hi=2), R(lo=5, hi=6)],
+            mode=pb.StoreFlagsRequest.ADD,
+            flags=["\\Flagged"],
+        )
+    )
+    got = await _fetch(world, mb, changed_since=before, flags_only=True)
+    assert [m.uid for m in got.messages] == [2, 5, 6]
+    assert all(m.modseq > before and "\\Flagged" in m.flags for m in got.messages)
+    got = await _fetch(world, mb, changed_since=before, uids=[R(lo=6, hi=0), R(lo=1, hi=2)])
+    assert [m.uid for m in got.messages] == [2, 6]
+    got = await _fetch(world, mb, changed_since=before, limit=2)
+    assert [m.uid for m in got.messages] == [2, 5] and got.next_uid == 6
+
+
+async def test_empty_mailbox_and_unknown_mailbox(world: World) -> None:
+    mb = await world.mailbox()
+    assert list((await _fetch(world, mb)).messages) == []
+    assert list((await _fetch(world, mb, uids=[R(lo=1, hi=0)], flags_only=True)).messages) == []
+    lu = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    assert list(lu.uids) == [] and lu.first_unseen == 0 and lu.uidnext == 1
+    for call in (
+        _fetch(world, pb.Mailbox(id="999")),
+        world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id="999")),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await call
+        assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_list_uids_packed_with_first_unseen(world: World) -> None:
+    mb = await _mailbox_with(world, 5)  # 1 and 4 are \Seen
+    await world.client.messages.StoreFlags(
+        pb.StoreFlagsRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], mode=pb.StoreFlagsRequest.ADD,
+            flags=["\\Seen"],
+        )
+    )  # fmt: skip
+    await world.client.messages.Expunge(
+        pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=3, hi=3)])
+    )
+    lu = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    assert list(lu.uids) == [1, 2, 4, 5]
+    assert lu.first_unseen == 5
+    after = await world.mailbox()
+    assert (lu.uidvalidity, lu.uidnext, lu.highest_modseq) == (after.uidvalidity, 6, after.highest_modseq)
