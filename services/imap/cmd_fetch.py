@@ -104,6 +104,10 @@ async def fetch(s: Session, cmd: Command) -> Result:
     else:
         batch = max(1, s.cfg.fetch_batch if not need_summary else min(s.cfg.fetch_batch, 100))
     ghosts = sel.ghosts
+    # RFC 2180 4.1.2: a FETCH by sequence number of a message expunged elsewhere (a ghost, or
+    # gone from the metadata already) answers the others, then a tagged NO [EXPUNGEISSUED]
+    check_gone = not cmd.uid and a.changed_since is None
+    gone = check_gone and bool(ghosts) and any(u in ghosts for u in uids)
     chunks = [
         c
         for c in (
@@ -143,11 +147,14 @@ async def fetch(s: Session, cmd: Command) -> Result:
                     break
                 resp = await s.md.messages.FetchMessages(req(rest))
                 metas.extend(resp.messages)
+            gone = gone or (check_gone and len(metas) < len(chunks[k]))
             await _write_batch(s, atts, metas, need_blob, mark_seen)
         except BaseException:
             if pending is not None:
                 pending.cancel()
             raise
+    if gone:
+        return Result("NO", "Some of the requested messages no longer exist", "EXPUNGEISSUED")
     return Result(text="FETCH completed")
 
 

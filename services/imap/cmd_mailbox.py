@@ -14,7 +14,7 @@ from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names, wire
 from services.imap.grammar import AUTH, SELECTED, Command, ListArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import SYSTEM_FLAGS, Result, Session, bad, grpc_result, no, norm_flag
+from services.imap.session import Result, Session, bad, grpc_result, no, norm_flags
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
@@ -51,16 +51,16 @@ async def select(s: Session, cmd: Command) -> Result:
         lu.highest_modseq,
         list(lu.uids),
     )
-    if not readonly:
-        with contextlib.suppress(grpc.aio.AioRpcError):
-            claim = await s.md.messages.ClaimRecent(pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
-            sel.recent.update(u for u in claim.uids if sel.contains(u))
+    with contextlib.suppress(grpc.aio.AioRpcError):
+        await s.load_recent(sel)
+    attrs = await _attributes(s, mb) if s.rev2 else []
     if args.condstore or args.qresync:
         s.condstore = True
     # the mailbox's keyword list (RFC 3501 7.1, 7.2.6); `\*` only while new ones fit
     sel.keywords.update(mb.keywords)
-    allf = " ".join([*SYSTEM_FLAGS, *sorted(sel.keywords)])
-    s.untagged(f"FLAGS ({allf})")
+    sel.keywords_full = mb.keywords_full
+    s.sel = sel
+    s.announce_flags(permanent=False)
     s.untagged(f"{sel.exists} EXISTS")
     if not s.rev2:
         s.untagged(f"{len(sel.recent)} RECENT")
@@ -69,16 +69,26 @@ async def select(s: Session, cmd: Command) -> Result:
             s.untagged(f"OK [UNSEEN {first}] First unseen")
     s.untagged(f"OK [UIDVALIDITY {sel.uidvalidity}] UIDs valid")
     s.untagged(f"OK [UIDNEXT {sel.uidnext}] Predicted next UID")
-    perm = "()" if readonly else "(" + allf + ("" if mb.keywords_full else " \\*") + ")"
-    s.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
+    s.announce_flags(flags=False)
     s.untagged(f"OK [HIGHESTMODSEQ {sel.highest_modseq}] Highest")
     if s.rev2:
-        s.untagged(b'LIST () "/" ' + _wire_name(s, sel.name))
-    s.sel = sel
+        # RFC 9051 7.3.1: the mailbox's name with its real attributes
+        s.untagged(f'LIST ({" ".join(attrs)}) "/" '.encode() + _wire_name(s, sel.name))
     s.state = SELECTED
     if args.qresync:
         await _qresync(s, sel, args)
     return Result(text=f"{cmd.name} completed", code="READ-ONLY" if readonly else "READ-WRITE")
+
+
+async def _attributes(s: Session, mb: pb.Mailbox) -> list[str]:
+    """Attributes of a LIST response for one existing mailbox: children and special use."""
+    resp = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id))
+    prefix = names.normalize(mb.name) + names.DELIM
+    children = any(names.normalize(m.name).startswith(prefix) for m in resp.mailboxes)
+    attrs = ["\\HasChildren" if children else "\\HasNoChildren"]
+    if mb.special_use:
+        attrs.append(mb.special_use)
+    return attrs
 
 
 async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
@@ -142,9 +152,11 @@ async def delete(s: Session, cmd: Command) -> Result:
     if name == "INBOX":
         raise no("INBOX cannot be deleted", "CANNOT")
     await s.md.mailboxes.DeleteMailbox(pb.DeleteMailboxRequest(user_id=s.user_id, name=name))
-    if s.sel is not None and s.sel.name == name:
-        s.untagged("BYE Selected mailbox was deleted")
-        s.state = "logout"
+    if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name):
+        # the session's own mailbox: it becomes unselected, the connection stays (decision 0005)
+        s.sel = None
+        s.state = AUTH
+        return Result(text="DELETE completed, mailbox closed")
     return Result(text="DELETE completed")
 
 
@@ -310,11 +322,9 @@ async def append(s: Session, cmd: Command) -> Result:
         raise no("Empty messages are not accepted")
     if len(msg) > s.cfg.append_limit:
         raise no("Message too large", "TOOBIG")
-    flags = []
-    for f in a.flags:
-        nf = norm_flag(f)
-        if nf not in flags:
-            flags.append(nf)
+    # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
+    known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
+    flags = norm_flags(a.flags, known)
     blob_id = await s.ctx.blobs.put(msg)
     summary = build_summary(msg) if len(msg) < 1 << 20 else await asyncio.to_thread(build_summary, msg)
     req = pb.AppendRequest(

@@ -9,7 +9,16 @@ from services.imap import names
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
 from services.imap.search import internal_dates, needs_dates, translate
 from services.imap.selected import Selected, compress, ranges
-from services.imap.session import Result, Session, bad, grpc_result, no, norm_flag
+from services.imap.session import (
+    Result,
+    Session,
+    bad,
+    grpc_result,
+    is_keyword_limit,
+    keyword_spellings,
+    no,
+    norm_flags,
+)
 
 
 def _sel(s: Session) -> Selected:
@@ -70,11 +79,9 @@ async def store(s: Session, cmd: Command) -> Result:
     a: StoreArgs = cmd.args
     sel = _sel(s)
     _writable(s)
-    flags = []
-    for f in a.flags:
-        nf = norm_flag(f)
-        if nf not in flags:
-            flags.append(nf)
+    flags = norm_flags(a.flags, sel.keywords)
+    if a.mode == "REMOVE":  # every spelling the mailbox holds (keywords are case-insensitive)
+        flags = [x for f in flags for x in (keyword_spellings(f, sel.keywords) if f[:1] != "\\" else [f])]
     if a.unchanged_since is not None:
         s.condstore = True
     uids = target_uids(s, cmd, a.seqset)
@@ -90,16 +97,21 @@ async def store(s: Session, cmd: Command) -> Result:
         "ADD": pb.StoreFlagsRequest.ADD,
         "REMOVE": pb.StoreFlagsRequest.REMOVE,
     }[a.mode]
-    resp = await s.md.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=s.user_id,
-            mailbox_id=sel.mailbox_id,
-            uids=ranges(uids),
-            mode=mode,
-            flags=flags,
-            unchanged_since=a.unchanged_since or 0,
-        )
+    req = pb.StoreFlagsRequest(
+        user_id=s.user_id,
+        mailbox_id=sel.mailbox_id,
+        uids=ranges(uids),
+        mode=mode,
+        flags=flags,
+        unchanged_since=a.unchanged_since or 0,
     )
+    try:
+        resp = await s.md.messages.StoreFlags(req)
+    except grpc.aio.AioRpcError as exc:
+        if is_keyword_limit(exc) and not sel.keywords_full:
+            sel.keywords_full = True  # tell the client `\*` no longer holds (RFC 3501 7.1)
+            s.announce_flags(flags=False)
+        raise
     modified = set(resp.modified)
     for m in resp.updated:
         if m.uid in modified:
@@ -133,7 +145,14 @@ async def copy(s: Session, cmd: Command) -> Result:
     move = cmd.name == "MOVE"
     if move:
         _writable(s)
-    uids = [u for u in target_uids(s, cmd, a.seqset) if u not in sel.ghosts]
+    wanted = target_uids(s, cmd, a.seqset)
+    if wanted:
+        # learn of expunges by other sessions first (announced after the command, not now)
+        await s.sync(allow_expunge=False, force=True)
+    if any(u in sel.ghosts for u in wanted):
+        # RFC 2180 4.4.1: refuse rather than copy a subset; nothing was copied
+        raise no("Some of the requested messages no longer exist", "EXPUNGEISSUED")
+    uids = wanted
     if not uids:
         return Result(text=f"{cmd.name} completed")
     req = pb.CopyMessagesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(uids), destination=dest)
@@ -144,6 +163,8 @@ async def copy(s: Session, cmd: Command) -> Result:
             raise no("Destination mailbox does not exist", "TRYCREATE") from None
         r = grpc_result(exc)
         raise no(r.text, r.code) from None
+    if not resp.source_uids:  # all of them expunged after the sync above
+        raise no("Some of the requested messages no longer exist", "EXPUNGEISSUED")
     code = None
     if resp.source_uids:
         code = f"COPYUID {resp.uidvalidity} {_uidlist(resp.source_uids)} {_uidlist(resp.destination_uids)}"

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.imap.selected import Selected, ranges
+from services.imap.selected import Selected, keyword_spellings, ranges
 
 
 class SearchError(ValueError):
@@ -84,10 +84,8 @@ def translate(
             return pb.SearchKey(**{"not": tr(k[1])})
         if op == "ALL":
             return pb.SearchKey(all=True)
-        if op == "FLAG":
-            return pb.SearchKey(flag=_flag(k[1]))
-        if op == "NOFLAG":
-            return pb.SearchKey(no_flag=_flag(k[1]))
+        if op in ("FLAG", "NOFLAG"):
+            return _flag_key(op == "FLAG", _flag(k[1]), sel)
         if op == "SEQ":
             return _uidset(sel.seq_range_to_uid_ranges(k[1]))
         if op == "UID":
@@ -133,3 +131,13 @@ _SYSTEM = {f.upper(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\See
 
 def _flag(f: str) -> str:
     return _SYSTEM.get(f.upper(), f) if f.startswith("\\") else f
+
+
+def _flag_key(has: bool, flag: str, sel: Selected) -> pb.SearchKey:
+    """KEYWORD / UNKEYWORD match case-insensitively (RFC 9051 2.3.2): a keyword becomes every
+    spelling of it the mailbox holds, OR-ed (KEYWORD) or AND-ed as absent (UNKEYWORD)."""
+    spellings = [flag] if flag.startswith("\\") else keyword_spellings(flag, sel.keywords)
+    keys = [pb.SearchKey(flag=f) if has else pb.SearchKey(no_flag=f) for f in spellings]
+    if len(keys) == 1:
+        return keys[0]
+    return pb.SearchKey(**{"or" if has else "and": pb.SearchKeys(keys=keys)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
@@ -28,6 +28,7 @@ class Selected:
     reported: dict[int, int] = field(default_factory=dict)  # uid -> modseq already sent
     saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
     keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS
+    keywords_full: bool = False  # the mailbox's keyword list is full: no `\\*` in PERMANENTFLAGS
 
     @property
     def exists(self) -> int:
@@ -124,6 +125,15 @@ class Selected:
         new = sorted(u for u in set(uids) if u > top)
         self.uids.extend(new)
         return len(new)
+
+
+def keyword_spellings(keyword: str, known: Collection[str]) -> list[str]:
+    """Every spelling of `keyword` the mailbox is known to hold (keywords are case-insensitive,
+    RFC 9051 2.3.2; metadata stores them as written): the known ones matching case-insensitively,
+    sorted, or just `keyword` if none does."""
+    folded = keyword.casefold()
+    found = sorted(k for k in known if k.casefold() == folded)
+    return found or [keyword]
 
 
 def ranges(uids: list[int]) -> list[pb.UidRange]:

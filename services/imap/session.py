@@ -9,6 +9,7 @@ import logging
 import ssl
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from services.imap.config import ImapConfig
 from services.imap.grammar import AUTH, COMMANDS, NONAUTH, Command
 from services.imap.names import NameError_
 from services.imap.receiver import Bad, Continue, Fatal, Limits, Receiver
-from services.imap.selected import BadSequenceError, Selected
+from services.imap.selected import BadSequenceError, Selected, keyword_spellings
 from services.imap.watch import WatchHub
 
 log = logging.getLogger("kubemail.imap")
@@ -81,6 +82,26 @@ def norm_flag(flag: str) -> str:
             raise bad(f"Unknown system flag {flag}")
         return f
     return flag
+
+
+def norm_flags(flags: list[str], known: Collection[str] = ()) -> list[str]:
+    """Flags of a STORE/APPEND: system flags canonical, keywords spelled as the mailbox already
+    spells them (first known spelling), duplicates dropped case-insensitively, order kept."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for f in flags:
+        nf = norm_flag(f)
+        if not nf.startswith("\\"):
+            nf = keyword_spellings(nf, known)[0]
+        key = nf.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(nf)
+    return out
+
+
+def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
+    return exc.code() == grpc.StatusCode.FAILED_PRECONDITION and "too many keywords" in (exc.details() or "")
 
 
 class Session:
@@ -405,12 +426,8 @@ class Session:
                 if m.uid > top:
                     sel.reported[m.uid] = m.modseq
             sel.add(new)
-            if not sel.readonly:
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    claim = await self.md.messages.ClaimRecent(
-                        pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
-                    )
-                    sel.recent.update(u for u in claim.uids if sel.contains(u))
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self.load_recent(sel)
             self.untagged(f"{sel.exists} EXISTS")
             if not self.rev2:
                 self.untagged(f"{len(sel.recent)} RECENT")
@@ -419,6 +436,19 @@ class Session:
         # the mailbox counter is read before the change index: never step back behind what we saw
         seen = max((m.modseq for m in resp.changed), default=0)
         sel.highest_modseq = max(sel.highest_modseq, resp.highest_modseq, seen)
+
+    async def load_recent(self, sel: Selected) -> None:
+        """\\Recent of the selected mailbox: SELECT claims the unclaimed messages (first session
+        wins); EXAMINE only looks at them (RFC 3501 6.3.2: same output, \\Recent left alone)."""
+        if sel.readonly:
+            resp = await self.md.messages.Search(
+                pb.SearchRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, key=pb.SearchKey(recent=True))
+            )
+            sel.recent = {u for u in resp.uids if sel.contains(u)}
+            return
+        req = pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+        claim = await self.md.messages.ClaimRecent(req)
+        sel.recent.update(u for u in claim.uids if sel.contains(u))
 
     def announce_expunges(self, uids: list[int]) -> None:
         sel = self.sel
@@ -452,10 +482,19 @@ class Session:
         if not new:
             return
         sel.keywords.update(new)
+        self.announce_flags(permanent=not sel.readonly)
+
+    def announce_flags(self, flags: bool = True, permanent: bool = True) -> None:
+        """FLAGS and/or PERMANENTFLAGS for the selected mailbox; `\\*` only while new keywords
+        fit in the mailbox's keyword list (RFC 3501 7.2.6; decision 0006)."""
+        sel = self.sel
+        assert sel is not None
         allf = " ".join([*SYSTEM_FLAGS, *sorted(sel.keywords)])
-        self.untagged(f"FLAGS ({allf})")
-        if not sel.readonly:
-            self.untagged(f"OK [PERMANENTFLAGS ({allf} \\*)] Flags permitted")
+        if flags:
+            self.untagged(f"FLAGS ({allf})")
+        if permanent:
+            perm = "()" if sel.readonly else "(" + allf + ("" if sel.keywords_full else " \\*") + ")"
+            self.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
 
     def visible_flags(self, uid: int, flags: list[str]) -> list[str]:
         self.announce_keywords(flags)
@@ -488,6 +527,8 @@ def grpc_result(exc: grpc.aio.AioRpcError) -> Result:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return Result("NO", detail[:200], "CANNOT")
     if code == grpc.StatusCode.FAILED_PRECONDITION:
+        if "too many keywords" in detail:
+            return Result("NO", detail[:200], "LIMIT")  # RFC 5530
         return Result("NO", detail[:200])
     log.warning("metadata call failed: %s %s", code.name, detail)
     return Result("NO", "Server temporarily unavailable", "UNAVAILABLE")

@@ -192,6 +192,8 @@ def test_make_run_refuses_to_start_when_a_fixed_port_is_taken(tmp_path: Path) ->
     busy = [p for p in _fixed_ports() if _busy(p)]
     if not busy:  # take one ourselves, as a second `make run` would find it
         holder = socket.socket()
+        # SO_REUSEADDR: the previous test's metadata may have left this port in TIME_WAIT
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", PORTS.metadata))
         holder.listen(1)
         busy = [PORTS.metadata]

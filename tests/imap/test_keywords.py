@@ -56,13 +56,23 @@ def test_keyword_limit_drops_wildcard_and_refuses_new(imap: ImapHandle) -> None:
     r.send(b"Subject: \r\n")
     assert r.until("p")[1].startswith(b"p OK")
     r.cmd("s", "SELECT INBOX")
+    early = Raw(imap.port)  # selected before the list fills up: learns it from the refusal
+    early.cmd("a", "LOGIN alice@example.test secret")
+    early.cmd("s", "SELECT INBOX")
     for start in range(0, MAX_KEYWORDS, 50):
         kws = " ".join(f"kw{i}" for i in range(start, start + 50))
         _, tag = r.cmd("st", f"STORE 1 +FLAGS.SILENT ({kws})")
         assert tag.startswith(b"st OK"), tag
     _, tag = r.cmd("n", "STORE 1 +FLAGS (OneTooMany)")
-    assert tag.startswith(b"n NO"), tag
+    assert tag.startswith(b"n NO [LIMIT]"), tag  # RFC 5530
     assert b"too many keywords" in tag
+    lines, tag = early.cmd("n", "STORE 1 +FLAGS (AnotherOne)")
+    assert tag.startswith(b"n NO [LIMIT]"), tag
+    perms = [ln for ln in lines if ln.startswith(b"* OK [PERMANENTFLAGS")]
+    # the refusal withdraws `\*`; announcing the 1,000 keywords it now meets must not restore it
+    assert perms and all(b"\\*" not in p for p in perms), perms
+    assert any(ln.startswith(b"* FLAGS") and b"kw999" in ln for ln in lines)
+    early.close()
     lines, tag = r.cmd("s2", "SELECT INBOX")
     assert tag.startswith(b"s2 OK")
     perm = _code(lines, b"* OK [PERMANENTFLAGS")

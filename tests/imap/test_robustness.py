@@ -138,7 +138,7 @@ def test_imap4rev2_mode(imap: ImapHandle) -> None:
     assert lines == [b"* ENABLED IMAP4rev2"]
     lines, _ = r.cmd("s", "SELECT INBOX")
     assert not any(ln.endswith(b"RECENT") for ln in lines)
-    assert b'* LIST () "/" "INBOX"' in lines
+    assert b'* LIST (\\HasNoChildren) "/" "INBOX"' in lines  # RFC 9051 7.3.1: real attributes
     lines, _ = r.cmd("f", "FETCH 1 FLAGS")
     assert lines == [b"* 1 FETCH (FLAGS ())"]
     lines, _ = r.cmd("s2", "SELECT INBOX")
