@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.imap.commands.util import expect_bad, fill, pop, raw, selected
-from tests.imap.conftest import ImapHandle, Raw
+from tests.imap.commands.util import expect_bad, fill, fill_mail, pop, raw, selected
+from tests.imap.conftest import ImapHandle
 
 
 def _es(c: object) -> bytes:
@@ -58,23 +58,8 @@ def test_esearch_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_store_search.py ------------------------
-def _fill_mail(imap: ImapHandle, n: int = 5) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        body = (
-            b"From: s%d@example.test\r\nSubject: subj %d\r\nDate: %d Jan 2024 10:00:00 +0000\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n\r\nword%d \xc3\xa9t\xc3\xa9\r\n" % (i, i, i, i)
-        )
-        c.append("INBOX", "(\\Seen)" if i % 2 else None, f'"0{i}-Feb-2024 10:00:00 +0000"', body)
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_rev2_search_is_esearch(imap: ImapHandle) -> None:
-    r = _fill_mail(imap, 2)
+    r = fill_mail(imap, 2)
     r.cmd("e", "ENABLE IMAP4rev2")
     lines, _ = r.cmd("a", "SEARCH ALL")
     assert lines == [b'* ESEARCH (TAG "a") ALL 1:2']
@@ -82,7 +67,7 @@ def test_rev2_search_is_esearch(imap: ImapHandle) -> None:
 
 
 def test_searchres_keywords_and_unchangedsince_zero(imap: ImapHandle) -> None:
-    r = _fill_mail(imap, 4)
+    r = fill_mail(imap, 4)
     lines, t = r.cmd("a", "SEARCH RETURN (SAVE) UNSEEN")
     assert t.startswith(b"a OK") and lines == []
     lines, _ = r.cmd("b", "FETCH $ (UID)")

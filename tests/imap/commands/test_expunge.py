@@ -3,8 +3,8 @@ effect read back, a second client told, read-only refused, wrong state, argument
 
 from __future__ import annotations
 
-from tests.imap.commands.util import expect_bad, fill, force_state, pop, raw, selected, uids
-from tests.imap.conftest import ImapHandle, Raw, msg
+from tests.imap.commands.util import expect_bad, fill, fill_raw, force_state, pop, raw, selected, uids
+from tests.imap.conftest import ImapHandle
 
 
 def test_expunge_and_second_client(imap: ImapHandle) -> None:
@@ -46,20 +46,8 @@ def test_expunge_refused(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_copy_move_expunge.py ------------------------
-def _fill_raw(imap: ImapHandle, n: int) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        c.append("INBOX", None, None, msg(i))
-    c.create("Archive")
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_expunge_variants(imap: ImapHandle) -> None:
-    r = _fill_raw(imap, 5)
+    r = fill_raw(imap, 5)
     r.cmd("a", "STORE 1,3,5 +FLAGS.SILENT (\\Deleted)")
     lines, t = r.cmd("b", "UID EXPUNGE 1:3")
     assert t.startswith(b"b OK") and lines == [b"* 3 EXPUNGE", b"* 1 EXPUNGE"]

@@ -4,8 +4,8 @@ TRYCREATE, read-only, wrong state."""
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fill, force_state, move, pop, raw, selected, uids
-from tests.imap.conftest import ImapHandle, Raw, msg
+from tests.imap.commands.util import code_of, expect_bad, fill, fill_raw, force_state, move, pop, raw, selected, uids
+from tests.imap.conftest import ImapHandle
 
 
 def test_move_and_both_sides_observe(imap: ImapHandle) -> None:
@@ -51,20 +51,8 @@ def test_move_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_copy_move_expunge.py ------------------------
-def _fill_raw(imap: ImapHandle, n: int) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        c.append("INBOX", None, None, msg(i))
-    c.create("Archive")
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_copy_and_move_with_uidplus(imap: ImapHandle) -> None:
-    r = _fill_raw(imap, 4)
+    r = fill_raw(imap, 4)
     _, t = r.cmd("c1", "COPY 1:2 Archive")
     assert t.startswith(b"c1 OK [COPYUID "), t
     _v, src, dst = t.split(b"[COPYUID ")[1].split(b"]")[0].split()

@@ -3,7 +3,7 @@ changes (EXISTS, FETCH flags, EXPUNGE) to a selected client."""
 
 from __future__ import annotations
 
-from tests.imap.commands.util import expect_bad, fill, pop, raw, selected
+from tests.imap.commands.util import expect_bad, fill, fill_raw, pop, raw, selected
 from tests.imap.conftest import ImapHandle, Raw, msg
 
 
@@ -49,20 +49,8 @@ def test_noop_reports_other_sessions_changes(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_copy_move_expunge.py ------------------------
-def _fill_raw(imap: ImapHandle, n: int) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        c.append("INBOX", None, None, msg(i))
-    c.create("Archive")
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_second_session_sees_changes(imap: ImapHandle) -> None:
-    a = _fill_raw(imap, 3)
+    a = fill_raw(imap, 3)
     b = Raw(imap.port)
     b.login()
     lines, _ = b.cmd("s", "SELECT INBOX")

@@ -3,8 +3,8 @@ results follow other sessions' changes, BADCHARSET, syntax errors, wrong state."
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fill, force_state, raw, selected
-from tests.imap.conftest import ImapHandle, Raw
+from tests.imap.commands.util import code_of, expect_bad, fill, fill_mail, force_state, raw, selected
+from tests.imap.conftest import ImapHandle
 
 
 def _s(c: object, *crit: str) -> list[int]:
@@ -73,23 +73,8 @@ def test_search_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_store_search.py ------------------------
-def _fill_mail(imap: ImapHandle, n: int = 5) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        body = (
-            b"From: s%d@example.test\r\nSubject: subj %d\r\nDate: %d Jan 2024 10:00:00 +0000\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n\r\nword%d \xc3\xa9t\xc3\xa9\r\n" % (i, i, i, i)
-        )
-        c.append("INBOX", "(\\Seen)" if i % 2 else None, f'"0{i}-Feb-2024 10:00:00 +0000"', body)
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_search_keys_wire(imap: ImapHandle) -> None:
-    r = _fill_mail(imap, 5)
+    r = fill_mail(imap, 5)
 
     def search(q: str) -> list[int]:
         lines, t = r.cmd("s", q)

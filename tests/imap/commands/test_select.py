@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.imap.commands.util import Error, expect_bad, fill, force_state, pop, raw
-from tests.imap.conftest import ImapHandle, Raw, msg
+from tests.imap.commands.util import Error, expect_bad, fill, fill_raw, force_state, pop, raw
+from tests.imap.conftest import ImapHandle
 
 
 def test_select_reports_mailbox_state(imap: ImapHandle) -> None:
@@ -68,20 +68,8 @@ def test_select_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_copy_move_expunge.py ------------------------
-def _fill_raw(imap: ImapHandle, n: int) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        c.append("INBOX", None, None, msg(i))
-    c.create("Archive")
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_qresync_select_reports_vanished(imap: ImapHandle) -> None:
-    r = _fill_raw(imap, 4)
+    r = fill_raw(imap, 4)
     lines, _ = r.cmd("s0", "STATUS INBOX (UIDVALIDITY HIGHESTMODSEQ)")
     parts = lines[0].split(b"(")[1].rstrip(b")").split()
     uidvalidity, modseq = int(parts[1]), int(parts[3])

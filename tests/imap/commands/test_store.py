@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fetch_flags, fill, force_state, pop, raw, selected
-from tests.imap.conftest import ImapHandle, Raw
+from tests.imap.commands.util import code_of, expect_bad, fetch_flags, fill, fill_mail, force_state, pop, raw, selected
+from tests.imap.conftest import ImapHandle
 
 
 def test_store_modes(imap: ImapHandle) -> None:
@@ -74,23 +74,8 @@ def test_store_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_store_search.py ------------------------
-def _fill_mail(imap: ImapHandle, n: int = 5) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        body = (
-            b"From: s%d@example.test\r\nSubject: subj %d\r\nDate: %d Jan 2024 10:00:00 +0000\r\n"
-            b"Content-Type: text/plain; charset=utf-8\r\n\r\nword%d \xc3\xa9t\xc3\xa9\r\n" % (i, i, i, i)
-        )
-        c.append("INBOX", "(\\Seen)" if i % 2 else None, f'"0{i}-Feb-2024 10:00:00 +0000"', body)
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_store_modes_wire(imap: ImapHandle) -> None:
-    r = _fill_mail(imap, 3)
+    r = fill_mail(imap, 3)
     lines, t = r.cmd("a", "STORE 1 FLAGS (\\Flagged $Work)")
     assert t.startswith(b"a OK") and len(lines) == 3  # FLAGS, PERMANENTFLAGS (new keyword), FETCH
     lines = lines[2:]
@@ -114,7 +99,7 @@ def test_store_modes_wire(imap: ImapHandle) -> None:
 
 
 def test_condstore_unchangedsince(imap: ImapHandle) -> None:
-    r = _fill_mail(imap, 2)
+    r = fill_mail(imap, 2)
     lines, _ = r.cmd("a", "FETCH 1:2 (MODSEQ)")
     m1 = max(int(ln.split(b"MODSEQ (")[1].split(b")")[0]) for ln in lines)
     lines, t = r.cmd("b", f"STORE 1 (UNCHANGEDSINCE {m1}) +FLAGS (\\Flagged)")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import imaplib
 
-from tests.imap.commands.util import code_of, expect_bad, fill, force_state, pop, raw, selected, uids
-from tests.imap.conftest import ImapHandle, Raw, msg
+from tests.imap.commands.util import code_of, expect_bad, fill, fill_raw, force_state, pop, raw, selected, uids
+from tests.imap.conftest import ImapHandle
 
 
 def _diverged(imap: ImapHandle) -> imaplib.IMAP4:
@@ -77,20 +77,8 @@ def test_uid_errors(imap: ImapHandle) -> None:
 
 
 # -- wire-level tests, formerly in tests/imap/test_copy_move_expunge.py ------------------------
-def _fill_raw(imap: ImapHandle, n: int) -> Raw:
-    c = imap.login()
-    for i in range(1, n + 1):
-        c.append("INBOX", None, None, msg(i))
-    c.create("Archive")
-    c.logout()
-    r = Raw(imap.port)
-    r.login()
-    r.cmd("s", "SELECT INBOX")
-    return r
-
-
 def test_uid_fetch_changedsince_vanished(imap: ImapHandle) -> None:
-    r = _fill_raw(imap, 4)
+    r = fill_raw(imap, 4)
     r.cmd("e", "ENABLE QRESYNC")
     r.cmd("s2", "SELECT INBOX")
     lines, _ = r.cmd("m", "FETCH 4 (MODSEQ)")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.imap.conftest import ImapHandle, msg
+from tests.imap.conftest import ImapHandle, Raw, msg
 
 # extension commands imaplib 3.11 does not know
 imaplib.Commands.setdefault("IDLE", ("AUTH", "SELECTED"))
@@ -128,3 +128,30 @@ class Idler:
 def move(c: imaplib.IMAP4, seqset: str, mailbox: str) -> tuple[str, list[Any]]:
     """imaplib 3.11 lists MOVE as a command but has no move() method."""
     return raw(c, "MOVE", seqset, mailbox)
+
+
+def fill_mail(imap: ImapHandle, n: int = 5) -> Raw:
+    c = imap.login()
+    for i in range(1, n + 1):
+        body = (
+            b"From: s%d@example.test\r\nSubject: subj %d\r\nDate: %d Jan 2024 10:00:00 +0000\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nword%d \xc3\xa9t\xc3\xa9\r\n" % (i, i, i, i)
+        )
+        c.append("INBOX", "(\\Seen)" if i % 2 else None, f'"0{i}-Feb-2024 10:00:00 +0000"', body)
+    c.logout()
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("s", "SELECT INBOX")
+    return r
+
+
+def fill_raw(imap: ImapHandle, n: int) -> Raw:
+    c = imap.login()
+    for i in range(1, n + 1):
+        c.append("INBOX", None, None, msg(i))
+    c.create("Archive")
+    c.logout()
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("s", "SELECT INBOX")
+    return r
