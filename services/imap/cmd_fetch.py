@@ -262,57 +262,47 @@ def _write_flags_only(s: Session, names: list[str], metas: list[pb.MessageMeta])
         send(b"* %d FETCH (%s)\r\n" % (i + 1, b" ".join(items)))
 
 
+def _simple_item(s: Session, m: pb.MessageMeta, n: str) -> bytes:
+    """One attribute of _SIMPLE_ATTS: needs neither the summary nor the blob."""
+    if n == "UID":
+        return b"UID %d" % m.uid
+    if n == "FLAGS":
+        return b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")"
+    if n == "MODSEQ":
+        return b"MODSEQ (%d)" % m.modseq
+    if n == "INTERNALDATE":
+        return b"INTERNALDATE " + internal_date(m.internal_date).encode()
+    if n == "RFC822.SIZE":
+        return b"RFC822.SIZE %d" % m.size
+    return n.encode() + b" NIL"  # EMAILID THREADID SAVEDATE
+
+
+def _implied(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
+    """FLAGS after an implicit \\Seen, and MODSEQ with FLAGS once CONDSTORE is on (RFC 7162 3.2.4)."""
+    has_flags = any(a.name == "FLAGS" for a in atts)
+    out = [_simple_item(s, m, "FLAGS")] if seen_changed and not has_flags else []
+    if s.condstore and (seen_changed or has_flags) and not any(a.name == "MODSEQ" for a in atts):
+        out.append(_simple_item(s, m, "MODSEQ"))
+    return out
+
+
 def _render_simple(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
     """_render for attributes that need neither the summary nor the blob (see _SIMPLE_ATTS)."""
-    out: list[bytes] = []
-    has_flags = has_modseq = False
-    for att in atts:
-        n = att.name
-        if n == "UID":
-            out.append(b"UID %d" % m.uid)
-        elif n == "FLAGS":
-            has_flags = True
-            out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
-        elif n == "MODSEQ":
-            has_modseq = True
-            out.append(b"MODSEQ (%d)" % m.modseq)
-        elif n == "INTERNALDATE":
-            out.append(b"INTERNALDATE " + internal_date(m.internal_date).encode())
-        elif n == "RFC822.SIZE":
-            out.append(b"RFC822.SIZE %d" % m.size)
-        else:  # EMAILID THREADID SAVEDATE
-            out.append(n.encode() + b" NIL")
-    if seen_changed and not has_flags:
-        out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
-    if s.condstore and (seen_changed or has_flags) and not has_modseq:
-        out.append(b"MODSEQ (%d)" % m.modseq)
-    return out
+    return [_simple_item(s, m, a.name) for a in atts] + _implied(s, m, atts, seen_changed)
 
 
 async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool, cache: Cache) -> list[bytes]:
     out: list[bytes] = []
-    has_flags = False
     for att in atts:
         n = att.name
-        if n == "UID":
-            out.append(b"UID %d" % m.uid)
-        elif n == "FLAGS":
-            has_flags = True
-            out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
-        elif n == "INTERNALDATE":
-            out.append(b"INTERNALDATE " + internal_date(m.internal_date).encode())
-        elif n == "RFC822.SIZE":
-            out.append(b"RFC822.SIZE %d" % m.size)
-        elif n == "MODSEQ":
-            out.append(b"MODSEQ (%d)" % m.modseq)
+        if n in _SIMPLE_ATTS:
+            out.append(_simple_item(s, m, n))
         elif n == "ENVELOPE":
             out.append(b"ENVELOPE " + bodystructure.envelope(m.summary.envelope))
         elif n == "BODYSTRUCTURE":
             out.append(b"BODYSTRUCTURE " + bodystructure.body(m.summary.body, True))
         elif n == "BODY":
             out.append(b"BODY " + bodystructure.body(m.summary.body, False))
-        elif n in ("EMAILID", "THREADID", "SAVEDATE"):
-            out.append(n.encode() + b" NIL")
         elif n == "RFC822":
             out.append(b"RFC822 " + wire.literal(await _section_bytes(s, m, sections.Section(), cache)))
         elif n == "RFC822.HEADER":
@@ -327,11 +317,7 @@ async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_chan
             out.append(await _binary(s, m, att, size_only=False, cache=cache))
         elif n == "BINARY.SIZE":
             out.append(await _binary(s, m, att, size_only=True, cache=cache))
-    if seen_changed and not has_flags:
-        out.append(b"FLAGS (" + " ".join(s.visible_flags(m.uid, list(m.flags))).encode() + b")")
-    if s.condstore and (seen_changed or has_flags) and not any(a.name == "MODSEQ" for a in atts):
-        out.append(b"MODSEQ (%d)" % m.modseq)
-    return out
+    return out + _implied(s, m, atts, seen_changed)
 
 
 async def _read(
