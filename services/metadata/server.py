@@ -109,6 +109,9 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            # gRPC sets SO_REUSEPORT by default: a second server (or an ephemeral-port test
+            # server) would then share the port silently instead of failing to bind.
+            ("grpc.so_reuseport", 0),
         ]
     )
     rpc.add_DirectoryServicer_to_server(_wrap(DirectoryServicer(directory), "Directory"), server)
@@ -124,7 +127,10 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
     else:
         host = cfg.listen.rpartition(":")[0] or "0.0.0.0"
         addr = f"{host}:{port}"
-    bound = server.add_insecure_port(addr)
+    try:
+        bound = server.add_insecure_port(addr)
+    except RuntimeError as exc:  # grpcio raises instead of returning 0 when the bind fails
+        raise OSError(f"cannot listen on {addr}: address in use or not available") from exc
     if bound == 0:
         raise OSError(f"cannot listen on {addr}")
     ms = MetadataServer(server, bound, store, blobs, hub, gc)

@@ -45,7 +45,8 @@ def test_mbsync_over_implicit_tls_pulls_and_pushes_a_deletion(e2e: E2E, tmp_path
     cfg = tmp_path / "mbsyncrc"
     cfg.write_text(
         f'IMAPAccount e2e\nHost localhost\nPort {e2e.ports.imaps}\nUser {rcpt}\nPass "{PASSWORD}"\n'
-        f"SSLType IMAPS\nCertificateFile {e2e.suite.env['KUBEMAIL_TLS_CERT']}\n\n"
+        f"SSLType IMAPS\nCertificateFile {e2e.suite.env['KUBEMAIL_TLS_CERT']}\n"
+        "Timeout 50\n\n"  # mbsync's default (20 s per response) is short on a loaded CI machine
         "IMAPStore remote\nAccount e2e\n\n"
         f"MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\n\n"
         "Channel e2e\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nExpunge Both\nSyncState *\n"

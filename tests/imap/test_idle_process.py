@@ -1,6 +1,6 @@
 """IDLE across processes: `python -m services.imap` as a second pod. A message delivered via
-Messages.Deliver, an APPEND and a flag set on pod A reach a client idling on pod B within a
-second. Also: keepalive, autologout, /metrics, SIGTERM drain."""
+Messages.Deliver, an expunge and a flag set on pod A are pushed to a client idling on pod B
+(before any timer-driven re-read). Also: keepalive, autologout, /metrics, SIGTERM drain."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.fixtures.servers import LoopThread, free_port, wait_port
 from tests.imap.conftest import ImapHandle, Raw, msg
 
+# Long enough that, even on a loaded CI machine, the three changes below reach the idling
+# client before the first keepalive tick (which would also re-read them).
+KEEPALIVE = 6
+
 
 @pytest.fixture
 def pod_b(imap: ImapHandle) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]]:
@@ -34,7 +38,7 @@ def pod_b(imap: ImapHandle) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]
         "KUBEMAIL_IMAP_HOST": "127.0.0.1",
         "KUBEMAIL_METRICS_PORT": str(mport),
         "KUBEMAIL_METRICS_HOST": "127.0.0.1",
-        "KUBEMAIL_IMAP_KEEPALIVE": "1",
+        "KUBEMAIL_IMAP_KEEPALIVE": str(KEEPALIVE),
         "KUBEMAIL_IMAP_POLL_INTERVAL": "30",
         "KUBEMAIL_IMAP_PREAUTH_TIMEOUT": "1",
     }
@@ -52,6 +56,13 @@ def pod_b(imap: ImapHandle) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
+
+
+def _watch_streams() -> float:
+    """Open Watch streams of the in-process metadata service (live once subscribed in Redis)."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("kubemail_metadata_watch_streams") or 0.0
 
 
 def _read_until(r: Raw, pred: object, timeout: float) -> tuple[list[bytes], float]:
@@ -84,6 +95,7 @@ async def _deliver(env: dict[str, str], user_id: str, raw: bytes) -> None:
 
 def test_idle_notifications_cross_pod(imap: ImapHandle, pod_b: tuple[int, int, subprocess.Popen[bytes]]) -> None:
     port_b, mport, proc = pod_b
+    streams = _watch_streams()
     a = Raw(imap.port)
     a.login()
     a.cmd("a0", b"APPEND INBOX {%d+}\r\n" % len(msg(1)) + msg(1))
@@ -94,24 +106,35 @@ def test_idle_notifications_cross_pod(imap: ImapHandle, pod_b: tuple[int, int, s
     assert b"* 1 EXISTS" in lines
     b.send(b"i IDLE\r\n")
     assert b.line().startswith(b"+ ")
-    time.sleep(0.3)
+    # both pods' Watch streams for the user are live (subscribed in Redis): wait, do not guess
+    deadline = time.monotonic() + 20
+    while _watch_streams() < streams + 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _watch_streams() >= streams + 2
+    # Pod B re-reads changes on its own only at the keepalive tick (POLL_INTERVAL is longer),
+    # and then writes '* OK Still here' in the same flush. So each change below that arrives
+    # with no keepalive line before it was pushed by the Watch stream, not found by the timer
+    # (no timed assertion: what is checked is how it arrived, not how fast).
+    seen: list[bytes] = []
     # 1) flag set in a session on pod A
     a.cmd("a1", "STORE 1 +FLAGS (\\Flagged)")
-    got, took = _read_until(b, lambda ln: b"FETCH" in ln, 5)
-    assert took < 1.0 and got[-1].startswith(b"* 1 FETCH (UID 1 FLAGS (\\Flagged")
+    got, _ = _read_until(b, lambda ln: b"FETCH" in ln, KEEPALIVE + 10)
+    seen += got
+    assert got[-1].startswith(b"* 1 FETCH (UID 1 FLAGS (\\Flagged")
     # 2) delivery through Messages.Deliver (what SMTP does)
     lt = LoopThread()
     lt.run(_deliver(imap.env, imap.user_id, msg(2)))
     lt.close()
-    got, took = _read_until(b, lambda ln: ln == b"* 2 EXISTS", 5)
-    assert took < 1.0
+    got, _ = _read_until(b, lambda ln: ln == b"* 2 EXISTS", KEEPALIVE + 10)
+    seen += got
     # 3) expunge on pod A
     a.cmd("a2", "STORE 1 +FLAGS.SILENT (\\Deleted)")
     a.cmd("a3", "EXPUNGE")
-    got, took = _read_until(b, lambda ln: ln == b"* 1 EXPUNGE", 5)
-    assert took < 1.0
+    got, _ = _read_until(b, lambda ln: ln == b"* 1 EXPUNGE", KEEPALIVE + 10)
+    seen += got
+    assert b"* OK Still here" not in seen, seen
     # keepalive while idle
-    got, _ = _read_until(b, lambda ln: ln == b"* OK Still here", 5)
+    got, _ = _read_until(b, lambda ln: ln == b"* OK Still here", KEEPALIVE + 10)
     b.send(b"DONE\r\n")
     _, t = b.until("i")
     assert t.startswith(b"i OK")

@@ -36,7 +36,8 @@ def backend_env(backend_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 def _config(tmp: Path, port: int, cafile: str) -> Path:
     """Over implicit TLS (the fixture's self-signed certificate, trusted explicitly): in the
-    clear mbsync warns on stderr that the password is sent in the clear."""
+    clear mbsync warns on stderr that the password is sent in the clear. Timeout: mbsync's
+    default of 20 s per server response is too short on a loaded 2-core CI machine."""
     maildir = tmp / "Mail"
     maildir.mkdir()
     cfg = tmp / "mbsyncrc"
@@ -50,6 +51,7 @@ SSLType IMAPS
 CertificateFile {cafile}
 AuthMechs LOGIN
 PipelineDepth 50
+Timeout 120
 
 IMAPStore remote
 Account test

@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
@@ -60,3 +61,21 @@ def test_entry_point_serves_health_metrics_and_stops_on_sigterm(backend_env: dic
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_second_server_on_a_taken_port_fails_to_bind(backend_env: dict[str, str]) -> None:
+    """No SO_REUSEPORT sharing: a second metadata server on the same port must not start."""
+    from services.common import config as cfgmod
+    from services.common.config import CommonConfig
+    from services.metadata.config import MetadataConfig
+    from services.metadata.server import start
+
+    env = {**backend_env, "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:0"}
+    common, mcfg = cfgmod.load(CommonConfig, env), cfgmod.load(MetadataConfig, env)
+    first = await start(mcfg, common, port=0)
+    try:
+        with pytest.raises(OSError):
+            second = await start(mcfg, common, port=first.port)
+            await second.stop(0)
+    finally:
+        await first.stop(0)

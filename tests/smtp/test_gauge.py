@@ -190,13 +190,15 @@ def test_gauge_returns_to_start_when_clients_leave_during_slow_admission(world: 
     ctx = world.server.ctx
 
     async def slow_allowed(ip: str) -> bool:
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(2.0)  # long enough that, even on a loaded machine, clients leave first
         return True
 
     ctx.connection_allowed = slow_allowed  # type: ignore[method-assign]
     base = _gauges()
     socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for port in (world.mx, world.submission) * 3]
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10  # the server accepts them on its own thread: wait, do not guess
+    while _gauges()["mx"] != base["mx"] + 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert _gauges()["mx"] == base["mx"] + 3
     for sock in socks:
         sock.close()
