@@ -17,6 +17,7 @@ from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.imap.config import ImapConfig
 from services.imap.server import ImapServer, start
+from tests.fixtures.linesock import LineSocket
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import LoopThread
 
@@ -92,34 +93,12 @@ def imap(metadata: Any, tmp_path: Any) -> Iterator[ImapHandle]:
     stop_imap(srv, lt)
 
 
-class Raw:
+class Raw(LineSocket):
     """A raw line-oriented IMAP client for exact-syntax assertions."""
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection((host, port), timeout=10)
-        self.buf = b""
+        super().__init__(socket.create_connection((host, port), timeout=10))
         self.greeting = self.line()
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def read_exact(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def cmd(self, tag: str, text: bytes | str) -> tuple[list[bytes], bytes]:
         """Sends `tag text`, returns (untagged lines incl. literal data joined, tagged line)."""

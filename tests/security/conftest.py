@@ -24,6 +24,7 @@ from services.common.mime import build_summary
 from services.common.tls import generate_self_signed
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.conftest import _start_metadata, _stop_metadata
+from tests.fixtures.linesock import LineSocket
 from tests.fixtures.seed import seed_domain, seed_user
 from tests.fixtures.servers import LoopThread, RedisServer, S3Server
 
@@ -254,34 +255,12 @@ def connect(port: int, source: str = "127.0.0.1", timeout: float = 10.0, tls: bo
     return sock
 
 
-class LineClient:
+class LineClient(LineSocket):
     """Line-oriented raw client (CRLF); used for IMAP, POP3 and SMTP."""
 
     def __init__(self, port: int, source: str = "127.0.0.1", timeout: float = 10.0, tls: bool = False) -> None:
-        self.sock = connect(port, source, timeout, tls)
-        self.buf = b""
+        super().__init__(connect(port, source, timeout, tls))
         self.greeting = self.line()
-
-    def send(self, data: bytes | str) -> None:
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def read_exact(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(self.buf)
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def close(self) -> None:
         try:
