@@ -264,7 +264,8 @@ def _pop3_once(port: int, address: str, messages: int) -> dict[str, float]:
 # ---------------------------------------------------------------- SMTP
 
 
-def _sender(port: int, raws: list[bytes], to: str, errors: list[str]) -> None:
+def send_all(port: int, raws: list[bytes], to: str, errors: list[str]) -> None:
+    """Sends each message on one SMTP session, retrying 4xx; failures go to `errors`."""
     try:
         with smtplib.SMTP(HOST, port, local_hostname="bench.client", timeout=60) as s:
             for raw in raws:
@@ -292,7 +293,7 @@ def smtp_ingest(
     raws = [make_message(i, size, address) for i in range(messages)]
     errors: list[str] = []
     threads = [
-        threading.Thread(target=_sender, args=(smtp_port, raws[i::sessions], address, errors)) for i in range(sessions)
+        threading.Thread(target=send_all, args=(smtp_port, raws[i::sessions], address, errors)) for i in range(sessions)
     ]
     start = time.perf_counter()
     for t in threads:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 
-from scripts.suite import Ports, Suite, free_ports, wait_port  # noqa: E402
+from scripts.suite import Ports, Suite, descendants, free_ports, wait_port  # noqa: E402
 
 DOMAIN = "bench.test"
 ADDRESS = f"bench@{DOMAIN}"
@@ -63,28 +63,9 @@ def _tmpdir(prefix: str) -> Path:
 # ---------------------------------------------------------------- process accounting
 
 
-def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    return kids
-
-
 def process_tree(pid: int) -> list[int]:
-    kids = _children_map()
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
+    """`pid` and every process below it."""
+    return [pid, *descendants(pid)]
 
 
 def memory_kib(pids: list[int]) -> tuple[int, int]:

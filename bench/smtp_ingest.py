@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
+
+from bench._compare import send_all  # noqa: E402
 
 ADDRESS = "ingest@bench.test"
 
@@ -54,23 +55,6 @@ async def _visible(addr: str, user_id: str) -> int:
     async with MetadataClient(addr, 10) as client:
         mbox = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
         return int(mbox.messages)
-
-
-def _sender(port: int, raws: list[bytes], errors: list[str]) -> None:
-    with smtplib.SMTP("127.0.0.1", port, local_hostname="bench.client", timeout=30) as s:
-        for raw in raws:
-            for _ in range(20):
-                try:
-                    if s.sendmail("s@remote.test", [ADDRESS], raw) == {}:
-                        break
-                except smtplib.SMTPResponseException as exc:
-                    if exc.smtp_code >= 500:
-                        errors.append(str(exc))
-                        break
-                    s.rset()
-                    time.sleep(0.05)
-            else:
-                errors.append("gave up")
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -112,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         raws = [make_message(i, args.size) for i in range(args.messages)]
         errors: list[str] = []
         threads = [
-            threading.Thread(target=_sender, args=(sport, raws[i :: args.sessions], errors))
+            threading.Thread(target=send_all, args=(sport, raws[i :: args.sessions], ADDRESS, errors))
             for i in range(args.sessions)
         ]
         start = time.perf_counter()

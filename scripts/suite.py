@@ -55,6 +55,26 @@ def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | 
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid`, parents before children (read from /proc)."""
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    out: list[int] = []
+    todo = list(kids.get(pid, []))
+    while todo:
+        child = todo.pop()
+        out.append(child)
+        todo.extend(kids.get(child, []))
+    return out
+
+
 @dataclasses.dataclass
 class Ports:
     redis: int

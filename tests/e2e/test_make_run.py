@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scripts.suite import ROOT, Ports
+from scripts.suite import descendants as suite_descendants
 from tests.e2e.conftest import HAS_IMAP, HAS_POP3, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
@@ -43,27 +44,6 @@ def _busy(port: int) -> bool:
             return True
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _children(pid: int) -> set[int]:
-    """Every live descendant of `pid` (from /proc)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    out: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            out.add(child)
-            todo.append(child)
-    return out
 
 
 def _alive(pid: int) -> bool:
@@ -137,7 +117,7 @@ def test_make_run_banner_demo_account_and_clean_ctrl_c(tmp_path: Path) -> None:
         assert str(tmp_path / "run") in banner
         for port in (PORTS.smtp, PORTS.submission, PORTS.smtps, PORTS.imap, PORTS.pop3, PORTS.metadata):
             assert f":{port}" in banner, (port, banner)
-        descendants = _children(proc.pid)
+        descendants = set(suite_descendants(proc.pid))
         assert len(descendants) >= 2, descendants  # at least redis-server and metadata
 
         raw = b"From: <dev@remote.test>\r\nTo: <demo@example.test>\r\nSubject: make run\r\n\r\nhello demo\r\n"
