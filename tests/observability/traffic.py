@@ -11,6 +11,19 @@ from email.message import EmailMessage
 TIMEOUT = 20
 
 
+def _ehlo_tls(s: smtplib.SMTP) -> None:
+    """EHLO, then STARTTLS (self-signed test certificate) when offered, then EHLO again."""
+    import ssl
+
+    s.ehlo("client.obs.test")
+    if s.has_extn("starttls"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s.starttls(context=ctx)
+        s.ehlo("client.obs.test")
+
+
 def message(sender: str, rcpt: str, n: int) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
@@ -44,15 +57,7 @@ def smtp_failures(port: int, submission_port: int, user: str) -> None:
         code, _ = s.docmd("FROBNICATE")
         assert code >= 500, code
     with smtplib.SMTP("127.0.0.1", submission_port, timeout=TIMEOUT) as s:
-        s.ehlo("client.obs.test")
-        if s.has_extn("starttls"):
-            import ssl
-
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            s.starttls(context=ctx)
-            s.ehlo("client.obs.test")
+        _ehlo_tls(s)
         with contextlib.suppress(smtplib.SMTPAuthenticationError):
             s.login(user, "wrong password")
             raise AssertionError("AUTH with a wrong password succeeded")
@@ -85,15 +90,7 @@ def failed_logins(obs_ports: dict[str, int], user: str) -> None:
 
 def smtp_submission(submission_port: int, user: str, password: str) -> None:
     with smtplib.SMTP("127.0.0.1", submission_port, timeout=TIMEOUT) as s:
-        s.ehlo("client.obs.test")
-        if s.has_extn("starttls"):
-            import ssl
-
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            s.starttls(context=ctx)
-            s.ehlo("client.obs.test")
+        _ehlo_tls(s)
         s.login(user, password)
         s.sendmail(user, [user], message(user, user, 9999))
 
