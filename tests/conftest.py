@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.servers import LoopThread, RedisCluster, RedisServer, S3Server
+from tests.fixtures.servers import LoopThread, RedisCluster, RedisServer, S3Server, wait_port
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +54,9 @@ def _start_metadata(env: dict[str, str]) -> MetadataHandle:
     mcfg = config.load(MetadataConfig, env)
     lt = LoopThread()
     srv = lt.run(start(mcfg, common, port=0))
+    # Seen twice under heavy load: the first call right after start() was refused. Do not
+    # hand the address out before the port accepts connections.
+    wait_port(srv.port)
     addr = f"127.0.0.1:{srv.port}"
     return MetadataHandle(addr, {**env, "KUBEMAIL_METADATA_ADDR": addr}, env["KUBEMAIL_REDIS_URL"], srv, lt)
 
