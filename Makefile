@@ -8,8 +8,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TOOLS := .tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := redis-server swaks prometheus isync fetchmail getmail6
-SYS_COMMANDS := redis-server redis-cli swaks prometheus promtool mbsync fetchmail getmail
+# libnet-ssleay-perl: swaks needs it for STARTTLS/TLS, and --no-install-recommends leaves it out.
+APT_PACKAGES := redis-server swaks libnet-ssleay-perl prometheus isync fetchmail getmail6
 PYTEST_ARGS ?=
 
 .PHONY: help deps sysdeps proto proto-check lint fmt docs test pytest run chart-test tools bench bench-deps image clean
@@ -30,9 +30,12 @@ $(VENV)/.installed: requirements.lock
 
 deps: $(VENV)/.installed
 
+# Checked per package, not per command: a command can be present while a package it needs
+# only as a Recommends (libnet-ssleay-perl for swaks' TLS) is not.
 sysdeps:
-	@missing=0; for c in $(SYS_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing=1; done; \
-	if [ $$missing = 1 ]; then \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
