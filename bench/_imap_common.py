@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 
 from bench._metadata_common import metadata_world  # noqa: E402
-from tests.fixtures.servers import LoopThread, free_port, wait_port  # noqa: E402
+from tests.fixtures.servers import LoopThread, ServiceProcess  # noqa: E402
 
 ADDRESS = "bench@example.test"
 PASSWORD = "bench-password"
@@ -90,24 +90,20 @@ def imap_world(
             user_id = lt.run(_seed_user(md.addr))
             env = {**md.env, "KUBEMAIL_TRUSTED_NETWORKS": "127.0.0.0/8", **(extra_env or {})}
             if subprocess_server:
-                port = free_port()
                 penv = {
-                    **os.environ,
                     **env,
-                    "KUBEMAIL_IMAP_PORT": str(port),
                     "KUBEMAIL_IMAP_TLS_PORT": "0",
                     "KUBEMAIL_IMAP_HOST": "127.0.0.1",
                     "KUBEMAIL_METRICS_PORT": "0",
                     "KUBEMAIL_IMAP_MAX_CONNECTIONS": "100000",
                     "KUBEMAIL_LOG_LEVEL": "WARNING",
                 }
-                proc = subprocess.Popen([sys.executable, "-m", "services.imap"], env=penv, cwd=str(ROOT))
+                imap = ServiceProcess("imap", penv, Path(tempfile.mkdtemp(prefix="imap-bench-"))).start()
+                assert imap.proc is not None
                 try:
-                    wait_port(port, 30)
-                    yield ImapWorld(port, env, user_id, proc.pid)
+                    yield ImapWorld(imap.ports["imap"], env, user_id, imap.proc.pid)
                 finally:
-                    proc.terminate()
-                    proc.wait(30)
+                    imap.stop(30)
             else:
                 from services.common import config
                 from services.common.auth import AuthLimits

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 
-from scripts.suite import Ports, Suite, descendants, free_ports, wait_port  # noqa: E402
+from scripts.suite import Ports, Suite, descendants, outside_ephemeral_range, wait_port  # noqa: E402
 
 DOMAIN = "bench.test"
 ADDRESS = f"bench@{DOMAIN}"
@@ -130,7 +130,8 @@ class Dovecot:
         self.work = work or _tmpdir("ref-dovecot-")
         self.own_work = work is None
         self.mail_root = self.work / "mail"
-        self.imap_port, self.pop3_port = free_ports(2)
+        # Dovecot and Postfix cannot bind port 0 and report it: ports no port-0 bind is ever given
+        self.imap_port, self.pop3_port = outside_ephemeral_range(2)
         self.max_connections = max_connections
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -268,7 +269,7 @@ class Postfix:
         self.work = work or _tmpdir("ref-postfix-")
         self.own_work = work is None
         self.mail_root = mail_root
-        (self.smtp_port,) = free_ports(1)
+        (self.smtp_port,) = outside_ephemeral_range(1)
         self.etc = self.work / "etc"
         self.started = False
 
@@ -394,7 +395,7 @@ class KubemailStack:
             "KUBEMAIL_HOSTNAME": "kubemail.bench.test",
             **(extra_env or {}),
         }
-        self.suite = Suite(self.work, ports=Ports.ephemeral(), extra_env=env, services=services)
+        self.suite = Suite(self.work, extra_env=env, services=services)
         self.user_ids: dict[str, str] = {}
 
     @property

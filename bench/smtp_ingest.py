@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,11 +31,6 @@ def make_message(i: int, size: int) -> bytes:
     head = f"From: s@remote.test\r\nTo: {ADDRESS}\r\nSubject: ingest {i}\r\nMessage-ID: <i{i}@bench.test>\r\n\r\n"
     line = (f"{i:06d} " + "y" * 70 + "\r\n").encode()
     return head.encode() + line * max(1, (size - len(head)) // len(line))
-
-
-def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
 async def _seed(addr: str) -> str:
@@ -65,33 +58,29 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--fs", action="store_true", help="blobs in a local directory instead of moto S3")
     args = ap.parse_args(argv if argv is not None else [])
 
-    from tests.fixtures.servers import RedisServer, S3Server, free_port, wait_port
+    from tests.fixtures.servers import RedisServer, S3Server, ServiceProcess
 
     work = Path(tempfile.mkdtemp(prefix="smtp-bench-"))
     redis = RedisServer(work / "redis").start()
     s3 = None if args.fs else S3Server().start()
-    mport, sport = free_port(), free_port()
     env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'operator'}",
         "KUBEMAIL_REDIS_URL": redis.url,
-        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{mport}",
-        "KUBEMAIL_METADATA_ADDR": f"127.0.0.1:{mport}",
-        "KUBEMAIL_METRICS_PORT": "0",
+        "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:50051",
+        "KUBEMAIL_METRICS_HOST": "127.0.0.1",
         "KUBEMAIL_LOG_LEVEL": "WARNING",
         "KUBEMAIL_SMTP_HOST": "127.0.0.1",
-        "KUBEMAIL_SMTP_MX_PORT": str(sport),
         "KUBEMAIL_SMTP_SUBMISSION_PORT": "0",
         "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "0",
         "KUBEMAIL_SMTP_MSG_RATE_LIMIT": "0",
         **(s3.env(f"b{uuid.uuid4().hex[:12]}") if s3 else {"KUBEMAIL_BLOB_BACKEND": "fs"}),
         "KUBEMAIL_BLOB_DIR": str(work / "blobs"),
     }
-    procs = [_spawn("services.metadata", env, work / "metadata.log")]
+    procs = [ServiceProcess("metadata", env, work, log=work / "metadata.log")]
     try:
-        wait_port(mport, 30)
-        procs.append(_spawn("services.smtp", env, work / "smtp.log"))
-        wait_port(sport, 30)
+        procs[0].start()
+        env["KUBEMAIL_METADATA_ADDR"] = f"127.0.0.1:{procs[0].ports['grpc']}"
+        procs.append(ServiceProcess("smtp", env, work, log=work / "smtp.log").start())
+        sport = procs[1].ports["mx"]
         user_id = asyncio.run(_seed(env["KUBEMAIL_METADATA_ADDR"]))
         raws = [make_message(i, args.size) for i in range(args.messages)]
         errors: list[str] = []
@@ -119,11 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         return {"messages_per_second": rate, "seconds": visible, "errors": float(len(errors))}
     finally:
         for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            p.stop(15)
         if s3:
             s3.stop()
         redis.stop()

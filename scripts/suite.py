@@ -10,36 +10,51 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports process `pid` listens on, as the kernel reports them (/proc).
+
+    For third-party servers that bind port 0 but do not print the port they got.
+    """
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                cols = row.split()
+                if cols[3] == "0A" and cols[9] in inodes:  # 0A = LISTEN
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
-def free_ports(n: int) -> list[int]:
-    """`n` distinct free ports (all held open while choosing, so none is handed out twice)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            socks.append(s)
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+def outside_ephemeral_range(count: int, rng: random.Random | None = None) -> list[int]:
+    """`count` distinct ports below the kernel's ephemeral range, for servers that cannot bind 0.
+
+    The kernel never hands out a port of this range for a port-0 bind or an outgoing connection,
+    so the only possible conflict is another server configured with the same fixed port; the caller
+    detects that (the server fails to start) and tries other ports.
+    """
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return (rng or random.Random()).sample(range(10_000, low), count)
 
 
 def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -53,6 +68,34 @@ def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | 
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def wait_ports_file(path: Path, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> dict[str, int]:
+    """The ports a service reported in its KUBEMAIL_PORTS_FILE (written once it listens)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before reporting its ports")
+        try:
+            return {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+        except FileNotFoundError:
+            time.sleep(0.05)
+    raise TimeoutError(f"no ports reported in {path} after {timeout}s")
+
+
+def wait_unix(path: Path, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {path}")
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(0.5)
+                s.connect(str(path))
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {path} after {timeout}s")
 
 
 def descendants(pid: int) -> list[int]:
@@ -105,10 +148,9 @@ class Ports:
         )
 
     @classmethod
-    def ephemeral(cls) -> Ports:
-        p = free_ports(13)
-        metrics = dict(zip(("metadata", "smtp", "imap", "pop3"), p[9:], strict=True))
-        return cls(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], metrics)
+    def unbound(cls) -> Ports:
+        """Ports not known yet: every service binds a free port and reports it (ephemeral mode)."""
+        return cls(0, 0, 0, 0, 0, 0, 0, 0, 0, {})
 
 
 # The environment variable each front-end reads for each listener.
@@ -121,11 +163,32 @@ LISTEN_ENV: dict[str, dict[str, str]] = {
     "imap": {"imap": "KUBEMAIL_IMAP_PORT", "imaps": "KUBEMAIL_IMAP_TLS_PORT"},
     "pop3": {"pop3": "KUBEMAIL_POP3_PORT", "pop3s": "KUBEMAIL_POP3_TLS_PORT"},
 }
+# The variable that sets each port a service reports (KUBEMAIL_PORTS_FILE), to bind it again.
+PORT_ENV = {
+    "grpc": "KUBEMAIL_METADATA_LISTEN",  # host:port
+    "metrics": "KUBEMAIL_METRICS_PORT",
+    "mx": "KUBEMAIL_SMTP_MX_PORT",
+    "submission": "KUBEMAIL_SMTP_SUBMISSION_PORT",
+    "submissions": "KUBEMAIL_SMTP_SUBMISSIONS_PORT",
+    "imap": "KUBEMAIL_IMAP_PORT",
+    "imaps": "KUBEMAIL_IMAP_TLS_PORT",
+    "pop3": "KUBEMAIL_POP3_PORT",
+    "pop3s": "KUBEMAIL_POP3_TLS_PORT",
+}
+# The name a service reports a listener under, where it differs from the Ports field.
+REPORTED_AS = {"smtp": "mx", "smtps": "submissions"}
 FRONTENDS = ("smtp", "imap", "pop3")
 
 
 class Suite:
-    """Starts and stops the suite; `env` is the environment the services share."""
+    """Starts and stops the suite; `env` is the environment the services share.
+
+    With `ports` (``make run``) every service binds the port given. Without, the suite runs in
+    ephemeral mode: Redis listens on a Unix socket only, every service binds port 0
+    (KUBEMAIL_EPHEMERAL_PORTS) and reports the ports it got in its KUBEMAIL_PORTS_FILE, which
+    fills in `ports`; nothing ever picks a port and binds it later. A restarted service binds
+    the ports it had, so its clients' addresses stay valid.
+    """
 
     def __init__(
         self,
@@ -136,7 +199,10 @@ class Suite:
         quiet: bool = True,
     ) -> None:
         self.workdir = Path(workdir)
-        self.ports = ports or Ports.ephemeral()
+        self.ephemeral = ports is None
+        self.ports = ports or Ports.unbound()
+        # a Unix socket path must stay under 108 bytes, whatever the work directory is
+        self.redis_socket = Path(tempfile.mkdtemp(prefix="kubemail-redis-")) / "redis.sock"
         self.services = tuple(s for s in services if (ROOT / "services" / s / "__main__.py").exists())
         self.quiet = quiet
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -146,8 +212,9 @@ class Suite:
 
         if not (tls_dir / "tls.crt").exists():
             generate_self_signed(tls_dir, "localhost")
+        redis_url = f"unix://{self.redis_socket}?db=0" if self.ephemeral else f"redis://127.0.0.1:{self.ports.redis}/0"
         self.env: dict[str, str] = {
-            "KUBEMAIL_REDIS_URL": f"redis://127.0.0.1:{self.ports.redis}/0",
+            "KUBEMAIL_REDIS_URL": redis_url,
             "KUBEMAIL_METADATA_ADDR": f"127.0.0.1:{self.ports.metadata}",
             "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{self.ports.metadata}",
             "KUBEMAIL_BLOB_BACKEND": "fs",
@@ -158,9 +225,10 @@ class Suite:
             "KUBEMAIL_HOSTNAME": "localhost",
             **(extra_env or {}),
         }
-        for listeners in LISTEN_ENV.values():
-            for listener, var in listeners.items():
-                self.env.setdefault(var, str(getattr(self.ports, listener)))
+        if not self.ephemeral:  # ephemeral: each service's configured listeners, bound to port 0
+            for listeners in LISTEN_ENV.values():
+                for listener, var in listeners.items():
+                    self.env.setdefault(var, str(getattr(self.ports, listener)))
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = self.workdir / f"{name}.log"
@@ -176,26 +244,52 @@ class Suite:
 
     def service_env(self, name: str) -> dict[str, str]:
         path = os.pathsep.join([str(ROOT), str(ROOT / "operator")])
-        return {
+        env = {
             **os.environ,
             **self.env,
             "PYTHONPATH": path,
-            "KUBEMAIL_METRICS_PORT": str(self.ports.metrics.get(name, 0)),
+            "KUBEMAIL_PORTS_FILE": str(self.ports_file(name)),
         }
+        if name in self.ports.metrics:  # fixed ports, or a restart: the ports it had
+            env["KUBEMAIL_METRICS_PORT"] = str(self.ports.metrics[name])
+        else:  # first start in ephemeral mode: every listener, metrics included, on a free port
+            env["KUBEMAIL_METRICS_PORT"] = "9100"  # enabled; KUBEMAIL_EPHEMERAL_PORTS binds it to 0
+            env["KUBEMAIL_EPHEMERAL_PORTS"] = "true"
+        return env
+
+    def ports_file(self, name: str) -> Path:
+        return self.workdir / f"{name}.ports.json"
+
+    def _record(self, name: str, bound: dict[str, int]) -> None:
+        """Takes the ports a service reported into `ports` and the shared environment."""
+        self.ports.metrics[name] = bound["metrics"]
+        if name == "metadata":
+            self.ports.metadata = bound["grpc"]
+            self.env["KUBEMAIL_METADATA_ADDR"] = f"127.0.0.1:{self.ports.metadata}"
+            self.env["KUBEMAIL_METADATA_LISTEN"] = f"127.0.0.1:{self.ports.metadata}"
+            return
+        for listener, var in LISTEN_ENV.get(name, {}).items():
+            reported = REPORTED_AS.get(listener, listener)
+            if reported not in bound:  # turned off by the caller's environment
+                continue
+            setattr(self.ports, listener, bound[reported])
+            self.env[var] = str(bound[reported])
 
     def start_redis(self) -> None:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed: apt-get install redis-server")
         rdir = self.workdir / "redis"
         rdir.mkdir(parents=True, exist_ok=True)
+        listen = (
+            ["--port", "0", "--unixsocket", str(self.redis_socket), "--unixsocketperm", "700"]
+            if self.ephemeral
+            else ["--port", str(self.ports.redis), "--bind", "127.0.0.1"]
+        )
         proc = self._spawn(
             "redis",
             [
                 "redis-server",
-                "--port",
-                str(self.ports.redis),
-                "--bind",
-                "127.0.0.1",
+                *listen,
                 "--dir",
                 str(rdir),
                 "--appendonly",
@@ -209,13 +303,17 @@ class Suite:
             ],
             dict(os.environ),
         )
-        wait_port(self.ports.redis, proc=proc)
+        if self.ephemeral:
+            wait_unix(self.redis_socket, proc=proc)
+        else:
+            wait_port(self.ports.redis, proc=proc)
 
     def start_service(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.ports_file(name).unlink()
         proc = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
-        port = self.ports.metadata if name == "metadata" else getattr(self.ports, name)
         try:
-            wait_port(port, proc=proc)
+            self._record(name, wait_ports_file(self.ports_file(name), proc=proc))
         except (RuntimeError, TimeoutError) as exc:
             tail = self.logs[name].read_text(errors="replace")[-2000:] if self.quiet else ""
             raise RuntimeError(f"{name}: {exc}; log {self.logs[name]}:\n{tail}") from None

@@ -122,6 +122,24 @@ class CommonConfig:
     hostname: str = setting(
         "KUBEMAIL_HOSTNAME", "localhost", "Host name the servers announce in greetings and Received:."
     )
+    ephemeral_ports: bool = setting(
+        "KUBEMAIL_EPHEMERAL_PORTS",
+        False,
+        "Bind every enabled listener (and the metrics port) to a free port chosen by the kernel instead "
+        "of its configured one; for tests and local launchers, with KUBEMAIL_PORTS_FILE.",
+    )
+    ports_file: str = setting(
+        "KUBEMAIL_PORTS_FILE",
+        "",
+        "When set, the process writes the ports it bound (JSON object, name to port) to this file once "
+        "it listens; launchers read it instead of guessing ports.",
+    )
+
+    def port(self, configured: int) -> int | None:
+        """The port to bind for a configured listener port: None = off (0), 0 = ephemeral."""
+        if configured == 0:
+            return None
+        return 0 if self.ephemeral_ports else configured
 
 
 ALL_CONFIGS: list[type] = [CommonConfig]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.common import config, httpserver, listener, logs
+from services.common import config, listener, process
 from services.common.auth import Authenticator, AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
@@ -34,7 +32,13 @@ class ImapServer:
     def port_of(self, name: str) -> int:
         return next(lst.port for lst in self.listeners if lst.name == name)
 
-    async def stop(self, timeout: float = 5.0) -> None:
+    def bound_ports(self) -> dict[str, int]:
+        return {lst.name: lst.port for lst in self.listeners}
+
+    def ready(self) -> bool:
+        return not self.ctx.closing
+
+    async def stop(self, timeout: float = 20.0) -> None:
         self.ctx.closing = True
         for s in list(self.ctx.sessions):
             if s.changed is not None:
@@ -77,43 +81,23 @@ async def start(
         await Session(ctx, conn).run()
 
     srv = ImapServer(ctx)
-    plain = cfg.port if port is None else port
-    secure = cfg.tls_port if tls_port is None else tls_port
+    plain = common.port(cfg.port) if port is None else port
+    secure = common.port(cfg.tls_port) if tls_port is None else tls_port
     common_kw: dict[str, Any] = dict(
         proxy_networks=common.proxy_networks,
         trusted_networks=common.trusted_networks,
         limit=cfg.max_line * 2,
     )
-    if plain is not None and (plain or port == 0):
+    if plain is not None:
         srv.listeners.append(await listener.serve(cfg.host, plain, handle, name="imap", **common_kw))
-    if tls is not None and secure is not None and (secure or tls_port == 0):
+    if tls is not None and secure is not None:
         srv.listeners.append(await listener.serve(cfg.host, secure, handle, tls=tls, name="imaps", **common_kw))
     return srv
 
 
-async def main_async() -> None:
-    common = config.load(CommonConfig)
-    cfg = config.load(ImapConfig)
-    logs.setup(common.log_level, common.log_format)
-    srv = await start(cfg, common)
-    http = (
-        httpserver.start(common.metrics_host, common.metrics_port, lambda: not srv.ctx.closing)
-        if (common.metrics_port)
-        else None
-    )
-    log.info("imap ready on %s", ", ".join(f"{lst.name}:{lst.port}" for lst in srv.listeners))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("imap shutting down")
-    await srv.stop(20.0)
-    if http is not None:
-        http.stop()
+async def start_service(common: CommonConfig) -> ImapServer:
+    return await start(config.load(ImapConfig), common)
 
 
 def main() -> None:
-    from services.common import entry
-
-    entry.run(main_async, "imap")
+    process.main("imap", start_service)

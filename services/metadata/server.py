@@ -53,7 +53,7 @@ class MetadataServer:
         self.blobs = blobs
         self.hub = hub
         self.gc = gc
-        self.ready = False
+        self.healthy = False
         self.health = health_aio.HealthServicer()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -68,7 +68,7 @@ class MetadataServer:
                 ok = True
             except Exception:
                 ok = False
-            self.ready = ok
+            self.healthy = ok
             status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
             for name in ("", *(f"kubemail.v1.{s}" for s in SERVICES)):
                 await self.health.set(name, status)
@@ -76,7 +76,13 @@ class MetadataServer:
                 OUTBOUND_DEPTH.set(await self.store.r.xlen(OUTBOUND))
             await asyncio.sleep(5)
 
-    async def stop(self, grace: float | None = None) -> None:
+    def bound_ports(self) -> dict[str, int]:
+        return {"grpc": self.port}
+
+    def ready(self) -> bool:
+        return self.healthy
+
+    async def stop(self, grace: float | None = 10.0) -> None:
         await self.health.enter_graceful_shutdown()
         for t in self._tasks:
             t.cancel()
@@ -122,11 +128,10 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
     rpc.add_ChangesServicer_to_server(_wrap(ChangesServicer(hub, directory), "Changes"), server)
     rpc.add_MaildropServicer_to_server(_wrap(MaildropServicer(store, directory), "Maildrop"), server)
     rpc.add_LimitsServicer_to_server(_wrap(LimitsServicer(store), "Limits"), server)
+    host, _, configured = cfg.listen.rpartition(":")
     if port is None:
-        addr = cfg.listen
-    else:
-        host = cfg.listen.rpartition(":")[0] or "0.0.0.0"
-        addr = f"{host}:{port}"
+        port = common.port(int(configured)) if configured.isdigit() else None
+    addr = cfg.listen if port is None else f"{host or '0.0.0.0'}:{port}"
     try:
         bound = server.add_insecure_port(addr)
     except RuntimeError as exc:  # grpcio raises instead of returning 0 when the bind fails

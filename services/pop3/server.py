@@ -61,8 +61,16 @@ class Pop3Server:
     listeners: list[Listener]
     port: int = 0
     tls_port: int = 0
+    draining: bool = False
 
-    async def stop(self, grace: float = 5.0) -> None:
+    def bound_ports(self) -> dict[str, int]:
+        return {lst.name: lst.port for lst in self.listeners}
+
+    def ready(self) -> bool:
+        return not self.draining
+
+    async def stop(self, grace: float = 10.0) -> None:
+        self.draining = True
         for lst in self.listeners:
             await close_and_drain(lst, grace)
         await self.deps.client.close()
@@ -97,13 +105,13 @@ async def start(
         await Session(ConnTransport(conn, tls), deps).run()
 
     nets = {"proxy_networks": common.proxy_networks, "trusted_networks": common.trusted_networks}
-    plain_port = cfg.port if port is None else port
-    if port is not None or cfg.port:
+    plain_port = common.port(cfg.port) if port is None else port
+    if plain_port is not None:
         lst = await serve(cfg.host, plain_port, handle, name="pop3", **nets)  # type: ignore[arg-type]
         server.listeners.append(lst)
         server.port = lst.port
-    implicit_port = cfg.tls_port if tls_port is None else tls_port
-    if tls is not None and (tls_port is not None or cfg.tls_port):
+    implicit_port = common.port(cfg.tls_port) if tls_port is None else tls_port
+    if tls is not None and implicit_port is not None:
         lst = await serve(cfg.host, implicit_port, handle, tls=tls, name="pop3s", **nets)  # type: ignore[arg-type]
         server.listeners.append(lst)
         server.tls_port = lst.port

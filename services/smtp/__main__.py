@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 
-from services.common import config, entry, httpserver, logs
+from services.common import config, process
 from services.common.auth import AuthLimits
 from services.common.config import CommonConfig
 from services.smtp.config import SmtpConfig
-from services.smtp.server import start
-
-log = logging.getLogger("kubemail.smtp")
+from services.smtp.server import SmtpServer, start
 
 
-async def main() -> None:
-    common = config.load(CommonConfig)
-    cfg = config.load(SmtpConfig)
-    logs.setup(common.log_level, common.log_format)
+async def start_service(common: CommonConfig) -> SmtpServer:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    server = await start(cfg, common, auth_limits=config.load(AuthLimits))
-    http = httpserver.start(common.metrics_host, common.metrics_port, server.ready) if common.metrics_port else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    log.info("kubemail smtp ready: %s", server.ports)
-    await stop.wait()
-    log.info("shutting down")
-    await server.stop()
-    if http is not None:
-        http.stop()
+    return await start(config.load(SmtpConfig), common, auth_limits=config.load(AuthLimits))
 
 
 if __name__ == "__main__":
-    entry.run(main, "smtp")
+    process.main("smtp", start_service)

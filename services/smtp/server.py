@@ -30,6 +30,9 @@ class SmtpServer:
     def ports(self) -> dict[str, int]:
         return {kind: int(s.sockets[0].getsockname()[1]) for kind, s in self.servers.items() if s.sockets}
 
+    def bound_ports(self) -> dict[str, int]:
+        return self.ports
+
     def ready(self) -> bool:
         return not self.ctx.draining and all(s.is_serving() for s in self.servers.values())
 
@@ -77,16 +80,16 @@ async def start(
     elif cfg.submissions_port:
         log.warning("no TLS certificate configured: implicit-TLS submission listener is off")
     try:
-        for listener, port in plan:
-            if port == 0:
+        for listener, configured in plan:
+            # ports < 0 pick a free port (in-process tests); KUBEMAIL_EPHEMERAL_PORTS does it for all
+            port = 0 if configured < 0 else common.port(configured)
+            if port is None:
                 continue
 
             def factory(listener: Listener = listener) -> KubemailSMTP:
                 return KubemailSMTP(handler, ctx, listener)
 
-            servers[listener.kind] = await loop.create_server(
-                factory, cfg.host, max(port, 0), reuse_address=True, backlog=256
-            )
+            servers[listener.kind] = await loop.create_server(factory, cfg.host, port, reuse_address=True, backlog=256)
     except BaseException:
         for s in servers.values():
             s.close()

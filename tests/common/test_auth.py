@@ -9,7 +9,7 @@ from services.common.auth import AUTH_ATTEMPTS, Authenticator, AuthLimits, conne
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.fixtures.seed import seed_user
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import closed_port
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -104,7 +104,7 @@ async def test_connection_rate(metadata) -> None:  # type: ignore[no-untyped-def
 
 
 async def test_unavailable_backend() -> None:
-    async with MetadataClient(f"127.0.0.1:{free_port()}", timeout=0.5) as client:
+    async with MetadataClient(f"127.0.0.1:{closed_port()}", timeout=0.5) as client:
         auth = Authenticator(client, "imap", AuthLimits())
         res = await auth.login("a@b.test", b"pw", "192.0.2.1")
         assert not res.ok and res.reason == "unavailable" and res.temporary

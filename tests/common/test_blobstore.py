@@ -18,7 +18,7 @@ from services.common.blobstore import (
     InstrumentedBlobStore,
     S3BlobStore,
 )
-from tests.fixtures.servers import S3Server, free_port
+from tests.fixtures.servers import S3Server, closed_port
 
 DATA = b"Subject: x\r\n\r\n" + bytes(range(256)) * 2000  # ~512 KiB, crosses stream chunks
 
@@ -55,7 +55,7 @@ async def test_invalid_blob_id_is_rejected(tmp_path: Path) -> None:
 
 
 async def test_s3_down_is_unavailable() -> None:
-    store = S3BlobStore(f"127.0.0.1:{free_port()}", "k", "s", "bucket")
+    store = S3BlobStore(f"127.0.0.1:{closed_port()}", "k", "s", "bucket")
     with pytest.raises(BlobUnavailable):
         await store.put(b"hello")
     with pytest.raises(BlobUnavailable):

@@ -11,7 +11,6 @@ import pytest
 
 from scripts.suite import FRONTENDS, ROOT
 from tests.e2e.conftest import E2E
-from tests.fixtures.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -46,7 +45,7 @@ def test_malformed_environment_exits_nonzero_with_a_clear_message(service: str) 
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "operator")]),
         "KUBEMAIL_METRICS_PORT": "abc",
         # should the variable be ignored, nothing must collide with a real service
-        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{free_port()}",
+        "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:0",
         "KUBEMAIL_SMTP_MX_PORT": "0", "KUBEMAIL_SMTP_SUBMISSION_PORT": "0", "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "0",
         "KUBEMAIL_IMAP_PORT": "0", "KUBEMAIL_IMAP_TLS_PORT": "0",
         "KUBEMAIL_POP3_PORT": "0", "KUBEMAIL_POP3_TLS_PORT": "0",

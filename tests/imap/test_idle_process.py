@@ -4,13 +4,12 @@ Messages.Deliver, an expunge and a flag set on pod A are pushed to a client idli
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from services.common.config import CommonConfig, load
 from services.common.grpcclient import MetadataClient
 from services.common.mime import build_summary
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from tests.fixtures.servers import LoopThread, free_port, wait_port
+from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.imap.conftest import ImapHandle, Raw, msg
 
 # Long enough that, even on a loaded CI machine, the three changes below reach the idling
@@ -28,30 +27,22 @@ KEEPALIVE = 6
 
 
 @pytest.fixture
-def pod_b(imap: ImapHandle) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]]:
-    port, mport = free_port(), free_port()
+def pod_b(imap: ImapHandle, tmp_path: Path) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]]:
     env = {
-        **os.environ,
         **imap.env,
-        "KUBEMAIL_IMAP_PORT": str(port),
         "KUBEMAIL_IMAP_TLS_PORT": "0",
         "KUBEMAIL_IMAP_HOST": "127.0.0.1",
-        "KUBEMAIL_METRICS_PORT": str(mport),
         "KUBEMAIL_METRICS_HOST": "127.0.0.1",
+        "KUBEMAIL_METRICS_PORT": "9100",  # enabled: bound to a free port like every listener
         "KUBEMAIL_IMAP_KEEPALIVE": str(KEEPALIVE),
         "KUBEMAIL_IMAP_POLL_INTERVAL": "30",
         "KUBEMAIL_IMAP_PREAUTH_TIMEOUT": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.imap"],
-        env=env,
-        cwd=os.getcwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    service = ServiceProcess("imap", env, tmp_path, capture=True).start()
+    proc = service.proc
+    assert proc is not None
     try:
-        wait_port(port, 30)
-        yield port, mport, proc
+        yield service.ports["imap"], service.ports["metrics"], proc
     finally:
         if proc.poll() is None:
             proc.kill()

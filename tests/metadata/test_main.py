@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import grpc
 import pytest
@@ -15,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
-from tests.fixtures.servers import free_port, wait_port
+from tests.fixtures.servers import ServiceProcess
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -26,19 +24,18 @@ def _get(url: str) -> tuple[int, str]:
         return e.code, ""
 
 
-def test_entry_point_serves_health_metrics_and_stops_on_sigterm(backend_env: dict[str, str]) -> None:
-    port, mport = free_port(), free_port()
+def test_entry_point_serves_health_metrics_and_stops_on_sigterm(backend_env: dict[str, str], tmp_path: Path) -> None:
     env = {
-        **os.environ,
         **backend_env,
-        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{port}",
-        "KUBEMAIL_METRICS_PORT": str(mport),
+        "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:50051",
         "KUBEMAIL_METRICS_HOST": "127.0.0.1",
+        "KUBEMAIL_METRICS_PORT": "9100",  # enabled: bound to a free port like every listener
     }
-    proc = subprocess.Popen([sys.executable, "-m", "services.metadata"], env=env, stderr=subprocess.PIPE)
+    service = ServiceProcess("metadata", env, tmp_path, capture=True).start()
+    proc = service.proc
+    assert proc is not None
+    port, mport = service.ports["grpc"], service.ports["metrics"]
     try:
-        wait_port(port, 30)
-        wait_port(mport, 30)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
             health = health_pb2_grpc.HealthStub(ch)
             deadline = time.monotonic() + 15

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.servers import free_port
 from tests.observability import helpers
 from tests.observability.promserver import Prometheus
 
@@ -55,12 +54,13 @@ async def _seed(addr: str) -> None:
         await seed_user(client, USER, PASSWORD)
 
 
-def _start_operator(work: Path, metrics_port: int, metadata_addr: str) -> subprocess.Popen[bytes]:
-    """tests/observability/operator_proc.py: the operator's kopf runtime against kmock, scrapeable."""
+def _start_operator(work: Path, metadata_addr: str) -> tuple[subprocess.Popen[bytes], int]:
+    """tests/observability/operator_proc.py: the operator's kopf runtime against kmock, scrapeable;
+    returns the process and the metrics port it bound."""
     root = Path(__file__).resolve().parents[2]
     log = open(work / "operator.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.observability.operator_proc", str(metrics_port), metadata_addr],
+        [sys.executable, "-m", "tests.observability.operator_proc", metadata_addr],
         cwd=root,
         env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'operator'}"},
         stdout=subprocess.PIPE,
@@ -72,8 +72,10 @@ def _start_operator(work: Path, metrics_port: int, metadata_addr: str) -> subpro
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if sel.select(timeout=0.5) and b"ready" in proc.stdout.readline():
-            return proc
+        if sel.select(timeout=0.5):
+            line = proc.stdout.readline().split()
+            if len(line) == 2 and line[0] == b"ready":
+                return proc, int(line[1])
         if proc.poll() is not None:
             break
     proc.kill()
@@ -86,26 +88,22 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     missing = _missing_services()
     if missing:
         pytest.skip(f"services without an entry point yet: {missing}")
-    from scripts.suite import Ports, Suite
+    from scripts.suite import Suite
 
     work = tmp_path_factory.mktemp("obs-suite")
-    ports = Ports.ephemeral()
     env = {
         # blobs in a local directory (the suite's default): the S3 code path has its own tests
-        # the SMTP front-end names its MX listener KUBEMAIL_SMTP_MX_PORT
-        "KUBEMAIL_SMTP_MX_PORT": str(ports.smtp),
         "KUBEMAIL_LOG_LEVEL": "WARNING",
         "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS": "1",
     }
-    suite = Suite(work / "suite", ports=ports, extra_env=env)
+    suite = Suite(work / "suite", extra_env=env)
     suite.start()
     prom = None
     operator = None
     try:
         asyncio.run(_seed(suite.env["KUBEMAIL_METADATA_ADDR"]))
-        targets = {svc: ports.metrics[svc] for svc in ("metadata", *suite.services)}
-        targets["operator"] = free_port()
-        operator = _start_operator(work, targets["operator"], suite.env["KUBEMAIL_METADATA_ADDR"])
+        targets = {svc: suite.ports.metrics[svc] for svc in ("metadata", *suite.services)}
+        operator, targets["operator"] = _start_operator(work, suite.env["KUBEMAIL_METADATA_ADDR"])
         rule_files = [str(f) for f in helpers.rule_files()]
         prom = Prometheus(work / "prometheus", targets, rule_files=rule_files).start()
         prom.wait_scrapes(1)

@@ -1,11 +1,12 @@
 """The operator as a scrape target: the real kopf runtime against kmock's Kubernetes emulator.
 
-    python -m tests.observability.operator_proc METRICS_PORT METADATA_ADDR
+    python -m tests.observability.operator_proc METADATA_ADDR
 
 There is no cluster in tests, so this process runs kmock's emulator (the operator tests'
 Emulator), the operator's own `runner.run` (what `python -m kubemail_operator` runs) logged in
-to it, the same /metrics endpoint (services.common.httpserver), and creates one MailDomain so
-that a reconciliation happens. Prints "ready" when scrapeable; stops on SIGTERM.
+to it, the same /metrics endpoint (services.common.httpserver) on a port the kernel chose, and
+creates one MailDomain so that a reconciliation happens. Prints "ready <port>" when scrapeable;
+stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from services.common import httpserver
 from tests.operator.conftest import Emulator, OperatorThread, _declare, create, operator_env
 
 
-async def main(metrics_port: int, metadata_addr: str) -> None:
+async def main(metadata_addr: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -37,10 +38,10 @@ async def main(metrics_port: int, metadata_addr: str) -> None:
         }
         env = operator_env({"KUBEMAIL_METADATA_ADDR": metadata_addr, "KUBEMAIL_METRICS_PORT": "0"})
         op = await OperatorThread(str(k8s.url), env).start()
-        endpoint = httpserver.start("127.0.0.1", metrics_port, op.ready_flag.is_set)
+        endpoint = httpserver.start("127.0.0.1", 0, op.ready_flag.is_set)
         try:
             await create(k8s, DOMAINS, "operator-obs", {"domain": "operator.obs.test"})
-            print("ready", flush=True)
+            print(f"ready {endpoint.port}", flush=True)
             await stop.wait()
         finally:
             endpoint.stop()
@@ -48,4 +49,4 @@ async def main(metrics_port: int, metadata_addr: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+    asyncio.run(main(sys.argv[1]))

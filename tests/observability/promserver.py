@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import listening_ports
 
 
 class PromError(RuntimeError):
@@ -38,7 +38,7 @@ class Prometheus:
             raise RuntimeError("prometheus is not installed (apt-get install prometheus)")
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = 0  # bound by prometheus itself (127.0.0.1:0), read back from /proc
         self.targets = targets
         self.namespace = namespace
         self.rule_files = rule_files or []
@@ -81,7 +81,7 @@ class Prometheus:
                 "prometheus",
                 f"--config.file={cfg}",
                 f"--storage.tsdb.path={self.dir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.listen-address=127.0.0.1:0",
                 "--storage.tsdb.retention.time=1h",
                 "--log.level=warn",
             ],
@@ -93,6 +93,14 @@ class Prometheus:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"prometheus exited: {self.log()[-2000:]}")
+            if not self.port:
+                bound = listening_ports(self.proc.pid)
+                if len(bound) > 1:
+                    raise RuntimeError(f"prometheus listens on several ports: {sorted(bound)}")
+                self.port = bound.pop() if bound else 0
+                if not self.port:
+                    time.sleep(0.1)
+                    continue
             try:
                 with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
                     if r.status == 200:

@@ -6,7 +6,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import closed_port
 from tests.operator.conftest import (
     DOMAINS,
     Emulator,
@@ -28,7 +28,7 @@ def _count(result: str) -> float:
 
 
 async def test_metadata_unavailable_is_temporary(k8s: Emulator, backend_env: dict[str, str]) -> None:
-    env = operator_env(backend_env, KUBEMAIL_METADATA_ADDR=f"127.0.0.1:{free_port()}", KUBEMAIL_GRPC_TIMEOUT="1")
+    env = operator_env(backend_env, KUBEMAIL_METADATA_ADDR=f"127.0.0.1:{closed_port()}", KUBEMAIL_GRPC_TIMEOUT="1")
     before = _count("temporary_error")
     op = await OperatorThread(str(k8s.url), env).start()
     try:

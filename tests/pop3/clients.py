@@ -3,6 +3,7 @@ getmail6 over LMTP to an in-test sink, so no process is started per message."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -72,13 +73,15 @@ def fetched(msgs: list[bytes]) -> list[bytes]:
 
 
 class LmtpSink:
-    """An LMTP server (aiosmtpd) keeping every message it is handed, bytes as received."""
+    """An LMTP server (aiosmtpd) keeping every message it is handed, bytes as received.
+
+    Bound to port 0 on its own loop thread; `port` is the port it got.
+    """
 
     def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
         from aiosmtpd.lmtp import LMTP
 
-        from tests.fixtures.servers import free_port
+        from tests.fixtures.servers import LoopThread
 
         sink = self
 
@@ -87,21 +90,27 @@ class LmtpSink:
                 sink.messages.append(bytes(envelope.original_content))
                 return "250 2.0.0 stored"
 
-        class LmtpController(Controller):
-            def factory(self) -> LMTP:
-                return LMTP(self.handler, **self.SMTP_kwargs)
-
         self.messages: list[bytes] = []
-        self.port = free_port()
-        self.controller = LmtpController(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.lt = LoopThread()
+
+        async def serve() -> asyncio.Server:
+            loop = asyncio.get_running_loop()
+            return await loop.create_server(lambda: LMTP(Handler(), hostname="127.0.0.1"), "127.0.0.1", 0)
+
+        self.server: asyncio.Server = self.lt.run(serve())
+        self.port = int(self.server.sockets[0].getsockname()[1])
 
     def take(self) -> list[bytes]:
         out, self.messages = self.messages, []
         return out
 
     def stop(self) -> None:
-        self.controller.stop()
+        async def close() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        self.lt.run(close(), timeout=10)
+        self.lt.close()
 
 
 def run_getmail(h: Pop3Handle, work: Path, sink: LmtpSink, *, delete: bool) -> list[bytes]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.servers import LoopThread, free_port, wait_port
+from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.pop3.conftest import ADDRESS, PASSWORD, _deliver, _inbox
 from tests.pop3.test_session import Raw, msg
 
@@ -54,23 +54,24 @@ def spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def test_process_serves_drains_and_exits_zero(metadata: Any, seeded: tuple[LoopThread, Any, Any, str]) -> None:
+def test_process_serves_drains_and_exits_zero(
+    metadata: Any, seeded: tuple[LoopThread, Any, Any, str], tmp_path: Path
+) -> None:
     lt, client, blobs, user_id = seeded
     lt.run(_deliver(client, blobs, user_id, [msg(1), msg(2)]))
-    port, metrics_port = free_port(), free_port()
-    proc = spawn(
-        {
-            **metadata.env,
-            "KUBEMAIL_POP3_HOST": "127.0.0.1",
-            "KUBEMAIL_POP3_PORT": str(port),
-            "KUBEMAIL_POP3_TLS_PORT": "0",
-            "KUBEMAIL_METRICS_HOST": "127.0.0.1",
-            "KUBEMAIL_METRICS_PORT": str(metrics_port),
-            "KUBEMAIL_HOSTNAME": f"pop-{uuid.uuid4().hex[:6]}.test",
-        }
-    )
+    env = {
+        **metadata.env,
+        "KUBEMAIL_POP3_HOST": "127.0.0.1",
+        "KUBEMAIL_POP3_TLS_PORT": "0",
+        "KUBEMAIL_METRICS_HOST": "127.0.0.1",
+        "KUBEMAIL_METRICS_PORT": "9100",  # enabled: bound to a free port like every listener
+        "KUBEMAIL_HOSTNAME": f"pop-{uuid.uuid4().hex[:6]}.test",
+    }
+    service = ServiceProcess("pop3", env, tmp_path, capture=True).start()
+    proc = service.proc
+    assert proc is not None
+    port, metrics_port = service.ports["pop3"], service.ports["metrics"]
     try:
-        wait_port(port, timeout=30)
         p = poplib.POP3("127.0.0.1", port, timeout=10)
         p.user(ADDRESS)
         p.pass_(PASSWORD)

@@ -5,11 +5,7 @@ got 250 must be stored exactly once; nothing may be stored twice."""
 from __future__ import annotations
 
 import collections
-import os
-import signal
 import smtplib
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +19,7 @@ from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.fixtures.seed import seed_user
-from tests.fixtures.servers import LoopThread, free_port, wait_port
+from tests.fixtures.servers import LoopThread, ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 500
@@ -31,63 +27,35 @@ THREADS = 5
 RCPTS = ["alice@fault.test", "bob@fault.test"]
 
 
-class Proc:
-    def __init__(self, module: str, env: dict[str, str], log: Path) -> None:
-        self.module, self.env, self.log = module, env, log
-        self.p: subprocess.Popen[bytes] | None = None
-
-    def start(self, port: int) -> None:
-        out = open(self.log, "ab")
-        self.p = subprocess.Popen(
-            [sys.executable, "-m", self.module], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-        )
-        out.close()
-        wait_port(port, timeout=30)
-
-    def kill(self) -> None:
-        assert self.p is not None
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(10)
-
-    def stop(self) -> int:
-        if self.p is None or self.p.poll() is not None:
-            return self.p.returncode if self.p else 0
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return -9
-
-
 @pytest.fixture
-def procs(backend_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Proc, Proc, dict[str, str], int]]:
-    mport, sport = free_port(), free_port()
+def procs(
+    backend_env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[ServiceProcess, ServiceProcess, dict[str, str], int]]:
     base = {
-        **os.environ,
         **backend_env,
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'operator'}",
-        "KUBEMAIL_METADATA_ADDR": f"127.0.0.1:{mport}",
-        "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{mport}",
+        "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:50051",
         "KUBEMAIL_GRPC_TIMEOUT": "3",
         "KUBEMAIL_LOG_LEVEL": "WARNING",
+        "KUBEMAIL_METRICS_HOST": "127.0.0.1",
     }
+    meta = ServiceProcess("metadata", base, tmp_path, log=tmp_path / "metadata.log").start()
+    base["KUBEMAIL_METADATA_ADDR"] = f"127.0.0.1:{meta.ports['grpc']}"
     smtp_env = {
         **base,
         "KUBEMAIL_SMTP_HOST": "127.0.0.1",
-        "KUBEMAIL_SMTP_MX_PORT": str(sport),
         "KUBEMAIL_SMTP_SUBMISSION_PORT": "0",
         "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "0",
         "KUBEMAIL_SMTP_MSG_RATE_LIMIT": "0",
         "KUBEMAIL_HOSTNAME": "mx.fault.test",
     }
-    meta = Proc("services.metadata", base, tmp_path / "metadata.log")
-    smtp = Proc("services.smtp", smtp_env, tmp_path / "smtp.log")
-    meta.start(mport)
-    smtp.start(sport)
-    yield meta, smtp, base, sport
+    smtp = ServiceProcess("smtp", smtp_env, tmp_path, log=tmp_path / "smtp.log").start()
+    yield meta, smtp, base, smtp.ports["mx"]
     smtp.stop()
     meta.stop()
+
+
+def smtp_log(proc: ServiceProcess) -> str:
+    return proc.log.read_text()[-3000:] if proc.log else ""
 
 
 def _sender(
@@ -172,7 +140,9 @@ async def _stored(env: dict[str, str], users: list[pb.User]) -> tuple[collection
 
 
 @pytest.mark.slow
-def test_metadata_killed_and_restarted_while_sending(procs: tuple[Proc, Proc, dict[str, str], int]) -> None:
+def test_metadata_killed_and_restarted_while_sending(
+    procs: tuple[ServiceProcess, ServiceProcess, dict[str, str], int],
+) -> None:
     meta, smtp, env, port = procs
     lt = LoopThread()
     try:
@@ -192,7 +162,6 @@ def test_metadata_killed_and_restarted_while_sending(procs: tuple[Proc, Proc, di
         ]
         for t in threads:
             t.start()
-        mport = int(env["KUBEMAIL_METADATA_LISTEN"].rsplit(":", 1)[1])
         kills = 0
         for threshold in (60, 200, 340):
             deadline = time.monotonic() + 120
@@ -201,7 +170,7 @@ def test_metadata_killed_and_restarted_while_sending(procs: tuple[Proc, Proc, di
             meta.kill()
             kills += 1
             time.sleep(0.3)
-            meta.start(mport)
+            meta.start()  # on the port it had: the smtp process keeps its address
         for t in threads:
             t.join(180)
         assert len(results) == MESSAGES
@@ -219,4 +188,4 @@ def test_metadata_killed_and_restarted_while_sending(procs: tuple[Proc, Proc, di
     finally:
         lt.close()
     code = smtp.stop()
-    assert code == 0, ("smtp exit status after SIGTERM", code, (smtp.log.read_text()[-3000:]))
+    assert code == 0, ("smtp exit status after SIGTERM", code, (smtp_log(smtp)))
