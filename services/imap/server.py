@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.common import config, listener, process
+from services.common.admission import Admission, Verdict
 from services.common.auth import Authenticator, AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
@@ -18,6 +19,11 @@ from services.imap.session import ServerContext, Session
 from services.imap.watch import WatchHub
 
 log = logging.getLogger("kubemail.imap")
+
+REFUSALS = {
+    Verdict.BUSY: b"* BYE [UNAVAILABLE] Too many connections, try later\r\n",
+    Verdict.RATE_LIMITED: b"* BYE [UNAVAILABLE] Too many connections from your address, try later\r\n",
+}
 
 
 @dataclass
@@ -74,9 +80,13 @@ async def start(
         trusted=config.parse_networks(common.trusted_networks),
     )
 
+    admission = Admission(md, ctx.auth.limits, "imap", cfg.max_connections)
+
     async def handle(conn: listener.Connection) -> None:
-        if len(ctx.sessions) >= cfg.max_connections:
-            await conn.send(b"* BYE Too many connections, try later\r\n")
+        admission.draining = ctx.closing
+        verdict = await admission.check(len(ctx.sessions) + 1, conn.remote_ip)
+        if verdict is not Verdict.ADMITTED:
+            await conn.send(REFUSALS[verdict])
             return
         await Session(ctx, conn).run()
 

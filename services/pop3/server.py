@@ -6,6 +6,7 @@ import dataclasses
 import logging
 
 from services.common import config
+from services.common.admission import Admission, Verdict
 from services.common.auth import Authenticator, AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
@@ -95,11 +96,13 @@ async def start(
     tls = server_tls(common.tls_cert, common.tls_key)
     server = Pop3Server(deps, [])
 
+    admission = Admission(client, auth.limits, "pop3", cfg.max_connections)
+
     async def handle(conn: Connection) -> None:
         m.CONNECTIONS_TOTAL.labels("tls" if conn.listener == "pop3s" else "plain").inc()
-        open_now = sum(len(lst.connections) for lst in server.listeners)
-        allowed, _ = await auth.connection_allowed(conn.remote_ip)
-        if open_now > cfg.max_connections or not allowed:
+        admission.draining = server.draining
+        open_now = sum(len(lst.connections) for lst in server.listeners)  # this one included
+        if await admission.check(open_now, conn.remote_ip) is not Verdict.ADMITTED:
             await conn.send(fmt.err("Too many connections, try again later", fmt.SYS_TEMP))
             return
         await Session(ConnTransport(conn, tls), deps).run()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from services.common.auth import Authenticator, AuthLimits, AuthResult, connection_allowed
+from services.common.admission import Admission
+from services.common.auth import Authenticator, AuthLimits, AuthResult
 from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig, ip_in, parse_networks
 from services.common.grpcclient import MetadataClient
@@ -62,17 +63,13 @@ class Context:
         self.draining = False
         self.auth_limits = auth_limits or AuthLimits()
         self.authenticator = Authenticator(client, "smtp", self.auth_limits)
+        self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions)
 
     def trusted_ip(self, ip: str) -> bool:
         return ip_in(ip, self.trusted)
 
     def proxy_ip(self, ip: str) -> bool:
         return bool(self.proxies) and ip_in(ip, self.proxies)
-
-    async def connection_allowed(self, ip: str) -> bool:
-        """The shared per-IP connection rate ("conn-ip", KUBEMAIL_CONN_PER_IP); fails open."""
-        allowed, _ = await connection_allowed(self.client, self.auth_limits, ip, "smtp")
-        return allowed
 
     async def hit(self, bucket: str, key: str, limit: int, window: int) -> bool:
         """One event against a shared sliding-window limit; fails open if Limits is down."""

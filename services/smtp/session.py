@@ -23,6 +23,7 @@ from aiosmtpd.proxy_protocol import get_proxy
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, syntax
 
 from services.common import sasl
+from services.common.admission import Verdict
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.smtp import chunking, metrics
 from services.smtp.context import Context, Listener
@@ -192,11 +193,13 @@ class KubemailSMTP(SMTP):
 
     async def _admit(self) -> bool:
         ctx = self.ctx
-        if ctx.draining or len(ctx.sessions) > ctx.cfg.max_sessions:
+        ctx.admission.draining = ctx.draining
+        verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip)  # this session included
+        if verdict is Verdict.BUSY:
             await self.push(f"421 4.3.2 {self.hostname} Service not available, try later")
             metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "busy").inc()
             return False
-        if not await ctx.connection_allowed(self.client_ip):
+        if verdict is Verdict.RATE_LIMITED:
             await self.push(f"421 4.7.0 {self.hostname} Too many connections, try later")
             metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "rate_limited").inc()
             return False

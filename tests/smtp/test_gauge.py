@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
+from services.common.admission import Verdict
 from tests.smtp.conftest import World
 
 LISTENERS = ("mx", "submission", "submissions")
@@ -182,11 +183,11 @@ def test_gauge_returns_to_start_when_clients_leave_during_slow_admission(world: 
     """Metadata slow or down (as with redis-server killed): clients give up before the greeting."""
     ctx = world.server.ctx
 
-    async def slow_allowed(ip: str) -> bool:
+    async def slow_check(open_sessions: int, ip: str) -> Verdict:
         await asyncio.sleep(2.0)  # long enough that, even on a loaded machine, clients leave first
-        return True
+        return Verdict.ADMITTED
 
-    ctx.connection_allowed = slow_allowed  # type: ignore[method-assign]
+    ctx.admission.check = slow_check  # type: ignore[method-assign]
     base = _gauges()
     socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for port in (world.mx, world.submission) * 3]
     deadline = time.monotonic() + 10  # the server accepts them on its own thread: wait, do not guess
