@@ -8,8 +8,9 @@ import time
 
 from services.common import sasl
 from services.imap import metrics, wire
-from services.imap.grammar import Command
-from services.imap.session import LOGOUT, Result, Session, Silent, bad, no
+from services.imap.errors import Result, Silent, bad, no
+from services.imap.grammar import LOGOUT, Command
+from services.imap.session import Session
 
 VERSION = "0.1.0"
 

@@ -12,9 +12,11 @@ import grpc
 from services.common.mime import build_summary
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names, wire
+from services.imap.errors import Result, bad, no
+from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, ListArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import Result, Session, bad, grpc_result, no, norm_flags
+from services.imap.session import Session, grpc_result
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}

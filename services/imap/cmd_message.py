@@ -6,19 +6,12 @@ import grpc
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names
+from services.imap.errors import Result, bad, no
+from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
 from services.imap.search import internal_dates, needs_dates, translate
-from services.imap.selected import Selected, compress, ranges
-from services.imap.session import (
-    Result,
-    Session,
-    bad,
-    grpc_result,
-    is_keyword_limit,
-    keyword_spellings,
-    no,
-    norm_flags,
-)
+from services.imap.selected import Selected, compress, keyword_spellings, ranges
+from services.imap.session import Session, grpc_result, is_keyword_limit
 
 
 def _sel(s: Session) -> Selected:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,8 +155,6 @@ def date(c: Cursor) -> int:
         raise ParseError("Bad date")
     day, mon, year = int(m.group(1)), _MONTHS[m.group(2).upper()], int(m.group(3))
     try:
-        import datetime
-
         d = datetime.date(year, mon, day)
     except ValueError:
         raise ParseError("Bad date") from None
@@ -167,8 +166,6 @@ def date_time(c: Cursor) -> int:
     m = _DATETIME_RE.match(text)
     if not m or m.group(2).upper() not in _MONTHS:
         raise ParseError("Bad date-time")
-    import datetime
-
     try:
         dt = datetime.datetime(
             int(m.group(3)),
@@ -681,6 +678,7 @@ def _setquota(c: Cursor) -> tuple[bytes, list[object]]:
 
 # -- the table ----------------------------------------------------------------------
 NONAUTH, AUTH, SELECTED = "nonauth", "auth", "selected"
+LOGOUT = "logout"  # the session is over; no command runs in it
 ANY = frozenset({NONAUTH, AUTH, SELECTED})
 AUTHED = frozenset({AUTH, SELECTED})
 SEL = frozenset({SELECTED})

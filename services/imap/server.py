@@ -9,14 +9,15 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.common import config, httpserver, listener, logs
+from services.common import config, entry, httpserver, listener, logs
 from services.common.auth import Authenticator, AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.tls import server_tls
 from services.imap.config import ImapConfig
-from services.imap.session import ServerContext, Session
+from services.imap.context import ServerContext
+from services.imap.dispatch import CommandLoop
 from services.imap.watch import WatchHub
 
 log = logging.getLogger("kubemail.imap")
@@ -74,7 +75,7 @@ async def start(
         if len(ctx.sessions) >= cfg.max_connections:
             await conn.send(b"* BYE Too many connections, try later\r\n")
             return
-        await Session(ctx, conn).run()
+        await CommandLoop(ctx, conn).run()
 
     srv = ImapServer(ctx)
     plain = cfg.port if port is None else port
@@ -114,6 +115,4 @@ async def main_async() -> None:
 
 
 def main() -> None:
-    from services.common import entry
-
     entry.run(main_async, "imap")
