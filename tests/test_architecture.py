@@ -2,15 +2,17 @@
 
 The graph is built from the source (AST), so imports inside functions and under
 `if TYPE_CHECKING:` count as edges too: a function-level import that dodges a cycle at
-run time is still a cycle in the design."""
+run time is still a cycle in the design.
+
+`python -m tests.test_architecture [TREE]` reports on another checkout (e.g. /work/main)."""
 
 from __future__ import annotations
 
 import ast
-import os
+import sys
 from pathlib import Path
 
-ROOT = Path(os.environ.get("KUBEMAIL_ARCH_ROOT", Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
 # (directory on sys.path, package directory below it)
 TREES = (("", "services"), ("operator", "kubemail_operator"))
 
@@ -66,9 +68,9 @@ def import_graph(root: Path = ROOT) -> Graph:
     return graph
 
 
-def cycles(graph: Graph) -> list[list[str]]:
-    """One concrete cycle per strongly connected component of more than one module
-    (Tarjan), each as a path that starts and ends at its smallest module name."""
+def tangles(graph: Graph) -> list[set[str]]:
+    """Strongly connected components of more than one module (Tarjan): modules that all
+    reach each other through imports."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -99,7 +101,12 @@ def cycles(graph: Graph) -> list[list[str]]:
     for v in sorted(graph):
         if v not in index:
             visit(v)
-    return [_cycle_in(graph, comp) for comp in components]
+    return components
+
+
+def cycles(graph: Graph) -> list[list[str]]:
+    """One concrete cycle per tangle, as a path that starts and ends at its smallest module."""
+    return [_cycle_in(graph, comp) for comp in tangles(graph)]
 
 
 def _cycle_in(graph: Graph, comp: set[str]) -> list[str]:
@@ -150,33 +157,30 @@ def test_cycle_finder_names_the_cycle() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_function_level_and_type_checking_imports_are_edges(tmp_path: Path) -> None:
+    pkg = tmp_path / "services" / "x"
+    pkg.mkdir(parents=True)
+    (tmp_path / "services" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from services.x import b\n")
+    (pkg / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import f\n")
+    graph = import_graph(tmp_path)
+    assert graph["services.x.a"] == {"services.x.b"} and graph["services.x.b"] == {"services.x.a"}
+    assert cycles(graph) == [["services.x.a", "services.x.b", "services.x.a"]]
+    assert function_level_imports(tmp_path) == ["services.x.a:2 -> services.x.b"]
+
+
 def test_no_import_cycles() -> None:
     graph = import_graph()
-    found = cycles(graph)
-    assert not found, "import cycles:\n" + "\n".join(_describe(graph, c) for c in found)
+    found = _describe(graph)
+    assert not found, "import cycles:\n" + "\n".join(found)
 
 
-def _describe(graph: Graph, cycle: list[str]) -> str:
-    tangled = sorted(_component(graph, cycle[0]))
-    return " -> ".join(cycle) + f"\n  (tangled with each other: {', '.join(tangled)})"
-
-
-def _component(graph: Graph, start: str) -> set[str]:
-    """Modules reachable from `start` that also reach it back."""
-
-    def reach(edges: Graph) -> set[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for w in edges[todo.pop()] - seen:
-                seen.add(w)
-                todo.append(w)
-        return seen
-
-    reverse: Graph = {v: set() for v in graph}
-    for v, ws in graph.items():
-        for w in ws:
-            reverse[w].add(v)
-    return reach(graph) & reach(reverse)
+def _describe(graph: Graph) -> list[str]:
+    return [
+        " -> ".join(_cycle_in(graph, comp)) + f"\n  (tangled with each other: {', '.join(sorted(comp))})"
+        for comp in tangles(graph)
+    ]
 
 
 def test_no_function_level_imports_of_our_modules() -> None:
@@ -184,3 +188,14 @@ def test_no_function_level_imports_of_our_modules() -> None:
     and where a reader looks; an import inside a function is how cycles get hidden."""
     found = function_level_imports()
     assert not found, "imports inside functions:\n" + "\n".join(found)
+
+
+def _report(root: Path) -> int:
+    graph = import_graph(root)
+    lines = _describe(graph) + function_level_imports(root)
+    print("\n".join(lines) or f"{root}: no import cycles, no function-level imports")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_report(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT))

@@ -210,7 +210,7 @@ async def search(s: Session, cmd: Command) -> Result:
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
-    ret = a.ret
+    ret: list[str] | None = None if a.ret is None else list(a.ret)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
         if ret and set(ret) <= {"MIN", "MAX"}:

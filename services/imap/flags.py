@@ -3,7 +3,7 @@ already spells them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from services.imap.errors import bad
 from services.imap.selected import keyword_spellings
@@ -21,7 +21,7 @@ def norm_flag(flag: str) -> str:
     return flag
 
 
-def norm_flags(flags: list[str], known: Collection[str] = ()) -> list[str]:
+def norm_flags(flags: Sequence[str], known: Collection[str] = ()) -> list[str]:
     """Flags of a STORE/APPEND: system flags canonical, keywords spelled as the mailbox already
     spells them (first known spelling), duplicates dropped case-insensitively, order kept."""
     out: list[str] = []
