@@ -7,6 +7,8 @@ import logging
 import sys
 import time
 
+from services.common.config import ConfigError
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -26,8 +28,6 @@ class JsonFormatter(logging.Formatter):
 
 def setup(level: str = "INFO", fmt: str = "text") -> None:
     """Raises ConfigError for an unknown level or format (KUBEMAIL_LOG_LEVEL / _FORMAT)."""
-    from services.common.config import ConfigError
-
     if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"KUBEMAIL_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
     if fmt not in ("text", "json"):

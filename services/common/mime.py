@@ -27,6 +27,7 @@ opaque body. `build_summary` never raises: garbage in, a valid summary out.
 from __future__ import annotations
 
 import binascii
+import datetime
 import email.utils
 import logging
 import re
@@ -494,8 +495,6 @@ def parse_date(value: bytes) -> int:
     try:
         dt = email.utils.parsedate_to_datetime(value.decode("latin-1"))
         if dt.tzinfo is None:
-            import datetime
-
             dt = dt.replace(tzinfo=datetime.UTC)
         return int(dt.timestamp())
     except Exception:

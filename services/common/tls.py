@@ -8,6 +8,8 @@ import ssl
 import time
 from pathlib import Path
 
+from services.common.metrics import TLS_CERT_RELOADS, observe_certificate
+
 
 class ReloadingTLS:
     """Holds a server SSLContext; `context()` reloads the files when their mtime changed.
@@ -31,8 +33,6 @@ class ReloadingTLS:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(self.cert, self.key)
         self._stamp = self._mtimes()
-        from services.common.metrics import observe_certificate
-
         observe_certificate(self.cert)  # kubemail_tls_certificate_expiry_timestamp_seconds
         return ctx
 
@@ -44,8 +44,6 @@ class ReloadingTLS:
                 if self._mtimes() != self._stamp:
                     self._ctx = self._build()
             except (OSError, ssl.SSLError):
-                from services.common.metrics import TLS_CERT_RELOADS
-
                 TLS_CERT_RELOADS.labels("error").inc()  # keep serving with the last good certificate
         return self._ctx
 

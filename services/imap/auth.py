@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import metrics
+from services.imap.context import ServerContext
+from services.imap.errors import Result
 
-if TYPE_CHECKING:
-    from services.imap.session import Result, Session
 
-
-async def login(s: Session, username: str, password: bytes) -> tuple[pb.User | None, Result]:
-    from services.imap.session import Result
-
-    res = await s.ctx.auth.login(username, password, s.remote_ip)
+async def login(ctx: ServerContext, username: str, password: bytes, remote_ip: str) -> tuple[pb.User | None, Result]:
+    res = await ctx.auth.login(username, password, remote_ip)
     if res.ok and res.user is not None:
         metrics.AUTH_RESULTS.labels("ok").inc()
         return res.user, Result("OK", "Logged in")

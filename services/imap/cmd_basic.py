@@ -8,8 +8,9 @@ import time
 
 from services.common import sasl
 from services.imap import metrics, wire
-from services.imap.grammar import Command
-from services.imap.session import LOGOUT, Result, Session, Silent, bad, no
+from services.imap.errors import Result, Silent, bad, no
+from services.imap.grammar import LOGOUT, AuthenticateArgs, Command, LoginArgs
+from services.imap.session import Session
 
 VERSION = "0.1.0"
 
@@ -54,7 +55,8 @@ async def starttls(s: Session, cmd: Command) -> Result:
 async def login(s: Session, cmd: Command) -> Result:
     if not s.login_allowed():
         raise no("LOGIN requires TLS", "PRIVACYREQUIRED")
-    user, pw = cmd.args
+    a: LoginArgs = cmd.args
+    user, pw = a.user, a.password
     try:
         name = user.decode("utf-8")
     except UnicodeDecodeError:
@@ -66,7 +68,8 @@ async def login(s: Session, cmd: Command) -> Result:
 
 
 async def authenticate(s: Session, cmd: Command) -> Result:
-    mech, initial = cmd.args
+    a: AuthenticateArgs = cmd.args
+    mech, initial = a.mechanism, a.initial
     if not s.login_allowed():
         raise no("Authentication requires TLS", "PRIVACYREQUIRED")
     try:

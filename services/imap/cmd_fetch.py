@@ -7,9 +7,10 @@ import time
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import bodystructure, sections, wire
+from services.imap.errors import Result, no
 from services.imap.grammar import Command, FetchArgs, FetchAtt
 from services.imap.selected import compress, ranges
-from services.imap.session import Result, Session, no
+from services.imap.session import Session
 
 _SUMMARY_ATTS = {
     "ENVELOPE",

@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 
 import grpc
 
 from services.common.mime import build_summary
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names, wire
-from services.imap.grammar import AUTH, SELECTED, Command, ListArgs, SelectArgs
+from services.imap.errors import Result, bad, no
+from services.imap.flags import norm_flags
+from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import Result, Session, bad, grpc_result, no, norm_flags
+from services.imap.session import Session, grpc_result
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
@@ -93,7 +96,8 @@ async def _attributes(s: Session, mb: pb.Mailbox) -> list[str]:
 
 async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
     assert args.qresync is not None
-    uidvalidity, modseq, known, _match = args.qresync
+    q = args.qresync
+    uidvalidity, modseq, known = q.uidvalidity, q.modseq, q.known_uids
     if uidvalidity != sel.uidvalidity or modseq == 0:
         return
     resp = await s.md.messages.GetChanges(
@@ -123,7 +127,8 @@ async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
 
 # CREATE / DELETE / RENAME / SUBSCRIBE ----------------------------------------------
 async def create(s: Session, cmd: Command) -> Result:
-    raw, use = cmd.args
+    a: CreateArgs = cmd.args
+    raw, use = a.mailbox, a.use
     name = _name(s, raw)
     if name.endswith(names.DELIM):
         name = name.rstrip(names.DELIM)
@@ -161,7 +166,8 @@ async def delete(s: Session, cmd: Command) -> Result:
 
 
 async def rename(s: Session, cmd: Command) -> Result:
-    old, new = (_name(s, r) for r in cmd.args)
+    a: RenameArgs = cmd.args
+    old, new = _name(s, a.old), _name(s, a.new)
     names.check_new(new)
     if new == "INBOX":
         raise no("Cannot rename to INBOX", "ALREADYEXISTS")
@@ -201,7 +207,7 @@ _STATUS_ITEMS = (
 )
 
 
-def _status_line(s: Session, mb: pb.Mailbox, items: list[str]) -> bytes:
+def _status_line(s: Session, mb: pb.Mailbox, items: Sequence[str]) -> bytes:
     vals: list[str] = []
     for it in items:
         v = {
@@ -219,7 +225,7 @@ def _status_line(s: Session, mb: pb.Mailbox, items: list[str]) -> bytes:
     return b"STATUS " + _wire_name(s, mb.name) + b" (" + " ".join(vals).encode() + b")"
 
 
-def _check_status_items(items: list[str]) -> None:
+def _check_status_items(items: Sequence[str]) -> None:
     for it in items:
         if it not in _STATUS_ITEMS:
             raise bad(f"Unknown STATUS item {it}")
@@ -238,7 +244,7 @@ async def list_(s: Session, cmd: Command) -> Result:
     _check_status_items(a.status_items)
     ref = _name(s, a.ref) if a.ref else ""
     pats = [names.pattern_of(ref, names.decode(p, s.utf8) if p else "") for p in a.patterns]
-    if not a.lsub and not a.extended and a.patterns == [b""]:
+    if not a.lsub and not a.extended and a.patterns == (b"",):
         s.untagged(b'LIST (\\Noselect) "/" ""')
         return Result(text="LIST completed")
     pats = [p for p in pats if p or a.lsub]

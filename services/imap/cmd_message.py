@@ -6,19 +6,12 @@ import grpc
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.imap import names
+from services.imap.errors import Result, bad, no
+from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
 from services.imap.search import internal_dates, needs_dates, translate
-from services.imap.selected import Selected, compress, ranges
-from services.imap.session import (
-    Result,
-    Session,
-    bad,
-    grpc_result,
-    is_keyword_limit,
-    keyword_spellings,
-    no,
-    norm_flags,
-)
+from services.imap.selected import Selected, compress, keyword_spellings, ranges
+from services.imap.session import Session, grpc_result, is_keyword_limit
 
 
 def _sel(s: Session) -> Selected:
@@ -217,7 +210,7 @@ async def search(s: Session, cmd: Command) -> Result:
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
-    ret = a.ret
+    ret: list[str] | None = None if a.ret is None else list(a.ret)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
         if ret and set(ret) <= {"MIN", "MAX"}:

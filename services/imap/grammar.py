@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from services.imap.cursor import Cursor, ParseError
@@ -27,8 +28,8 @@ class Command:
     args: Any = None
 
 
-# -- argument records ---------------------------------------------------------------
-@dataclass(frozen=True)
+# -- argument records (Command.args of each command; see COMMANDS) ----------------
+@dataclass(frozen=True, slots=True)
 class Section:
     part: tuple[int, ...] = ()
     kind: str = ""  # "", HEADER, HEADER.FIELDS, HEADER.FIELDS.NOT, TEXT, MIME
@@ -43,7 +44,7 @@ class Section:
         return s
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FetchAtt:
     name: str  # ENVELOPE FLAGS INTERNALDATE RFC822 RFC822.HEADER RFC822.SIZE RFC822.TEXT BODY
     # BODYSTRUCTURE UID MODSEQ BODY[] BINARY[] BINARY.SIZE[] SAVEDATE EMAILID THREADID PREVIEW
@@ -52,63 +53,97 @@ class FetchAtt:
     partial: tuple[int, int] | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class LoginArgs:
+    user: bytes
+    password: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticateArgs:
+    mechanism: str  # upper case
+    initial: bytes | None = None  # SASL-IR initial response, still base64
+
+
+@dataclass(frozen=True, slots=True)
+class CreateArgs:
+    mailbox: bytes
+    use: tuple[str, ...] = ()  # CREATE-SPECIAL-USE (RFC 6154)
+
+
+@dataclass(frozen=True, slots=True)
+class RenameArgs:
+    old: bytes
+    new: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class FetchArgs:
     seqset: SeqSet
-    atts: list[FetchAtt]
+    atts: tuple[FetchAtt, ...]
     changed_since: int | None = None
     vanished: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StoreArgs:
     seqset: SeqSet
     mode: str  # REPLACE ADD REMOVE
     silent: bool
-    flags: list[str]
+    flags: tuple[str, ...]
     unchanged_since: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class SearchArgs:
     key: tuple[Any, ...]
     charset: str | None = None
-    ret: list[str] | None = None  # ESEARCH RETURN options; None = plain SEARCH
+    ret: tuple[str, ...] | None = None  # ESEARCH RETURN options; None = plain SEARCH
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class QresyncArgs:
+    """SELECT / EXAMINE (QRESYNC (uidvalidity modseq [known-uids] [(seqs uids)])) (RFC 7162)."""
+
+    uidvalidity: int
+    modseq: int
+    known_uids: SeqSet | None = None
+    seq_match: tuple[SeqSet, SeqSet] | None = None  # (known sequence numbers, their UIDs)
+
+
+@dataclass(frozen=True, slots=True)
 class SelectArgs:
     mailbox: bytes
     condstore: bool = False
-    qresync: tuple[int, int, SeqSet | None, tuple[SeqSet, SeqSet] | None] | None = None
+    qresync: QresyncArgs | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ListArgs:
     ref: bytes
-    patterns: list[bytes]
-    select: list[str] = field(default_factory=list)
-    ret: list[str] = field(default_factory=list)
-    status_items: list[str] = field(default_factory=list)
+    patterns: tuple[bytes, ...]
+    select: tuple[str, ...] = ()
+    ret: tuple[str, ...] = ()
+    status_items: tuple[str, ...] = ()
     lsub: bool = False
     extended: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class AppendArgs:
     mailbox: bytes
-    flags: list[str]
+    flags: tuple[str, ...]
     date: int | None
     message: bytes
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StatusArgs:
     mailbox: bytes
-    items: list[str]
+    items: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CopyArgs:
     seqset: SeqSet
     mailbox: bytes
@@ -154,8 +189,6 @@ def date(c: Cursor) -> int:
         raise ParseError("Bad date")
     day, mon, year = int(m.group(1)), _MONTHS[m.group(2).upper()], int(m.group(3))
     try:
-        import datetime
-
         d = datetime.date(year, mon, day)
     except ValueError:
         raise ParseError("Bad date") from None
@@ -167,8 +200,6 @@ def date_time(c: Cursor) -> int:
     m = _DATETIME_RE.match(text)
     if not m or m.group(2).upper() not in _MONTHS:
         raise ParseError("Bad date-time")
-    import datetime
-
     try:
         dt = datetime.datetime(
             int(m.group(3)),
@@ -195,15 +226,15 @@ def _none(c: Cursor) -> None:
     return None
 
 
-def _login(c: Cursor) -> tuple[bytes, bytes]:
+def _login(c: Cursor) -> LoginArgs:
     c.sp()
     user = c.astring()
     c.sp()
     pw = c.astring()
-    return user, pw
+    return LoginArgs(user, pw)
 
 
-def _authenticate(c: Cursor) -> tuple[str, bytes | None]:
+def _authenticate(c: Cursor) -> AuthenticateArgs:
     c.sp()
     mech = c.atom_upper()
     initial = None
@@ -213,7 +244,7 @@ def _authenticate(c: Cursor) -> tuple[str, bytes | None]:
         c.p = len(seg)
         if not initial or not re.fullmatch(rb"[A-Za-z0-9+/]*={0,2}", initial):
             raise ParseError("Bad initial response")
-    return mech, initial
+    return AuthenticateArgs(mech, initial)
 
 
 def _mailbox_only(c: Cursor) -> bytes:
@@ -221,7 +252,7 @@ def _mailbox_only(c: Cursor) -> bytes:
     return mailbox(c)
 
 
-def _create(c: Cursor) -> tuple[bytes, list[str]]:
+def _create(c: Cursor) -> CreateArgs:
     c.sp()
     name = mailbox(c)
     use: list[str] = []
@@ -232,26 +263,28 @@ def _create(c: Cursor) -> tuple[bytes, list[str]]:
         c.sp()
         use = c.flag_list()
         c.char(")")
-    return name, use
+    return CreateArgs(name, tuple(use))
 
 
-def _rename(c: Cursor) -> tuple[bytes, bytes]:
+def _rename(c: Cursor) -> RenameArgs:
     c.sp()
     a = mailbox(c)
     c.sp()
     b = mailbox(c)
-    return a, b
+    return RenameArgs(a, b)
 
 
 def _select(c: Cursor) -> SelectArgs:
     c.sp()
-    args = SelectArgs(mailbox(c))
+    name = mailbox(c)
+    condstore = False
+    qresync: QresyncArgs | None = None
     if c.maybe_sp():
         c.char("(")
         while True:
             word = c.atom_upper()
             if word == "CONDSTORE":
-                args.condstore = True
+                condstore = True
             elif word == "QRESYNC":
                 c.sp()
                 c.char("(")
@@ -271,13 +304,13 @@ def _select(c: Cursor) -> SelectArgs:
                         c.char(")")
                         match = (s1, s2)
                 c.char(")")
-                args.qresync = (uidval, modseq, known, match)
+                qresync = QresyncArgs(uidval, modseq, known, match)
             else:
                 raise ParseError(f"Unknown SELECT parameter {word}")
             if c.maybe(")"):
                 break
             c.sp()
-    return args
+    return SelectArgs(name, condstore, qresync)
 
 
 def _list(c: Cursor) -> ListArgs:
@@ -295,31 +328,32 @@ def _list(c: Cursor) -> ListArgs:
         patterns = [bytes(p) for p in c.paren_list(c.list_mailbox, allow_empty=False)]  # type: ignore[call-overload]
     else:
         patterns = [c.list_mailbox()]
-    args = ListArgs(ref, patterns, select, extended=extended)
+    ret: list[str] = []
+    status_items: list[str] = []
     if c.maybe_sp():
         if not c.keyword("RETURN"):
             raise ParseError("Expected RETURN")
         c.sp()
-        args.extended = True
+        extended = True
         c.char("(")
         if not c.maybe(")"):
             while True:
                 opt = c.atom_upper()
                 if opt == "STATUS":
                     c.sp()
-                    args.status_items = [str(x).upper() for x in c.paren_list(c.atom, allow_empty=False)]
-                args.ret.append(opt)
+                    status_items = [str(x).upper() for x in c.paren_list(c.atom, allow_empty=False)]
+                ret.append(opt)
                 if c.maybe(")"):
                     break
                 c.sp()
-    return args
+    return ListArgs(ref, tuple(patterns), tuple(select), tuple(ret), tuple(status_items), extended=extended)
 
 
 def _lsub(c: Cursor) -> ListArgs:
     c.sp()
     ref = mailbox(c)
     c.sp()
-    return ListArgs(ref, [c.list_mailbox()], lsub=True)
+    return ListArgs(ref, (c.list_mailbox(),), lsub=True)
 
 
 def _status(c: Cursor) -> StatusArgs:
@@ -327,7 +361,7 @@ def _status(c: Cursor) -> StatusArgs:
     name = mailbox(c)
     c.sp()
     items = [str(x).upper() for x in c.paren_list(c.atom, allow_empty=False)]
-    return StatusArgs(name, items)
+    return StatusArgs(name, tuple(items))
 
 
 def _append(c: Cursor) -> AppendArgs:
@@ -352,7 +386,7 @@ def _append(c: Cursor) -> AppendArgs:
     msg = c.literal()
     if utf8:
         c.char(")")
-    return AppendArgs(name, flags, when, msg)
+    return AppendArgs(name, tuple(flags), when, msg)
 
 
 def _enable(c: Cursor) -> list[str]:
@@ -430,7 +464,7 @@ def _store(c: Cursor) -> StoreArgs:
     for f in flags:
         if f == "\\*" or (f.startswith("\\") and f.upper() == "\\RECENT"):
             raise ParseError(f"Cannot store {f}")
-    return StoreArgs(s, mode[word], silent, flags, unchanged)
+    return StoreArgs(s, mode[word], silent, tuple(flags), unchanged)
 
 
 # FETCH -----------------------------------------------------------------------------
@@ -533,24 +567,25 @@ def _fetch(c: Cursor) -> FetchArgs:
         else:
             c.i, c.p = save
             atts = _fetch_att(c)
-    args = FetchArgs(s, atts)
+    changed_since: int | None = None
+    vanished = False
     if c.maybe_sp():
         c.char("(")
         while True:
             word = c.atom_upper()
             if word == "CHANGEDSINCE":
                 c.sp()
-                args.changed_since = c.number64()
+                changed_since = c.number64()
             elif word == "VANISHED":
-                args.vanished = True
+                vanished = True
             else:
                 raise ParseError(f"Unknown FETCH modifier {word}")
             if c.maybe(")"):
                 break
             c.sp()
-        if args.vanished and args.changed_since is None:
+        if vanished and changed_since is None:
             raise ParseError("VANISHED needs CHANGEDSINCE")
-    return args
+    return FetchArgs(s, tuple(atts), changed_since, vanished)
 
 
 # SEARCH ----------------------------------------------------------------------------
@@ -657,7 +692,7 @@ def _search(c: Cursor) -> SearchArgs:
         keys.append(_search_key(c, 1))
         if len(keys) > 1000:
             raise ParseError("Too many search keys")
-    return SearchArgs(("AND", keys) if len(keys) > 1 else keys[0], charset, ret)
+    return SearchArgs(("AND", keys) if len(keys) > 1 else keys[0], charset, None if ret is None else tuple(ret))
 
 
 def _getquota(c: Cursor) -> bytes:
@@ -681,6 +716,7 @@ def _setquota(c: Cursor) -> tuple[bytes, list[object]]:
 
 # -- the table ----------------------------------------------------------------------
 NONAUTH, AUTH, SELECTED = "nonauth", "auth", "selected"
+LOGOUT = "logout"  # the session is over; no command runs in it
 ANY = frozenset({NONAUTH, AUTH, SELECTED})
 AUTHED = frozenset({AUTH, SELECTED})
 SEL = frozenset({SELECTED})

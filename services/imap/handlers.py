@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message
+from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
-from services.imap.session import Result, Session
+from services.imap.session import Session
 
 Handler = Callable[[Session, Command], Awaitable[Result]]
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap.errors import bad
 from services.imap.selected import Selected, keyword_spellings, ranges
 
 
@@ -31,8 +32,6 @@ def _text(v: bytes, utf8: bool) -> str:
         try:
             return v.decode("utf-8")
         except UnicodeDecodeError:
-            from services.imap.session import bad
-
             raise bad("Search string is not valid in the charset", "BADCHARSET (UTF-8 US-ASCII)") from None
 
 
@@ -119,8 +118,6 @@ def translate(
         if op == "MODSEQ":
             uses_modseq = True
             return pb.SearchKey(modseq=k[1])
-        from services.imap.session import bad
-
         raise bad(f"Unsupported search key {op}")
 
     return tr(key), uses_modseq

@@ -15,7 +15,8 @@ from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.tls import server_tls
 from services.imap.config import ImapConfig
-from services.imap.session import ServerContext, Session
+from services.imap.context import ServerContext
+from services.imap.dispatch import CommandLoop
 from services.imap.watch import WatchHub
 
 log = logging.getLogger("kubemail.imap")
@@ -88,7 +89,7 @@ async def start(
         if verdict is not Verdict.ADMITTED:
             await conn.send(REFUSALS[verdict])
             return
-        await Session(ctx, conn).run()
+        await CommandLoop(ctx, conn).run()
 
     srv = ImapServer(ctx)
     plain = common.port(cfg.port) if port is None else port

@@ -1,110 +1,35 @@
-"""One IMAP connection: reads commands through the Receiver, dispatches them from the
-handler table, writes responses, and keeps the selected mailbox in step with changes."""
+"""One IMAP connection's state and output, handed to every command handler: capabilities,
+the buffered writer, reading more input, login and STARTTLS. Keeping the selected mailbox in
+step lives in services.imap.sync (mixed in); the command loop in services.imap.dispatch."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import ssl
-import time
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
-from services.common.blobstore import BlobError, BlobStore
-from services.common.config import CommonConfig
-from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.imap import metrics, wire
-from services.imap.config import ImapConfig
-from services.imap.grammar import AUTH, COMMANDS, NONAUTH, Command
-from services.imap.names import NameError_
-from services.imap.receiver import Bad, Continue, Fatal, Limits, Receiver
-from services.imap.selected import BadSequenceError, Selected, keyword_spellings
-from services.imap.watch import WatchHub
+from services.imap import wire
+from services.imap.auth import login
+from services.imap.context import ServerContext
+from services.imap.errors import Result
+from services.imap.grammar import AUTH, NONAUTH
+from services.imap.receiver import Limits, Receiver
+from services.imap.selected import Selected
+from services.imap.sync import MailboxSync
 
 log = logging.getLogger("kubemail.imap")
-
-LOGOUT = "logout"
-SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
-_SYSTEM_BY_UPPER = {f.upper(): f for f in SYSTEM_FLAGS}
-
-
-@dataclass
-class Result:
-    status: str = "OK"  # OK NO BAD
-    text: str = "Completed"
-    code: str | None = None
-
-
-class CommandError(Exception):
-    def __init__(self, status: str, text: str, code: str | None = None) -> None:
-        super().__init__(text)
-        self.result = Result(status, text, code)
-
-
-class Silent(Exception):  # noqa: N818
-    """The handler already sent its tagged reply."""
-
-
-def no(text: str, code: str | None = None) -> CommandError:
-    return CommandError("NO", text, code)
-
-
-def bad(text: str, code: str | None = None) -> CommandError:
-    return CommandError("BAD", text, code)
-
-
-@dataclass
-class ServerContext:
-    """Everything sessions of one process share."""
-
-    cfg: ImapConfig
-    common: CommonConfig
-    md: MetadataClient
-    blobs: BlobStore
-    hub: WatchHub
-    auth: Any = None  # services.common.auth.Authenticator
-    tls: Any = None  # ReloadingTLS | None
-    trusted: tuple[Any, ...] = ()
-    sessions: set[Session] = field(default_factory=set)
-    closing: bool = False
-
-
-def norm_flag(flag: str) -> str:
-    if flag.startswith("\\"):
-        f = _SYSTEM_BY_UPPER.get(flag.upper())
-        if f is None:
-            raise bad(f"Unknown system flag {flag}")
-        return f
-    return flag
-
-
-def norm_flags(flags: list[str], known: Collection[str] = ()) -> list[str]:
-    """Flags of a STORE/APPEND: system flags canonical, keywords spelled as the mailbox already
-    spells them (first known spelling), duplicates dropped case-insensitively, order kept."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for f in flags:
-        nf = norm_flag(f)
-        if not nf.startswith("\\"):
-            nf = keyword_spellings(nf, known)[0]
-        key = nf.casefold()
-        if key not in seen:
-            seen.add(key)
-            out.append(nf)
-    return out
 
 
 def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
     return exc.code() == grpc.StatusCode.FAILED_PRECONDITION and "too many keywords" in (exc.details() or "")
 
 
-class Session:
+class Session(MailboxSync):
     def __init__(self, ctx: ServerContext, conn: Any) -> None:
         """`conn` is a services.common.listener.Connection (or anything shaped like it)."""
         self.ctx = ctx
@@ -211,24 +136,6 @@ class Session:
         if self._out_size >= 256 * 1024:
             await self.flush()
 
-    # -- main loop ------------------------------------------------------------------
-    async def run(self) -> None:
-        metrics.CONNECTIONS.inc()
-        self.ctx.sessions.add(self)
-        try:
-            self.untagged(f"OK [CAPABILITY {self.capabilities()}] {self.ctx.common.hostname} IMAP ready")
-            await self.flush()
-            await self._loop()
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
-            pass
-        finally:
-            metrics.CONNECTIONS.dec()
-            self.ctx.sessions.discard(self)
-            self._unwatch()
-            with contextlib.suppress(Exception):
-                self.writer.close()
-                await asyncio.wait_for(self.writer.wait_closed(), 2)
-
     def _timeout(self) -> float:
         return self.cfg.idle_timeout if self.state != NONAUTH else self.cfg.auth_timeout
 
@@ -269,83 +176,6 @@ class Session:
         self.rx.feed(data)
         return True
 
-    async def _loop(self) -> None:
-        while self.state != LOGOUT:
-            if self.ctx.closing and not self.rx.in_command():
-                self.untagged("BYE Server shutting down")
-                await self.flush()
-                return
-            ev = self.rx.next()
-            if ev is None:
-                await self.flush()
-                if not await self.read_more():
-                    return
-                continue
-            if isinstance(ev, Continue):
-                self.send(wire.cont(ev.text))
-                await self.flush()
-            elif isinstance(ev, Bad):
-                self.bad_count += 1
-                if ev.tag == "*":
-                    self.untagged(f"BAD {ev.text}")
-                else:
-                    self.send(wire.tagged(ev.tag, ev.status, ev.text, ev.code))
-                metrics.COMMANDS.labels("invalid", "bad").inc()
-                if self.bad_count > self.cfg.max_bad_commands:
-                    self.untagged("BYE Too many invalid commands")
-                    await self.flush()
-                    return
-            elif isinstance(ev, Fatal):
-                self.untagged(f"BYE {ev.text}")
-                await self.flush()
-                return
-            else:
-                await self.execute(ev)
-
-    async def execute(self, cmd: Command) -> None:
-        from services.imap.handlers import HANDLERS
-
-        spec = COMMANDS[cmd.name]
-        start = time.perf_counter()
-        label = cmd.name if not cmd.uid else f"UID {cmd.name}"
-        if self.state not in spec.states:
-            result = Result("BAD", f"{cmd.name} not allowed now")
-        else:
-            self.bad_count = 0
-            try:
-                result = await HANDLERS[cmd.name](self, cmd)
-            except Silent:
-                metrics.COMMANDS.labels(label, "ok").inc()
-                return
-            except CommandError as exc:
-                result = exc.result
-            except BadSequenceError as exc:
-                result = Result("BAD", str(exc))
-            except NameError_ as exc:
-                result = Result("NO", str(exc), "CANNOT")
-            except grpc.aio.AioRpcError as exc:
-                result = grpc_result(exc)
-            except BlobError:
-                log.warning("blob store unavailable during %s", cmd.name)
-                result = Result("NO", "Message data temporarily unavailable", "UNAVAILABLE")
-            except (ConnectionError, ssl.SSLError, TimeoutError):
-                raise
-            except Exception:
-                log.exception("%s failed", cmd.name)
-                result = Result("NO", "Internal server error", "SERVERBUG")
-            if self.sel is not None and result.status != "BAD" and cmd.name not in ("SELECT", "EXAMINE"):
-                allow_expunge = cmd.uid or cmd.name not in ("FETCH", "STORE", "SEARCH")
-                force = cmd.name in ("NOOP", "CHECK", "IDLE")
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await self.sync(allow_expunge, force)
-        if result.status == "BAD":
-            self.bad_count += 1
-        metrics.COMMANDS.labels(label, result.status.lower()).inc()
-        metrics.COMMAND_DURATION.labels(label).observe(time.perf_counter() - start)
-        self.send(wire.tagged(cmd.tag, result.status, result.text, result.code))
-        if self.state == LOGOUT:
-            await self.flush()
-
     # -- authentication -------------------------------------------------------------
     def _watch(self) -> None:
         if self.user is not None and self.changed is None:
@@ -365,154 +195,12 @@ class Session:
         self.rx = Receiver(self.rx.limits)  # drop anything pipelined before the handshake
 
     async def authenticate(self, username: str, password: bytes) -> Result:
-        from services.imap.auth import login
-
-        user, result = await login(self, username, password)
+        user, result = await login(self.ctx, username, password, self.remote_ip)
         if user is not None:
             self.user = user
             self.state = AUTH
             self._watch()
         return result
-
-    # -- change tracking ------------------------------------------------------------
-    async def sync(self, allow_expunge: bool = True, force: bool = False) -> None:
-        """Sends EXISTS / EXPUNGE / FETCH for changes since the session's HIGHESTMODSEQ."""
-        sel = self.sel
-        if sel is None:
-            return
-        now = time.monotonic()
-        dirty = self.changed is None or self.changed.is_set()
-        if not (force or dirty or now - self.last_sync >= self.cfg.poll_interval or sel.ghosts):
-            return
-        if self.changed is not None:
-            self.changed.clear()
-        self.last_sync = now
-        try:
-            resp = await self.md.messages.GetChanges(
-                pb.GetChangesRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, since_modseq=sel.highest_modseq)
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                self.untagged("BYE Selected mailbox was deleted")
-                self.state = LOGOUT
-                return
-            raise
-        if sel is not self.sel:
-            return
-        expunged = [u for u in resp.expunged if sel.contains(u)]
-        if not resp.expunged_complete and resp.highest_modseq > sel.highest_modseq:
-            listed = await self.md.messages.ListUids(
-                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
-            )
-            present = set(listed.uids)
-            expunged = sorted(set(expunged) | {u for u in sel.uids if u not in present})
-        sel.ghosts.update(expunged)
-        if allow_expunge and sel.ghosts:
-            self.announce_expunges(sorted(sel.ghosts))
-        top = sel.uids[-1] if sel.uids else 0
-        new = [m.uid for m in resp.changed if m.uid > top and m.uid not in sel.ghosts]
-        expunged_set = set(resp.expunged)
-        new = [u for u in new if u not in expunged_set]
-        for m in resp.changed:
-            if m.uid > top or m.uid in sel.ghosts:
-                continue
-            seq = sel.seq_of(m.uid)
-            if seq is None or sel.reported.get(m.uid, 0) >= m.modseq:
-                continue
-            sel.reported[m.uid] = m.modseq
-            self.send_flags(seq, m.uid, list(m.flags), m.modseq)
-        if new:
-            for m in resp.changed:
-                if m.uid > top:
-                    sel.reported[m.uid] = m.modseq
-            sel.add(new)
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await self.load_recent(sel)
-            self.untagged(f"{sel.exists} EXISTS")
-            if not self.rev2:
-                self.untagged(f"{len(sel.recent)} RECENT")
-        if resp.uidnext:
-            sel.uidnext = max(sel.uidnext, resp.uidnext)
-        # the mailbox counter is read before the change index: never step back behind what we saw
-        seen = max((m.modseq for m in resp.changed), default=0)
-        sel.highest_modseq = max(sel.highest_modseq, resp.highest_modseq, seen)
-
-    async def load_recent(self, sel: Selected) -> None:
-        """\\Recent of the selected mailbox: SELECT claims the unclaimed messages (first session
-        wins); EXAMINE only looks at them (RFC 3501 6.3.2: same output, \\Recent left alone)."""
-        if sel.readonly:
-            resp = await self.md.messages.Search(
-                pb.SearchRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, key=pb.SearchKey(recent=True))
-            )
-            sel.recent = {u for u in resp.uids if sel.contains(u)}
-            return
-        req = pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
-        claim = await self.md.messages.ClaimRecent(req)
-        sel.recent.update(u for u in claim.uids if sel.contains(u))
-
-    def announce_expunges(self, uids: list[int]) -> None:
-        sel = self.sel
-        assert sel is not None
-        if self.qresync:
-            gone = [u for u in uids if sel.contains(u)]
-            for u in gone:
-                sel.remove(u)
-            if gone:
-                from services.imap.selected import compress
-
-                self.untagged(f"VANISHED {compress(gone)}")
-            return
-        for u in sorted(uids, reverse=True):
-            seq = sel.remove(u)
-            if seq is not None:
-                self.untagged(f"{seq} EXPUNGE")
-
-    def send_flags(self, seq: int, uid: int, flags: list[str], modseq: int) -> None:
-        items = [f"UID {uid}", "FLAGS (" + " ".join(self.visible_flags(uid, flags)) + ")"]
-        if self.condstore:
-            items.append(f"MODSEQ ({modseq})")
-        self.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
-
-    def announce_keywords(self, flags: list[str]) -> None:
-        """Sends FLAGS (and PERMANENTFLAGS) again when a keyword not yet announced shows up."""
-        sel = self.sel
-        if sel is None:
-            return
-        new = [f for f in flags if not f.startswith("\\") and f not in sel.keywords]
-        if not new:
-            return
-        sel.keywords.update(new)
-        self.announce_flags(permanent=not sel.readonly)
-
-    def announce_flags(self, flags: bool = True, permanent: bool = True) -> None:
-        """FLAGS and/or PERMANENTFLAGS for the selected mailbox; `\\*` only while new keywords
-        fit in the mailbox's keyword list (RFC 3501 7.2.6; decision 0006)."""
-        sel = self.sel
-        assert sel is not None
-        allf = " ".join([*SYSTEM_FLAGS, *sorted(sel.keywords)])
-        if flags:
-            self.untagged(f"FLAGS ({allf})")
-        if permanent:
-            perm = "()" if sel.readonly else "(" + allf + ("" if sel.keywords_full else " \\*") + ")"
-            self.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
-
-    def visible_flags(self, uid: int, flags: list[str]) -> list[str]:
-        self.announce_keywords(flags)
-        out = list(flags)
-        if self.sel is not None and uid in self.sel.recent and not self.rev2:
-            out.append("\\Recent")
-        return out
-
-    async def idle_wait(self, timeout: float) -> bool:
-        """Waits for a change notification; True if one arrived."""
-        if self.changed is None:
-            await asyncio.sleep(timeout)
-            return False
-        try:
-            await asyncio.wait_for(self.changed.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
 
 
 def grpc_result(exc: grpc.aio.AioRpcError) -> Result:

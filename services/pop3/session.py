@@ -24,6 +24,7 @@ from services.pop3.config import Pop3Config
 from services.pop3.dotstuff import DotStuffer
 from services.pop3.maildrop import LockLostError, Maildrop, MaildropInUseError, MaildropUnavailableError, Message
 from services.pop3.protocol import (
+    COMMANDS,
     MAX_SASL_LINE,
     TOO_LONG,
     Command,
@@ -552,3 +553,6 @@ async def cmd_rset(s: Session, cmd: Command) -> None:
     s.maildrop.rset()
     count, size = s.maildrop.stat()
     s.reply_ok(f"Maildrop has {count} messages ({size} octets)")
+
+
+assert set(HANDLERS) == set(COMMANDS), set(COMMANDS) ^ set(HANDLERS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-from typing import TYPE_CHECKING
 
 import grpc
+from aiosmtpd.smtp import SMTP
 
 from services.common.admission import Admission
 from services.common.auth import Authenticator, AuthLimits, AuthResult
@@ -18,9 +18,6 @@ from services.common.tls import ReloadingTLS
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.smtp.config import SmtpConfig
 from services.smtp.delivery import Deliverer
-
-if TYPE_CHECKING:
-    from services.smtp.session import KubemailSMTP
 
 log = logging.getLogger("kubemail.smtp")
 
@@ -58,7 +55,7 @@ class Context:
         self.trusted: Networks = parse_networks(common.trusted_networks)
         self.proxies: Networks = parse_networks(common.proxy_networks)
         self.deliverer = Deliverer(client, blobs)
-        self.sessions: set[KubemailSMTP] = set()
+        self.sessions: set[SMTP] = set()  # services.smtp.session.KubemailSMTP
         self.inflight = 0  # deliveries between end of DATA and the reply
         self.draining = False
         self.auth_limits = auth_limits or AuthLimits()

@@ -20,6 +20,7 @@ import grpc
 
 from services.common.blobstore import BlobError, BlobStore
 from services.common.grpcclient import MetadataClient
+from services.common.mime import build_summary
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 
 log = logging.getLogger("kubemail.smtp.delivery")
@@ -79,8 +80,6 @@ def _grpc_failure(exc: grpc.aio.AioRpcError, recipients: int) -> DeliveryError:
 
 
 def _summarize(raw: bytes) -> pb.MessageSummary:
-    from services.common.mime import build_summary
-
     return build_summary(raw)
 
 

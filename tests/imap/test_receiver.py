@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.imap.grammar import Command, FetchAtt, Section
+from services.imap.grammar import Command, FetchAtt, LoginArgs, Section
 from services.imap.receiver import Bad, Continue, Fatal, Limits, Receiver
 
 SAMPLES: list[bytes] = [
@@ -103,7 +103,7 @@ def test_synchronising_literal_asks_for_continuation() -> None:
     assert r.next() is None
     r.feed(b"bob pw\r\n")
     cmd = r.next()
-    assert isinstance(cmd, Command) and cmd.args == (b"bob", b"pw")
+    assert isinstance(cmd, Command) and cmd.args == LoginArgs(b"bob", b"pw")
 
 
 def test_non_synchronising_literal_needs_no_continuation() -> None:
@@ -114,10 +114,10 @@ def test_non_synchronising_literal_needs_no_continuation() -> None:
 def test_fetch_items() -> None:
     (cmd,) = feed_all(b"x FETCH 1 (BODY[1.HEADER.FIELDS.NOT (Subject)]<5.10> RFC822.SIZE)\r\n", 99)
     assert isinstance(cmd, Command)
-    assert cmd.args.atts == [
+    assert cmd.args.atts == (
         FetchAtt("BODY[]", Section((1,), "HEADER.FIELDS.NOT", ("Subject",)), False, (5, 10)),
         FetchAtt("RFC822.SIZE"),
-    ]
+    )
 
 
 @pytest.mark.parametrize(

@@ -46,8 +46,6 @@ def import_all() -> dict[str, str]:
                 importlib.import_module(mod.name)
             except Exception as exc:
                 errors[mod.name] = repr(exc)
-    # tls.py registers the certificate metrics lazily (on the first certificate load)
-    importlib.import_module("services.common.metrics")
     return errors
 
 

@@ -1,0 +1,183 @@
+"""Keeping the selected mailbox in step with changes made elsewhere: EXISTS / EXPUNGE /
+VANISHED / FETCH FLAGS since the session's HIGHESTMODSEQ, \\Recent, FLAGS and PERMANENTFLAGS.
+
+MailboxSync is mixed into services.imap.session.Session, which provides the connection state
+and output declared abstract here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from abc import ABC, abstractmethod
+
+import grpc
+
+from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.imap.config import ImapConfig
+from services.imap.flags import SYSTEM_FLAGS
+from services.imap.grammar import LOGOUT
+from services.imap.selected import Selected, compress
+
+
+class MailboxSync(ABC):
+    cfg: ImapConfig
+    md: MetadataClient
+    state: str
+    sel: Selected | None
+    condstore: bool
+    changed: asyncio.Event | None
+    last_sync: float
+
+    @property
+    @abstractmethod
+    def rev2(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def qresync(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def user_id(self) -> str: ...
+
+    @abstractmethod
+    def untagged(self, text: bytes | str) -> None: ...
+
+    async def sync(self, allow_expunge: bool = True, force: bool = False) -> None:
+        """Sends EXISTS / EXPUNGE / FETCH for changes since the session's HIGHESTMODSEQ."""
+        sel = self.sel
+        if sel is None:
+            return
+        now = time.monotonic()
+        dirty = self.changed is None or self.changed.is_set()
+        if not (force or dirty or now - self.last_sync >= self.cfg.poll_interval or sel.ghosts):
+            return
+        if self.changed is not None:
+            self.changed.clear()
+        self.last_sync = now
+        try:
+            resp = await self.md.messages.GetChanges(
+                pb.GetChangesRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, since_modseq=sel.highest_modseq)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                self.untagged("BYE Selected mailbox was deleted")
+                self.state = LOGOUT
+                return
+            raise
+        if sel is not self.sel:
+            return
+        expunged = [u for u in resp.expunged if sel.contains(u)]
+        if not resp.expunged_complete and resp.highest_modseq > sel.highest_modseq:
+            listed = await self.md.messages.ListUids(
+                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+            )
+            present = set(listed.uids)
+            expunged = sorted(set(expunged) | {u for u in sel.uids if u not in present})
+        sel.ghosts.update(expunged)
+        if allow_expunge and sel.ghosts:
+            self.announce_expunges(sorted(sel.ghosts))
+        top = sel.uids[-1] if sel.uids else 0
+        new = [m.uid for m in resp.changed if m.uid > top and m.uid not in sel.ghosts]
+        expunged_set = set(resp.expunged)
+        new = [u for u in new if u not in expunged_set]
+        for m in resp.changed:
+            if m.uid > top or m.uid in sel.ghosts:
+                continue
+            seq = sel.seq_of(m.uid)
+            if seq is None or sel.reported.get(m.uid, 0) >= m.modseq:
+                continue
+            sel.reported[m.uid] = m.modseq
+            self.send_flags(seq, m.uid, list(m.flags), m.modseq)
+        if new:
+            for m in resp.changed:
+                if m.uid > top:
+                    sel.reported[m.uid] = m.modseq
+            sel.add(new)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self.load_recent(sel)
+            self.untagged(f"{sel.exists} EXISTS")
+            if not self.rev2:
+                self.untagged(f"{len(sel.recent)} RECENT")
+        if resp.uidnext:
+            sel.uidnext = max(sel.uidnext, resp.uidnext)
+        # the mailbox counter is read before the change index: never step back behind what we saw
+        seen = max((m.modseq for m in resp.changed), default=0)
+        sel.highest_modseq = max(sel.highest_modseq, resp.highest_modseq, seen)
+
+    async def load_recent(self, sel: Selected) -> None:
+        """\\Recent of the selected mailbox: SELECT claims the unclaimed messages (first session
+        wins); EXAMINE only looks at them (RFC 3501 6.3.2: same output, \\Recent left alone)."""
+        if sel.readonly:
+            resp = await self.md.messages.Search(
+                pb.SearchRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, key=pb.SearchKey(recent=True))
+            )
+            sel.recent = {u for u in resp.uids if sel.contains(u)}
+            return
+        req = pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+        claim = await self.md.messages.ClaimRecent(req)
+        sel.recent.update(u for u in claim.uids if sel.contains(u))
+
+    def announce_expunges(self, uids: list[int]) -> None:
+        sel = self.sel
+        assert sel is not None
+        if self.qresync:
+            gone = [u for u in uids if sel.contains(u)]
+            for u in gone:
+                sel.remove(u)
+            if gone:
+                self.untagged(f"VANISHED {compress(gone)}")
+            return
+        for u in sorted(uids, reverse=True):
+            seq = sel.remove(u)
+            if seq is not None:
+                self.untagged(f"{seq} EXPUNGE")
+
+    def send_flags(self, seq: int, uid: int, flags: list[str], modseq: int) -> None:
+        items = [f"UID {uid}", "FLAGS (" + " ".join(self.visible_flags(uid, flags)) + ")"]
+        if self.condstore:
+            items.append(f"MODSEQ ({modseq})")
+        self.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
+
+    def announce_keywords(self, flags: list[str]) -> None:
+        """Sends FLAGS (and PERMANENTFLAGS) again when a keyword not yet announced shows up."""
+        sel = self.sel
+        if sel is None:
+            return
+        new = [f for f in flags if not f.startswith("\\") and f not in sel.keywords]
+        if not new:
+            return
+        sel.keywords.update(new)
+        self.announce_flags(permanent=not sel.readonly)
+
+    def announce_flags(self, flags: bool = True, permanent: bool = True) -> None:
+        """FLAGS and/or PERMANENTFLAGS for the selected mailbox; `\\*` only while new keywords
+        fit in the mailbox's keyword list (RFC 3501 7.2.6; decision 0006)."""
+        sel = self.sel
+        assert sel is not None
+        allf = " ".join([*SYSTEM_FLAGS, *sorted(sel.keywords)])
+        if flags:
+            self.untagged(f"FLAGS ({allf})")
+        if permanent:
+            perm = "()" if sel.readonly else "(" + allf + ("" if sel.keywords_full else " \\*") + ")"
+            self.untagged(f"OK [PERMANENTFLAGS {perm}] Flags permitted")
+
+    def visible_flags(self, uid: int, flags: list[str]) -> list[str]:
+        self.announce_keywords(flags)
+        out = list(flags)
+        if self.sel is not None and uid in self.sel.recent and not self.rev2:
+            out.append("\\Recent")
+        return out
+
+    async def idle_wait(self, timeout: float) -> bool:
+        """Waits for a change notification; True if one arrived."""
+        if self.changed is None:
+            await asyncio.sleep(timeout)
+            return False
+        try:
+            await asyncio.wait_for(self.changed.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
