@@ -5,6 +5,9 @@ Extended here, through aiosmtpd's documented seams: per-connection PROXY accepta
 connection rate limits, AUTH PLAIN/LOGIN against the directory, enhanced status codes,
 a DATA-phase timeout, a 421 on idle timeout, and per-command metrics. The transaction
 logic (MAIL/RCPT/DATA) lives in handler.py as aiosmtpd handler hooks.
+
+Where aiosmtpd 1.4 has no public seam, the subclass uses a few private members; each is
+listed, with what it is needed for, and pinned in tests/smtp/test_aiosmtpd_seams.py.
 """
 
 from __future__ import annotations
