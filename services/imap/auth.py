@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.imap import metrics
 
 if TYPE_CHECKING:
     from services.imap.session import Result, Session
 
 
-async def login(s: Session, username: str, password: bytes) -> tuple[pb.User | None, Result]:
+async def login(s: Session, username: str, password: bytes) -> tuple[directory_pb.User | None, Result]:
     from services.imap.session import Result
 
     res = await s.ctx.auth.login(username, password, s.remote_ip)

@@ -18,7 +18,9 @@ import grpc
 from services.common.blobstore import BlobError, BlobStore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.common.listing import all_changes
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import metrics, wire
 from services.imap.config import ImapConfig
 from services.imap.grammar import AUTH, COMMANDS, NONAUTH, Command
@@ -117,7 +119,7 @@ class Session:
         self.tls_active: bool = conn.tls_active
         self.trusted: bool = bool(conn.trusted)
         self.state = NONAUTH
-        self.user: pb.User | None = None
+        self.user: directory_pb.User | None = None
         self.sel: Selected | None = None
         self.enabled: set[str] = set()
         self.condstore = False
@@ -388,9 +390,7 @@ class Session:
             self.changed.clear()
         self.last_sync = now
         try:
-            resp = await self.md.messages.GetChanges(
-                pb.GetChangesRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, since_modseq=sel.highest_modseq)
-            )
+            resp = await all_changes(self.md, self.user_id, sel.mailbox_id, sel.highest_modseq)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 self.untagged("BYE Selected mailbox was deleted")
@@ -402,7 +402,7 @@ class Session:
         expunged = [u for u in resp.expunged if sel.contains(u)]
         if not resp.expunged_complete and resp.highest_modseq > sel.highest_modseq:
             listed = await self.md.messages.ListUids(
-                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+                messages_pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
             )
             present = set(listed.uids)
             expunged = sorted(set(expunged) | {u for u in sel.uids if u not in present})
@@ -442,11 +442,13 @@ class Session:
         wins); EXAMINE only looks at them (RFC 3501 6.3.2: same output, \\Recent left alone)."""
         if sel.readonly:
             resp = await self.md.messages.Search(
-                pb.SearchRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, key=pb.SearchKey(recent=True))
+                messages_pb.SearchRequest(
+                    user_id=self.user_id, mailbox_id=sel.mailbox_id, key=messages_pb.SearchKey(recent=True)
+                )
             )
             sel.recent = {u for u in resp.uids if sel.contains(u)}
             return
-        req = pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+        req = messages_pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
         claim = await self.md.messages.ClaimRecent(req)
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 
