@@ -11,13 +11,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libnet-ssleay-perl: swaks needs it for STARTTLS/TLS, and --no-install-recommends leaves it out.
 APT_PACKAGES := redis-server swaks libnet-ssleay-perl prometheus isync fetchmail getmail6
 PYTEST_ARGS ?=
+# buf CLI from npm, pinned in tools/buf/package-lock.json (Debian: nodejs + npm).
+BUF_DIR := $(TOOLS)/buf
+BUF := $(BUF_DIR)/node_modules/.bin/buf
 
-.PHONY: help deps sysdeps proto proto-check lint fmt docs test pytest run chart-test tools bench bench-deps image clean
+.PHONY: help deps sysdeps proto proto-check proto-lint proto-baseline lint fmt docs test pytest run chart-test tools bench bench-deps image clean
 
 help:
 	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3)"
 	@echo "make test   - install dependencies, check generated code, lint, run every test"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy + buf lint/breaking (proto/)"
 	@echo "make proto  - regenerate gRPC code from proto/"
 	@echo "make bench  - benchmarks (bench/), side by side with Dovecot and Postfix (docs/benchmarks.md)"
 
@@ -49,10 +52,28 @@ proto-check: deps
 	if diff -r -x __pycache__ $$tmp/kubemail services/gen/kubemail >/dev/null; then echo "generated code is current"; \
 	else echo "services/gen is stale: run 'make proto' and commit" >&2; diff -r -x __pycache__ $$tmp/kubemail services/gen/kubemail | head -20; exit 1; fi
 
-lint: deps
+lint: deps proto-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services operator/kubemail_operator scripts
+
+$(BUF): tools/buf/package.json tools/buf/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	mkdir -p $(BUF_DIR)
+	cp tools/buf/package.json tools/buf/package-lock.json $(BUF_DIR)/
+	npm ci --prefix $(BUF_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# STANDARD lint rules (buf.yaml); breaking changes against the released contract in
+# proto/baseline.binpb (proto/README.md, "Compatibility").
+proto-lint: $(BUF)
+	$(BUF) lint
+	$(BUF) breaking --against proto/baseline.binpb
+
+# At a release: the current proto/ becomes the baseline later changes must stay compatible with.
+proto-baseline: $(BUF)
+	$(BUF) build -o proto/baseline.binpb
 
 docs: deps
 	$(PY) scripts/gen_config_doc.py

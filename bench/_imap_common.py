@@ -54,7 +54,7 @@ async def deliver(env: dict[str, str], user_id: str, n: int, size: int = 2048, s
     from services.common.config import CommonConfig, load
     from services.common.grpcclient import MetadataClient
     from services.common.mime import build_summary
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
     blobs = make_blobstore(load(CommonConfig, env))
     sem = asyncio.Semaphore(32)
@@ -66,11 +66,11 @@ async def deliver(env: dict[str, str], user_id: str, n: int, size: int = 2048, s
                 bid = await blobs.put(raw)
                 flags = ["\\Seen"] if seen_every and i % seen_every else []
                 await c.messages.Deliver(
-                    pb.DeliverRequest(
+                    messages_pb.DeliverRequest(
                         blob_id=bid,
                         size=len(raw),
                         summary=build_summary(raw),
-                        deliveries=[pb.Delivery(user_id=user_id, flags=flags)],
+                        deliveries=[messages_pb.Delivery(user_id=user_id, flags=flags)],
                         idempotency_key=uuid.uuid4().hex,
                     )
                 )

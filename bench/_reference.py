@@ -418,16 +418,22 @@ class KubemailStack:
 
     async def _seed(self) -> dict[str, str]:
         from services.common.grpcclient import MetadataClient
-        from services.gen.kubemail.v1 import metadata_pb2 as pb
+        from services.gen.kubemail.v1 import directory_pb2 as directory_pb
         from tests.fixtures.seed import hash_password
 
         async with MetadataClient(self.env["KUBEMAIL_METADATA_ADDR"], 10) as c:
-            await c.directory.UpsertDomain(pb.Domain(name=DOMAIN, enabled=True))
+            await c.directory.UpsertDomain(
+                directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name=DOMAIN, enabled=True))
+            )
             ids = {}
             for address in USERS:
-                user = await c.directory.UpsertUser(
-                    pb.User(address=address, password_hash=hash_password(PASSWORD), enabled=True)
-                )
+                user = (
+                    await c.directory.UpsertUser(
+                        directory_pb.UpsertUserRequest(
+                            user=directory_pb.User(address=address, password_hash=hash_password(PASSWORD), enabled=True)
+                        )
+                    )
+                ).user
                 ids[address] = str(user.id)
             return ids
 
@@ -462,7 +468,7 @@ async def kubemail_deliver(
     from services.common.config import CommonConfig, load
     from services.common.grpcclient import MetadataClient
     from services.common.mime import build_summary
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
     blobs = make_blobstore(load(CommonConfig, env))
     try:
@@ -473,11 +479,11 @@ async def kubemail_deliver(
                 bid = await blobs.put(raw)
                 flags = ["\\Seen"] if seen and seen[i] else []
                 await c.messages.Deliver(
-                    pb.DeliverRequest(
+                    messages_pb.DeliverRequest(
                         blob_id=bid,
                         size=len(raw),
                         summary=build_summary(raw),
-                        deliveries=[pb.Delivery(user_id=user_id, flags=flags)],
+                        deliveries=[messages_pb.Delivery(user_id=user_id, flags=flags)],
                         idempotency_key=uuid.uuid4().hex,
                     )
                 )

@@ -11,7 +11,8 @@ from services.common import config
 from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from tests.fixtures.seed import seed_domain, seed_user
 
 CONCURRENCY = 32
@@ -36,9 +37,9 @@ async def run(blob: str, messages: int) -> None:
             async with sem:
                 s = time.perf_counter()
                 await client.messages.Deliver(
-                    pb.DeliverRequest(
-                        blob_id=ids[i], size=SIZE, summary=pb.MessageSummary(size=SIZE),
-                        deliveries=[pb.Delivery(user_id=users[i % len(users)].id)], idempotency_key=f"k{i}",
+                    messages_pb.DeliverRequest(
+                        blob_id=ids[i], size=SIZE, summary=mime_pb.MessageSummary(size=SIZE),
+                        deliveries=[messages_pb.Delivery(user_id=users[i % len(users)].id)], idempotency_key=f"k{i}",
                     )
                 )  # fmt: skip
                 lat.append(time.perf_counter() - s)

@@ -16,7 +16,8 @@ from services.common import config
 from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.metadata import lua
 from services.metadata.store import blob_key, user_prefix
 from tests.fixtures.seed import seed_domain, seed_user
@@ -45,7 +46,7 @@ def populate(redis_url: str, user_id: str, blob_id: str, size: int, summary: byt
 
 
 async def latency(client: MetadataClient, user_id: str) -> list[float]:
-    req = pb.GetMailboxRequest(user_id=user_id, name="INBOX")
+    req = mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX")
     for _ in range(100):
         await client.mailboxes.GetMailbox(req)
     out = []
@@ -65,12 +66,12 @@ async def run() -> None:
         small = await seed_user(client, "small@bench.test")
         raw = b"From: a@b.c\r\nSubject: bench\r\n\r\n" + b"x" * 1000 + b"\r\n"
         blob_id = await blobs.put(raw)
-        summary = pb.MessageSummary(size=len(raw)).SerializeToString()
+        summary = mime_pb.MessageSummary(size=len(raw)).SerializeToString()
         t = time.perf_counter()
         await asyncio.to_thread(populate, h.redis_url, big.id, blob_id, len(raw), summary, BIG)
         await asyncio.to_thread(populate, h.redis_url, small.id, blob_id, len(raw), summary, SMALL)
         print(f"   populated {BIG} + {SMALL} messages in {time.perf_counter() - t:.1f} s")
-        mb = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=big.id, name="INBOX"))
+        mb = (await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=big.id, name="INBOX"))).mailbox
         assert mb.messages == BIG, mb
         lat_small = await latency(client, small.id)
         lat_big = await latency(client, big.id)

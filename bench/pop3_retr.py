@@ -38,7 +38,7 @@ def make_message(i: int, size: int) -> bytes:
 
 async def seed(client: object, blobs: object, user_id: str, raws: list[bytes]) -> None:
     from services.common.mime import build_summary
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
     sem = asyncio.Semaphore(16)
 
@@ -46,11 +46,11 @@ async def seed(client: object, blobs: object, user_id: str, raws: list[bytes]) -
         async with sem:
             blob_id = await blobs.put(raw)  # type: ignore[attr-defined]
             await client.messages.Deliver(  # type: ignore[attr-defined]
-                pb.DeliverRequest(
+                messages_pb.DeliverRequest(
                     blob_id=blob_id,
                     size=len(raw),
                     summary=build_summary(raw),
-                    deliveries=[pb.Delivery(user_id=user_id)],
+                    deliveries=[messages_pb.Delivery(user_id=user_id)],
                     idempotency_key=uuid.uuid4().hex,
                 )
             )

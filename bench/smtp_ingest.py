@@ -43,10 +43,12 @@ async def _seed(addr: str) -> str:
 
 async def _visible(addr: str, user_id: str) -> int:
     from services.common.grpcclient import MetadataClient
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 
     async with MetadataClient(addr, 10) as client:
-        mbox = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+        mbox = (
+            await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+        ).mailbox
         return int(mbox.messages)
 
 

@@ -369,12 +369,19 @@ async def create_demo(metadata_addr: str, domain: str, address: str, password: s
     from argon2 import PasswordHasher
 
     from services.common.grpcclient import MetadataClient
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 
     async with MetadataClient(metadata_addr) as client:
-        await client.directory.UpsertDomain(pb.Domain(name=domain, enabled=True))
+        await client.directory.UpsertDomain(
+            directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name=domain, enabled=True))
+        )
         await client.directory.UpsertUser(
-            pb.User(
-                address=address, display_name="Demo User", password_hash=PasswordHasher().hash(password), enabled=True
+            directory_pb.UpsertUserRequest(
+                user=directory_pb.User(
+                    address=address,
+                    display_name="Demo User",
+                    password_hash=PasswordHasher().hash(password),
+                    enabled=True,
+                )
             )
         )

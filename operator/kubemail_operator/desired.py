@@ -7,7 +7,7 @@ from typing import Any
 
 from kubemail_operator import patterns
 from kubemail_operator.quantity import QuantityError, parse_bytes
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 
 UINT32_MAX = 2**32 - 1
 DEFAULT_SELECTOR = "kubemail"
@@ -69,7 +69,7 @@ def dkim_selector(spec: Mapping[str, Any]) -> str | None:
     return selector
 
 
-def domain(spec: Mapping[str, Any]) -> pb.Domain:
+def domain(spec: Mapping[str, Any]) -> directory_pb.Domain:
     name = domain_name(spec)
     limits = spec.get("limits") or {}
     if not isinstance(limits, Mapping):
@@ -81,7 +81,7 @@ def domain(spec: Mapping[str, Any]) -> pb.Domain:
     if name in aliases:
         raise InvalidSpec("spec.aliases: a domain cannot be its own alias")
     catch_all = spec.get("catchAll") or ""
-    return pb.Domain(
+    return directory_pb.Domain(
         name=name,
         enabled=bool(spec.get("enabled", True)),
         catch_all=_address(catch_all, "spec.catchAll") if catch_all else "",
@@ -117,7 +117,7 @@ def deletion_purges(spec: Mapping[str, Any]) -> bool:
     return bool(policy == "Delete")
 
 
-def user(spec: Mapping[str, Any]) -> pb.User:
+def user(spec: Mapping[str, Any]) -> directory_pb.User:
     """The desired user without a password hash (empty hash = unchanged)."""
     address = user_address(spec)
     display = spec.get("displayName") or ""
@@ -127,7 +127,7 @@ def user(spec: Mapping[str, Any]) -> pb.User:
     if address in aliases:
         raise InvalidSpec("spec.aliases: the primary address cannot be its own alias")
     forwards = _unique([_address(a, "spec.forwardTo[]") for a in _list(spec.get("forwardTo"), "spec.forwardTo", 20)])
-    return pb.User(
+    return directory_pb.User(
         address=address,
         display_name=display,
         quota_bytes=_bytes(spec.get("quota"), "spec.quota"),
@@ -137,7 +137,7 @@ def user(spec: Mapping[str, Any]) -> pb.User:
     )
 
 
-def domain_differs(actual: pb.Domain, desired: pb.Domain) -> bool:
+def domain_differs(actual: directory_pb.Domain, desired: directory_pb.Domain) -> bool:
     return (
         actual.enabled != desired.enabled
         or actual.catch_all.lower() != desired.catch_all.lower()
@@ -149,7 +149,7 @@ def domain_differs(actual: pb.Domain, desired: pb.Domain) -> bool:
     )
 
 
-def user_differs(actual: pb.User, desired: pb.User) -> bool:
+def user_differs(actual: directory_pb.User, desired: directory_pb.User) -> bool:
     return (
         actual.display_name != desired.display_name
         or actual.quota_bytes != desired.quota_bytes

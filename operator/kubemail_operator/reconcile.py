@@ -21,7 +21,7 @@ import kopf
 from kubemail_operator import conditions, desired, dkim, kube, metrics, patterns
 from kubemail_operator.context import Context
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 
 logger = logging.getLogger("kubemail.operator")
 
@@ -113,18 +113,18 @@ def _not_found(exc: grpc.aio.AioRpcError) -> bool:
     return bool(exc.code() == grpc.StatusCode.NOT_FOUND)
 
 
-async def get_domain(client: MetadataClient, name: str) -> pb.Domain | None:
+async def get_domain(client: MetadataClient, name: str) -> directory_pb.Domain | None:
     try:
-        return await client.directory.GetDomain(pb.GetDomainRequest(name=name))  # type: ignore[no-any-return]
+        return (await client.directory.GetDomain(directory_pb.GetDomainRequest(name=name))).domain  # type: ignore[no-any-return]
     except grpc.aio.AioRpcError as exc:
         if _not_found(exc):
             return None
         raise
 
 
-async def get_user(client: MetadataClient, address: str) -> pb.User | None:
+async def get_user(client: MetadataClient, address: str) -> directory_pb.User | None:
     try:
-        return await client.directory.GetUser(pb.GetUserRequest(address=address))  # type: ignore[no-any-return]
+        return (await client.directory.GetUser(directory_pb.GetUserRequest(address=address))).user  # type: ignore[no-any-return]
     except grpc.aio.AioRpcError as exc:
         if _not_found(exc):
             return None
@@ -205,11 +205,11 @@ async def apply_domain(
     client = ctx.metadata()
     actual = await get_domain(client, want.name)
     if actual is None:
-        await client.directory.UpsertDomain(want)
+        await client.directory.UpsertDomain(directory_pb.UpsertDomainRequest(domain=want))
         what = "created" if not recorded else "restored (it was missing)"
         event = ("Created" if not recorded else "DriftRepaired", f"domain {want.name} {what} in the metadata service")
     elif desired.domain_differs(actual, want):
-        await client.directory.UpsertDomain(want)
+        await client.directory.UpsertDomain(directory_pb.UpsertDomainRequest(domain=want))
         event = ("Updated", f"domain {want.name} updated in the metadata service")
     return extra, event
 
@@ -235,7 +235,7 @@ async def delete_domain(
         shown = ", ".join(sorted(users)[:5])
         raise Waiting("UsersRemaining", f"waiting for {len(users)} MailUser(s) of {domain} to go: {shown}", 3)
     try:
-        await ctx.metadata().directory.DeleteDomain(pb.DeleteDomainRequest(name=domain))
+        await ctx.metadata().directory.DeleteDomain(directory_pb.DeleteDomainRequest(name=domain))
     except grpc.aio.AioRpcError as exc:
         if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
             raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 10) from None
@@ -297,11 +297,12 @@ async def apply_user(
         want.password_hash = await ctx.hash_password(password)
     # passwordSecretRef removed (or never set) while the store has a password: clear it
     clear = password is None and actual is not None and actual.has_password
-    want.clear_password = clear
     event: Event = None
     user_id = actual.id if actual is not None else ""
     if actual is None or new_password or clear or desired.user_differs(actual, want):
-        stored = await client.directory.UpsertUser(want)
+        stored = (
+            await client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=want, clear_password=clear))
+        ).user
         user_id = stored.id or user_id
         if actual is None:
             kind = "DriftRepaired" if recorded else "Created"
@@ -328,7 +329,9 @@ async def delete_user(ctx: Context, body: Mapping[str, Any], spec: Mapping[str, 
         return {}, None  # never applied
     removed = 0
     try:
-        resp = await ctx.metadata().directory.DeleteUser(pb.DeleteUserRequest(address=address, purge_mail=purge))
+        resp = await ctx.metadata().directory.DeleteUser(
+            directory_pb.DeleteUserRequest(address=address, purge_mail=purge)
+        )
         removed = resp.messages_removed
     except grpc.aio.AioRpcError as exc:
         if not _not_found(exc):

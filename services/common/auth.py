@@ -23,7 +23,8 @@ from prometheus_client import Counter
 
 from services.common.config import register, setting
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class AuthLimits:
 class AuthResult:
     ok: bool
     reason: str = ""  # "", "bad-credentials", "disabled", "rate-limited", "unavailable"
-    user: pb.User | None = None
+    user: directory_pb.User | None = None
     retry_after: int = 0  # seconds, when rate-limited
 
     @property
@@ -91,7 +92,7 @@ class Authenticator:
         """0 when under the limit, else seconds to wait."""
         if limit <= 0:
             return 0
-        req = pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window)
+        req = limits_pb.PeekRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window)
         try:
             resp = await self.client.limits.Peek(req)
         except grpc.aio.AioRpcError as exc:
@@ -103,7 +104,9 @@ class Authenticator:
     async def _hit(self, bucket: str, key: str, limit: int) -> None:
         if limit <= 0:
             return
-        req = pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window, cost=1)
+        req = limits_pb.HitRequest(
+            bucket=bucket, key=key[:512], limit=limit, window_seconds=self.limits.fail_window, cost=1
+        )
         try:
             await self.client.limits.Hit(req)
         except grpc.aio.AioRpcError as exc:
@@ -138,7 +141,9 @@ class Authenticator:
             return await self._failed("bad-credentials", user_key if len(user_key) <= MAX_USERNAME else "", remote_ip)
         try:
             resp = await self.client.directory.Authenticate(
-                pb.AuthenticateRequest(username=user_key, password=password, remote_ip=remote_ip, service=self.service)
+                directory_pb.AuthenticateRequest(
+                    username=user_key, password=password, remote_ip=remote_ip, service=self.service
+                )
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in _TEMPORARY or exc.code() not in (
@@ -167,7 +172,7 @@ async def connection_allowed(
     """The per-IP connection-rate check; (allowed, retry_after_seconds)."""
     if limits.conn_per_ip <= 0:
         return True, 0
-    req = pb.HitRequest(
+    req = limits_pb.HitRequest(
         bucket="conn-ip", key=remote_ip[:512], limit=limits.conn_per_ip, window_seconds=limits.conn_window, cost=1
     )
     try:

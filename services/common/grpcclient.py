@@ -2,8 +2,9 @@
 
 Deadlines on every call (KUBEMAIL_GRPC_TIMEOUT unless the caller gives one), retries of
 UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAILABLE
-only when it wrote nothing; Deliver/Append also carry idempotency keys), keepalive, and
-client metrics (kubemail_grpc_client_*). `addr` may be `host:port` or a gRPC target such as
+only when it wrote nothing; Deliver, Append, Copy, Move and QueueOutbound also carry
+idempotency keys), keepalive, and client metrics (kubemail_grpc_client_*). `addr` may be
+`host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
 """
 
@@ -17,7 +18,12 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Histogram
 
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
+from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
+from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
+from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
+from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 
 GRPC_CLIENT_CALLS = Counter(
     "kubemail_grpc_client_calls_total", "gRPC calls made to the metadata service", ["method", "code"]
@@ -36,11 +42,11 @@ _SERVICE_CONFIG = {
     "methodConfig": [
         {
             "name": [
-                {"service": "kubemail.v1.Directory"},
-                {"service": "kubemail.v1.Mailboxes"},
-                {"service": "kubemail.v1.Messages"},
-                {"service": "kubemail.v1.Maildrop"},
-                {"service": "kubemail.v1.Limits"},
+                {"service": "kubemail.v1.DirectoryService"},
+                {"service": "kubemail.v1.MailboxesService"},
+                {"service": "kubemail.v1.MessagesService"},
+                {"service": "kubemail.v1.MaildropService"},
+                {"service": "kubemail.v1.LimitsService"},
             ],
             "retryPolicy": {
                 "maxAttempts": 4,
@@ -103,12 +109,12 @@ class MetadataClient:
         self.timeout = timeout
         interceptors: list[Any] = [_Interceptor(timeout)]
         self.channel = grpc.aio.insecure_channel(addr, options=options, interceptors=interceptors)
-        self.directory = rpc.DirectoryStub(self.channel)
-        self.mailboxes = rpc.MailboxesStub(self.channel)
-        self.messages = rpc.MessagesStub(self.channel)
-        self.changes = rpc.ChangesStub(self.channel)
-        self.maildrop = rpc.MaildropStub(self.channel)
-        self.limits = rpc.LimitsStub(self.channel)
+        self.directory = directory_rpc.DirectoryServiceStub(self.channel)
+        self.mailboxes = mailboxes_rpc.MailboxesServiceStub(self.channel)
+        self.messages = messages_rpc.MessagesServiceStub(self.channel)
+        self.changes = changes_rpc.ChangesServiceStub(self.channel)
+        self.maildrop = maildrop_rpc.MaildropServiceStub(self.channel)
+        self.limits = limits_rpc.LimitsServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close(None)

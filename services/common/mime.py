@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 log = logging.getLogger(__name__)
 
@@ -506,7 +506,7 @@ def parse_date(value: bytes) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def _nstring(ns: pb.NString, value: bytes | None) -> None:
+def _nstring(ns: mime_pb.NString, value: bytes | None) -> None:
     if value is not None:
         ns.SetInParent()
         ns.value = value
@@ -519,7 +519,7 @@ def _lines(raw: bytes, start: int, end: int) -> int:
     return n if raw[end - 1] == _LF else n + 1
 
 
-def _fill_envelope(env: pb.Envelope, f: dict[str, bytes]) -> None:
+def _fill_envelope(env: mime_pb.Envelope, f: dict[str, bytes]) -> None:
     env.SetInParent()
     _nstring(env.date, f.get("date"))
     _nstring(env.subject, f.get("subject"))
@@ -550,9 +550,9 @@ def _fill_envelope(env: pb.Envelope, f: dict[str, bytes]) -> None:
             _nstring(a.host, host)
 
 
-def _empty_text(offset: int) -> pb.BodyPart:
+def _empty_text(offset: int) -> mime_pb.BodyPart:
     """The stand-in child of a multipart without parts (Dovecot does the same)."""
-    p = pb.BodyPart(
+    p = mime_pb.BodyPart(
         type="text", subtype="plain", encoding="7BIT", header_offset=offset, body_offset=offset, end_offset=offset
     )
     p.params.add(name="charset", value=b"us-ascii")
@@ -567,13 +567,13 @@ class _Parser:
 
     def entity(
         self, start: int, end: int, depth: int, default: tuple[str, str, tuple[tuple[str, bytes], ...]]
-    ) -> tuple[pb.BodyPart, list[tuple[str, bytes]]]:
+    ) -> tuple[mime_pb.BodyPart, list[tuple[str, bytes]]]:
         raw = self.raw
         self.parts += 1
         fields_end, body = _header_end(raw, start, end)
         fields = _fields(raw, start, fields_end)
         f = _first(fields)
-        part = pb.BodyPart(header_offset=start, body_offset=body, end_offset=end, size=end - body)
+        part = mime_pb.BodyPart(header_offset=start, body_offset=body, end_offset=end, size=end - body)
 
         ct = parse_content_type(f["content-type"]) if "content-type" in f else None
         if ct is None:
@@ -627,10 +627,10 @@ class _Parser:
 
     def multipart(
         self, start: int, end: int, boundary: bytes, depth: int, default: tuple[str, str, tuple[tuple[str, bytes], ...]]
-    ) -> list[pb.BodyPart]:
+    ) -> list[mime_pb.BodyPart]:
         raw = self.raw
         delim = b"--" + boundary
-        children: list[pb.BodyPart] = []
+        children: list[mime_pb.BodyPart] = []
         pos = start
         part_start: int | None = None
         while True:
@@ -668,15 +668,15 @@ class _Parser:
         return children
 
 
-def _search_headers(summary: pb.MessageSummary, fields: list[tuple[str, bytes]]) -> None:
+def _search_headers(summary: mime_pb.MessageSummary, fields: list[tuple[str, bytes]]) -> None:
     for name, value in fields[:MAX_SEARCH_HEADERS]:
         summary.headers.add(name=name, value=decode_header_value(value)[:MAX_SEARCH_VALUE])
 
 
-def _build(raw: bytes) -> pb.MessageSummary:
+def _build(raw: bytes) -> mime_pb.MessageSummary:
     p = _Parser(raw)
     body, fields = p.entity(0, len(raw), 0, ("text", "plain", _DEFAULT_PARAMS))
-    s = pb.MessageSummary(size=len(raw), header_size=body.body_offset, raw_header=raw[: body.body_offset])
+    s = mime_pb.MessageSummary(size=len(raw), header_size=body.body_offset, raw_header=raw[: body.body_offset])
     s.body.CopyFrom(body)
     first = _first(fields)
     _fill_envelope(s.envelope, first)
@@ -686,16 +686,18 @@ def _build(raw: bytes) -> pb.MessageSummary:
     return s
 
 
-def build_summary(raw: bytes) -> pb.MessageSummary:
+def build_summary(raw: bytes) -> mime_pb.MessageSummary:
     """The parsed summary of a raw message. Never raises."""
     raw = bytes(raw)
     try:
         return _build(raw)
     except Exception:  # pragma: no cover - defensive: a bug must not lose a message
         log.exception("MIME parse failed; storing an opaque summary")
-        s = pb.MessageSummary(size=len(raw))
+        s = mime_pb.MessageSummary(size=len(raw))
         s.envelope.SetInParent()
-        s.body.CopyFrom(pb.BodyPart(type="text", subtype="plain", encoding="7BIT", size=len(raw), end_offset=len(raw)))
+        s.body.CopyFrom(
+            mime_pb.BodyPart(type="text", subtype="plain", encoding="7BIT", size=len(raw), end_offset=len(raw))
+        )
         s.body.params.add(name="charset", value=b"us-ascii")
         s.has_8bit = not raw.isascii()
         return s
@@ -706,21 +708,21 @@ def build_summary(raw: bytes) -> pb.MessageSummary:
 # ---------------------------------------------------------------------------------------
 
 
-def is_multipart(part: pb.BodyPart) -> bool:
+def is_multipart(part: mime_pb.BodyPart) -> bool:
     return part.type == "multipart" and len(part.parts) > 0
 
 
-def is_message(part: pb.BodyPart) -> bool:
+def is_message(part: mime_pb.BodyPart) -> bool:
     """A composite message/rfc822 (or message/global) part: envelope plus one child."""
     return part.type == "message" and part.subtype in _MESSAGE_SUBTYPES and len(part.parts) == 1
 
 
-def _children(part: pb.BodyPart) -> list[pb.BodyPart]:
+def _children(part: mime_pb.BodyPart) -> list[mime_pb.BodyPart]:
     """The numbered sub-parts of a message body (RFC 3501 6.4.5 part numbering)."""
     return list(part.parts) if is_multipart(part) else [part]
 
 
-def find_part(body: pb.BodyPart, path: list[int]) -> pb.BodyPart | None:
+def find_part(body: mime_pb.BodyPart, path: list[int]) -> mime_pb.BodyPart | None:
     """The part at an IMAP section path (e.g. [1, 2] for "1.2") of a message whose body is
     `body`; None when no such part. [] is the message body itself.
 
@@ -729,7 +731,7 @@ def find_part(body: pb.BodyPart, path: list[int]) -> pb.BodyPart | None:
     if not path:
         return body
     children = _children(body)
-    part: pb.BodyPart | None = None
+    part: mime_pb.BodyPart | None = None
     for k, n in enumerate(path):
         if not 1 <= n <= len(children):
             return None
@@ -745,7 +747,7 @@ def find_part(body: pb.BodyPart, path: list[int]) -> pb.BodyPart | None:
     return part
 
 
-def walk(part: pb.BodyPart) -> Iterator[pb.BodyPart]:
+def walk(part: mime_pb.BodyPart) -> Iterator[mime_pb.BodyPart]:
     """Every part of the tree, depth first (the root included)."""
     yield part
     for child in part.parts:
@@ -765,7 +767,7 @@ def decode_body(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def decoded_text(raw: bytes, summary: pb.MessageSummary | None = None) -> str:
+def decoded_text(raw: bytes, summary: mime_pb.MessageSummary | None = None) -> str:
     """All text/* leaf parts, transfer encodings undone and charsets decoded, joined by
     newlines (for SEARCH BODY/TEXT). Never raises."""
     raw = bytes(raw)

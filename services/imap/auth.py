@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.imap import metrics
 from services.imap.context import ServerContext
 from services.imap.errors import Result
 
 
-async def login(ctx: ServerContext, username: str, password: bytes, remote_ip: str) -> tuple[pb.User | None, Result]:
+async def login(
+    ctx: ServerContext, username: str, password: bytes, remote_ip: str
+) -> tuple[directory_pb.User | None, Result]:
     res = await ctx.auth.login(username, password, remote_ip)
     if res.ok and res.user is not None:
         metrics.AUTH_RESULTS.labels("ok").inc()

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.imap import wire
 
 
-def _ns(msg: pb.Envelope | pb.Address | pb.BodyPart, name: str) -> bytes:
+def _ns(msg: mime_pb.Envelope | mime_pb.Address | mime_pb.BodyPart, name: str) -> bytes:
     if not msg.HasField(name):  # type: ignore[arg-type]
         return wire.NIL
-    value: pb.NString = getattr(msg, name)
+    value: mime_pb.NString = getattr(msg, name)
     return wire.string(value.value)
 
 
-def _addresses(addrs: list[pb.Address]) -> bytes:
+def _addresses(addrs: list[mime_pb.Address]) -> bytes:
     if not addrs:
         return wire.NIL
     return wire.plist(wire.plist([_ns(a, "name"), _ns(a, "adl"), _ns(a, "mailbox"), _ns(a, "host")]) for a in addrs)
 
 
-def envelope(env: pb.Envelope) -> bytes:
+def envelope(env: mime_pb.Envelope) -> bytes:
     return wire.plist(
         [
             _ns(env, "date"),
@@ -79,7 +79,7 @@ def merge_rfc2231(params: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return out
 
 
-def _params(params: list[pb.Param]) -> bytes:
+def _params(params: list[mime_pb.Param]) -> bytes:
     if not params:
         return wire.NIL
     out: list[bytes] = []
@@ -89,13 +89,13 @@ def _params(params: list[pb.Param]) -> bytes:
     return wire.plist(out)
 
 
-def _disposition(part: pb.BodyPart) -> bytes:
+def _disposition(part: mime_pb.BodyPart) -> bytes:
     if not part.HasField("disposition") or not part.disposition.type:
         return wire.NIL
     return wire.plist([wire.string(part.disposition.type), _params(list(part.disposition.params))])
 
 
-def _language(part: pb.BodyPart) -> bytes:
+def _language(part: mime_pb.BodyPart) -> bytes:
     if not part.language:
         return wire.NIL
     if len(part.language) == 1:
@@ -103,11 +103,11 @@ def _language(part: pb.BodyPart) -> bytes:
     return wire.plist(wire.string(lang) for lang in part.language)
 
 
-def _is_message(part: pb.BodyPart) -> bool:
+def _is_message(part: mime_pb.BodyPart) -> bool:
     return part.type == "message" and part.subtype in ("rfc822", "global") and len(part.parts) == 1
 
 
-def body(part: pb.BodyPart, extended: bool) -> bytes:
+def body(part: mime_pb.BodyPart, extended: bool) -> bytes:
     """BODY (extended=False) or BODYSTRUCTURE (extended=True) of one part, recursively."""
     if part.type == "multipart" and part.parts:
         items = [b"".join(body(p, extended) for p in part.parts), wire.string(part.subtype or "mixed")]

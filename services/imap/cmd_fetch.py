@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.common.listing import all_changes
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import bodystructure, sections, wire
 from services.imap.errors import Result, no
 from services.imap.grammar import Command, FetchArgs, FetchAtt
@@ -46,7 +47,7 @@ def _needs_blob(att: FetchAtt) -> bool:
     return False
 
 
-async def _prefetch(s: Session, metas: list[pb.MessageMeta]) -> dict[str, bytes]:
+async def _prefetch(s: Session, metas: list[messages_pb.MessageMeta]) -> dict[str, bytes]:
     """Reads the blobs of a batch concurrently (bounded), so that many small bodies do not
     cost one round trip each."""
     out: dict[str, bytes] = {}
@@ -118,8 +119,8 @@ async def fetch(s: Session, cmd: Command) -> Result:
         if c
     ]
 
-    def req(chunk: list[int]) -> pb.FetchMessagesRequest:
-        return pb.FetchMessagesRequest(
+    def req(chunk: list[int]) -> messages_pb.FetchMessagesRequest:
+        return messages_pb.FetchMessagesRequest(
             user_id=s.user_id,
             mailbox_id=sel.mailbox_id,
             uids=ranges(chunk),
@@ -128,7 +129,7 @@ async def fetch(s: Session, cmd: Command) -> Result:
             flags_only=flags_only,
         )
 
-    def request(chunk: list[int]) -> asyncio.Future[pb.FetchMessagesResponse]:
+    def request(chunk: list[int]) -> asyncio.Future[messages_pb.FetchMessagesResponse]:
         return asyncio.ensure_future(s.md.messages.FetchMessages(req(chunk)))
 
     # one batch in flight ahead of the one being written out
@@ -162,7 +163,7 @@ async def fetch(s: Session, cmd: Command) -> Result:
 async def _write_batch(
     s: Session,
     atts: list[FetchAtt],
-    metas: list[pb.MessageMeta],
+    metas: list[messages_pb.MessageMeta],
     need_blob: bool,
     mark_seen: bool,
 ) -> None:
@@ -173,11 +174,11 @@ async def _write_batch(
         unseen = [m.uid for m in metas if "\\Seen" not in m.flags]
         if unseen:
             r = await s.md.messages.StoreFlags(
-                pb.StoreFlagsRequest(
+                messages_pb.StoreFlagsRequest(
                     user_id=s.user_id,
                     mailbox_id=sel.mailbox_id,
                     uids=ranges(unseen),
-                    mode=pb.StoreFlagsRequest.ADD,
+                    mode=messages_pb.StoreFlagsRequest.MODE_ADD,
                     flags=["\\Seen"],
                 )
             )
@@ -218,15 +219,13 @@ async def _write_batch(
 async def _vanished(s: Session, a: FetchArgs, bounds: list[tuple[int, int]]) -> None:
     sel = s.sel
     assert sel is not None and a.changed_since is not None
-    resp = await s.md.messages.GetChanges(
-        pb.GetChangesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, since_modseq=a.changed_since)
-    )
+    resp = await all_changes(s.md, s.user_id, sel.mailbox_id, a.changed_since)
     gone = [u for u in resp.expunged if not sel.contains(u) and any(lo <= u <= hi for lo, hi in bounds)]
     if gone:
         s.untagged(f"VANISHED (EARLIER) {compress(gone)}")
 
 
-def _write_flags_only(s: Session, names: list[str], metas: list[pb.MessageMeta]) -> None:
+def _write_flags_only(s: Session, names: list[str], metas: list[messages_pb.MessageMeta]) -> None:
     """FETCH of UID/FLAGS/MODSEQ for a batch, the hot path of `FETCH 1:* (FLAGS)`: sequence
     numbers by a moving index (metas ascend), each distinct flag list formatted once."""
     sel = s.sel
@@ -263,7 +262,7 @@ def _write_flags_only(s: Session, names: list[str], metas: list[pb.MessageMeta])
         send(b"* %d FETCH (%s)\r\n" % (i + 1, b" ".join(items)))
 
 
-def _simple_item(s: Session, m: pb.MessageMeta, n: str) -> bytes:
+def _simple_item(s: Session, m: messages_pb.MessageMeta, n: str) -> bytes:
     """One attribute of _SIMPLE_ATTS: needs neither the summary nor the blob."""
     if n == "UID":
         return b"UID %d" % m.uid
@@ -278,7 +277,7 @@ def _simple_item(s: Session, m: pb.MessageMeta, n: str) -> bytes:
     return n.encode() + b" NIL"  # EMAILID THREADID SAVEDATE
 
 
-def _implied(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
+def _implied(s: Session, m: messages_pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
     """FLAGS after an implicit \\Seen, and MODSEQ with FLAGS once CONDSTORE is on (RFC 7162 3.2.4)."""
     has_flags = any(a.name == "FLAGS" for a in atts)
     out = [_simple_item(s, m, "FLAGS")] if seen_changed and not has_flags else []
@@ -287,12 +286,14 @@ def _implied(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: 
     return out
 
 
-def _render_simple(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
+def _render_simple(s: Session, m: messages_pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:
     """_render for attributes that need neither the summary nor the blob (see _SIMPLE_ATTS)."""
     return [_simple_item(s, m, a.name) for a in atts] + _implied(s, m, atts, seen_changed)
 
 
-async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool, cache: Cache) -> list[bytes]:
+async def _render(
+    s: Session, m: messages_pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool, cache: Cache
+) -> list[bytes]:
     out: list[bytes] = []
     for att in atts:
         n = att.name
@@ -322,7 +323,7 @@ async def _render(s: Session, m: pb.MessageMeta, atts: list[FetchAtt], seen_chan
 
 
 async def _read(
-    s: Session, m: pb.MessageMeta, src: sections.Source, partial: tuple[int, int] | None, cache: Cache
+    s: Session, m: messages_pb.MessageMeta, src: sections.Source, partial: tuple[int, int] | None, cache: Cache
 ) -> bytes | None:
     if src.nil:
         return None
@@ -343,13 +344,13 @@ async def _read(
     return await s.ctx.blobs.get(m.blob_id, start, end - start)
 
 
-async def _section_bytes(s: Session, m: pb.MessageMeta, sec: sections.Section, cache: Cache) -> bytes:
+async def _section_bytes(s: Session, m: messages_pb.MessageMeta, sec: sections.Section, cache: Cache) -> bytes:
     src = sections.locate(m.summary, m.size, sec)
     data = await _read(s, m, src, None, cache)
     return sections.apply_filter(sec, data or b"")
 
 
-async def _body_section(s: Session, m: pb.MessageMeta, att: FetchAtt, cache: Cache) -> bytes:
+async def _body_section(s: Session, m: messages_pb.MessageMeta, att: FetchAtt, cache: Cache) -> bytes:
     sec = att.section or sections.Section()
     name = b"BODY[" + sec.render().encode() + b"]"
     src = sections.locate(m.summary, m.size, sec)
@@ -368,7 +369,7 @@ async def _body_section(s: Session, m: pb.MessageMeta, att: FetchAtt, cache: Cac
     return name + b" " + wire.literal(data)
 
 
-async def _binary(s: Session, m: pb.MessageMeta, att: FetchAtt, size_only: bool, cache: Cache) -> bytes:
+async def _binary(s: Session, m: messages_pb.MessageMeta, att: FetchAtt, size_only: bool, cache: Cache) -> bytes:
     sec = att.section or sections.Section()
     label = ("BINARY.SIZE[" if size_only else "BINARY[") + sec.render() + "]"
     if not sec.part:

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 import grpc
 
+from services.common.listing import all_changes, all_mailboxes
 from services.common.mime import build_summary
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import names, wire
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
@@ -43,8 +45,8 @@ async def select(s: Session, cmd: Command) -> Result:
         s.untagged("OK [CLOSED] Previous mailbox closed")
     name = _name(s, args.mailbox)
     uid = s.user_id
-    mb = await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=uid, name=name))
-    lu = await s.md.messages.ListUids(pb.ListUidsRequest(user_id=uid, mailbox_id=mb.id))
+    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=uid, name=name))).mailbox
+    lu = await s.md.messages.ListUids(messages_pb.ListUidsRequest(user_id=uid, mailbox_id=mb.id))
     sel = Selected(
         mb.id,
         mb.name,
@@ -83,9 +85,9 @@ async def select(s: Session, cmd: Command) -> Result:
     return Result(text=f"{cmd.name} completed", code="READ-ONLY" if readonly else "READ-WRITE")
 
 
-async def _attributes(s: Session, mb: pb.Mailbox) -> list[str]:
+async def _attributes(s: Session, mb: mailboxes_pb.Mailbox) -> list[str]:
     """Attributes of a LIST response for one existing mailbox: children and special use."""
-    resp = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id))
+    resp = await all_mailboxes(s.md, s.user_id)
     prefix = names.normalize(mb.name) + names.DELIM
     children = any(names.normalize(m.name).startswith(prefix) for m in resp.mailboxes)
     attrs = ["\\HasChildren" if children else "\\HasNoChildren"]
@@ -100,9 +102,7 @@ async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
     uidvalidity, modseq, known = q.uidvalidity, q.modseq, q.known_uids
     if uidvalidity != sel.uidvalidity or modseq == 0:
         return
-    resp = await s.md.messages.GetChanges(
-        pb.GetChangesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, since_modseq=modseq)
-    )
+    resp = await all_changes(s.md, s.user_id, sel.mailbox_id, modseq)
     vanished = [u for u in resp.expunged if not sel.contains(u)]
     if known is not None:
         bounds = [(a or 0xFFFFFFFF, b or 0xFFFFFFFF) for a, b in known]
@@ -144,11 +144,13 @@ async def create(s: Session, cmd: Command) -> Result:
             raise no("Unsupported special use", "USEATTR")
     for parent in names.parents(name):
         try:
-            await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
+            await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
                 raise
-    await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special))
+    await s.md.mailboxes.CreateMailbox(
+        mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special)
+    )
     return Result(text="CREATE completed")
 
 
@@ -156,7 +158,7 @@ async def delete(s: Session, cmd: Command) -> Result:
     name = _name(s, cmd.args)
     if name == "INBOX":
         raise no("INBOX cannot be deleted", "CANNOT")
-    await s.md.mailboxes.DeleteMailbox(pb.DeleteMailboxRequest(user_id=s.user_id, name=name))
+    await s.md.mailboxes.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=s.user_id, name=name))
     if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name):
         # the session's own mailbox: it becomes unselected, the connection stays (decision 0005)
         s.sel = None
@@ -175,11 +177,11 @@ async def rename(s: Session, cmd: Command) -> Result:
         if parent == old or parent.startswith(old + "/"):
             raise no("Cannot rename a mailbox below itself", "CANNOT")
         try:
-            await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
+            await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
                 raise
-    await s.md.mailboxes.RenameMailbox(pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
+    await s.md.mailboxes.RenameMailbox(mailboxes_pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
     if s.sel is not None and (s.sel.name == old or s.sel.name.startswith(old + "/")) and old != "INBOX":
         s.sel.name = new + s.sel.name[len(old) :]
     return Result(text="RENAME completed")
@@ -188,7 +190,7 @@ async def rename(s: Session, cmd: Command) -> Result:
 async def subscribe(s: Session, cmd: Command) -> Result:
     name = _name(s, cmd.args)
     await s.md.mailboxes.SetSubscribed(
-        pb.SetSubscribedRequest(user_id=s.user_id, name=name, subscribed=cmd.name == "SUBSCRIBE")
+        mailboxes_pb.SetSubscribedRequest(user_id=s.user_id, name=name, subscribed=cmd.name == "SUBSCRIBE")
     )
     return Result(text=f"{cmd.name} completed")
 
@@ -207,7 +209,7 @@ _STATUS_ITEMS = (
 )
 
 
-def _status_line(s: Session, mb: pb.Mailbox, items: Sequence[str]) -> bytes:
+def _status_line(s: Session, mb: mailboxes_pb.Mailbox, items: Sequence[str]) -> bytes:
     vals: list[str] = []
     for it in items:
         v = {
@@ -249,11 +251,11 @@ async def list_(s: Session, cmd: Command) -> Result:
         return Result(text="LIST completed")
     pats = [p for p in pats if p or a.lsub]
     want_sub = a.lsub or "SUBSCRIBED" in a.select or "SUBSCRIBED" in a.ret
-    resp = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id))
+    resp = await all_mailboxes(s.md, s.user_id)
     boxes = {names.normalize(m.name): m for m in resp.mailboxes}
     subscribed: set[str] = set()
     if want_sub:
-        sub = await s.md.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=s.user_id, subscribed_only=True))
+        sub = await all_mailboxes(s.md, s.user_id, subscribed_only=True)
         subscribed = {names.normalize(m.name) for m in sub.mailboxes} | {
             names.normalize(n) for n in sub.subscribed_nonexistent
         }
@@ -314,7 +316,7 @@ async def list_(s: Session, cmd: Command) -> Result:
 async def status(s: Session, cmd: Command) -> Result:
     name = _name(s, cmd.args.mailbox)
     _check_status_items(cmd.args.items)
-    mb = await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=s.user_id, name=name))
+    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=s.user_id, name=name))).mailbox
     s.untagged(_status_line(s, mb, cmd.args.items))
     return Result(text="STATUS completed")
 
@@ -333,7 +335,7 @@ async def append(s: Session, cmd: Command) -> Result:
     flags = norm_flags(a.flags, known)
     blob_id = await s.ctx.blobs.put(msg)
     summary = build_summary(msg) if len(msg) < 1 << 20 else await asyncio.to_thread(build_summary, msg)
-    req = pb.AppendRequest(
+    req = messages_pb.AppendRequest(
         user_id=s.user_id,
         mailbox=name,
         blob_id=blob_id,
@@ -358,8 +360,8 @@ async def append(s: Session, cmd: Command) -> Result:
 # QUOTA -----------------------------------------------------------------------------
 async def getquotaroot(s: Session, cmd: Command) -> Result:
     name = _name(s, cmd.args)
-    await s.md.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=s.user_id, name=name))
-    q = await s.md.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=s.user_id))
+    await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=s.user_id, name=name))
+    q = await s.md.mailboxes.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=s.user_id))
     if not q.limit_bytes:
         s.untagged(b"QUOTAROOT " + _wire_name(s, name))
         return Result(text="GETQUOTAROOT completed")
@@ -371,7 +373,7 @@ async def getquotaroot(s: Session, cmd: Command) -> Result:
 async def getquota(s: Session, cmd: Command) -> Result:
     if cmd.args != b"":
         raise no("No such quota root", "NONEXISTENT")
-    q = await s.md.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=s.user_id))
+    q = await s.md.mailboxes.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=s.user_id))
     if not q.limit_bytes:
         raise no("No quota on this account", "NONEXISTENT")
     s.untagged(f'QUOTA "" (STORAGE {q.used_bytes // 1024} {q.limit_bytes // 1024})')

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import names
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
-from services.imap.search import internal_dates, needs_dates, translate
+from services.imap.search import translate
 from services.imap.selected import Selected, compress, keyword_spellings, ranges
 from services.imap.session import Session, grpc_result, is_keyword_limit
 
@@ -35,7 +37,7 @@ async def close(s: Session, cmd: Command) -> Result:
     sel = _sel(s)
     if not sel.readonly:
         try:
-            await s.md.messages.Expunge(pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id))
+            await s.md.messages.Expunge(messages_pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id))
         except grpc.aio.AioRpcError:
             pass
     s.sel = None
@@ -52,7 +54,7 @@ async def unselect(s: Session, cmd: Command) -> Result:
 async def expunge(s: Session, cmd: Command) -> Result:
     sel = _sel(s)
     _writable(s)
-    req = pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id)
+    req = messages_pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id)
     if cmd.uid:
         uids = sel.uids_of_uidset(cmd.args)
         if not uids:
@@ -86,11 +88,11 @@ async def store(s: Session, cmd: Command) -> Result:
         nums0 = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
         return Result(text="Conditional STORE failed", code=f"MODIFIED {compress(nums0)}")
     mode = {
-        "REPLACE": pb.StoreFlagsRequest.REPLACE,
-        "ADD": pb.StoreFlagsRequest.ADD,
-        "REMOVE": pb.StoreFlagsRequest.REMOVE,
+        "REPLACE": messages_pb.StoreFlagsRequest.MODE_REPLACE,
+        "ADD": messages_pb.StoreFlagsRequest.MODE_ADD,
+        "REMOVE": messages_pb.StoreFlagsRequest.MODE_REMOVE,
     }[a.mode]
-    req = pb.StoreFlagsRequest(
+    req = messages_pb.StoreFlagsRequest(
         user_id=s.user_id,
         mailbox_id=sel.mailbox_id,
         uids=ranges(uids),
@@ -148,9 +150,30 @@ async def copy(s: Session, cmd: Command) -> Result:
     uids = wanted
     if not uids:
         return Result(text=f"{cmd.name} completed")
-    req = pb.CopyMessagesRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(uids), destination=dest)
+    # one key per command: the client's UNAVAILABLE retries cannot copy or move twice
+    key = uuid.uuid4().hex
+    resp: messages_pb.CopyMessagesResponse | messages_pb.MoveMessagesResponse
     try:
-        resp = await (s.md.messages.MoveMessages(req) if move else s.md.messages.CopyMessages(req))
+        if move:
+            resp = await s.md.messages.MoveMessages(
+                messages_pb.MoveMessagesRequest(
+                    user_id=s.user_id,
+                    mailbox_id=sel.mailbox_id,
+                    uids=ranges(uids),
+                    destination=dest,
+                    idempotency_key=key,
+                )
+            )
+        else:
+            resp = await s.md.messages.CopyMessages(
+                messages_pb.CopyMessagesRequest(
+                    user_id=s.user_id,
+                    mailbox_id=sel.mailbox_id,
+                    uids=ranges(uids),
+                    destination=dest,
+                    idempotency_key=key,
+                )
+            )
     except grpc.aio.AioRpcError as exc:
         if exc.code() == grpc.StatusCode.NOT_FOUND:
             raise no("Destination mailbox does not exist", "TRYCREATE") from None
@@ -191,22 +214,10 @@ async def search(s: Session, cmd: Command) -> Result:
     charset = a.charset or "US-ASCII"
     if charset not in ("UTF-8", "US-ASCII", "UTF8"):
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
-    dates: dict[int, int] | None = None
-    if needs_dates(a.key) and sel.uids:
-        top = sel.uids[-1]
-
-        async def page(start: int) -> pb.FetchMessagesResponse:
-            req = pb.FetchMessagesRequest(
-                user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=[pb.UidRange(lo=start, hi=max(start, top))]
-            )
-            resp: pb.FetchMessagesResponse = await s.md.messages.FetchMessages(req)
-            return resp
-
-        dates = await internal_dates(page)
-    key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII", dates)
+    key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
         s.condstore = True
-    resp = await s.md.messages.Search(pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))
+    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common import mime
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.imap.grammar import Section
 
 
@@ -47,7 +47,7 @@ def filter_header(header: bytes, fields: tuple[str, ...], exclude: bool) -> byte
     return b"".join(out)
 
 
-def locate(summary: pb.MessageSummary, size: int, section: Section) -> Source:
+def locate(summary: mime_pb.MessageSummary, size: int, section: Section) -> Source:
     """Plans the bytes of BODY[section] without reading the blob."""
     if not section.part:
         if section.kind in ("HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT"):
@@ -74,7 +74,7 @@ def locate(summary: pb.MessageSummary, size: int, section: Section) -> Source:
     return Source(start=child.header_offset, end=child.body_offset)
 
 
-def binary_part(summary: pb.MessageSummary, section: Section) -> pb.BodyPart | None:
+def binary_part(summary: mime_pb.MessageSummary, section: Section) -> mime_pb.BodyPart | None:
     if not section.part:
         return None
     return mime.find_part(summary.body, list(section.part))

@@ -6,7 +6,7 @@ import bisect
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.imap.grammar import SAVED, SeqSet
 
 
@@ -67,10 +67,10 @@ class Selected:
             out.update(part)
         return sorted(out)
 
-    def seq_range_to_uid_ranges(self, seqset: SeqSet) -> list[pb.UidRange]:
+    def seq_range_to_uid_ranges(self, seqset: SeqSet) -> list[types_pb.UidRange]:
         """Sequence ranges as UID ranges (SEARCH): seq a..b covers UIDs uids[a-1]..uids[b-1]."""
         n = len(self.uids)
-        out: list[pb.UidRange] = []
+        out: list[types_pb.UidRange] = []
         for a, b in seqset:
             if (a, b) == SAVED:
                 out.extend(ranges(sorted(self.saved)))
@@ -81,7 +81,7 @@ class Selected:
             hi = min(hi, n)
             if lo < 1 or lo > hi:
                 continue
-            out.append(pb.UidRange(lo=self.uids[lo - 1], hi=self.uids[hi - 1]))
+            out.append(types_pb.UidRange(lo=self.uids[lo - 1], hi=self.uids[hi - 1]))
         return out
 
     def uid_bounds(self, seqset: SeqSet) -> list[tuple[int, int]]:
@@ -136,19 +136,19 @@ def keyword_spellings(keyword: str, known: Collection[str]) -> list[str]:
     return found or [keyword]
 
 
-def ranges(uids: list[int]) -> list[pb.UidRange]:
+def ranges(uids: list[int]) -> list[types_pb.UidRange]:
     """Sorted UIDs compressed into closed ranges for the metadata API."""
-    out: list[pb.UidRange] = []
+    out: list[types_pb.UidRange] = []
     start = prev = -1
     for u in uids:
         if u == prev + 1 and start >= 0:
             prev = u
             continue
         if start >= 0:
-            out.append(pb.UidRange(lo=start, hi=prev))
+            out.append(types_pb.UidRange(lo=start, hi=prev))
         start = prev = u
     if start >= 0:
-        out.append(pb.UidRange(lo=start, hi=prev))
+        out.append(types_pb.UidRange(lo=start, hi=prev))
     return out
 
 

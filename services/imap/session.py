@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.imap import wire
 from services.imap.auth import login
 from services.imap.context import ServerContext
@@ -42,7 +42,7 @@ class Session(MailboxSync):
         self.tls_active: bool = conn.tls_active
         self.trusted: bool = bool(conn.trusted)
         self.state = NONAUTH
-        self.user: pb.User | None = None
+        self.user: directory_pb.User | None = None
         self.sel: Selected | None = None
         self.enabled: set[str] = set()
         self.condstore = False

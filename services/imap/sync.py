@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 import grpc
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.common.listing import all_changes
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap.config import ImapConfig
 from services.imap.flags import SYSTEM_FLAGS
 from services.imap.grammar import LOGOUT
@@ -58,9 +59,7 @@ class MailboxSync(ABC):
             self.changed.clear()
         self.last_sync = now
         try:
-            resp = await self.md.messages.GetChanges(
-                pb.GetChangesRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, since_modseq=sel.highest_modseq)
-            )
+            resp = await all_changes(self.md, self.user_id, sel.mailbox_id, sel.highest_modseq)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 self.untagged("BYE Selected mailbox was deleted")
@@ -72,7 +71,7 @@ class MailboxSync(ABC):
         expunged = [u for u in resp.expunged if sel.contains(u)]
         if not resp.expunged_complete and resp.highest_modseq > sel.highest_modseq:
             listed = await self.md.messages.ListUids(
-                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+                messages_pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
             )
             present = set(listed.uids)
             expunged = sorted(set(expunged) | {u for u in sel.uids if u not in present})
@@ -112,11 +111,13 @@ class MailboxSync(ABC):
         wins); EXAMINE only looks at them (RFC 3501 6.3.2: same output, \\Recent left alone)."""
         if sel.readonly:
             resp = await self.md.messages.Search(
-                pb.SearchRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, key=pb.SearchKey(recent=True))
+                messages_pb.SearchRequest(
+                    user_id=self.user_id, mailbox_id=sel.mailbox_id, key=messages_pb.SearchKey(recent=True)
+                )
             )
             sel.recent = {u for u in resp.uids if sel.contains(u)}
             return
-        req = pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+        req = messages_pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
         claim = await self.md.messages.ClaimRecent(req)
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 

@@ -13,7 +13,7 @@ import logging
 import grpc
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 
 log = logging.getLogger("kubemail.imap.watch")
 
@@ -51,7 +51,7 @@ class WatchHub:
         while user_id in self._subs:
             call = None
             try:
-                call = self.client.changes.Watch(pb.WatchRequest(user_id=user_id), timeout=None)
+                call = self.client.changes.Watch(changes_pb.WatchRequest(user_id=user_id), timeout=None)
                 async for event in call:
                     # HELLO included: anything missed before the stream was live is re-read
                     del event

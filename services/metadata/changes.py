@@ -16,15 +16,15 @@ from typing import Any
 
 import redis.asyncio as aredis
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
+from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
 from services.metadata.directory import DirectoryData
 from services.metadata.metrics import WATCHERS
 from services.metadata.store import user_prefix
 
 log = logging.getLogger("kubemail.metadata.changes")
 QUEUE_SIZE = 1000
-_KINDS = {b"m": pb.ChangeEvent.MESSAGES, b"b": pb.ChangeEvent.MAILBOXES}
+_KINDS = {b"m": changes_pb.ChangeEvent.KIND_MESSAGES, b"b": changes_pb.ChangeEvent.KIND_MAILBOXES}
 
 
 class Hub:
@@ -33,7 +33,7 @@ class Hub:
     def __init__(self, redis_url: str, timeout: float) -> None:
         self.url = redis_url
         self.timeout = timeout
-        self.queues: dict[str, set[asyncio.Queue[pb.ChangeEvent]]] = {}
+        self.queues: dict[str, set[asyncio.Queue[changes_pb.ChangeEvent]]] = {}
         self.lock = asyncio.Lock()
         self.pubsub: Any = None
         self.client: Any = None
@@ -56,9 +56,9 @@ class Hub:
                 await self.client.aclose()
         self.pubsub = self.client = None
 
-    async def subscribe(self, user_id: str) -> asyncio.Queue[pb.ChangeEvent]:
+    async def subscribe(self, user_id: str) -> asyncio.Queue[changes_pb.ChangeEvent]:
         ch = user_prefix(user_id) + "ev"
-        q: asyncio.Queue[pb.ChangeEvent] = asyncio.Queue(QUEUE_SIZE)
+        q: asyncio.Queue[changes_pb.ChangeEvent] = asyncio.Queue(QUEUE_SIZE)
         async with self.lock:
             if self.pubsub is None:
                 await self._connect()
@@ -71,7 +71,7 @@ class Hub:
         self.wake.set()
         return q
 
-    async def unsubscribe(self, user_id: str, q: asyncio.Queue[pb.ChangeEvent]) -> None:
+    async def unsubscribe(self, user_id: str, q: asyncio.Queue[changes_pb.ChangeEvent]) -> None:
         ch = user_prefix(user_id) + "ev"
         async with self.lock:
             qs = self.queues.get(ch)
@@ -89,8 +89,8 @@ class Hub:
         user_id = ch[3:].split("}", 1)[0]
         kind, _, rest = data.partition(b"|")
         mbid, _, ms = rest.partition(b"|")
-        ev = pb.ChangeEvent(
-            kind=_KINDS.get(kind, pb.ChangeEvent.MESSAGES),
+        ev = changes_pb.ChangeEvent(
+            kind=_KINDS.get(kind, changes_pb.ChangeEvent.KIND_MESSAGES),
             user_id=user_id,
             mailbox_id=mbid.decode(),
             modseq=int(ms or 0) if ms.isdigit() else 0,
@@ -125,7 +125,7 @@ class Hub:
 
     def _hello_all(self) -> None:
         for ch, qs in self.queues.items():
-            ev = pb.ChangeEvent(kind=pb.ChangeEvent.HELLO, user_id=ch[3:].split("}", 1)[0])
+            ev = changes_pb.ChangeEvent(kind=changes_pb.ChangeEvent.KIND_HELLO, user_id=ch[3:].split("}", 1)[0])
             for q in qs:
                 with contextlib.suppress(asyncio.QueueFull):
                     q.put_nowait(ev)
@@ -138,19 +138,21 @@ class Hub:
         await self._close_conn()
 
 
-class ChangesServicer(rpc.ChangesServicer):
+class ChangesServicer(changes_rpc.ChangesServiceServicer):
     def __init__(self, hub: Hub, directory: DirectoryData) -> None:
         self.hub = hub
         self.dir = directory
 
-    async def Watch(self, request: pb.WatchRequest, context: Any) -> AsyncIterator[pb.ChangeEvent]:  # type: ignore[override]
+    async def Watch(self, request: changes_pb.WatchRequest, context: Any) -> AsyncIterator[changes_pb.WatchResponse]:  # type: ignore[override]
         await self.dir.require_user(request.user_id)
         q = await self.hub.subscribe(request.user_id)
         WATCHERS.inc()
         try:
-            yield pb.ChangeEvent(kind=pb.ChangeEvent.HELLO, user_id=request.user_id)
+            yield changes_pb.WatchResponse(
+                event=changes_pb.ChangeEvent(kind=changes_pb.ChangeEvent.KIND_HELLO, user_id=request.user_id)
+            )
             while True:
-                yield await q.get()
+                yield changes_pb.WatchResponse(event=await q.get())
         finally:
             WATCHERS.dec()
             await self.hub.unsubscribe(request.user_id, q)

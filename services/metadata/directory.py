@@ -20,8 +20,9 @@ import grpc
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
+from services.metadata import paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.errors import Fail, invalid, not_found
@@ -30,6 +31,8 @@ from services.metadata.store import Store, user_prefix
 log = logging.getLogger("kubemail.metadata.directory")
 _HASHER = PasswordHasher()
 MAX_ALIASES = 256
+DEFAULT_PAGE = 100  # ListDomains/ListUsers page_size 0
+MAX_PAGE = 1000
 
 
 class DirectoryData:
@@ -39,9 +42,9 @@ class DirectoryData:
         self.store = store
         self.cfg = cfg
 
-    async def domain(self, name: str) -> pb.Domain | None:
+    async def domain(self, name: str) -> directory_pb.Domain | None:
         raw = await self.store.timed("dir_get", self.store.r.get("dom:" + name))
-        return None if raw is None else pb.Domain.FromString(raw)
+        return None if raw is None else directory_pb.Domain.FromString(raw)
 
     async def canonical_domain(self, name: str) -> str | None:
         """The served domain for `name` (itself or through a domain alias)."""
@@ -50,22 +53,22 @@ class DirectoryData:
         target = await self.store.timed("dir_get", self.store.r.get("domalias:" + name))
         return None if target is None else target.decode()
 
-    async def user_by_id(self, user_id: str) -> pb.User | None:
+    async def user_by_id(self, user_id: str) -> directory_pb.User | None:
         raw = await self.store.timed("dir_get", self.store.r.get("user:" + user_id))
-        return None if raw is None else pb.User.FromString(raw)
+        return None if raw is None else directory_pb.User.FromString(raw)
 
     async def user_id_by_address(self, address: str) -> str | None:
         raw = await self.store.timed("dir_get", self.store.r.get("addr:" + v.address_key(address)))
         return None if raw is None else raw.decode()
 
-    async def require_user(self, user_id: str) -> pb.User:
+    async def require_user(self, user_id: str) -> directory_pb.User:
         v.user_id(user_id)
         user = await self.user_by_id(user_id)
         if user is None:
             raise not_found("no such user")
         return user
 
-    async def limits(self, user: pb.User) -> tuple[int, int]:
+    async def limits(self, user: directory_pb.User) -> tuple[int, int]:
         """(quota limit in bytes or 0, largest message in bytes) with one domain read."""
         dom = await self.domain(user.address.rpartition("@")[2])
         quota = int(user.quota_bytes) or (int(dom.default_quota_bytes) if dom else 0)
@@ -74,13 +77,13 @@ class DirectoryData:
             size = min(size, int(dom.max_message_bytes))
         return quota, size
 
-    async def quota_limit(self, user: pb.User) -> int:
+    async def quota_limit(self, user: directory_pb.User) -> int:
         if user.quota_bytes:
             return int(user.quota_bytes)
         dom = await self.domain(user.address.rpartition("@")[2])
         return int(dom.default_quota_bytes) if dom else 0
 
-    async def max_message_bytes(self, user: pb.User) -> int:
+    async def max_message_bytes(self, user: directory_pb.User) -> int:
         dom = await self.domain(user.address.rpartition("@")[2])
         limit = self.cfg.max_message_bytes
         if dom and dom.max_message_bytes:
@@ -93,8 +96,8 @@ class DirectoryData:
         )
         return int(used or 0), int(msgs or 0)
 
-    def public(self, user: pb.User, used: int = 0) -> pb.User:
-        out = pb.User()
+    def public(self, user: directory_pb.User, used: int = 0) -> directory_pb.User:
+        out = directory_pb.User()
         out.CopyFrom(user)
         out.has_password = bool(user.password_hash)
         out.password_hash = ""
@@ -109,14 +112,17 @@ class DirectoryData:
         return out
 
 
-class DirectoryServicer(rpc.DirectoryServicer):
+class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
     def __init__(self, data: DirectoryData) -> None:
         self.d = data
         self.store = data.store
 
     # -- domains -----------------------------------------------------------------------
 
-    async def UpsertDomain(self, request: pb.Domain, context: Any) -> pb.Domain:
+    async def UpsertDomain(
+        self, upsert: directory_pb.UpsertDomainRequest, context: Any
+    ) -> directory_pb.UpsertDomainResponse:
+        request = upsert.domain
         name = v.domain_name(request.name)
         aliases = sorted({v.domain_name(a) for a in request.aliases})
         if len(aliases) > MAX_ALIASES:
@@ -135,7 +141,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
             if owner is not None and owner.decode() != name:
                 raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another domain")
         old = await self.d.domain(name)
-        dom = pb.Domain()
+        dom = directory_pb.Domain()
         dom.CopyFrom(request)
         dom.name = name
         del dom.aliases[:]
@@ -146,24 +152,29 @@ class DirectoryServicer(rpc.DirectoryServicer):
             await self.store.timed("dir_set", r.set("domalias:" + a, name))
         for a in set(old.aliases if old else []) - set(aliases):
             await self.store.timed("dir_del", r.delete("domalias:" + a))
-        return dom
+        return directory_pb.UpsertDomainResponse(domain=dom)
 
-    async def GetDomain(self, request: pb.GetDomainRequest, context: Any) -> pb.Domain:
+    async def GetDomain(self, request: directory_pb.GetDomainRequest, context: Any) -> directory_pb.GetDomainResponse:
         dom = await self.d.domain(v.domain_name(request.name))
         if dom is None:
             raise not_found("no such domain")
-        return dom
+        return directory_pb.GetDomainResponse(domain=dom)
 
-    async def ListDomains(self, request: pb.ListDomainsRequest, context: Any) -> pb.ListDomainsResponse:
+    async def ListDomains(
+        self, request: directory_pb.ListDomainsRequest, context: Any
+    ) -> directory_pb.ListDomainsResponse:
         names = sorted(n.decode() for n in await self.store.timed("dir_list", self.store.r.smembers("domains")))
-        out = pb.ListDomainsResponse()
-        for n in names:
+        page, token = paging.page(names, request.page_size, request.page_token, DEFAULT_PAGE, MAX_PAGE)
+        out = directory_pb.ListDomainsResponse(next_page_token=token)
+        for n in page:
             dom = await self.d.domain(n)
             if dom is not None:
                 out.domains.append(dom)
         return out
 
-    async def DeleteDomain(self, request: pb.DeleteDomainRequest, context: Any) -> pb.DeleteDomainResponse:
+    async def DeleteDomain(
+        self, request: directory_pb.DeleteDomainRequest, context: Any
+    ) -> directory_pb.DeleteDomainResponse:
         name = v.domain_name(request.name)
         dom = await self.d.domain(name)
         if dom is None:
@@ -175,11 +186,12 @@ class DirectoryServicer(rpc.DirectoryServicer):
             await self.store.timed("dir_del", r.delete("domalias:" + a))
         await self.store.timed("dir_del", r.srem("domains", name))
         await self.store.timed("dir_del", r.delete("dom:" + name))
-        return pb.DeleteDomainResponse()
+        return directory_pb.DeleteDomainResponse()
 
     # -- users -------------------------------------------------------------------------
 
-    async def UpsertUser(self, request: pb.User, context: Any) -> pb.User:
+    async def UpsertUser(self, upsert: directory_pb.UpsertUserRequest, context: Any) -> directory_pb.UpsertUserResponse:
+        request, clear = upsert.user, upsert.clear_password
         address = v.address(request.address)
         domain = address.rpartition("@")[2]
         dom = await self.d.domain(domain)
@@ -187,7 +199,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
             raise not_found(f"domain {domain} is not served here")
         if request.password_hash and not request.password_hash.startswith("$argon2"):
             raise invalid("password_hash must be an argon2 PHC string")
-        if request.password_hash and request.clear_password:
+        if request.password_hash and clear:
             raise invalid("password_hash and clear_password are exclusive")
         aliases = sorted({v.address(a) for a in request.aliases})
         if len(aliases) > MAX_ALIASES or len(request.forward_to) > MAX_ALIASES:
@@ -207,7 +219,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
                 raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "domain has max_users users")
             uid = uuid.uuid4().hex
         assert uid is not None
-        user = pb.User()
+        user = directory_pb.User()
         user.CopyFrom(request)
         user.id = uid
         user.address = address
@@ -217,8 +229,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
         user.forward_to.extend(forwards)
         user.used_bytes = 0
         user.has_password = False
-        user.clear_password = False
-        if not request.password_hash and old is not None and not request.clear_password:
+        if not request.password_hash and old is not None and not clear:
             user.password_hash = old.password_hash
         if old is None:
             args: list[str] = []
@@ -236,9 +247,9 @@ class DirectoryServicer(rpc.DirectoryServicer):
                 if v.address_key(a) not in keep:
                     await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
         used, _ = await self.d.used(uid)
-        return self.d.public(user, used)
+        return directory_pb.UpsertUserResponse(user=self.d.public(user, used))
 
-    async def _lookup(self, request: pb.GetUserRequest) -> pb.User:
+    async def _lookup(self, request: directory_pb.GetUserRequest) -> directory_pb.User:
         which = request.WhichOneof("key")
         if which == "id":
             return await self.d.require_user(request.id)
@@ -250,24 +261,26 @@ class DirectoryServicer(rpc.DirectoryServicer):
             return user
         raise invalid("id or address is required")
 
-    async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
+    async def GetUser(self, request: directory_pb.GetUserRequest, context: Any) -> directory_pb.GetUserResponse:
         user = await self._lookup(request)
         used, _ = await self.d.used(user.id)
-        return self.d.public(user, used)
+        return directory_pb.GetUserResponse(user=self.d.public(user, used))
 
-    async def ListUsers(self, request: pb.ListUsersRequest, context: Any) -> pb.ListUsersResponse:
+    async def ListUsers(self, request: directory_pb.ListUsersRequest, context: Any) -> directory_pb.ListUsersResponse:
         key = "users:" + v.domain_name(request.domain) if request.domain else "users"
         ids = sorted(i.decode() for i in await self.store.timed("dir_list", self.store.r.smembers(key)))
-        out = pb.ListUsersResponse()
-        for uid in ids:
+        page, token = paging.page(ids, request.page_size, request.page_token, DEFAULT_PAGE, MAX_PAGE)
+        out = directory_pb.ListUsersResponse(next_page_token=token)
+        for uid in page:
             user = await self.d.user_by_id(uid)
             if user is not None:
                 used, _ = await self.d.used(uid)
                 out.users.append(self.d.public(user, used))
-        out.users.sort(key=lambda u: u.address)
         return out
 
-    async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any) -> pb.DeleteUserResponse:
+    async def DeleteUser(
+        self, request: directory_pb.DeleteUserRequest, context: Any
+    ) -> directory_pb.DeleteUserResponse:
         address = v.address(request.address)
         uid = await self.d.user_id_by_address(address)
         user = await self.d.user_by_id(uid) if uid else None
@@ -286,12 +299,14 @@ class DirectoryServicer(rpc.DirectoryServicer):
         await self.store.timed("dir_del", r.srem("users:" + user.address.rpartition("@")[2], uid))
         await self.store.timed("dir_del", r.srem("users", uid))
         await self.store.timed("dir_del", r.delete("user:" + uid))
-        return pb.DeleteUserResponse(messages_removed=removed)
+        return directory_pb.DeleteUserResponse(messages_removed=removed)
 
     # -- authentication and recipients -------------------------------------------------
 
-    async def Authenticate(self, request: pb.AuthenticateRequest, context: Any) -> pb.AuthenticateResponse:
-        bad = pb.AuthenticateResponse(ok=False, reason="bad-credentials")
+    async def Authenticate(
+        self, request: directory_pb.AuthenticateRequest, context: Any
+    ) -> directory_pb.AuthenticateResponse:
+        bad = directory_pb.AuthenticateResponse(ok=False, reason="bad-credentials")
         if len(request.password) > 1024 or not request.username:
             return bad
         parts = v.split_address(request.username)
@@ -310,38 +325,38 @@ class DirectoryServicer(rpc.DirectoryServicer):
             return bad
         dom = await self.d.domain(user.address.rpartition("@")[2])
         if not user.enabled or dom is None or not dom.enabled:
-            return pb.AuthenticateResponse(ok=False, reason="disabled")
+            return directory_pb.AuthenticateResponse(ok=False, reason="disabled")
         used, _ = await self.d.used(user.id)
-        return pb.AuthenticateResponse(ok=True, user=self.d.public(user, used))
+        return directory_pb.AuthenticateResponse(ok=True, user=self.d.public(user, used))
 
     async def ResolveRecipients(
-        self, request: pb.ResolveRecipientsRequest, context: Any
-    ) -> pb.ResolveRecipientsResponse:
+        self, request: directory_pb.ResolveRecipientsRequest, context: Any
+    ) -> directory_pb.ResolveRecipientsResponse:
         if len(request.addresses) > 1000:
             raise invalid("more than 1000 addresses")
-        out = pb.ResolveRecipientsResponse()
+        out = directory_pb.ResolveRecipientsResponse()
         for addr in request.addresses:
             out.results.append(await self._resolve(addr))
         return out
 
-    async def _resolve(self, addr: str) -> pb.Resolution:
-        R = pb.Resolution  # noqa: N806
+    async def _resolve(self, addr: str) -> directory_pb.Resolution:
+        R = directory_pb.Resolution  # noqa: N806
         res = R(address=addr)
         parts = v.split_address(addr)
         if parts is None:
-            res.status = R.INVALID
+            res.status = R.STATUS_INVALID
             return res
         local, domain = parts
         canon = await self.d.canonical_domain(domain)
         if canon is None:
-            res.status = R.NOT_LOCAL
+            res.status = R.STATUS_NOT_LOCAL
             return res
         dom = await self.d.domain(canon)
         if dom is None:
-            res.status = R.NOT_LOCAL
+            res.status = R.STATUS_NOT_LOCAL
             return res
         if not dom.enabled:
-            res.status = R.DISABLED
+            res.status = R.STATUS_DISABLED
             return res
         candidates = [f"{local}@{canon}"]
         if "+" in local and not local.startswith("+"):
@@ -357,18 +372,18 @@ class DirectoryServicer(rpc.DirectoryServicer):
             if user is not None:
                 return self._local(res, user)
             if await self.d.canonical_domain(dom.catch_all.rpartition("@")[2]) is None:
-                res.status = R.LOCAL
+                res.status = R.STATUS_LOCAL
                 res.forward_to.append(dom.catch_all)
                 return res
-        res.status = R.UNKNOWN_USER
+        res.status = R.STATUS_UNKNOWN_USER
         return res
 
     @staticmethod
-    def _local(res: pb.Resolution, user: pb.User) -> pb.Resolution:
+    def _local(res: directory_pb.Resolution, user: directory_pb.User) -> directory_pb.Resolution:
         if not user.enabled:
-            res.status = pb.Resolution.DISABLED
+            res.status = directory_pb.Resolution.STATUS_DISABLED
             return res
-        res.status = pb.Resolution.LOCAL
+        res.status = directory_pb.Resolution.STATUS_LOCAL
         res.user_ids.append(user.id)
         res.forward_to.extend(user.forward_to)
         return res

@@ -8,7 +8,7 @@ Key layout (P = "{u:<user_id>}:", so every key of a user hashes to one slot):
   P modseq        string last MODSEQ (per user, so it also strictly increases per mailbox)
   P quota         hash   used (bytes), messages
   P subs          set    subscribed names
-  P idem:<key>    string JSON result of a Deliver/Append (TTL)
+  P idem:<key>    string JSON result of a Deliver/Append/Copy/Move (TTL)
   P lock, P locktok      POP3 maildrop lock (hash holder/token, TTL) and its fencing counter
   P mb:<id>       hash   name special uidvalidity uidnext hms messages unseen size deleted recent xtrim
   P u:<id>        zset   uid -> uid (the sequence map)
@@ -311,14 +311,21 @@ local hms = tonumber(redis.call('HGET', mb, 'hms'))
 return cjson.encode({expunged=gone, blobs=blobs, modseq=hms})
 """
 
-# ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit uid*   (explicit uids, resolved by the caller)
+# ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit idem_key idem_ttl uid*
+# (explicit uids, resolved by the caller). A retry under idem_key returns the first result
+# as {dup=...} without blobs, so the caller releases the references it took again.
 COPY = r"""
 local src, move, limit, xlimit = ARGV[2], ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
+local ikey = ARGV[7]
+if ikey ~= '' then
+  local prev = redis.call('GET', P..'idem:'..ikey)
+  if prev then return prev end
+end
 if redis.call('EXISTS', P..'mb:'..src) == 0 then return err('NOT_FOUND', 'no such source mailbox') end
 local dst = redis.call('HGET', P..'mbx', ARGV[3])
 if not dst then return err('NOT_FOUND', '[TRYCREATE] no such destination mailbox') end
 local rows, total = {}, 0
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   local uid = tonumber(ARGV[i])
   local v = redis.call('HMGET', P..'m:'..src..':'..uid, 'f', 'd', 's', 'b', 'S')
   if v[3] then rows[#rows + 1] = {uid, v}; total = total + tonumber(v[3]) end
@@ -347,6 +354,10 @@ if move and #rows > 0 then
 end
 local uv = tonumber(redis.call('HGET', P..'mb:'..dst, 'uidvalidity'))
 local hms = tonumber(redis.call('HGET', P..'mb:'..src, 'hms'))
+if ikey ~= '' then
+  local first = {uidvalidity=uv, src=srcs, dst=dsts, modseq=hms}
+  redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=first}), 'EX', tonumber(ARGV[8]))
+end
 return cjson.encode({uidvalidity=uv, src=srcs, dst=dsts, blobs=sblobs, modseq=hms})
 """
 

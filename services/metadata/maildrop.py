@@ -7,52 +7,58 @@ import math
 import time
 from typing import Any
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
+from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
+from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import invalid
 from services.metadata.store import Store
 
+_LockRequest = maildrop_pb.AcquireRequest | maildrop_pb.RefreshRequest | maildrop_pb.ReleaseRequest
+_Window = limits_pb.HitRequest | limits_pb.PeekRequest
 MAX_TTL = 3600
 DEFAULT_TTL = 300
 
 
-class MaildropServicer(rpc.MaildropServicer):
+class MaildropServicer(maildrop_rpc.MaildropServiceServicer):
     def __init__(self, store: Store, directory: DirectoryData) -> None:
         self.store = store
         self.dir = directory
 
-    async def _op(self, op: str, request: pb.MaildropLockRequest) -> pb.MaildropLockResponse:
+    async def _op(self, op: str, request: _LockRequest) -> tuple[bool, int]:
         await self.dir.require_user(request.user_id)
         if not request.holder or len(request.holder) > 256:
             raise invalid("holder (1..256 characters) is required")
         if request.ttl_seconds > MAX_TTL:
             raise invalid(f"ttl_seconds above {MAX_TTL}")
-        if op != "acquire" and not request.fencing_token:
+        token = 0 if isinstance(request, maildrop_pb.AcquireRequest) else request.fencing_token
+        if op != "acquire" and not token:
             raise invalid("fencing_token is required")
         ttl = request.ttl_seconds or DEFAULT_TTL
-        res = await self.store.user_script(
-            "maildrop", request.user_id, [op, request.holder, ttl, request.fencing_token]
-        )
-        return pb.MaildropLockResponse(acquired=bool(res["acquired"]), fencing_token=int(res["token"]))
+        res = await self.store.user_script("maildrop", request.user_id, [op, request.holder, ttl, token])
+        return bool(res["acquired"]), int(res["token"])
 
-    async def Acquire(self, request: pb.MaildropLockRequest, context: Any) -> pb.MaildropLockResponse:
-        return await self._op("acquire", request)
+    async def Acquire(self, request: maildrop_pb.AcquireRequest, context: Any) -> maildrop_pb.AcquireResponse:
+        acquired, token = await self._op("acquire", request)
+        return maildrop_pb.AcquireResponse(acquired=acquired, fencing_token=token)
 
-    async def Refresh(self, request: pb.MaildropLockRequest, context: Any) -> pb.MaildropLockResponse:
-        return await self._op("refresh", request)
+    async def Refresh(self, request: maildrop_pb.RefreshRequest, context: Any) -> maildrop_pb.RefreshResponse:
+        acquired, token = await self._op("refresh", request)
+        return maildrop_pb.RefreshResponse(acquired=acquired, fencing_token=token)
 
-    async def Release(self, request: pb.MaildropLockRequest, context: Any) -> pb.MaildropLockResponse:
-        return await self._op("release", request)
+    async def Release(self, request: maildrop_pb.ReleaseRequest, context: Any) -> maildrop_pb.ReleaseResponse:
+        acquired, token = await self._op("release", request)
+        return maildrop_pb.ReleaseResponse(acquired=acquired, fencing_token=token)
 
 
-class LimitsServicer(rpc.LimitsServicer):
+class LimitsServicer(limits_rpc.LimitsServiceServicer):
     """Sliding window approximated by two fixed windows (weighted previous + current)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def _hit(self, request: pb.HitRequest, cost: int) -> pb.HitResponse:
+    async def _hit(self, request: _Window, cost: int) -> tuple[bool, int, int]:
         if not request.bucket or len(request.bucket) > 64 or not request.key or len(request.key) > 512:
             raise invalid("bucket (1..64) and key (1..512) are required")
         if not 1 <= request.window_seconds <= 7 * 86400:
@@ -73,10 +79,12 @@ class LimitsServicer(rpc.LimitsServicer):
         )
         allowed = count <= request.limit
         retry = 0 if allowed else max(1, math.ceil((w_ms - elapsed) / 1000))
-        return pb.HitResponse(allowed=allowed, count=min(count, 2**32 - 1), retry_after_seconds=retry)
+        return allowed, min(count, 2**32 - 1), retry
 
-    async def Hit(self, request: pb.HitRequest, context: Any) -> pb.HitResponse:
-        return await self._hit(request, request.cost or 1)
+    async def Hit(self, request: limits_pb.HitRequest, context: Any) -> limits_pb.HitResponse:
+        allowed, count, retry = await self._hit(request, request.cost or 1)
+        return limits_pb.HitResponse(allowed=allowed, count=count, retry_after_seconds=retry)
 
-    async def Peek(self, request: pb.HitRequest, context: Any) -> pb.HitResponse:
-        return await self._hit(request, 0)
+    async def Peek(self, request: limits_pb.PeekRequest, context: Any) -> limits_pb.PeekResponse:
+        allowed, count, retry = await self._hit(request, 0)
+        return limits_pb.PeekResponse(allowed=allowed, count=count, retry_after_seconds=retry)

@@ -13,8 +13,10 @@ from typing import Any
 import grpc
 
 from services.common.blobstore import BlobStore, BlobUnavailable
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.metadata import paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
@@ -26,13 +28,17 @@ from services.metadata.store import OUTBOUND, Store, user_prefix
 
 MAX_DELIVERIES = 1000
 MAX_RECIPIENTS = 1000
-_MODES = {pb.StoreFlagsRequest.REPLACE: "R", pb.StoreFlagsRequest.ADD: "A", pb.StoreFlagsRequest.REMOVE: "D"}
+_MODES = {
+    messages_pb.StoreFlagsRequest.MODE_REPLACE: "R",
+    messages_pb.StoreFlagsRequest.MODE_ADD: "A",
+    messages_pb.StoreFlagsRequest.MODE_REMOVE: "D",
+}
 
 
-def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> pb.MessageMeta:
+def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> messages_pb.MessageMeta:
     """MessageMeta from HMGET f d s b m [S]."""
     f, d, s, b, m = row[:5]
-    meta = pb.MessageMeta(
+    meta = messages_pb.MessageMeta(
         uid=uid,
         modseq=int(m or 0),
         flags=(f or b"").decode().split(),
@@ -45,9 +51,9 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
     return meta
 
 
-def parse_fetch_meta(mode: str, res: Sequence[Any]) -> pb.FetchMessagesResponse:
+def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessagesResponse:
     """FetchMessagesResponse from the fetch_meta script's reply (see lua.FETCH_META)."""
-    out = pb.FetchMessagesResponse(next_uid=int(res[0]))
+    out = messages_pb.FetchMessagesResponse(next_uid=int(res[0]))
     text: bytes = res[1]
     if not text:
         return out
@@ -144,7 +150,7 @@ class MessageData:
         return out
 
 
-class MessagesServicer(rpc.MessagesServicer):
+class MessagesServicer(messages_rpc.MessagesServiceServicer):
     def __init__(
         self,
         cfg: MetadataConfig,
@@ -163,7 +169,7 @@ class MessagesServicer(rpc.MessagesServicer):
 
     # -- ingest ------------------------------------------------------------------------
 
-    def _check_message(self, blob_id: str, size: int, summary: pb.MessageSummary, max_bytes: int) -> bytes:
+    def _check_message(self, blob_id: str, size: int, summary: mime_pb.MessageSummary, max_bytes: int) -> bytes:
         v.blob_id(blob_id)
         if size > max_bytes:
             raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, f"message larger than {max_bytes} octets")
@@ -220,7 +226,7 @@ class MessagesServicer(rpc.MessagesServicer):
             return list(res["dup"]), True
         return list(res["ok"]), False
 
-    async def Deliver(self, request: pb.DeliverRequest, context: Any) -> pb.DeliverResponse:
+    async def Deliver(self, request: messages_pb.DeliverRequest, context: Any) -> messages_pb.DeliverResponse:
         if not request.deliveries:
             raise invalid("no deliveries")
         if len(request.deliveries) > MAX_DELIVERIES:
@@ -242,7 +248,7 @@ class MessagesServicer(rpc.MessagesServicer):
             quotas[uid] = quota
         pending = sum(len(g) for g in groups.values())
         await self._blob_ready(request.blob_id, pending)
-        out: list[pb.Delivered | None] = [None] * len(request.deliveries)
+        out: list[messages_pb.Delivered | None] = [None] * len(request.deliveries)
         try:
             for uid, items in groups.items():
                 rows, dup = await self._commit(
@@ -260,7 +266,7 @@ class MessagesServicer(rpc.MessagesServicer):
                 if dup:
                     await self.store.blob_decr(request.blob_id, len(items))
                 for (i, _, _), row in zip(items, rows, strict=False):
-                    out[i] = pb.Delivered(
+                    out[i] = messages_pb.Delivered(
                         user_id=uid,
                         mailbox_id=str(row[0]),
                         uidvalidity=int(row[1]),
@@ -271,9 +277,9 @@ class MessagesServicer(rpc.MessagesServicer):
             # definite refusal (quota, missing INBOX): release the references not used
             await self.store.blob_decr(request.blob_id, pending)
             raise
-        return pb.DeliverResponse(delivered=[d for d in out if d is not None])
+        return messages_pb.DeliverResponse(delivered=[d for d in out if d is not None])
 
-    async def Append(self, request: pb.AppendRequest, context: Any) -> pb.AppendResponse:
+    async def Append(self, request: messages_pb.AppendRequest, context: Any) -> messages_pb.AppendResponse:
         user = await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.mailbox)
         limit, max_bytes = await self.dir.limits(user)
@@ -299,11 +305,15 @@ class MessagesServicer(rpc.MessagesServicer):
         if dup:
             await self.store.blob_decr(request.blob_id, 1)
         row = rows[0]
-        return pb.AppendResponse(mailbox_id=str(row[0]), uidvalidity=int(row[1]), uid=int(row[2]), modseq=int(row[3]))
+        return messages_pb.AppendResponse(
+            mailbox_id=str(row[0]), uidvalidity=int(row[1]), uid=int(row[2]), modseq=int(row[3])
+        )
 
     # -- reads -------------------------------------------------------------------------
 
-    async def FetchMessages(self, request: pb.FetchMessagesRequest, context: Any) -> pb.FetchMessagesResponse:
+    async def FetchMessages(
+        self, request: messages_pb.FetchMessagesRequest, context: Any
+    ) -> messages_pb.FetchMessagesResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
@@ -315,14 +325,14 @@ class MessagesServicer(rpc.MessagesServicer):
         )
         return parse_fetch_meta(mode, res)
 
-    async def ListUids(self, request: pb.ListUidsRequest, context: Any) -> pb.ListUidsResponse:
+    async def ListUids(self, request: messages_pb.ListUidsRequest, context: Any) -> messages_pb.ListUidsResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
         packed, uidvalidity, uidnext, hms, first_unseen = await self.store.user_read(
             "list_uids", request.user_id, [request.mailbox_id]
         )
         uids = array("I", map(int, packed.split()))
-        return pb.ListUidsResponse(
+        return messages_pb.ListUidsResponse(
             uids=uids,
             uidvalidity=int(uidvalidity),
             uidnext=int(uidnext),
@@ -332,7 +342,7 @@ class MessagesServicer(rpc.MessagesServicer):
 
     # -- writes ------------------------------------------------------------------------
 
-    async def StoreFlags(self, request: pb.StoreFlagsRequest, context: Any) -> pb.StoreFlagsResponse:
+    async def StoreFlags(self, request: messages_pb.StoreFlagsRequest, context: Any) -> messages_pb.StoreFlagsResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
         mode = _MODES.get(request.mode)
@@ -343,23 +353,30 @@ class MessagesServicer(rpc.MessagesServicer):
         res = await self.store.user_script(
             "store", request.user_id, [request.mailbox_id, mode, request.unchanged_since, len(fl), *fl, *flat]
         )
-        out = pb.StoreFlagsResponse(modified=res.get("modified") or [])
+        out = messages_pb.StoreFlagsResponse(modified=res.get("modified") or [])
         for uid, ms, fs in res.get("updated") or []:
-            out.updated.append(pb.MessageMeta(uid=int(uid), modseq=int(ms), flags=str(fs).split()))
+            out.updated.append(messages_pb.MessageMeta(uid=int(uid), modseq=int(ms), flags=str(fs).split()))
         return out
 
-    async def _copy(self, request: pb.CopyMessagesRequest, move: bool) -> dict[str, Any]:
+    async def _copy(
+        self, request: messages_pb.CopyMessagesRequest | messages_pb.MoveMessagesRequest, move: bool
+    ) -> dict[str, Any]:
         user = await self.dir.require_user(request.user_id)
         v.mailbox_id(request.mailbox_id)
         dest = v.mailbox_name(request.destination)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges)
+        # its own namespace: a Copy key never answers a Move or a Deliver
+        idem = self._idem(request.idempotency_key)
+        if idem:
+            idem = self._idem(("move:" if move else "copy:") + idem)
         await self.mbx.by_id(request.user_id, request.mailbox_id)
         uids = await self.data.resolve(request.user_id, request.mailbox_id, flat)
         limit = await self.dir.quota_limit(user)
+        ttl = self.cfg.idempotency_ttl_seconds
+        head = [request.mailbox_id, dest, 1 if move else 0, limit, self.cfg.expunge_history, idem, ttl]
         if move:
-            return await self.store.user_script(
-                "copy", request.user_id, [request.mailbox_id, dest, 1, limit, self.cfg.expunge_history, *uids]
-            )
+            res = await self.store.user_script("copy", request.user_id, [*head, *uids])
+            return dict(res.get("dup") or res)
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "b"])
         wanted = Counter((row[2] or b"").decode() for _, row in rows)
         wanted.pop("", None)
@@ -368,11 +385,8 @@ class MessagesServicer(rpc.MessagesServicer):
             for blob_id, n in wanted.items():
                 await self.store.blob_incr(blob_id, n)
                 done.append(blob_id)
-            res = await self.store.user_script(
-                "copy",
-                request.user_id,
-                [request.mailbox_id, dest, 0, limit, self.cfg.expunge_history, *[u for u, _ in rows]],
-            )
+            res = await self.store.user_script("copy", request.user_id, [*head, *[u for u, _ in rows]])
+            res = dict(res.get("dup") or res)  # a retry: no blobs referenced, the extra ones go back
         except Fail:
             for blob_id in done:
                 await self.store.blob_decr(blob_id, wanted[blob_id])
@@ -382,22 +396,26 @@ class MessagesServicer(rpc.MessagesServicer):
             await self.store.blob_decr(blob_id, n)
         return res
 
-    async def CopyMessages(self, request: pb.CopyMessagesRequest, context: Any) -> pb.CopyMessagesResponse:
+    async def CopyMessages(
+        self, request: messages_pb.CopyMessagesRequest, context: Any
+    ) -> messages_pb.CopyMessagesResponse:
         res = await self._copy(request, move=False)
-        return pb.CopyMessagesResponse(
+        return messages_pb.CopyMessagesResponse(
             uidvalidity=int(res["uidvalidity"]), source_uids=res.get("src") or [], destination_uids=res.get("dst") or []
         )
 
-    async def MoveMessages(self, request: pb.CopyMessagesRequest, context: Any) -> pb.MoveMessagesResponse:
+    async def MoveMessages(
+        self, request: messages_pb.MoveMessagesRequest, context: Any
+    ) -> messages_pb.MoveMessagesResponse:
         res = await self._copy(request, move=True)
-        return pb.MoveMessagesResponse(
+        return messages_pb.MoveMessagesResponse(
             uidvalidity=int(res["uidvalidity"]),
             source_uids=res.get("src") or [],
             destination_uids=res.get("dst") or [],
             modseq=int(res.get("modseq") or 0),
         )
 
-    async def Expunge(self, request: pb.ExpungeRequest, context: Any) -> pb.ExpungeResponse:
+    async def Expunge(self, request: messages_pb.ExpungeRequest, context: Any) -> messages_pb.ExpungeResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
@@ -413,45 +431,58 @@ class MessagesServicer(rpc.MessagesServicer):
             ],
         )
         await self.store.blob_decr_many(res.get("blobs") or [])
-        return pb.ExpungeResponse(expunged=res.get("expunged") or [], modseq=int(res.get("modseq") or 0))
+        return messages_pb.ExpungeResponse(expunged=res.get("expunged") or [], modseq=int(res.get("modseq") or 0))
 
-    async def Search(self, request: pb.SearchRequest, context: Any) -> pb.SearchResponse:
+    async def Search(self, request: messages_pb.SearchRequest, context: Any) -> messages_pb.SearchResponse:
         await self.mbx.require(request.user_id, request.mailbox_id)
         uids, hms = await self.searcher.search(
             request.user_id, request.mailbox_id, request.key, self.cfg.max_uid_ranges
         )
-        return pb.SearchResponse(uids=uids, highest_modseq=hms)
+        return messages_pb.SearchResponse(uids=uids, highest_modseq=hms)
 
-    async def GetChanges(self, request: pb.GetChangesRequest, context: Any) -> pb.GetChangesResponse:
+    async def GetChanges(self, request: messages_pb.GetChangesRequest, context: Any) -> messages_pb.GetChangesResponse:
         mb = await self.mbx.require(request.user_id, request.mailbox_id)
         p = user_prefix(request.user_id)
         since = request.since_modseq
+        after = 0
+        if request.page_token:
+            token = paging.decode(request.page_token)
+            if not token.isdigit():
+                raise invalid("malformed page_token")
+            after = int(token)
+        size = paging.size(request.page_size, self.cfg.fetch_limit, self.cfg.fetch_limit)
         pipe = self.store.pipeline()
         pipe.zrangebyscore(p + "ms:" + request.mailbox_id, f"({since}", "+inf")
         pipe.zrangebyscore(p + "x:" + request.mailbox_id, f"({since}", "+inf")
         pipe.hget(p + "mb:" + request.mailbox_id, "xtrim")
         changed, expunged, xtrim = await self.store.timed("changes", pipe.execute())
-        uids = sorted(int(u) for u in changed)
+        every = sorted(u for u in map(int, changed) if u > after)
+        uids = every[:size]
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "s", "b", "m"])
-        out = pb.GetChangesResponse(
+        out = messages_pb.GetChangesResponse(
             highest_modseq=mb.highest_modseq,
             uidnext=mb.uidnext,
             messages=mb.messages,
             expunged=sorted(int(u) for u in expunged),
             expunged_complete=since >= int(xtrim or 0),
+            next_page_token=paging.encode(str(uids[-1])) if len(every) > size else "",
         )
         for uid, row in rows:
             meta = meta_from_row(uid, row, False)
-            out.changed.append(pb.MessageMeta(uid=uid, modseq=meta.modseq, flags=meta.flags))
+            out.changed.append(messages_pb.MessageMeta(uid=uid, modseq=meta.modseq, flags=meta.flags))
         return out
 
-    async def ClaimRecent(self, request: pb.ClaimRecentRequest, context: Any) -> pb.ClaimRecentResponse:
+    async def ClaimRecent(
+        self, request: messages_pb.ClaimRecentRequest, context: Any
+    ) -> messages_pb.ClaimRecentResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
         res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id, request.limit])
-        return pb.ClaimRecentResponse(uids=res.get("uids") or [])
+        return messages_pb.ClaimRecentResponse(uids=res.get("uids") or [])
 
-    async def QueueOutbound(self, request: pb.QueueOutboundRequest, context: Any) -> pb.QueueOutboundResponse:
+    async def QueueOutbound(
+        self, request: messages_pb.QueueOutboundRequest, context: Any
+    ) -> messages_pb.QueueOutboundResponse:
         v.blob_id(request.blob_id)
         if request.mail_from and v.split_address(request.mail_from) is None:
             raise invalid("invalid mail_from")
@@ -487,4 +518,4 @@ class MessagesServicer(rpc.MessagesServicer):
             OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(OUTBOUND)))
         except Exception:  # the gauge is best effort
             pass
-        return pb.QueueOutboundResponse(queue_id=qid)
+        return messages_pb.QueueOutboundResponse(queue_id=qid)

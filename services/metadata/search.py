@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from services.common.blobstore import BlobNotFound, BlobStore
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.metadata import validate as v
 from services.metadata.errors import invalid
 from services.metadata.store import user_prefix
@@ -38,7 +39,7 @@ class Msg:
     modseq: int
     blob_id: str
     recent: bool
-    summary: pb.MessageSummary | None = None
+    summary: mime_pb.MessageSummary | None = None
     _headers: list[tuple[str, str]] | None = field(default=None, repr=False)
     _body: str | None = field(default=None, repr=False)
 
@@ -58,7 +59,7 @@ class Msg:
         return self._headers
 
 
-def _walk(node: pb.SearchKey, count: list[int], needs: set[str], depth: int = 0) -> None:
+def _walk(node: messages_pb.SearchKey, count: list[int], needs: set[str], depth: int = 0) -> None:
     count[0] += 1
     if count[0] > MAX_KEYS or depth > 64:
         raise invalid("search program too large")
@@ -98,7 +99,9 @@ class Searcher:
         self.data = data
         self.blobs = blobs
 
-    async def search(self, user_id: str, mbid: str, key: pb.SearchKey, max_ranges: int) -> tuple[list[int], int]:
+    async def search(
+        self, user_id: str, mbid: str, key: messages_pb.SearchKey, max_ranges: int
+    ) -> tuple[list[int], int]:
         needs: set[str] = set()
         _walk(key, [0], needs)
         self._max_ranges = max_ranges
@@ -120,7 +123,7 @@ class Searcher:
         for uid, row in rows:
             summary = None
             if len(row) > 5 and row[5]:
-                summary = pb.MessageSummary.FromString(row[5])
+                summary = mime_pb.MessageSummary.FromString(row[5])
             m = Msg(
                 uid=uid,
                 flags=set((row[0] or b"").decode().split()),
@@ -136,7 +139,7 @@ class Searcher:
                 hms = max(hms, m.modseq)
         return out, hms
 
-    async def _fast(self, user_id: str, mbid: str, key: pb.SearchKey) -> tuple[list[int], int] | None:
+    async def _fast(self, user_id: str, mbid: str, key: messages_pb.SearchKey) -> tuple[list[int], int] | None:
         """ALL, UNSEEN, DELETED and RECENT straight from their sorted sets (no message reads)."""
         which = key.WhichOneof("key")
         zset = None
@@ -166,7 +169,7 @@ class Searcher:
                 m._body = _body_text(raw)
         return m._body
 
-    async def _match(self, k: pb.SearchKey, m: Msg, max_uid: int) -> bool:
+    async def _match(self, k: messages_pb.SearchKey, m: Msg, max_uid: int) -> bool:
         which = k.WhichOneof("key")
         if which == "all":
             return True
@@ -195,6 +198,10 @@ class Searcher:
             return m.size < k.smaller
         if which in ("before", "on", "since"):
             return _date_cmp(which, m.date, getattr(k, which))
+        if which == "internal_date_before":
+            return m.date < k.internal_date_before
+        if which == "internal_date_since":
+            return m.date >= k.internal_date_since
         if which in ("sent_before", "sent_on", "sent_since"):
             sent = m.summary.sent_date if m.summary is not None and m.summary.sent_date else m.date
             return _date_cmp(which[5:], sent, getattr(k, which))

@@ -13,8 +13,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
+from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
+from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
+from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 from services.metadata.changes import ChangesServicer, Hub
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData, DirectoryServicer
@@ -27,11 +37,19 @@ from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.store import OUTBOUND, Store, make_redis
 
 log = logging.getLogger("kubemail.metadata")
-SERVICES = ("Directory", "Mailboxes", "Messages", "Changes", "Maildrop", "Limits")
+SERVICE_FILES = {
+    "DirectoryService": directory_pb.DESCRIPTOR,
+    "MailboxesService": mailboxes_pb.DESCRIPTOR,
+    "MessagesService": messages_pb.DESCRIPTOR,
+    "ChangesService": changes_pb.DESCRIPTOR,
+    "MaildropService": maildrop_pb.DESCRIPTOR,
+    "LimitsService": limits_pb.DESCRIPTOR,
+}
+SERVICES = tuple(SERVICE_FILES)
 
 
 def _wrap(servicer: Any, service: str) -> Any:
-    desc = pb.DESCRIPTOR.services_by_name[service]
+    desc = SERVICE_FILES[service].services_by_name[service]
     for m in desc.methods:
         fn = getattr(servicer, m.name)
         if m.server_streaming:
@@ -120,14 +138,20 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
             ("grpc.so_reuseport", 0),
         ]
     )
-    rpc.add_DirectoryServicer_to_server(_wrap(DirectoryServicer(directory), "Directory"), server)
-    rpc.add_MailboxesServicer_to_server(_wrap(MailboxesServicer(store, directory, mailboxes), "Mailboxes"), server)
-    rpc.add_MessagesServicer_to_server(
-        _wrap(MessagesServicer(cfg, store, blobs, directory, mailboxes), "Messages"), server
+    directory_rpc.add_DirectoryServiceServicer_to_server(
+        _wrap(DirectoryServicer(directory), "DirectoryService"), server
     )
-    rpc.add_ChangesServicer_to_server(_wrap(ChangesServicer(hub, directory), "Changes"), server)
-    rpc.add_MaildropServicer_to_server(_wrap(MaildropServicer(store, directory), "Maildrop"), server)
-    rpc.add_LimitsServicer_to_server(_wrap(LimitsServicer(store), "Limits"), server)
+    mailboxes_rpc.add_MailboxesServiceServicer_to_server(
+        _wrap(MailboxesServicer(store, directory, mailboxes), "MailboxesService"), server
+    )
+    messages_rpc.add_MessagesServiceServicer_to_server(
+        _wrap(MessagesServicer(cfg, store, blobs, directory, mailboxes), "MessagesService"), server
+    )
+    changes_rpc.add_ChangesServiceServicer_to_server(_wrap(ChangesServicer(hub, directory), "ChangesService"), server)
+    maildrop_rpc.add_MaildropServiceServicer_to_server(
+        _wrap(MaildropServicer(store, directory), "MaildropService"), server
+    )
+    limits_rpc.add_LimitsServiceServicer_to_server(_wrap(LimitsServicer(store), "LimitsService"), server)
     host, _, configured = cfg.listen.rpartition(":")
     if port is None:
         port = common.port(int(configured)) if configured.isdigit() else None

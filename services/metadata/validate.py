@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata.errors import invalid
 
 MAX_NAME_BYTES = 512
@@ -71,7 +71,7 @@ def flags(values: Iterable[str]) -> list[str]:
     return out
 
 
-def uid_ranges(ranges: Sequence[pb.UidRange], max_ranges: int, required: bool = True) -> list[int]:
+def uid_ranges(ranges: Sequence[types_pb.UidRange], max_ranges: int, required: bool = True) -> list[int]:
     """Flat [lo, hi, lo, hi, ...] (0 = "*") for the Lua scripts, or INVALID_ARGUMENT."""
     if required and not ranges:
         raise invalid("empty UID set")

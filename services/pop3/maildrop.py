@@ -18,7 +18,10 @@ from collections.abc import Iterator
 import grpc
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +48,14 @@ class Message:
     deleted: bool = False
 
 
-def uid_ranges(uids: list[int]) -> list[pb.UidRange]:
+def uid_ranges(uids: list[int]) -> list[types_pb.UidRange]:
     """Closed ranges covering exactly the (sorted, distinct) `uids`."""
-    out: list[pb.UidRange] = []
+    out: list[types_pb.UidRange] = []
     for uid in sorted(set(uids)):
         if out and out[-1].hi + 1 == uid:
             out[-1].hi = uid
         else:
-            out.append(pb.UidRange(lo=uid, hi=uid))
+            out.append(types_pb.UidRange(lo=uid, hi=uid))
     return out
 
 
@@ -81,7 +84,7 @@ class Maildrop:
         """Acquires the lock and takes the snapshot; raises MaildropInUseError/MaildropUnavailableError."""
         try:
             resp = await self.client.maildrop.Acquire(
-                pb.MaildropLockRequest(user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl)
+                maildrop_pb.AcquireRequest(user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl)
             )
         except grpc.aio.AioRpcError as exc:
             raise MaildropUnavailableError(exc.code().name) from exc
@@ -99,24 +102,28 @@ class Maildrop:
     async def _snapshot(self) -> None:
         try:
             try:
-                box = await self.client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=self.user_id, name="INBOX"))
+                box = (
+                    await self.client.mailboxes.GetMailbox(
+                        mailboxes_pb.GetMailboxRequest(user_id=self.user_id, name="INBOX")
+                    )
+                ).mailbox
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.NOT_FOUND:
                     return  # no INBOX yet: an empty maildrop
                 raise
             self.mailbox_id = box.id
             listing = await self.client.messages.ListUids(
-                pb.ListUidsRequest(user_id=self.user_id, mailbox_id=self.mailbox_id)
+                messages_pb.ListUidsRequest(user_id=self.user_id, mailbox_id=self.mailbox_id)
             )
             self.uidvalidity = listing.uidvalidity
             uids = list(listing.uids)
-            metas: dict[int, pb.MessageMeta] = {}
+            metas: dict[int, messages_pb.MessageMeta] = {}
             for batch in _batches(uids, FETCH_BATCH):
                 resp = await self.client.messages.FetchMessages(
-                    pb.FetchMessagesRequest(
+                    messages_pb.FetchMessagesRequest(
                         user_id=self.user_id,
                         mailbox_id=self.mailbox_id,
-                        uids=[pb.UidRange(lo=batch[0], hi=batch[-1])],
+                        uids=[types_pb.UidRange(lo=batch[0], hi=batch[-1])],
                     )
                 )
                 for m in resp.messages:
@@ -132,7 +139,12 @@ class Maildrop:
         while True:
             await asyncio.sleep(interval)
             try:
-                resp = await self.client.maildrop.Refresh(self._lock_request(), timeout=max(0.5, interval))
+                resp = await self.client.maildrop.Refresh(
+                    maildrop_pb.RefreshRequest(
+                        user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl, fencing_token=self.token
+                    ),
+                    timeout=max(0.5, interval),
+                )
             except grpc.aio.AioRpcError as exc:  # try again; the fencing token guards the commit
                 log.warning("maildrop lock refresh failed: %s", exc.code().name)
                 continue
@@ -145,11 +157,6 @@ class Maildrop:
                 self._locked = False  # nothing to release: another holder may own it now
                 return
 
-    def _lock_request(self) -> pb.MaildropLockRequest:
-        return pb.MaildropLockRequest(
-            user_id=self.user_id, holder=self.holder, ttl_seconds=self.ttl, fencing_token=self.token
-        )
-
     async def release(self) -> None:
         if self._refresher is not None:
             self._refresher.cancel()
@@ -159,7 +166,10 @@ class Maildrop:
         if self._locked:
             self._locked = False
             try:
-                await self.client.maildrop.Release(self._lock_request(), timeout=5.0)
+                await self.client.maildrop.Release(
+                    maildrop_pb.ReleaseRequest(user_id=self.user_id, holder=self.holder, fencing_token=self.token),
+                    timeout=5.0,
+                )
             except grpc.aio.AioRpcError as exc:  # the TTL frees it eventually
                 log.warning("maildrop lock release failed: %s", exc.code().name)
 
@@ -172,7 +182,7 @@ class Maildrop:
             raise LockLostError()
         try:
             resp = await self.client.messages.Expunge(
-                pb.ExpungeRequest(
+                messages_pb.ExpungeRequest(
                     user_id=self.user_id,
                     mailbox_id=self.mailbox_id,
                     uids=uid_ranges(uids),

@@ -15,7 +15,7 @@ from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig, ip_in, parse_networks
 from services.common.grpcclient import MetadataClient
 from services.common.tls import ReloadingTLS
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.smtp.config import SmtpConfig
 from services.smtp.delivery import Deliverer
 
@@ -74,7 +74,8 @@ class Context:
             return True
         try:
             resp = await self.client.limits.Hit(
-                pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=window, cost=1), timeout=2.0
+                limits_pb.HitRequest(bucket=bucket, key=key[:512], limit=limit, window_seconds=window, cost=1),
+                timeout=2.0,
             )
         except grpc.aio.AioRpcError as exc:
             log.warning("rate limit %s unavailable (%s); allowing", bucket, exc.code().name)

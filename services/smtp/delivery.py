@@ -21,7 +21,8 @@ import grpc
 from services.common.blobstore import BlobError, BlobStore
 from services.common.grpcclient import MetadataClient
 from services.common.mime import build_summary
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 log = logging.getLogger("kubemail.smtp.delivery")
 
@@ -79,7 +80,7 @@ def _grpc_failure(exc: grpc.aio.AioRpcError, recipients: int) -> DeliveryError:
     return DeliveryError("451 4.3.0 Temporary failure storing the message, try again later", "unavailable")
 
 
-def _summarize(raw: bytes) -> pb.MessageSummary:
+def _summarize(raw: bytes) -> mime_pb.MessageSummary:
     return build_summary(raw)
 
 
@@ -106,17 +107,17 @@ class Deliverer:
         try:
             if job.local_user_ids:
                 await self.client.messages.Deliver(
-                    pb.DeliverRequest(
+                    messages_pb.DeliverRequest(
                         blob_id=blob_id,
                         size=len(job.raw),
                         summary=summary,
-                        deliveries=[pb.Delivery(user_id=u) for u in job.local_user_ids],
+                        deliveries=[messages_pb.Delivery(user_id=u) for u in job.local_user_ids],
                         idempotency_key=job.key,
                     )
                 )
             if job.remote:
                 await self.client.messages.QueueOutbound(
-                    pb.QueueOutboundRequest(
+                    messages_pb.QueueOutboundRequest(
                         blob_id=blob_id,
                         mail_from="" if job.mail_from == "<>" else job.mail_from,
                         recipients=job.remote,

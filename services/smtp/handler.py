@@ -12,7 +12,8 @@ import uuid
 import grpc
 from aiosmtpd.smtp import Session
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.smtp import addresses, headers, metrics
 from services.smtp.addresses import Verdict
 from services.smtp.delivery import DeliveryError, Job, idempotency_key
@@ -20,7 +21,7 @@ from services.smtp.session import KmEnvelope, KubemailSMTP
 
 log = logging.getLogger("kubemail.smtp")
 
-R = pb.Resolution
+R = directory_pb.Resolution
 
 
 class Handler:
@@ -72,7 +73,7 @@ class Handler:
             return "553 5.6.7 Non-ASCII address requires SMTPUTF8"
         try:
             resp = await ctx.client.directory.ResolveRecipients(
-                pb.ResolveRecipientsRequest(addresses=[checked.address])
+                directory_pb.ResolveRecipientsRequest(addresses=[checked.address])
             )
         except grpc.aio.AioRpcError as exc:
             log.warning("ResolveRecipients failed: %s", exc.code().name)
@@ -80,7 +81,7 @@ class Handler:
         if not resp.results:
             return "451 4.3.0 Directory gave no answer, try later"
         res = resp.results[0]
-        if res.status == R.LOCAL:
+        if res.status == R.STATUS_LOCAL:
             full = await self._over_quota(server, list(res.user_ids))
             if full is None:
                 return "451 4.3.0 Directory temporarily unavailable, try later"
@@ -92,14 +93,14 @@ class Handler:
             for fwd in res.forward_to:
                 if fwd not in envelope.remote:
                     envelope.remote.append(fwd)
-        elif res.status == R.NOT_LOCAL:
+        elif res.status == R.STATUS_NOT_LOCAL:
             if server.user is None:
                 return "550 5.7.1 Relay access denied"
             if checked.address not in envelope.remote:
                 envelope.remote.append(checked.address)
-        elif res.status == R.UNKNOWN_USER:
+        elif res.status == R.STATUS_UNKNOWN_USER:
             return "550 5.1.1 User unknown"
-        elif res.status == R.DISABLED:
+        elif res.status == R.STATUS_DISABLED:
             return "550 5.2.1 Mailbox disabled"
         else:
             return "553 5.1.3 Bad recipient address"
@@ -112,7 +113,7 @@ class Handler:
         """True if any user is at or over quota; None if the quota could not be read."""
         for uid in user_ids:
             try:
-                q = await server.ctx.client.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=uid))
+                q = await server.ctx.client.mailboxes.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=uid))
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                     return False

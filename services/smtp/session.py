@@ -27,7 +27,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, s
 
 from services.common import sasl
 from services.common.admission import Verdict
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.smtp import chunking, metrics
 from services.smtp.context import Context, Listener
 from services.smtp.replies import code_of, enhance
@@ -425,12 +425,12 @@ class KubemailSMTP(SMTP):
     # -- helpers for the handler -----------------------------------------------------
 
     @property
-    def user(self) -> pb.User | None:
+    def user(self) -> directory_pb.User | None:
         s: Session | None = self.session
         if s is None or not s.authenticated:
             return None
         data = s.auth_data
-        return data if isinstance(data, pb.User) else None
+        return data if isinstance(data, directory_pb.User) else None
 
     def tls_info(self) -> tuple[str, str]:
         if self.transport is None or self._tls_protocol is None:

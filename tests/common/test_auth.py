@@ -7,7 +7,7 @@ import pytest
 from services.common import config
 from services.common.auth import AUTH_ATTEMPTS, Authenticator, AuthLimits, connection_allowed
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import closed_port
 
@@ -84,9 +84,9 @@ async def test_ip_limit_across_users_and_bad_input(metadata) -> None:  # type: i
 async def test_disabled_user(metadata) -> None:  # type: ignore[no-untyped-def]
     async with MetadataClient(metadata.addr, timeout=5) as client:
         await seed_user(client, "dave@example.test", "pw")
-        u = await client.directory.GetUser(pb.GetUserRequest(address="dave@example.test"))
+        u = (await client.directory.GetUser(directory_pb.GetUserRequest(address="dave@example.test"))).user
         u.enabled = False
-        await client.directory.UpsertUser(u)
+        await client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=u))
         auth = Authenticator(client, "smtp", AuthLimits())
         res = await auth.login("dave@example.test", b"pw", "192.0.2.3")
         assert not res.ok and res.reason in ("disabled", "bad-credentials") and not res.temporary

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.common import mime
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 SAMPLE = (
     b'From: "Joe Q. Public" <john.q.public@example.com>\r\n'
@@ -58,22 +58,22 @@ SAMPLE = (
 )
 
 
-def body_of(raw: bytes, p: pb.BodyPart) -> bytes:
+def body_of(raw: bytes, p: mime_pb.BodyPart) -> bytes:
     return raw[p.body_offset : p.end_offset]
 
 
-def header_of(raw: bytes, p: pb.BodyPart) -> bytes:
+def header_of(raw: bytes, p: mime_pb.BodyPart) -> bytes:
     return raw[p.header_offset : p.body_offset]
 
 
-def check_tree(s: pb.MessageSummary, raw: bytes) -> None:
+def check_tree(s: mime_pb.MessageSummary, raw: bytes) -> None:
     """Structural invariants every summary must satisfy."""
     assert s.size == len(raw)
     assert s.raw_header == raw[: s.header_size]
     assert s.body.header_offset == 0 and s.body.body_offset == s.header_size and s.body.end_offset == len(raw)
     assert s.HasField("envelope")
 
-    def rec(p: pb.BodyPart, lo: int, hi: int, depth: int) -> int:
+    def rec(p: mime_pb.BodyPart, lo: int, hi: int, depth: int) -> int:
         assert depth <= mime.MAX_DEPTH + 1
         assert lo <= p.header_offset <= p.body_offset <= p.end_offset <= hi
         assert p.size == p.end_offset - p.body_offset
@@ -100,10 +100,10 @@ def check_tree(s: pb.MessageSummary, raw: bytes) -> None:
 
     total = rec(s.body, 0, len(raw), 0)
     assert total <= mime.MAX_PARTS + mime.MAX_PARTS  # real parts plus stand-ins
-    assert pb.MessageSummary.FromString(s.SerializeToString()) == s
+    assert mime_pb.MessageSummary.FromString(s.SerializeToString()) == s
 
 
-def ns(x: pb.NString, owner: object, field: str) -> bytes | None:
+def ns(x: mime_pb.NString, owner: object, field: str) -> bytes | None:
     return x.value if owner.HasField(field) else None  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig, load
 from services.common.grpcclient import MetadataClient
 from services.common.mime import build_summary
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.imap.conftest import ImapHandle, Raw, msg
 
@@ -73,11 +73,11 @@ async def _deliver(env: dict[str, str], user_id: str, raw: bytes) -> None:
     bid = await blobs.put(raw)
     async with MetadataClient(env["KUBEMAIL_METADATA_ADDR"]) as c:
         await c.messages.Deliver(
-            pb.DeliverRequest(
+            messages_pb.DeliverRequest(
                 blob_id=bid,
                 size=len(raw),
                 summary=build_summary(raw),
-                deliveries=[pb.Delivery(user_id=user_id)],
+                deliveries=[messages_pb.Delivery(user_id=user_id)],
                 idempotency_key=bid[:16],
             )
         )

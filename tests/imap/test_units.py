@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import names, utf7, wire
+from services.imap.search import translate
 from services.imap.sections import filter_header
 from services.imap.selected import BadSequenceError, Selected, compress
 
@@ -78,3 +80,14 @@ def test_sequence_sets() -> None:
     with pytest.raises(BadSequenceError):
         sel.uids_of_seqs(((5, 5),))
     assert compress([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8"
+
+
+def test_within_becomes_second_precision_keys() -> None:
+    """OLDER/YOUNGER (RFC 5032) run in the metadata service: no UID list built from dates."""
+    sel = Selected("m", "INBOX", False, 1, 10, 5, [2, 4, 6, 8])
+    older, _ = translate(("OLDER", 3600), sel, False, now=10_000)
+    assert older == messages_pb.SearchKey(internal_date_before=6400)
+    younger, _ = translate(("YOUNGER", 60), sel, False, now=10_000)
+    assert younger == messages_pb.SearchKey(internal_date_since=9940)
+    within, _ = translate(("NOT", ("YOUNGER", 60)), sel, False, now=10_000)
+    assert within == messages_pb.SearchKey(**{"not": messages_pb.SearchKey(internal_date_since=9940)})

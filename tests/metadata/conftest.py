@@ -12,12 +12,15 @@ from services.common import config
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from tests.conftest import MetadataHandle
 from tests.fixtures.seed import seed_domain, seed_user
 
 
-def summary(raw: bytes) -> pb.MessageSummary:
+def summary(raw: bytes) -> mime_pb.MessageSummary:
     """The real summary (services.common.mime) when available, else a minimal hand-built one."""
     try:
         from services.common.mime import build_summary
@@ -26,14 +29,14 @@ def summary(raw: bytes) -> pb.MessageSummary:
     return build_summary(raw)
 
 
-def hand_summary(raw: bytes) -> pb.MessageSummary:
+def hand_summary(raw: bytes) -> mime_pb.MessageSummary:
     """A minimal hand-built summary: header bytes and decoded header fields."""
     head, _, _ = raw.partition(b"\r\n\r\n")
-    s = pb.MessageSummary(size=len(raw), header_size=len(head) + 4, raw_header=head + b"\r\n\r\n")
+    s = mime_pb.MessageSummary(size=len(raw), header_size=len(head) + 4, raw_header=head + b"\r\n\r\n")
     for line in head.decode("utf-8", "replace").split("\r\n"):
         name, sep, value = line.partition(":")
         if sep:
-            s.headers.append(pb.HeaderField(name=name.strip().lower(), value=value.strip()))
+            s.headers.append(mime_pb.HeaderField(name=name.strip().lower(), value=value.strip()))
     return s
 
 
@@ -57,7 +60,7 @@ def redis_of(handle: MetadataHandle) -> Any:
 class World:
     client: MetadataClient
     blobs: BlobStore
-    user: pb.User
+    user: directory_pb.User
     handle: MetadataHandle
 
     async def put(self, raw: bytes) -> str:
@@ -70,27 +73,29 @@ class World:
         mailbox: str = "",
         flags: tuple[str, ...] = (),
         **kw: object,
-    ) -> pb.DeliverResponse:
+    ) -> messages_pb.DeliverResponse:
         blob_id = await self.put(raw)
         ids = user_ids or [self.user.id]
         return await self.client.messages.Deliver(  # type: ignore[no-any-return]
-            pb.DeliverRequest(
+            messages_pb.DeliverRequest(
                 blob_id=blob_id,
                 size=len(raw),
                 summary=summary(raw),
-                deliveries=[pb.Delivery(user_id=u, mailbox=mailbox, flags=list(flags)) for u in ids],
+                deliveries=[messages_pb.Delivery(user_id=u, mailbox=mailbox, flags=list(flags)) for u in ids],
                 **kw,  # type: ignore[arg-type]
             )
         )
 
-    async def mailbox(self, name: str = "INBOX", user_id: str | None = None) -> pb.Mailbox:
-        return await self.client.mailboxes.GetMailbox(  # type: ignore[no-any-return]
-            pb.GetMailboxRequest(user_id=user_id or self.user.id, name=name)
-        )
+    async def mailbox(self, name: str = "INBOX", user_id: str | None = None) -> mailboxes_pb.Mailbox:
+        return (
+            await self.client.mailboxes.GetMailbox(  # type: ignore[no-any-return]
+                mailboxes_pb.GetMailboxRequest(user_id=user_id or self.user.id, name=name)
+            )
+        ).mailbox
 
-    async def quota(self, user_id: str | None = None) -> pb.Quota:
+    async def quota(self, user_id: str | None = None) -> mailboxes_pb.GetQuotaResponse:
         return await self.client.mailboxes.GetQuota(  # type: ignore[no-any-return]
-            pb.GetQuotaRequest(user_id=user_id or self.user.id)
+            mailboxes_pb.GetQuotaRequest(user_id=user_id or self.user.id)
         )
 
 

@@ -10,17 +10,19 @@ import asyncio
 import sys
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
 
 async def main(addr: str, user_id: str, blob_id: str, size: int, n: int) -> None:
     sem = asyncio.Semaphore(64)
     async with MetadataClient(addr, timeout=60) as client:
 
-        async def one() -> pb.Delivered:
+        async def one() -> messages_pb.Delivered:
             async with sem:
                 res = await client.messages.Deliver(
-                    pb.DeliverRequest(blob_id=blob_id, size=size, deliveries=[pb.Delivery(user_id=user_id)])
+                    messages_pb.DeliverRequest(
+                        blob_id=blob_id, size=size, deliveries=[messages_pb.Delivery(user_id=user_id)]
+                    )
                 )
                 return res.delivered[0]
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from redis.crc import key_slot
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.conftest import MetadataHandle
 from tests.fixtures.seed import seed_user
 from tests.metadata import test_messages as tm
@@ -37,19 +40,22 @@ async def test_every_key_of_a_user_is_in_one_slot(cworld: World, metadata_cluste
     other = await seed_user(c, "eve@example.test")
     for u in (cworld.user.id, other.id):
         await cworld.deliver(message(f"slot-{u}"), user_ids=[u], idempotency_key="i-" + u)
-        await c.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=u, name="Work/Sub"))
+        await c.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=u, name="Work/Sub"))
         inbox = await cworld.mailbox(user_id=u)
         await c.messages.StoreFlags(
-            pb.StoreFlagsRequest(
-                user_id=u, mailbox_id=inbox.id, uids=[pb.UidRange(lo=1, hi=0)], mode=pb.StoreFlagsRequest.ADD,
+            messages_pb.StoreFlagsRequest(
+                user_id=u, mailbox_id=inbox.id, uids=[types_pb.UidRange(lo=1, hi=0)],
+                mode=messages_pb.StoreFlagsRequest.MODE_ADD,
                 flags=["\\Deleted"],
             )
         )  # fmt: skip
         await c.messages.CopyMessages(
-            pb.CopyMessagesRequest(user_id=u, mailbox_id=inbox.id, uids=[pb.UidRange(lo=1, hi=0)], destination="Work")
+            messages_pb.CopyMessagesRequest(
+                user_id=u, mailbox_id=inbox.id, uids=[types_pb.UidRange(lo=1, hi=0)], destination="Work"
+            )
         )
-        await c.messages.Expunge(pb.ExpungeRequest(user_id=u, mailbox_id=inbox.id))
-        await c.maildrop.Acquire(pb.MaildropLockRequest(user_id=u, holder="h", ttl_seconds=60))
+        await c.messages.Expunge(messages_pb.ExpungeRequest(user_id=u, mailbox_id=inbox.id))
+        await c.maildrop.Acquire(maildrop_pb.AcquireRequest(user_id=u, holder="h", ttl_seconds=60))
     r = redis_of(metadata_cluster)
     keys = [k.decode() for k in r.scan_iter(match="*", count=1000, target_nodes=r.ALL_NODES)]
     for u in (cworld.user.id, other.id):

@@ -19,7 +19,9 @@ import redis
 from redis.crc import key_slot
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata.store import user_prefix
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_user
@@ -73,21 +75,25 @@ def owner(cluster: RedisCluster, user_id: str) -> int:
 
 def per_user_calls(w: World, user_id: str, mbid: str) -> list[tuple[str, Callable[[], Awaitable[Any]]]]:
     m, b = w.client.messages, w.client.mailboxes
-    every = [pb.UidRange(lo=1, hi=0)]
+    every = [types_pb.UidRange(lo=1, hi=0)]
     return [
-        ("GetMailbox", lambda: b.GetMailbox(pb.GetMailboxRequest(user_id=user_id, mailbox_id=mbid))),
-        ("FetchMessages", lambda: m.FetchMessages(pb.FetchMessagesRequest(user_id=user_id, mailbox_id=mbid))),
-        ("ListUids", lambda: m.ListUids(pb.ListUidsRequest(user_id=user_id, mailbox_id=mbid))),
+        ("GetMailbox", lambda: b.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, mailbox_id=mbid))),
+        ("FetchMessages", lambda: m.FetchMessages(messages_pb.FetchMessagesRequest(user_id=user_id, mailbox_id=mbid))),
+        ("ListUids", lambda: m.ListUids(messages_pb.ListUidsRequest(user_id=user_id, mailbox_id=mbid))),
         (
             "StoreFlags",
             lambda: m.StoreFlags(
-                pb.StoreFlagsRequest(
-                    user_id=user_id, mailbox_id=mbid, uids=every, mode=pb.StoreFlagsRequest.ADD, flags=["$X"]
+                messages_pb.StoreFlagsRequest(
+                    user_id=user_id,
+                    mailbox_id=mbid,
+                    uids=every,
+                    mode=messages_pb.StoreFlagsRequest.MODE_ADD,
+                    flags=["$X"],
                 )
             ),
         ),
-        ("ClaimRecent", lambda: m.ClaimRecent(pb.ClaimRecentRequest(user_id=user_id, mailbox_id=mbid))),
-        ("GetQuota", lambda: b.GetQuota(pb.GetQuotaRequest(user_id=user_id))),
+        ("ClaimRecent", lambda: m.ClaimRecent(messages_pb.ClaimRecentRequest(user_id=user_id, mailbox_id=mbid))),
+        ("GetQuota", lambda: b.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=user_id))),
     ]
 
 
@@ -129,7 +135,7 @@ async def test_lost_master_gives_unavailable_then_recovers(fworld: World, own_cl
     finally:
         own_cluster.nodes[victim_node].start()
 
-    async def works() -> pb.Mailbox:
+    async def works() -> mailboxes_pb.Mailbox:
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -143,6 +149,6 @@ async def test_lost_master_gives_unavailable_then_recovers(fworld: World, own_cl
     assert mb.messages == 1  # AOF: nothing committed before the stop is lost
     res = await w.deliver(message("after"), user_ids=[lost.id], idempotency_key="after-" + lost.id)
     assert res.delivered[0].uid == 2
-    fetched = await w.client.messages.FetchMessages(pb.FetchMessagesRequest(user_id=lost.id, mailbox_id=mb.id))
+    fetched = await w.client.messages.FetchMessages(messages_pb.FetchMessagesRequest(user_id=lost.id, mailbox_id=mb.id))
     assert [m.uid for m in fetched.messages] == [1, 2]
     assert (await w.mailbox(user_id=kept.id)).messages == 1

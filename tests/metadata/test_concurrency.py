@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from tests.metadata.conftest import World, message
 
 N = 500
@@ -39,7 +39,7 @@ async def test_two_processes_concurrent_delivers(world: World) -> None:
     mb = await world.mailbox()
     assert (mb.messages, mb.uidnext, mb.unseen, mb.size_bytes) == (2 * N, 2 * N + 1, 2 * N, 2 * N * len(raw))
     assert mb.highest_modseq == modseqs[-1]
-    listed = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    listed = await world.client.messages.ListUids(messages_pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
     assert list(listed.uids) == uids
     q = await world.quota()
     assert (q.used_bytes, q.messages) == (2 * N * len(raw), 2 * N)

@@ -5,43 +5,53 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from tests.fixtures.seed import hash_password, seed_user
 from tests.metadata.conftest import World, message
 
-S = pb.Resolution
+S = directory_pb.Resolution
 
 
 async def test_authenticate(world: World) -> None:
     d = world.client.directory
-    ok = await d.Authenticate(pb.AuthenticateRequest(username="bob@EXAMPLE.test", password=b"secret"))
+    ok = await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@EXAMPLE.test", password=b"secret"))
     assert ok.ok and ok.user.id == world.user.id and not ok.user.password_hash and ok.user.has_password
-    bad = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"nope"))
+    bad = await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@example.test", password=b"nope"))
     assert not bad.ok and bad.reason == "bad-credentials"
-    unknown = await d.Authenticate(pb.AuthenticateRequest(username="nobody@example.test", password=b"secret"))
+    unknown = await d.Authenticate(directory_pb.AuthenticateRequest(username="nobody@example.test", password=b"secret"))
     assert not unknown.ok and unknown.reason == "bad-credentials"
-    garbage = await d.Authenticate(pb.AuthenticateRequest(username="no-at-sign", password=b"secret"))
+    garbage = await d.Authenticate(directory_pb.AuthenticateRequest(username="no-at-sign", password=b"secret"))
     assert not garbage.ok
     # alias login works; disabled user then disabled domain
     user = world.user
     user.aliases.append("robert@example.test")
-    await d.UpsertUser(user)
-    assert (await d.Authenticate(pb.AuthenticateRequest(username="robert@example.test", password=b"secret"))).ok
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=user))
+    assert (
+        await d.Authenticate(directory_pb.AuthenticateRequest(username="robert@example.test", password=b"secret"))
+    ).ok
     user.enabled = False
-    await d.UpsertUser(user)
-    dis = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=user))
+    dis = await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
     assert not dis.ok and dis.reason == "disabled"
     user.enabled = True
-    await d.UpsertUser(user)
-    await d.UpsertDomain(pb.Domain(name="example.test", enabled=False))
-    dis = await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=user))
+    await d.UpsertDomain(
+        directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name="example.test", enabled=False))
+    )
+    dis = await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))
     assert not dis.ok and dis.reason == "disabled"
     # an empty password_hash on update keeps the stored one
-    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True))
-    assert (await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))).ok
+    await d.UpsertDomain(
+        directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name="example.test", enabled=True))
+    )
+    assert (await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@example.test", password=b"secret"))).ok
     user.password_hash = hash_password("new")
-    await d.UpsertUser(user)
-    assert (await d.Authenticate(pb.AuthenticateRequest(username="bob@example.test", password=b"new"))).ok
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=user))
+    assert (await d.Authenticate(directory_pb.AuthenticateRequest(username="bob@example.test", password=b"new"))).ok
 
 
 async def test_resolve_recipients(world: World) -> None:
@@ -49,13 +59,17 @@ async def test_resolve_recipients(world: World) -> None:
     fwd = await seed_user(world.client, "fwd@example.test", forward_to=["ext@remote.example"])
     off = await seed_user(world.client, "off@example.test")
     off.enabled = False
-    await d.UpsertUser(off)
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=off))
     user = world.user
     user.aliases.append("postmaster@example.test")
-    await d.UpsertUser(user)
-    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True, aliases=["alias.test"]))
+    await d.UpsertUser(directory_pb.UpsertUserRequest(user=user))
+    await d.UpsertDomain(
+        directory_pb.UpsertDomainRequest(
+            domain=directory_pb.Domain(name="example.test", enabled=True, aliases=["alias.test"])
+        )
+    )
     res = await d.ResolveRecipients(
-        pb.ResolveRecipientsRequest(
+        directory_pb.ResolveRecipientsRequest(
             addresses=[
                 "bob@EXAMPLE.TEST",
                 "bob+tag@example.test",
@@ -74,48 +88,52 @@ async def test_resolve_recipients(world: World) -> None:
     got = [(r.status, list(r.user_ids), list(r.forward_to)) for r in res.results]
     me = [world.user.id]
     assert got == [
-        (S.LOCAL, me, []),
-        (S.LOCAL, me, []),
-        (S.LOCAL, me, []),
-        (S.LOCAL, me, []),
-        (S.LOCAL, [fwd.id], ["ext@remote.example"]),
-        (S.DISABLED, [], []),
-        (S.UNKNOWN_USER, [], []),
-        (S.NOT_LOCAL, [], []),
-        (S.INVALID, [], []),
-        (S.INVALID, [], []),
-        (S.INVALID, [], []),
+        (S.STATUS_LOCAL, me, []),
+        (S.STATUS_LOCAL, me, []),
+        (S.STATUS_LOCAL, me, []),
+        (S.STATUS_LOCAL, me, []),
+        (S.STATUS_LOCAL, [fwd.id], ["ext@remote.example"]),
+        (S.STATUS_DISABLED, [], []),
+        (S.STATUS_UNKNOWN_USER, [], []),
+        (S.STATUS_NOT_LOCAL, [], []),
+        (S.STATUS_INVALID, [], []),
+        (S.STATUS_INVALID, [], []),
+        (S.STATUS_INVALID, [], []),
     ]
-    await d.UpsertDomain(pb.Domain(name="example.test", enabled=True, catch_all="bob@example.test"))
-    res = await d.ResolveRecipients(pb.ResolveRecipientsRequest(addresses=["ghost@example.test"]))
-    assert res.results[0].status == S.LOCAL and list(res.results[0].user_ids) == me
+    await d.UpsertDomain(
+        directory_pb.UpsertDomainRequest(
+            domain=directory_pb.Domain(name="example.test", enabled=True, catch_all="bob@example.test")
+        )
+    )
+    res = await d.ResolveRecipients(directory_pb.ResolveRecipientsRequest(addresses=["ghost@example.test"]))
+    assert res.results[0].status == S.STATUS_LOCAL and list(res.results[0].user_ids) == me
 
 
 async def test_users_and_domains_crud(world: World) -> None:
     d = world.client.directory
-    assert [x.name for x in (await d.ListDomains(pb.ListDomainsRequest())).domains] == ["example.test"]
-    u = await d.GetUser(pb.GetUserRequest(address="bob@example.test"))
+    assert [x.name for x in (await d.ListDomains(directory_pb.ListDomainsRequest())).domains] == ["example.test"]
+    u = (await d.GetUser(directory_pb.GetUserRequest(address="bob@example.test"))).user
     assert u.id == world.user.id and u.address == "bob@example.test"
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await seed_user(world.client, "x@example.test", aliases=["bob@example.test"])
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
     await world.deliver(message("to-purge"))
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await d.DeleteDomain(pb.DeleteDomainRequest(name="example.test"))
+        await d.DeleteDomain(directory_pb.DeleteDomainRequest(name="example.test"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    gone = await d.DeleteUser(pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
+    gone = await d.DeleteUser(directory_pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
     assert gone.messages_removed == 1
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await d.GetUser(pb.GetUserRequest(id=world.user.id))
+        await d.GetUser(directory_pb.GetUserRequest(id=world.user.id))
     assert e.value.code() == grpc.StatusCode.NOT_FOUND
-    assert list((await d.ListUsers(pb.ListUsersRequest(domain="example.test"))).users) == []
-    await d.DeleteDomain(pb.DeleteDomainRequest(name="example.test"))
-    assert list((await d.ListDomains(pb.ListDomainsRequest())).domains) == []
+    assert list((await d.ListUsers(directory_pb.ListUsersRequest(domain="example.test"))).users) == []
+    await d.DeleteDomain(directory_pb.DeleteDomainRequest(name="example.test"))
+    assert list((await d.ListDomains(directory_pb.ListDomainsRequest())).domains) == []
 
 
 async def test_default_mailboxes_and_names(world: World) -> None:
     m, uid = world.client.mailboxes, world.user.id
-    boxes = (await m.ListMailboxes(pb.ListMailboxesRequest(user_id=uid))).mailboxes
+    boxes = (await m.ListMailboxes(mailboxes_pb.ListMailboxesRequest(user_id=uid))).mailboxes
     assert {(b.name, b.special_use) for b in boxes} == {
         ("INBOX", ""),
         ("Drafts", "\\Drafts"),
@@ -128,25 +146,27 @@ async def test_default_mailboxes_and_names(world: World) -> None:
     assert (await world.mailbox("inBox")).name == "INBOX"
     for bad in ["", "/a", "a/", "a//b", "a\x01b", "x" * 600, "a\x7f"]:
         with pytest.raises(grpc.aio.AioRpcError) as e:
-            await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name=bad))
+            await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name=bad))
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Sent"))
+        await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Sent"))
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await m.DeleteMailbox(pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
+        await m.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    made = await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))
+    made = (await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))).mailbox
     assert made.name == "Projects/2024/Q1" and made.uidvalidity > max(b.uidvalidity for b in boxes)
     assert (await world.mailbox("Projects/2024")).name == "Projects/2024"  # parents created
 
 
 async def test_rename_and_delete(world: World) -> None:
     m, uid = world.client.mailboxes, world.user.id
-    await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="a/b"))
+    await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="a/b"))
     await world.deliver(message("in-child"), mailbox="a/b")
     a = await world.mailbox("a")
-    renamed = await m.RenameMailbox(pb.RenameMailboxRequest(user_id=uid, old_name="a", new_name="z"))
+    renamed = (
+        await m.RenameMailbox(mailboxes_pb.RenameMailboxRequest(user_id=uid, old_name="a", new_name="z"))
+    ).mailbox
     assert renamed.id == a.id and renamed.name == "z"
     child = await world.mailbox("z/b")
     assert child.messages == 1
@@ -157,59 +177,63 @@ async def test_rename_and_delete(world: World) -> None:
     await world.deliver(message("i1"))
     await world.deliver(message("i2"))
     inbox = await world.mailbox()
-    moved = await m.RenameMailbox(pb.RenameMailboxRequest(user_id=uid, old_name="INBOX", new_name="Old"))
+    moved = (
+        await m.RenameMailbox(mailboxes_pb.RenameMailboxRequest(user_id=uid, old_name="INBOX", new_name="Old"))
+    ).mailbox
     assert moved.messages == 2 and moved.id != inbox.id and moved.uidnext == 3
     after = await world.mailbox()
     assert (after.messages, after.size_bytes, after.id, after.uidnext) == (0, 0, inbox.id, 3)
     q = await world.quota()
     assert q.messages == 3
-    await m.DeleteMailbox(pb.DeleteMailboxRequest(user_id=uid, name="Old"))
+    await m.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="Old"))
     q = await world.quota()
     assert q.messages == 1
     # subscriptions
-    await m.SetSubscribed(pb.SetSubscribedRequest(user_id=uid, name="Ghost", subscribed=True))
-    subs = await m.ListMailboxes(pb.ListMailboxesRequest(user_id=uid, subscribed_only=True))
+    await m.SetSubscribed(mailboxes_pb.SetSubscribedRequest(user_id=uid, name="Ghost", subscribed=True))
+    subs = await m.ListMailboxes(mailboxes_pb.ListMailboxesRequest(user_id=uid, subscribed_only=True))
     assert "Ghost" in subs.subscribed_nonexistent and "INBOX" in [b.name for b in subs.mailboxes]
 
 
 async def test_maildrop_lock_and_fencing(world: World) -> None:
     md, uid = world.client.maildrop, world.user.id
-    a = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s1", ttl_seconds=30))
+    a = await md.Acquire(maildrop_pb.AcquireRequest(user_id=uid, holder="s1", ttl_seconds=30))
     assert a.acquired and a.fencing_token > 0
-    b = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s2", ttl_seconds=30))
+    b = await md.Acquire(maildrop_pb.AcquireRequest(user_id=uid, holder="s2", ttl_seconds=30))
     assert not b.acquired
     await world.deliver(message("pop"), flags=("\\Deleted",))
     mb = await world.mailbox()
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.client.messages.Expunge(
-            pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
+            messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert (await world.mailbox()).messages == 1
-    assert (await md.Refresh(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))).acquired
-    await md.Release(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))
-    c = await md.Acquire(pb.MaildropLockRequest(user_id=uid, holder="s2", ttl_seconds=30))
+    assert (
+        await md.Refresh(maildrop_pb.RefreshRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))
+    ).acquired
+    await md.Release(maildrop_pb.ReleaseRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))
+    c = await md.Acquire(maildrop_pb.AcquireRequest(user_id=uid, holder="s2", ttl_seconds=30))
     assert c.acquired and c.fencing_token > a.fencing_token
     # the old holder's token no longer works
     with pytest.raises(grpc.aio.AioRpcError):
         await world.client.messages.Expunge(
-            pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token)
+            messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token)
         )
     ex = await world.client.messages.Expunge(
-        pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=c.fencing_token)
+        messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=c.fencing_token)
     )
     assert list(ex.expunged) == [1]
 
 
 async def test_limits(world: World) -> None:
     lim = world.client.limits
-    req = pb.HitRequest(bucket="auth-fail-ip", key="192.0.2.1", limit=3, window_seconds=60)
+    req = limits_pb.HitRequest(bucket="auth-fail-ip", key="192.0.2.1", limit=3, window_seconds=60)
     counts = [(await lim.Hit(req)) for _ in range(4)]
     assert [c.count for c in counts] == [1, 2, 3, 4]
     assert [c.allowed for c in counts] == [True, True, True, False] and counts[3].retry_after_seconds > 0
-    peek = await lim.Peek(req)
+    peek = await lim.Peek(limits_pb.PeekRequest(bucket=req.bucket, key=req.key, limit=req.limit, window_seconds=60))
     assert peek.count == 4 and not peek.allowed
-    other = await lim.Peek(pb.HitRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
+    other = await lim.Peek(limits_pb.PeekRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
     assert other.count == 0 and other.allowed
 
 
@@ -219,7 +243,7 @@ async def test_queue_outbound(world: World, metadata) -> None:  # type: ignore[n
     raw = message("out")
     blob_id = await world.put(raw)
     res = await world.client.messages.QueueOutbound(
-        pb.QueueOutboundRequest(
+        messages_pb.QueueOutboundRequest(
             blob_id=blob_id, mail_from="bob@example.test", recipients=["x@remote.example"], size=len(raw),
             submitted_by=world.user.id,
         )
@@ -237,8 +261,8 @@ async def test_queue_outbound_retry_with_key_queues_each_recipient_once(world: W
     raw = message("out-retry")
     blob_id = await world.put(raw)
 
-    def req(*rcpts: str, key: str = "k1") -> pb.QueueOutboundRequest:
-        return pb.QueueOutboundRequest(
+    def req(*rcpts: str, key: str = "k1") -> messages_pb.QueueOutboundRequest:
+        return messages_pb.QueueOutboundRequest(
             blob_id=blob_id, mail_from="bob@example.test", recipients=list(rcpts), size=len(raw),
             submitted_by=world.user.id, idempotency_key=key,
         )  # fmt: skip

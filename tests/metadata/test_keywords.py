@@ -6,29 +6,31 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata.lua import MAX_KEYWORDS
 from tests.metadata.conftest import World, message, summary
 
-R = pb.UidRange
+R = types_pb.UidRange
 
 
-async def _store(world: World, mb: pb.Mailbox, flags: list[str], uids: tuple[int, int] = (1, 0)) -> None:
+async def _store(world: World, mb: mailboxes_pb.Mailbox, flags: list[str], uids: tuple[int, int] = (1, 0)) -> None:
     await world.client.messages.StoreFlags(
-        pb.StoreFlagsRequest(
+        messages_pb.StoreFlagsRequest(
             user_id=world.user.id,
             mailbox_id=mb.id,
             uids=[R(lo=uids[0], hi=uids[1])],
-            mode=pb.StoreFlagsRequest.ADD,
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
             flags=flags,
         )
     )
 
 
-async def _append(world: World, flags: list[str], mailbox: str = "INBOX") -> pb.AppendResponse:
+async def _append(world: World, flags: list[str], mailbox: str = "INBOX") -> messages_pb.AppendResponse:
     raw = message("appended")
     return await world.client.messages.Append(  # type: ignore[no-any-return]
-        pb.AppendRequest(
+        messages_pb.AppendRequest(
             user_id=world.user.id,
             mailbox=mailbox,
             blob_id=await world.put(raw),
@@ -49,8 +51,9 @@ async def test_keywords_follow_deliver_append_store_copy_move(world: World) -> N
     assert list(mb.keywords) == ["$Junk", "$Label1", "Work"]  # sorted, never system flags
     # removing a keyword keeps it in the list ("ever used"); a STORE that touches nothing adds none
     await world.client.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=0)], mode=pb.StoreFlagsRequest.REMOVE,
+        messages_pb.StoreFlagsRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=0)],
+            mode=messages_pb.StoreFlagsRequest.MODE_REMOVE,
             flags=["Work"],
         )
     )  # fmt: skip
@@ -58,21 +61,25 @@ async def test_keywords_follow_deliver_append_store_copy_move(world: World) -> N
     assert list((await world.mailbox()).keywords) == ["$Junk", "$Label1", "Work"]
     # copy and move carry the source messages' keywords to the destination's list
     for name in ("Dst", "Moved"):
-        await world.client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=world.user.id, name=name))
+        await world.client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=world.user.id, name=name))
     await world.client.messages.CopyMessages(
-        pb.CopyMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=1)], destination="Dst")
+        messages_pb.CopyMessagesRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=1)], destination="Dst"
+        )
     )
     assert list((await world.mailbox("Dst")).keywords) == ["$Label1"]
     await world.client.messages.MoveMessages(
-        pb.CopyMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], destination="Moved")
+        messages_pb.MoveMessagesRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], destination="Moved"
+        )
     )
     assert list((await world.mailbox("Moved")).keywords) == ["$Junk"]  # "Work" was removed above
     # deleting and re-creating a mailbox starts a fresh list
-    await world.client.mailboxes.DeleteMailbox(pb.DeleteMailboxRequest(user_id=world.user.id, name="Dst"))
-    await world.client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=world.user.id, name="Dst"))
+    await world.client.mailboxes.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=world.user.id, name="Dst"))
+    await world.client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=world.user.id, name="Dst"))
     assert list((await world.mailbox("Dst")).keywords) == []
     # ListMailboxes does not carry them (GetMailbox only)
-    listed = await world.client.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=world.user.id))
+    listed = await world.client.mailboxes.ListMailboxes(mailboxes_pb.ListMailboxesRequest(user_id=world.user.id))
     assert all(not m.keywords for m in listed.mailboxes)
 
 
@@ -102,16 +109,18 @@ async def test_keyword_limit(world: World) -> None:
     res = await world.deliver(message("b"), flags=("k1", "brand-new", "\\Seen"))
     uid = res.delivered[0].uid
     got = await world.client.messages.FetchMessages(
-        pb.FetchMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=uid, hi=uid)], flags_only=True)
+        messages_pb.FetchMessagesRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=uid, hi=uid)], flags_only=True
+        )
     )
     assert list(got.messages[0].flags) == ["k1", "\\Seen"]
     # COPY into a full mailbox of a message with a keyword it does not know: refused whole
-    await world.client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=world.user.id, name="Other"))
+    await world.client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=world.user.id, name="Other"))
     await _append(world, ["other-kw"], mailbox="Other")
     other = await world.mailbox("Other")
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.client.messages.CopyMessages(
-            pb.CopyMessagesRequest(
+            messages_pb.CopyMessagesRequest(
                 user_id=world.user.id, mailbox_id=other.id, uids=[R(lo=1, hi=0)], destination="INBOX"
             )
         )

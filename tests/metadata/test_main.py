@@ -11,8 +11,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from tests.fixtures.servers import ServiceProcess
 
 
@@ -41,12 +41,16 @@ def test_entry_point_serves_health_metrics_and_stops_on_sigterm(backend_env: dic
             deadline = time.monotonic() + 15
             status = None
             while time.monotonic() < deadline:
-                status = health.Check(health_pb2.HealthCheckRequest(service="kubemail.v1.Messages"), timeout=5).status
+                status = health.Check(
+                    health_pb2.HealthCheckRequest(service="kubemail.v1.MessagesService"), timeout=5
+                ).status
                 if status == health_pb2.HealthCheckResponse.SERVING:
                     break
                 time.sleep(0.1)
             assert status == health_pb2.HealthCheckResponse.SERVING
-            rpc.DirectoryStub(ch).UpsertDomain(pb.Domain(name="main.test", enabled=True), timeout=10)
+            directory_rpc.DirectoryServiceStub(ch).UpsertDomain(
+                directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name="main.test", enabled=True)), timeout=10
+            )
         assert _get(f"http://127.0.0.1:{mport}/readyz")[0] == 200
         code, text = _get(f"http://127.0.0.1:{mport}/metrics")
         assert code == 200

@@ -7,10 +7,14 @@ import asyncio
 import grpc
 import pytest
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.metadata.conftest import World, message, redis_of, summary
 
-R = pb.UidRange
+R = types_pb.UidRange
 
 
 async def test_deliver_then_fetch_returns_exact_bytes(world: World) -> None:
@@ -21,13 +25,15 @@ async def test_deliver_then_fetch_returns_exact_bytes(world: World) -> None:
     mb = await world.mailbox()
     assert d.mailbox_id == mb.id and d.uidvalidity == mb.uidvalidity and d.modseq == mb.highest_modseq
     got = await world.client.messages.FetchMessages(
-        pb.FetchMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=0)], include_summary=True)
+        messages_pb.FetchMessagesRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=1, hi=0)], include_summary=True
+        )
     )
     (meta,) = got.messages
     assert meta.uid == 1 and meta.flags == ["\\Flagged"] and meta.internal_date == 1_700_000_000
     assert meta.size == len(raw) and meta.summary == summary(raw)
     assert await world.blobs.get(meta.blob_id) == raw
-    uids = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    uids = await world.client.messages.ListUids(messages_pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
     assert list(uids.uids) == [1] and uids.uidnext == 2 and uids.uidvalidity == mb.uidvalidity
 
 
@@ -45,15 +51,23 @@ async def test_counters_through_deliver_store_copy_move_expunge(world: World) ->
 
     # flags: mark 2 seen (one already seen), 3 deleted
     st = await c.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=uid, mailbox_id=inbox.id, uids=[R(lo=1, hi=2)], mode=pb.StoreFlagsRequest.ADD, flags=["\\seen"]
+        messages_pb.StoreFlagsRequest(
+            user_id=uid,
+            mailbox_id=inbox.id,
+            uids=[R(lo=1, hi=2)],
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
+            flags=["\\seen"],
         )
     )
     assert [m.uid for m in st.updated] == [1, 2] and all("\\Seen" in m.flags for m in st.updated)
     assert st.updated[0].modseq < st.updated[1].modseq  # only uid 2 changed
     await c.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=uid, mailbox_id=inbox.id, uids=[R(lo=3, hi=3)], mode=pb.StoreFlagsRequest.ADD, flags=["\\Deleted"]
+        messages_pb.StoreFlagsRequest(
+            user_id=uid,
+            mailbox_id=inbox.id,
+            uids=[R(lo=3, hi=3)],
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
+            flags=["\\Deleted"],
         )
     )
     inbox = await world.mailbox()
@@ -61,7 +75,7 @@ async def test_counters_through_deliver_store_copy_move_expunge(world: World) ->
 
     # copy 1:2 to Archive: quota doubles those, source unchanged
     cp = await c.messages.CopyMessages(
-        pb.CopyMessagesRequest(user_id=uid, mailbox_id=inbox.id, uids=[R(lo=1, hi=2)], destination="Archive")
+        messages_pb.CopyMessagesRequest(user_id=uid, mailbox_id=inbox.id, uids=[R(lo=1, hi=2)], destination="Archive")
     )
     assert list(cp.source_uids) == [1, 2] and list(cp.destination_uids) == [1, 2]
     arch = await world.mailbox("Archive")
@@ -75,7 +89,7 @@ async def test_counters_through_deliver_store_copy_move_expunge(world: World) ->
 
     # move 4 to Trash: quota unchanged, inbox loses it
     mv = await c.messages.MoveMessages(
-        pb.CopyMessagesRequest(user_id=uid, mailbox_id=inbox.id, uids=[R(lo=4, hi=0)], destination="Trash")
+        messages_pb.MoveMessagesRequest(user_id=uid, mailbox_id=inbox.id, uids=[R(lo=4, hi=0)], destination="Trash")
     )
     assert list(mv.source_uids) == [4] and list(mv.destination_uids) == [1]
     inbox2 = await world.mailbox()
@@ -86,14 +100,14 @@ async def test_counters_through_deliver_store_copy_move_expunge(world: World) ->
     assert (await world.quota()).used_bytes == sum(sizes) + sizes[0] + sizes[1]
 
     # expunge every \Deleted message (uid 3)
-    ex = await c.messages.Expunge(pb.ExpungeRequest(user_id=uid, mailbox_id=inbox.id))
+    ex = await c.messages.Expunge(messages_pb.ExpungeRequest(user_id=uid, mailbox_id=inbox.id))
     assert list(ex.expunged) == [3]
     inbox3 = await world.mailbox()
     assert (inbox3.messages, inbox3.unseen, inbox3.deleted, inbox3.size_bytes) == (2, 0, 0, sizes[0] + sizes[1])
     assert ex.modseq == inbox3.highest_modseq
     q = await world.quota()
     assert (q.used_bytes, q.messages) == (sizes[0] + sizes[1] + sizes[0] + sizes[1] + sizes[3], 5)
-    uids = await c.messages.ListUids(pb.ListUidsRequest(user_id=uid, mailbox_id=inbox.id))
+    uids = await c.messages.ListUids(messages_pb.ListUidsRequest(user_id=uid, mailbox_id=inbox.id))
     assert list(uids.uids) == [1, 2] and uids.uidnext == 5  # never reused
 
 
@@ -108,7 +122,7 @@ async def test_one_message_to_three_recipients_stores_one_blob(world: World, met
     blob_ids = set()
     for d in res.delivered:
         f = await world.client.messages.FetchMessages(
-            pb.FetchMessagesRequest(user_id=d.user_id, mailbox_id=d.mailbox_id, uids=[R(lo=d.uid, hi=d.uid)])
+            messages_pb.FetchMessagesRequest(user_id=d.user_id, mailbox_id=d.mailbox_id, uids=[R(lo=d.uid, hi=d.uid)])
         )
         blob_ids.add(f.messages[0].blob_id)
     assert len(blob_ids) == 1
@@ -127,18 +141,20 @@ async def test_expunged_everywhere_blob_is_collected(world: World, metadata) -> 
     await world.deliver(keep)
     d = res.delivered[0]
     cp = await c.messages.CopyMessages(
-        pb.CopyMessagesRequest(user_id=uid, mailbox_id=d.mailbox_id, uids=[R(lo=d.uid, hi=d.uid)], destination="Junk")
+        messages_pb.CopyMessagesRequest(
+            user_id=uid, mailbox_id=d.mailbox_id, uids=[R(lo=d.uid, hi=d.uid)], destination="Junk"
+        )
     )
     blob_id = await world.put(raw)
     server = metadata.server
     # still referenced from Junk after the INBOX expunge: GC keeps it
-    await c.messages.Expunge(pb.ExpungeRequest(user_id=uid, mailbox_id=d.mailbox_id))
+    await c.messages.Expunge(messages_pb.ExpungeRequest(user_id=uid, mailbox_id=d.mailbox_id))
     assert metadata.loop.run(server.run_gc(0)) == 0
     assert await world.blobs.stat(blob_id) == len(raw)
     junk = await world.mailbox("Junk")
     before = (await world.mailbox()).messages
     await c.messages.Expunge(
-        pb.ExpungeRequest(user_id=uid, mailbox_id=junk.id, uids=[R(lo=cp.destination_uids[0], hi=0)])
+        messages_pb.ExpungeRequest(user_id=uid, mailbox_id=junk.id, uids=[R(lo=cp.destination_uids[0], hi=0)])
     )
     assert metadata.loop.run(server.run_gc(0)) == 1
     assert await world.blobs.stat(blob_id) is None
@@ -146,7 +162,7 @@ async def test_expunged_everywhere_blob_is_collected(world: World, metadata) -> 
     # delivering the collected sha again without re-uploading is refused, nothing written
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await c.messages.Deliver(
-            pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[pb.Delivery(user_id=uid)])
+            messages_pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[messages_pb.Delivery(user_id=uid)])
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert (await world.mailbox()).messages == before
@@ -157,7 +173,7 @@ async def test_gc_tombstone_aborts_concurrent_deliver(world: World, metadata) ->
     res = await world.deliver(raw)
     d = res.delivered[0]
     await world.client.messages.Expunge(
-        pb.ExpungeRequest(user_id=world.user.id, mailbox_id=d.mailbox_id, uids=[R(lo=1, hi=0)])
+        messages_pb.ExpungeRequest(user_id=world.user.id, mailbox_id=d.mailbox_id, uids=[R(lo=1, hi=0)])
     )
     blob_id = await world.put(raw)
     r = redis_of(metadata)
@@ -185,7 +201,7 @@ async def test_idempotent_deliver_and_quota(world: World, metadata) -> None:  # 
     # quota: user limit just above one message
     user = world.user
     user.quota_bytes = len(raw) + 10
-    await world.client.directory.UpsertUser(user)
+    await world.client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=user))
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(raw)
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -202,50 +218,54 @@ async def test_store_unchangedsince_and_changes(world: World) -> None:
     mb = await world.mailbox()
     base = mb.highest_modseq
     st = await c.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=uid, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], mode=pb.StoreFlagsRequest.REPLACE, flags=["$Label1"]
+        messages_pb.StoreFlagsRequest(
+            user_id=uid,
+            mailbox_id=mb.id,
+            uids=[R(lo=2, hi=2)],
+            mode=messages_pb.StoreFlagsRequest.MODE_REPLACE,
+            flags=["$Label1"],
         )
     )
     ms2 = st.updated[0].modseq
     assert ms2 > base
     st = await c.messages.StoreFlags(
-        pb.StoreFlagsRequest(
+        messages_pb.StoreFlagsRequest(
             user_id=uid,
             mailbox_id=mb.id,
             uids=[R(lo=1, hi=0)],
-            mode=pb.StoreFlagsRequest.ADD,
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
             flags=["\\Seen"],
             unchanged_since=base,
         )
     )
     assert list(st.modified) == [2] and [m.uid for m in st.updated] == [1, 3]
-    await c.messages.Expunge(pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, uids=[R(lo=3, hi=3)]))
-    ch = await c.messages.GetChanges(pb.GetChangesRequest(user_id=uid, mailbox_id=mb.id, since_modseq=base))
+    await c.messages.Expunge(messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, uids=[R(lo=3, hi=3)]))
+    ch = await c.messages.GetChanges(messages_pb.GetChangesRequest(user_id=uid, mailbox_id=mb.id, since_modseq=base))
     assert sorted(m.uid for m in ch.changed) == [1, 2]
     assert list(ch.expunged) == [3] and ch.expunged_complete and ch.messages == 2 and ch.uidnext == 4
     assert ch.highest_modseq == (await world.mailbox()).highest_modseq
     f = await c.messages.FetchMessages(
-        pb.FetchMessagesRequest(user_id=uid, mailbox_id=mb.id, uids=[R(lo=1, hi=0)], changed_since=ms2)
+        messages_pb.FetchMessagesRequest(user_id=uid, mailbox_id=mb.id, uids=[R(lo=1, hi=0)], changed_since=ms2)
     )
     assert [m.uid for m in f.messages] == [1]
-    cr = await c.messages.ClaimRecent(pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
+    cr = await c.messages.ClaimRecent(messages_pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
     assert list(cr.uids) == [1, 2]
-    cr = await c.messages.ClaimRecent(pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
+    cr = await c.messages.ClaimRecent(messages_pb.ClaimRecentRequest(user_id=uid, mailbox_id=mb.id))
     assert list(cr.uids) == [] and (await world.mailbox()).recent == 0
 
 
 async def test_watch_hello_then_events(world: World) -> None:
-    call = world.client.changes.Watch(pb.WatchRequest(user_id=world.user.id), timeout=20)
+    call = world.client.changes.Watch(changes_pb.WatchRequest(user_id=world.user.id), timeout=20)
     it = call.__aiter__()
     first = await asyncio.wait_for(it.__anext__(), 10)
-    assert first.kind == pb.ChangeEvent.HELLO
+    assert first.event.kind == changes_pb.ChangeEvent.KIND_HELLO
     res = await world.deliver(message("watched"))
-    ev = await asyncio.wait_for(it.__anext__(), 10)
-    assert ev.kind == pb.ChangeEvent.MESSAGES and ev.mailbox_id == res.delivered[0].mailbox_id
+    ev = (await asyncio.wait_for(it.__anext__(), 10)).event
+    assert ev.kind == changes_pb.ChangeEvent.KIND_MESSAGES and ev.mailbox_id == res.delivered[0].mailbox_id
     assert ev.modseq == res.delivered[0].modseq and ev.user_id == world.user.id
-    await world.client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=world.user.id, name="New"))
-    ev = await asyncio.wait_for(it.__anext__(), 10)
-    assert ev.kind == pb.ChangeEvent.MAILBOXES
+    await world.client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=world.user.id, name="New"))
+    ev = (await asyncio.wait_for(it.__anext__(), 10)).event
+    assert ev.kind == changes_pb.ChangeEvent.KIND_MAILBOXES
     call.cancel()
 
 
@@ -264,30 +284,30 @@ async def test_search(world: World) -> None:
     await world.deliver(message("big", "y" * 3000), internal_date=1_700_200_000)
     mb = await world.mailbox()
 
-    async def search(key: pb.SearchKey) -> list[int]:
-        r = await c.messages.Search(pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=key))
+    async def search(key: messages_pb.SearchKey) -> list[int]:
+        r = await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=key))
         return list(r.uids)
 
-    K = pb.SearchKey
+    K = messages_pb.SearchKey
     assert await search(K(all=True)) == [1, 2, 3]
     assert await search(K(no_flag="\\Seen")) == [1, 3]
-    assert await search(K(header=pb.HeaderMatch(field="subject", value="invoice"))) == [1]
+    assert await search(K(header=messages_pb.HeaderMatch(field="subject", value="invoice"))) == [1]
     assert await search(K(body="ÜBERLINGEN")) == [2]
     assert await search(K(text="pay the")) == [1]
     assert await search(K(larger=2000)) == [3]
     assert await search(K(**{"not": K(larger=2000)})) == [1, 2]
-    assert await search(K(**{"or": pb.SearchKeys(keys=[K(flag="\\seen"), K(larger=2000)])})) == [2, 3]
+    assert await search(K(**{"or": messages_pb.SearchKeys(keys=[K(flag="\\seen"), K(larger=2000)])})) == [2, 3]
     assert await search(K(since=1_700_100_000)) == [2, 3]
     assert await search(K(on=1_700_000_000)) == [1]
-    assert await search(K(uids=pb.UidSet(ranges=[R(lo=2, hi=0)]))) == [2, 3]
-    assert await search(K(**{"and": pb.SearchKeys(keys=[K(all=True), K(flag="\\Seen")])})) == [2]
+    assert await search(K(uids=types_pb.UidSet(ranges=[R(lo=2, hi=0)]))) == [2, 3]
+    assert await search(K(**{"and": messages_pb.SearchKeys(keys=[K(all=True), K(flag="\\Seen")])})) == [2]
     # UNSEEN / ALL / DELETED answered from the sorted sets agree with the general evaluator
-    slow = K(**{"and": pb.SearchKeys(keys=[K(all=True), K(no_flag="\\Seen")])})
-    fast = await c.messages.Search(pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=K(no_flag="\\Seen")))
-    ref = await c.messages.Search(pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=slow))
+    slow = K(**{"and": messages_pb.SearchKeys(keys=[K(all=True), K(no_flag="\\Seen")])})
+    fast = await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=K(no_flag="\\Seen")))
+    ref = await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=slow))
     assert list(fast.uids) == list(ref.uids) == [1, 3] and fast.highest_modseq == ref.highest_modseq > 0
     assert await search(K(flag="\\Deleted")) == []
-    every = await c.messages.Search(pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=K(all=True)))
+    every = await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=K(all=True)))
     assert every.highest_modseq == (await world.mailbox()).highest_modseq
 
 
@@ -304,14 +324,14 @@ async def test_expunge_history_trimmed(backend_env: dict[str, str]) -> None:
             base = mb.highest_modseq
             for uid in (1, 2, 3):
                 await w.client.messages.Expunge(
-                    pb.ExpungeRequest(user_id=w.user.id, mailbox_id=mb.id, uids=[R(lo=uid, hi=uid)])
+                    messages_pb.ExpungeRequest(user_id=w.user.id, mailbox_id=mb.id, uids=[R(lo=uid, hi=uid)])
                 )
             ch = await w.client.messages.GetChanges(
-                pb.GetChangesRequest(user_id=w.user.id, mailbox_id=mb.id, since_modseq=base)
+                messages_pb.GetChangesRequest(user_id=w.user.id, mailbox_id=mb.id, since_modseq=base)
             )
             assert list(ch.expunged) == [2, 3] and not ch.expunged_complete
             recent = await w.client.messages.GetChanges(
-                pb.GetChangesRequest(user_id=w.user.id, mailbox_id=mb.id, since_modseq=base + 1)
+                messages_pb.GetChangesRequest(user_id=w.user.id, mailbox_id=mb.id, since_modseq=base + 1)
             )
             assert list(recent.expunged) == [2, 3] and recent.expunged_complete
             # Deliver into a mailbox that does not exist falls back to INBOX

@@ -8,21 +8,23 @@ import random
 import grpc
 import pytest
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.metadata.conftest import World, message
 
-R = pb.UidRange
+R = types_pb.UidRange
 
 
-async def _mailbox_with(world: World, n: int) -> pb.Mailbox:
+async def _mailbox_with(world: World, n: int) -> mailboxes_pb.Mailbox:
     for i in range(n):
         await world.deliver(message(f"m{i}"), flags=("\\Seen",) if i % 3 == 0 else ("$K1",) if i % 3 == 1 else ())
     return await world.mailbox()
 
 
-async def _fetch(world: World, mb: pb.Mailbox, **kw: object) -> pb.FetchMessagesResponse:
+async def _fetch(world: World, mb: mailboxes_pb.Mailbox, **kw: object) -> messages_pb.FetchMessagesResponse:
     return await world.client.messages.FetchMessages(  # type: ignore[no-any-return]
-        pb.FetchMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, **kw)  # type: ignore[arg-type]
+        messages_pb.FetchMessagesRequest(user_id=world.user.id, mailbox_id=mb.id, **kw)  # type: ignore[arg-type]
     )
 
 
@@ -49,15 +51,15 @@ async def test_ranges_limit_and_next_uid_follow_the_model(world: World) -> None:
     mb = await _mailbox_with(world, 12)
     # holes: expunge 3, 4 and 9
     await world.client.messages.StoreFlags(
-        pb.StoreFlagsRequest(
+        messages_pb.StoreFlagsRequest(
             user_id=world.user.id,
             mailbox_id=mb.id,
             uids=[R(lo=3, hi=4), R(lo=9, hi=9)],
-            mode=pb.StoreFlagsRequest.ADD,
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
             flags=["\\Deleted"],
         )
     )
-    await world.client.messages.Expunge(pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id))
+    await world.client.messages.Expunge(messages_pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id))
     present = [u for u in range(1, 13) if u not in (3, 4, 9)]
     rnd = random.Random(7)
     for _ in range(25):
@@ -84,11 +86,11 @@ async def test_changed_since_with_ranges(world: World) -> None:
     mb = await _mailbox_with(world, 6)
     before = (await world.mailbox()).highest_modseq
     await world.client.messages.StoreFlags(
-        pb.StoreFlagsRequest(
+        messages_pb.StoreFlagsRequest(
             user_id=world.user.id,
             mailbox_id=mb.id,
             uids=[R(lo=2, hi=2), R(lo=5, hi=6)],
-            mode=pb.StoreFlagsRequest.ADD,
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
             flags=["\\Flagged"],
         )
     )
@@ -105,11 +107,11 @@ async def test_empty_mailbox_and_unknown_mailbox(world: World) -> None:
     mb = await world.mailbox()
     assert list((await _fetch(world, mb)).messages) == []
     assert list((await _fetch(world, mb, uids=[R(lo=1, hi=0)], flags_only=True)).messages) == []
-    lu = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    lu = await world.client.messages.ListUids(messages_pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
     assert list(lu.uids) == [] and lu.first_unseen == 0 and lu.uidnext == 1
     for call in (
-        _fetch(world, pb.Mailbox(id="999")),
-        world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id="999")),
+        _fetch(world, mailboxes_pb.Mailbox(id="999")),
+        world.client.messages.ListUids(messages_pb.ListUidsRequest(user_id=world.user.id, mailbox_id="999")),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await call
@@ -119,15 +121,15 @@ async def test_empty_mailbox_and_unknown_mailbox(world: World) -> None:
 async def test_list_uids_packed_with_first_unseen(world: World) -> None:
     mb = await _mailbox_with(world, 5)  # 1 and 4 are \Seen
     await world.client.messages.StoreFlags(
-        pb.StoreFlagsRequest(
-            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], mode=pb.StoreFlagsRequest.ADD,
+        messages_pb.StoreFlagsRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=2, hi=2)], mode=messages_pb.StoreFlagsRequest.MODE_ADD,
             flags=["\\Seen"],
         )
     )  # fmt: skip
     await world.client.messages.Expunge(
-        pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=3, hi=3)])
+        messages_pb.ExpungeRequest(user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=3, hi=3)])
     )
-    lu = await world.client.messages.ListUids(pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
+    lu = await world.client.messages.ListUids(messages_pb.ListUidsRequest(user_id=world.user.id, mailbox_id=mb.id))
     assert list(lu.uids) == [1, 2, 4, 5]
     assert lu.first_unseen == 5
     after = await world.mailbox()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata import validate as v
 from services.metadata.errors import Fail
 
@@ -44,7 +44,7 @@ def test_flags() -> None:
 
 
 def test_uid_ranges_and_membership() -> None:
-    R = pb.UidRange
+    R = types_pb.UidRange
     assert v.uid_ranges([R(lo=1, hi=0), R(lo=5, hi=3)], 10) == [1, 0, 5, 3]
     assert v.in_ranges(7, [5, 0], 7) and v.in_ranges(4, [5, 3], 9) and not v.in_ranges(9, [1, 3], 9)
     assert v.in_ranges(9, [20, 0], 9)  # 20:* with max 9 is 9:20

@@ -11,7 +11,10 @@ import redis
 from kubemail_operator import dkim
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from tests.operator.conftest import (
     DOMAINS,
     USERS,
@@ -32,13 +35,13 @@ PW = "s3cret-Pa55"
 
 async def auth(client: MetadataClient, user: str, password: str) -> bool:
     resp = await client.directory.Authenticate(
-        pb.AuthenticateRequest(username=user, password=password.encode(), service="imap")
+        directory_pb.AuthenticateRequest(username=user, password=password.encode(), service="imap")
     )
     return bool(resp.ok)
 
 
-async def resolve(client: MetadataClient, address: str) -> pb.Resolution:
-    resp = await client.directory.ResolveRecipients(pb.ResolveRecipientsRequest(addresses=[address]))
+async def resolve(client: MetadataClient, address: str) -> directory_pb.Resolution:
+    resp = await client.directory.ResolveRecipients(directory_pb.ResolveRecipientsRequest(addresses=[address]))
     return resp.results[0]
 
 
@@ -90,15 +93,15 @@ async def test_create_applies_domain_user_quota_aliases_catch_all_and_dkim(
 
     assert await auth(client, "alice@example.test", PW)
     assert not await auth(client, "alice@example.test", "wrong")
-    user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+    user = (await client.directory.GetUser(directory_pb.GetUserRequest(address="alice@example.test"))).user
     assert user.quota_bytes == 512 * 2**20 and user.display_name == "Alice" and user.has_password
-    dom = await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+    dom = (await client.directory.GetDomain(directory_pb.GetDomainRequest(name="example.test"))).domain
     assert dom.default_quota_bytes == 2**30 and dom.max_message_bytes == 25 * 2**20
     assert dom.dkim_selector == "mail2026" and list(dom.aliases) == ["example-alias.test"]
 
     for addr in ("postmaster@example.test", "alice@example-alias.test", "nobody@example.test"):
         res = await resolve(client, addr)
-        assert res.status == pb.Resolution.LOCAL and list(res.user_ids) == [user.id], (addr, res)
+        assert res.status == directory_pb.Resolution.STATUS_LOCAL and list(res.user_ids) == [user.id], (addr, res)
 
     # Status: Ready, observedGeneration, the user id, the DKIM record matching the Secret's key.
     u = obj(k8s, USERS, "alice")
@@ -124,7 +127,7 @@ async def test_update_and_password_change_via_secret(k8s: Emulator, operator: An
     await patch(k8s, USERS, "alice", {"spec": {"quota": "2Gi", "forwardTo": ["alice@elsewhere.test"]}})
 
     async def updated() -> None:
-        user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+        user = (await client.directory.GetUser(directory_pb.GetUserRequest(address="alice@example.test"))).user
         assert user.quota_bytes == 2 * 2**30 and list(user.forward_to) == ["alice@elsewhere.test"]
         u = obj(k8s, USERS, "alice")
         assert u is not None and u["status"]["observedGeneration"] == 2
@@ -153,23 +156,23 @@ async def test_user_of_unknown_domain_fails_permanently_then_heals(
     assert cond["reason"] == "DomainNotFound" and "nowhere.test" in cond["message"]
     await wait_event(k8s, "DomainNotFound", "Warning")
     with pytest.raises(grpc.aio.AioRpcError):
-        await client.directory.GetUser(pb.GetUserRequest(address="bob@nowhere.test"))
+        await client.directory.GetUser(directory_pb.GetUserRequest(address="bob@nowhere.test"))
     # Once the domain exists, the periodic re-apply makes the user.
     await create(k8s, DOMAINS, "nowhere", {"domain": "nowhere.test"})
     await wait_ready(k8s, USERS, "bob")
-    assert (await client.directory.GetUser(pb.GetUserRequest(address="bob@nowhere.test"))).enabled
+    assert (await client.directory.GetUser(directory_pb.GetUserRequest(address="bob@nowhere.test"))).user.enabled
 
 
 async def _deliver(client: MetadataClient, blobs: Any, user_id: str) -> None:
     raw = b"Subject: hi\r\n\r\nhello\r\n"
     blob_id = await blobs.put(raw)
-    summary = pb.MessageSummary(size=len(raw), header_size=15, raw_header=raw[:15])
+    summary = mime_pb.MessageSummary(size=len(raw), header_size=15, raw_header=raw[:15])
     await client.messages.Deliver(
-        pb.DeliverRequest(
+        messages_pb.DeliverRequest(
             blob_id=blob_id,
             size=len(raw),
             summary=summary,
-            deliveries=[pb.Delivery(user_id=user_id)],
+            deliveries=[messages_pb.Delivery(user_id=user_id)],
             idempotency_key=f"t-{user_id}",
         )
     )
@@ -189,9 +192,12 @@ async def test_delete_retain_keeps_mail_and_delete_purges(
         await wait_ready(k8s, USERS, name)
     ids = {}
     for name in ("keep", "drop"):
-        ids[name] = (await client.directory.GetUser(pb.GetUserRequest(address=f"{name}@example.test"))).id
+        got = await client.directory.GetUser(directory_pb.GetUserRequest(address=f"{name}@example.test"))
+        ids[name] = got.user.id
         await _deliver(client, blobs, ids[name])
-        box = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids[name], name="INBOX"))
+        box = (
+            await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=ids[name], name="INBOX"))
+        ).mailbox
         assert box.messages == 1
 
     for name in ("keep", "drop"):
@@ -201,7 +207,7 @@ async def test_delete_retain_keeps_mail_and_delete_purges(
         for name in ("keep", "drop"):
             assert obj(k8s, USERS, name) is None  # the finalizer was released
             with pytest.raises(grpc.aio.AioRpcError) as exc:
-                await client.directory.GetUser(pb.GetUserRequest(address=f"{name}@example.test"))
+                await client.directory.GetUser(directory_pb.GetUserRequest(address=f"{name}@example.test"))
             assert exc.value.code() == grpc.StatusCode.NOT_FOUND
 
     await eventually(gone)
@@ -209,10 +215,12 @@ async def test_delete_retain_keeps_mail_and_delete_purges(
     assert any("keep@example.test" in m and "retained" in m for m in messages), messages
     assert any("drop@example.test" in m and "purged (1 messages)" in m for m in messages), messages
     # Retain: the mail stays under the user id; Delete: every mailbox and message is gone.
-    kept = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids["keep"], name="INBOX"))
+    kept = (
+        await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=ids["keep"], name="INBOX"))
+    ).mailbox
     assert kept.messages == 1
     with pytest.raises(grpc.aio.AioRpcError) as exc:
-        await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=ids["drop"], name="INBOX"))
+        await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=ids["drop"], name="INBOX"))
     assert exc.value.code() == grpc.StatusCode.NOT_FOUND
 
     # The domain goes last; deleting it removes it from the metadata service.
@@ -221,7 +229,7 @@ async def test_delete_retain_keeps_mail_and_delete_purges(
     async def domain_gone() -> None:
         assert obj(k8s, DOMAINS, "example") is None
         with pytest.raises(grpc.aio.AioRpcError):
-            await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+            await client.directory.GetDomain(directory_pb.GetDomainRequest(name="example.test"))
 
     await eventually(domain_gone)
 
@@ -237,14 +245,14 @@ async def test_drift_repair_after_flushall(k8s: Emulator, operator: Any, client:
     async def restored() -> None:
         assert await auth(client, "alice@example.test", PW)
         try:
-            carol = await client.directory.GetUser(pb.GetUserRequest(address="carol@example.test"))
+            carol = (await client.directory.GetUser(directory_pb.GetUserRequest(address="carol@example.test"))).user
         except grpc.aio.AioRpcError as exc:  # not restored yet: each MailUser has its own timer
             assert exc.code() != grpc.StatusCode.NOT_FOUND, "carol not restored yet"
             raise
         assert carol.quota_bytes == 1000
-        dom = await client.directory.GetDomain(pb.GetDomainRequest(name="example.test"))
+        dom = (await client.directory.GetDomain(directory_pb.GetDomainRequest(name="example.test"))).domain
         assert dom.catch_all == "alice@example.test"
-        assert (await resolve(client, "postmaster@example.test")).status == pb.Resolution.LOCAL
+        assert (await resolve(client, "postmaster@example.test")).status == directory_pb.Resolution.STATUS_LOCAL
 
     await eventually(restored, timeout=30)
     await wait_event(k8s, "DriftRepaired")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.operator.conftest import USERS, Emulator, eventually, obj, patch, wait_event
 from tests.operator.test_lifecycle import PW, auth, setup_domain_and_user
 
@@ -20,7 +20,7 @@ async def test_removing_password_secret_ref_clears_the_password(
 
     async def cleared() -> None:
         assert not await auth(client, "alice@example.test", PW)
-        user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+        user = (await client.directory.GetUser(directory_pb.GetUserRequest(address="alice@example.test"))).user
         assert not user.has_password
         u = obj(k8s, USERS, "alice")
         assert u is not None and u["status"]["observedGeneration"] == 2
@@ -28,7 +28,7 @@ async def test_removing_password_secret_ref_clears_the_password(
     await eventually(cleared)
     await wait_event(k8s, "PasswordCleared")
     # the rest of the user is untouched
-    user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+    user = (await client.directory.GetUser(directory_pb.GetUserRequest(address="alice@example.test"))).user
     assert user.display_name == "Alice" and user.quota_bytes == 512 * 2**20 and user.enabled
     # setting the reference again restores a working password
     await patch(k8s, USERS, "alice", {"spec": {"passwordSecretRef": {"name": "alice-pw"}}})

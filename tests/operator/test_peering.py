@@ -10,7 +10,7 @@ from kubemail_operator import GROUP, USERS, VERSION
 from prometheus_client import REGISTRY
 
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.operator.conftest import Emulator, OperatorThread, create, events, eventually, obj, operator_env, patch
 from tests.operator.test_lifecycle import wait_ready
 
@@ -74,7 +74,7 @@ async def test_one_active_replica_then_takeover(k8s: Emulator, metadata: Any, cl
         await patch(k8s, USERS, "alice", {"spec": {"quota": 2000}})
 
         async def applied() -> None:
-            user = await client.directory.GetUser(pb.GetUserRequest(address="alice@example.test"))
+            user = (await client.directory.GetUser(directory_pb.GetUserRequest(address="alice@example.test"))).user
             assert user.quota_bytes == 2000
             o = obj(k8s, USERS, "alice")
             assert o is not None and o["status"]["observedGeneration"] == 2

@@ -46,18 +46,18 @@ class Pop3Handle:
 
 async def _deliver(client: Any, blobs: Any, user_id: str, messages: list[bytes]) -> list[int]:
     from services.common.mime import build_summary
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
     uids = []
     for raw in messages:
         blob_id = await blobs.put(raw)
         summary = build_summary(raw)
         resp = await client.messages.Deliver(
-            pb.DeliverRequest(
+            messages_pb.DeliverRequest(
                 blob_id=blob_id,
                 size=len(raw),
                 summary=summary,
-                deliveries=[pb.Delivery(user_id=user_id)],
+                deliveries=[messages_pb.Delivery(user_id=user_id)],
                 idempotency_key=uuid.uuid4().hex,
             )
         )
@@ -66,10 +66,11 @@ async def _deliver(client: Any, blobs: Any, user_id: str, messages: list[bytes])
 
 
 async def _inbox(client: Any, user_id: str) -> tuple[int, list[int]]:
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+    from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
-    box = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
-    resp = await client.messages.ListUids(pb.ListUidsRequest(user_id=user_id, mailbox_id=box.id))
+    box = (await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX"))).mailbox
+    resp = await client.messages.ListUids(messages_pb.ListUidsRequest(user_id=user_id, mailbox_id=box.id))
     return resp.uidvalidity, list(resp.uids)
 
 

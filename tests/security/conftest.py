@@ -20,9 +20,13 @@ from services.common.auth import AuthLimits
 from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
+from services.common.listing import all_mailboxes
 from services.common.mime import build_summary
 from services.common.tls import generate_self_signed
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.conftest import _start_metadata, _stop_metadata
 from tests.fixtures.linesock import LineSocket
 from tests.fixtures.seed import seed_domain, seed_user
@@ -58,7 +62,7 @@ class Suite:
     imap: Any
     pop3: Any
     smtp: Any
-    users: dict[str, pb.User]
+    users: dict[str, directory_pb.User]
     bob_blobs: list[str]
     cert: str
 
@@ -111,11 +115,11 @@ class Suite:
 
 
 async def _snapshot(client: MetadataClient, user_id: str) -> dict[str, Any]:
-    boxes = await client.mailboxes.ListMailboxes(pb.ListMailboxesRequest(user_id=user_id))
+    boxes = await all_mailboxes(client, user_id)
     out: dict[str, Any] = {}
     for b in boxes.mailboxes:
         msgs = await client.messages.FetchMessages(
-            pb.FetchMessagesRequest(user_id=user_id, mailbox_id=b.id, uids=[pb.UidRange(lo=1, hi=0)])
+            messages_pb.FetchMessagesRequest(user_id=user_id, mailbox_id=b.id, uids=[types_pb.UidRange(lo=1, hi=0)])
         )
         out[b.name] = (
             b.id,
@@ -134,11 +138,11 @@ async def _snapshot(client: MetadataClient, user_id: str) -> dict[str, Any]:
 async def _deliver(client: MetadataClient, blobs: Any, user_id: str, raw: bytes, mailbox: str) -> str:
     blob_id = str(await blobs.put(raw))
     await client.messages.Deliver(
-        pb.DeliverRequest(
+        messages_pb.DeliverRequest(
             blob_id=blob_id,
             size=len(raw),
             summary=build_summary(raw),
-            deliveries=[pb.Delivery(user_id=user_id, mailbox=mailbox)],
+            deliveries=[messages_pb.Delivery(user_id=user_id, mailbox=mailbox)],
             idempotency_key=uuid.uuid4().hex,
         )
     )
@@ -195,8 +199,8 @@ def build_suite(redis_server: RedisServer, s3_server: S3Server, tmp: Path, **ove
             FWD: await seed_user(client, FWD, "fwd-pw", forward_to=["outside@remote.test"]),
         }
         bob = users[BOB].id
-        await client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=bob, name="Secret"))
-        await client.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=bob, name="Secret/Sub"))
+        await client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=bob, name="Secret"))
+        await client.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=bob, name="Secret/Sub"))
         bob_blobs = [
             await _deliver(client, blobs, bob, message("bob 1", BOB_SECRET + b" one", BOB), ""),
             await _deliver(client, blobs, bob, message("bob 2", BOB_SECRET + b" two", BOB), ""),

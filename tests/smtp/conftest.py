@@ -17,7 +17,10 @@ from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.tls import generate_self_signed
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.smtp.config import SmtpConfig
 from services.smtp.server import SmtpServer, start
 from tests.fixtures.seed import seed_domain, seed_user
@@ -33,7 +36,7 @@ class World:
     loop: LoopThread
     client: MetadataClient
     server: SmtpServer
-    users: dict[str, pb.User]
+    users: dict[str, directory_pb.User]
     cert: str
 
     @property
@@ -68,16 +71,18 @@ class World:
 
 
 async def _read_inbox(world: World, user_id: str) -> list[bytes]:
-    mbox = await world.client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+    mbox = (
+        await world.client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+    ).mailbox
     resp = await world.client.messages.FetchMessages(
-        pb.FetchMessagesRequest(user_id=user_id, mailbox_id=mbox.id, uids=[pb.UidRange(lo=1, hi=0)])
+        messages_pb.FetchMessagesRequest(user_id=user_id, mailbox_id=mbox.id, uids=[types_pb.UidRange(lo=1, hi=0)])
     )
     common = config.load(CommonConfig, world.env)
     blobs = make_blobstore(common)
     return [await blobs.get(m.blob_id) for m in resp.messages]
 
 
-async def _seed(client: MetadataClient) -> dict[str, pb.User]:
+async def _seed(client: MetadataClient) -> dict[str, directory_pb.User]:
     await seed_domain(client, DOMAIN)
     await seed_domain(client, "catchall.test", catch_all=f"bob@{DOMAIN}")
     users = {
@@ -110,7 +115,7 @@ def make_world(metadata: Any, tmp_path: Path) -> Iterator[Callable[..., World]]:
         }
         lt = LoopThread()
 
-        async def up() -> tuple[MetadataClient, SmtpServer, dict[str, pb.User]]:
+        async def up() -> tuple[MetadataClient, SmtpServer, dict[str, directory_pb.User]]:
             client = MetadataClient(env["KUBEMAIL_METADATA_ADDR"], 10.0)
             users = await _seed(client)
             server = await start(

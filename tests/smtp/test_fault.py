@@ -17,7 +17,10 @@ from services.common import config
 from services.common.blobstore import make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import LoopThread, ServiceProcess
 
@@ -115,7 +118,7 @@ def _close(conn: smtplib.SMTP | None) -> None:
         pass
 
 
-async def _stored(env: dict[str, str], users: list[pb.User]) -> tuple[collections.Counter[str], int]:
+async def _stored(env: dict[str, str], users: list[directory_pb.User]) -> tuple[collections.Counter[str], int]:
     """Message-IDs stored per user (counted over users) and how many blobs are missing."""
     client = MetadataClient(env["KUBEMAIL_METADATA_ADDR"], 10)
     blobs = make_blobstore(config.load(CommonConfig, env))
@@ -123,10 +126,12 @@ async def _stored(env: dict[str, str], users: list[pb.User]) -> tuple[collection
     missing = 0
     try:
         for u in users:
-            mbox = await client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=u.id, name="INBOX"))
+            mbox = (
+                await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=u.id, name="INBOX"))
+            ).mailbox
             resp = await client.messages.FetchMessages(
-                pb.FetchMessagesRequest(
-                    user_id=u.id, mailbox_id=mbox.id, uids=[pb.UidRange(lo=1, hi=0)], include_summary=True
+                messages_pb.FetchMessagesRequest(
+                    user_id=u.id, mailbox_id=mbox.id, uids=[types_pb.UidRange(lo=1, hi=0)], include_summary=True
                 )
             )
             for m in resp.messages:
@@ -147,7 +152,7 @@ def test_metadata_killed_and_restarted_while_sending(
     lt = LoopThread()
     try:
 
-        async def seed() -> list[pb.User]:
+        async def seed() -> list[directory_pb.User]:
             async with MetadataClient(env["KUBEMAIL_METADATA_ADDR"], 10) as c:
                 return [await seed_user(c, a) for a in RCPTS]
 

@@ -164,7 +164,7 @@ def test_max_recipients(make_world: Callable[..., World]) -> None:
 
 
 def test_over_quota(world: World) -> None:
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 
     small = f"small@{DOMAIN}"  # quota 100 bytes
     with world.smtp() as s:
@@ -180,7 +180,9 @@ def test_over_quota(world: World) -> None:
         assert s.sendmail("x@remote.test", [BOB], message()) == {}
 
     async def lower_quota() -> None:
-        await world.client.directory.UpsertUser(pb.User(address=BOB, quota_bytes=10, enabled=True))
+        await world.client.directory.UpsertUser(
+            directory_pb.UpsertUserRequest(user=directory_pb.User(address=BOB, quota_bytes=10, enabled=True))
+        )
 
     world.run(lower_quota())
     with world.smtp() as s:

@@ -10,10 +10,12 @@ from tests.imap.conftest import USER, ImapHandle, Raw
 
 async def _set_quota(addr: str, quota: int) -> None:
     from services.common.grpcclient import MetadataClient
-    from services.gen.kubemail.v1 import metadata_pb2 as pb
+    from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 
     async with MetadataClient(addr) as c:
-        await c.directory.UpsertUser(pb.User(address=USER, quota_bytes=quota, enabled=True))
+        await c.directory.UpsertUser(
+            directory_pb.UpsertUserRequest(user=directory_pb.User(address=USER, quota_bytes=quota, enabled=True))
+        )
 
 
 def test_getquotaroot_and_getquota(imap: ImapHandle) -> None:
