@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libnet-ssleay-perl: swaks needs it for STARTTLS/TLS, and --no-install-recommends leaves it out.
 APT_PACKAGES := redis-server swaks libnet-ssleay-perl prometheus isync fetchmail getmail6
 PYTEST_ARGS ?=
-# buf CLI from npm, pinned in tools/buf/package-lock.json (Debian: nodejs + npm).
+# buf CLI from npm, pinned in scripts/buf/package-lock.json (Debian: nodejs + npm).
 BUF_DIR := $(TOOLS)/buf
 BUF := $(BUF_DIR)/node_modules/.bin/buf
 
@@ -57,11 +57,11 @@ lint: deps proto-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services operator/kubemail_operator scripts
 
-$(BUF): tools/buf/package.json tools/buf/package-lock.json
+$(BUF): scripts/buf/package.json scripts/buf/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
 	mkdir -p $(BUF_DIR)
-	cp tools/buf/package.json tools/buf/package-lock.json $(BUF_DIR)/
+	cp scripts/buf/package.json scripts/buf/package-lock.json $(BUF_DIR)/
 	npm ci --prefix $(BUF_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
