@@ -50,15 +50,25 @@ def _start_metadata(env: dict[str, str]) -> MetadataHandle:
     from services.metadata.config import MetadataConfig
     from services.metadata.server import start
 
+    env = {"KUBEMAIL_METADATA_LISTEN": "127.0.0.1:0", **env}  # loopback only, like every test server
     common = config.load(CommonConfig, env)
     mcfg = config.load(MetadataConfig, env)
     lt = LoopThread()
     srv = lt.run(start(mcfg, common, port=0))
-    # Seen twice under heavy load: the first call right after start() was refused. Do not
-    # hand the address out before the port accepts connections.
+    # Seen a few times under heavy load: the first call right after start() was refused. Do
+    # not hand the address out before the port accepts connections and gRPC answers on it.
     wait_port(srv.port)
+    _wait_serving(f"127.0.0.1:{srv.port}")
     addr = f"127.0.0.1:{srv.port}"
     return MetadataHandle(addr, {**env, "KUBEMAIL_METADATA_ADDR": addr}, env["KUBEMAIL_REDIS_URL"], srv, lt)
+
+
+def _wait_serving(addr: str, timeout: float = 15.0) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(addr) as ch:
+        health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=timeout, wait_for_ready=True)
 
 
 def _stop_metadata(h: MetadataHandle) -> None:
