@@ -5,6 +5,10 @@ UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAI
 only when it wrote nothing; Deliver/Append also carry idempotency keys), keepalive, and
 client metrics (kubemail_grpc_client_*). `addr` may be `host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
+
+A failed unary call raises :class:`~services.common.rpcerrors.MetadataError` (an AioRpcError
+with `.reason`, the ErrorReason the service sent); callers branch on the reason, never on the
+details text. A streaming call raises a plain AioRpcError: read it with `reason_of`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Histogram
 
+from services.common.rpcerrors import MetadataError, reason_of
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+
+__all__ = ["MetadataClient", "MetadataError", "reason_of"]
 
 GRPC_CLIENT_CALLS = Counter(
     "kubemail_grpc_client_calls_total", "gRPC calls made to the metadata service", ["method", "code"]
@@ -80,7 +87,7 @@ class _Interceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
             return call
         except grpc.aio.AioRpcError as exc:
             code = exc.code().name
-            raise
+            raise MetadataError.from_rpc_error(exc) from None
         finally:
             GRPC_CLIENT_CALLS.labels(method, code).inc()
             GRPC_CLIENT_LATENCY.labels(method).observe(time.perf_counter() - start)

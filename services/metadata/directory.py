@@ -16,15 +16,15 @@ import logging
 import uuid
 from typing import Any
 
-import grpc
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
-from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.errors import Fail, invalid
 from services.metadata.store import Store, user_prefix
 
 log = logging.getLogger("kubemail.metadata.directory")
@@ -62,7 +62,7 @@ class DirectoryData:
         v.user_id(user_id)
         user = await self.user_by_id(user_id)
         if user is None:
-            raise not_found("no such user")
+            raise Fail(er.NO_SUCH_USER, "no such user")
         return user
 
     async def limits(self, user: pb.User) -> tuple[int, int]:
@@ -127,13 +127,13 @@ class DirectoryServicer(rpc.DirectoryServicer):
             v.address(request.catch_all)
         r = self.store.r
         if await self.store.timed("dir_get", r.exists("domalias:" + name)):
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{name} is an alias of another domain")
+            raise Fail(er.ALIAS_TAKEN, f"{name} is an alias of another domain")
         for a in aliases:
             if await self.store.timed("dir_get", r.exists("dom:" + a)):
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} is a domain")
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} is a domain")
             owner = await self.store.timed("dir_get", r.get("domalias:" + a))
             if owner is not None and owner.decode() != name:
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another domain")
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another domain")
         old = await self.d.domain(name)
         dom = pb.Domain()
         dom.CopyFrom(request)
@@ -151,7 +151,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
     async def GetDomain(self, request: pb.GetDomainRequest, context: Any) -> pb.Domain:
         dom = await self.d.domain(v.domain_name(request.name))
         if dom is None:
-            raise not_found("no such domain")
+            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
         return dom
 
     async def ListDomains(self, request: pb.ListDomainsRequest, context: Any) -> pb.ListDomainsResponse:
@@ -167,10 +167,10 @@ class DirectoryServicer(rpc.DirectoryServicer):
         name = v.domain_name(request.name)
         dom = await self.d.domain(name)
         if dom is None:
-            raise not_found("no such domain")
+            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
         r = self.store.r
         if await self.store.timed("dir_list", r.scard("users:" + name)):
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "domain still has users")
+            raise Fail(er.DOMAIN_NOT_EMPTY, "domain still has users")
         for a in dom.aliases:
             await self.store.timed("dir_del", r.delete("domalias:" + a))
         await self.store.timed("dir_del", r.srem("domains", name))
@@ -184,7 +184,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
         domain = address.rpartition("@")[2]
         dom = await self.d.domain(domain)
         if dom is None:
-            raise not_found(f"domain {domain} is not served here")
+            raise Fail(er.NO_SUCH_DOMAIN, f"domain {domain} is not served here")
         if request.password_hash and not request.password_hash.startswith("$argon2"):
             raise invalid("password_hash must be an argon2 PHC string")
         if request.password_hash and request.clear_password:
@@ -197,14 +197,14 @@ class DirectoryServicer(rpc.DirectoryServicer):
         uid = await self.d.user_id_by_address(address)
         old = await self.d.user_by_id(uid) if uid else None
         if old is not None and v.address_key(old.address) != v.address_key(address):
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{address} is an alias of another user")
+            raise Fail(er.ALIAS_TAKEN, f"{address} is an alias of another user")
         for a in aliases:
             owner = await self.d.user_id_by_address(a)
             if owner is not None and owner != uid:
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another user")
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another user")
         if old is None:
             if dom.max_users and await self.store.timed("dir_list", r.scard("users:" + domain)) >= dom.max_users:
-                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "domain has max_users users")
+                raise Fail(er.USER_LIMIT, "domain has max_users users")
             uid = uuid.uuid4().hex
         assert uid is not None
         user = pb.User()
@@ -246,7 +246,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
             uid = await self.d.user_id_by_address(v.address(request.address))
             user = await self.d.user_by_id(uid) if uid else None
             if user is None:
-                raise not_found("no such user")
+                raise Fail(er.NO_SUCH_USER, "no such user")
             return user
         raise invalid("id or address is required")
 
@@ -272,7 +272,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
         uid = await self.d.user_id_by_address(address)
         user = await self.d.user_by_id(uid) if uid else None
         if user is None or uid is None:
-            raise not_found("no such user")
+            raise Fail(er.NO_SUCH_USER, "no such user")
         if v.address_key(user.address) != v.address_key(address):
             raise invalid("address is an alias; delete the user by its primary address")
         r = self.store.r

@@ -22,7 +22,7 @@ Key layout (P = "{u:<user_id>}:", so every key of a user hashes to one slot):
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
 
 KEYS[1] is always a key of the user (for cluster routing); ARGV[1] is P.
-Scripts return a JSON string: {"err": code, "msg": text} or a result object.
+Scripts return a JSON string: {"err": <ErrorReason name>, "msg": text} or a result object.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ MAX_KEYWORDS = 1000  # per mailbox; beyond it STORE/APPEND/COPY of a new keyword
 PRELUDE = r"""
 local P = ARGV[1]
 local MAX_KEYWORDS = __MAX_KEYWORDS__
-local function err(code, msg) return cjson.encode({err=code, msg=msg}) end
+-- reason: an ErrorReason name (kubemail.v1), mapped by services.metadata.errors.from_token
+local function err(reason, msg) return cjson.encode({err=reason, msg=msg}) end
 local function nextmodseq() return redis.call('INCR', P..'modseq') end
 local function publish(kind, mbid, ms) redis.call('PUBLISH', P..'ev', kind..'|'..mbid..'|'..ms) end
 local function hasflag(fs, f)
@@ -172,16 +173,16 @@ end
 local size, limit, strict, n = tonumber(ARGV[5]), tonumber(ARGV[8]), ARGV[9] == '1', tonumber(ARGV[10])
 if limit > 0 then
   local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
-  if used + size * n > limit then return err('RESOURCE_EXHAUSTED', 'over quota') end
+  if used + size * n > limit then return err('QUOTA_EXCEEDED', 'over quota') end
 end
 local ids = {}
 for i = 1, n do
   local name = ARGV[9 + 2 * i]
   local id = redis.call('HGET', P..'mbx', name)
   if not id then
-    if strict then return err('NOT_FOUND', 'no such mailbox') end
+    if strict then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
     id = redis.call('HGET', P..'mbx', 'INBOX')
-    if not id then return err('NOT_FOUND', 'user has no INBOX') end
+    if not id then return err('NO_SUCH_MAILBOX', 'user has no INBOX') end
   end
   ids[i] = id
 end
@@ -191,7 +192,7 @@ for i = 1, n do
   if fs ~= '' then
     if strict then
       -- Append (one target): refuse before anything is written
-      if not kw_room(ids[i], #kw_new(ids[i], fs, {}, {})) then return err('FAILED_PRECONDITION', KW_FULL) end
+      if not kw_room(ids[i], #kw_new(ids[i], fs, {}, {})) then return err('KEYWORD_LIMIT', KW_FULL) end
     else
       fs = kw_fit(ids[i], fs)
     end
@@ -215,14 +216,14 @@ return res
 STORE = r"""
 local mbid, mode, since, nf = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local mb = P..'mb:'..mbid
-if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+if redis.call('EXISTS', mb) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 local req, reqlist = {}, {}
 for i = 1, nf do req[ARGV[5 + i]] = true; reqlist[i] = ARGV[5 + i] end
 local uids = resolve(mbid, 6 + nf)
 local newkw = {}
 if mode ~= 'D' and #uids > 0 then
   newkw = kw_new(mbid, table.concat(reqlist, ' '), {}, {})
-  if #newkw > 0 and not kw_room(mbid, #newkw) then return err('FAILED_PRECONDITION', KW_FULL) end
+  if #newkw > 0 and not kw_room(mbid, #newkw) then return err('KEYWORD_LIMIT', KW_FULL) end
 end
 local updated, modified, changes = {}, {}, {}
 local ms = nil
@@ -284,10 +285,10 @@ return cjson.encode({updated=updated, modified=modified})
 EXPUNGE = r"""
 local mbid, token, only_del, xlimit = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5])
 local mb = P..'mb:'..mbid
-if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+if redis.call('EXISTS', mb) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 if token > 0 then
   local cur = redis.call('HGET', P..'lock', 'token')
-  if not cur or tonumber(cur) ~= token then return err('FAILED_PRECONDITION', 'maildrop lock lost (fencing token)') end
+  if not cur or tonumber(cur) ~= token then return err('LEASE_LOST', 'maildrop lock lost (fencing token)') end
 end
 local uids
 if #ARGV < 6 then
@@ -314,9 +315,9 @@ return cjson.encode({expunged=gone, blobs=blobs, modseq=hms})
 # ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit uid*   (explicit uids, resolved by the caller)
 COPY = r"""
 local src, move, limit, xlimit = ARGV[2], ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
-if redis.call('EXISTS', P..'mb:'..src) == 0 then return err('NOT_FOUND', 'no such source mailbox') end
+if redis.call('EXISTS', P..'mb:'..src) == 0 then return err('NO_SUCH_MAILBOX', 'no such source mailbox') end
 local dst = redis.call('HGET', P..'mbx', ARGV[3])
-if not dst then return err('NOT_FOUND', '[TRYCREATE] no such destination mailbox') end
+if not dst then return err('NO_SUCH_DESTINATION', 'no such destination mailbox') end
 local rows, total = {}, 0
 for i = 7, #ARGV do
   local uid = tonumber(ARGV[i])
@@ -325,10 +326,10 @@ for i = 7, #ARGV do
 end
 local kseen, knew = {}, {}
 for _, row in ipairs(rows) do kw_new(dst, row[2][1] or '', kseen, knew) end
-if #knew > 0 and not kw_room(dst, #knew) then return err('FAILED_PRECONDITION', KW_FULL) end
+if #knew > 0 and not kw_room(dst, #knew) then return err('KEYWORD_LIMIT', KW_FULL) end
 if not move and limit > 0 then
   local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
-  if used + total > limit then return err('RESOURCE_EXHAUSTED', 'over quota') end
+  if used + total > limit then return err('QUOTA_EXCEEDED', 'over quota') end
 end
 local srcs, dsts, sblobs = {}, {}, {}
 local dms, sms = nil, nil
@@ -356,7 +357,7 @@ return cjson.encode({uidvalidity=uv, src=srcs, dst=dsts, blobs=sblobs, modseq=hm
 # or an error JSON string. At most `limit` messages; next_uid = the first UID left out (0 = none).
 FETCH_META = r"""
 local mbid, mode, since, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-if redis.call('EXISTS', P..'mb:'..mbid) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+if redis.call('EXISTS', P..'mb:'..mbid) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 local uk = P..'u:'..mbid
 local rs = {}
 if #ARGV >= 6 then
@@ -451,7 +452,7 @@ return out
 LIST_UIDS = r"""
 local mbid = ARGV[2]
 local h = redis.call('HMGET', P..'mb:'..mbid, 'uidvalidity', 'uidnext', 'hms')
-if not h[1] then return err('NOT_FOUND', 'no such mailbox') end
+if not h[1] then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 local uids = table.concat(redis.call('ZRANGE', P..'u:'..mbid, 0, -1), ' ')
 local fu = redis.call('ZRANGE', P..'un:'..mbid, 0, 0)
 return {uids, tonumber(h[1]), tonumber(h[2]), tonumber(h[3]), tonumber(fu[1] or '0')}
@@ -489,8 +490,8 @@ return cjson.encode({created=made})
 # ARGV: P name special
 CREATE = r"""
 local name = ARGV[2]
-if redis.call('HGET', P..'mbx', name) then return err('ALREADY_EXISTS', 'mailbox exists') end
-if name ~= 'INBOX' and not redis.call('HGET', P..'mbx', 'INBOX') then return err('NOT_FOUND', 'no such user') end
+if redis.call('HGET', P..'mbx', name) then return err('MAILBOX_EXISTS', 'mailbox exists') end
+if name ~= 'INBOX' and not redis.call('HGET', P..'mbx', 'INBOX') then return err('NO_SUCH_USER', 'no such user') end
 ensure_parents(name)
 local id = mb_create(name, ARGV[3])
 publish('b', id, redis.call('GET', P..'modseq'))
@@ -522,7 +523,7 @@ DELETE = (
     local_delete_body
     + r"""
 local id = redis.call('HGET', P..'mbx', ARGV[2])
-if not id then return err('NOT_FOUND', 'no such mailbox') end
+if not id then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 local blobs = mb_delete(id)
 publish('b', id, nextmodseq())
 return cjson.encode({blobs=blobs})
@@ -549,8 +550,8 @@ return cjson.encode({blobs=all, messages=n})
 RENAME = r"""
 local old, new, xlimit = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local oid = redis.call('HGET', P..'mbx', old)
-if not oid then return err('NOT_FOUND', 'no such mailbox') end
-if redis.call('HGET', P..'mbx', new) then return err('ALREADY_EXISTS', 'target mailbox exists') end
+if not oid then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
+if redis.call('HGET', P..'mbx', new) then return err('MAILBOX_EXISTS', 'target mailbox exists') end
 if old == 'INBOX' then
   ensure_parents(new)
   local nid = mb_create(new, '')
@@ -579,7 +580,7 @@ for i = 1, #all, 2 do
   end
 end
 for _, m in ipairs(moves) do
-  if redis.call('HGET', P..'mbx', m[2]) then return err('ALREADY_EXISTS', 'a renamed child would collide') end
+  if redis.call('HGET', P..'mbx', m[2]) then return err('MAILBOX_EXISTS', 'a renamed child would collide') end
 end
 for _, m in ipairs(moves) do redis.call('HDEL', P..'mbx', m[1]) end
 for _, m in ipairs(moves) do
@@ -595,7 +596,7 @@ return cjson.encode({id=oid})
 # ARGV: P mbid
 CLAIM_RECENT = r"""
 local mb = P..'mb:'..ARGV[2]
-if redis.call('EXISTS', mb) == 0 then return err('NOT_FOUND', 'no such mailbox') end
+if redis.call('EXISTS', mb) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
 local rc = P..'rc:'..ARGV[2]
 local limit = tonumber(ARGV[3] or '0') or 0
 local uids

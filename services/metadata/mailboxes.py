@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
-
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
 from services.metadata import validate as v
 from services.metadata.directory import DirectoryData
-from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.errors import Fail, invalid
 from services.metadata.lua import MAX_KEYWORDS
 from services.metadata.store import Store, user_prefix
 
@@ -48,7 +47,7 @@ class MailboxData:
         p = user_prefix(user_id)
         mbid = await self.store.timed("mbx_get", self.store.r.hget(p + "mbx", name))
         if mbid is None:
-            raise not_found("no such mailbox")
+            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
         return await self.by_id(user_id, mbid.decode(), name, keywords)
 
     async def by_id(self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False) -> pb.Mailbox:
@@ -61,7 +60,7 @@ class MailboxData:
         res = await self.store.timed("mbx_get", pipe.execute())
         h = res[0]
         if not h:
-            raise not_found("no such mailbox")
+            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
         sub = await self.store.timed("mbx_get", self.store.r.sismember(p + "subs", h[b"name"]))
         mb = mailbox_from_hash(mbid, h, bool(sub))
         if keywords:
@@ -125,7 +124,7 @@ class MailboxesServicer(rpc.MailboxesServicer):
         await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.name)
         if name == "INBOX":
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "INBOX cannot be deleted")
+            raise Fail(er.INBOX_PROTECTED, "INBOX cannot be deleted")
         res = await self.store.user_script("delete", request.user_id, [name])
         await self.store.blob_decr_many(res.get("blobs") or [])
         return pb.DeleteMailboxResponse()
@@ -135,9 +134,9 @@ class MailboxesServicer(rpc.MailboxesServicer):
         old = v.mailbox_name(request.old_name)
         new = v.mailbox_name(request.new_name)
         if new == "INBOX":
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "INBOX always exists")
+            raise Fail(er.MAILBOX_EXISTS, "INBOX always exists")
         if old == new:
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "target mailbox exists")
+            raise Fail(er.MAILBOX_EXISTS, "target mailbox exists")
         if new.startswith(old + "/") and old != "INBOX":
             raise invalid("cannot rename a mailbox into its own child")
         res = await self.store.user_script("rename", request.user_id, [old, new, self.dir.cfg.expunge_history])

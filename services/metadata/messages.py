@@ -10,9 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import grpc
-
 from services.common.blobstore import BlobStore, BlobUnavailable
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
 from services.metadata import validate as v
@@ -166,7 +165,7 @@ class MessagesServicer(rpc.MessagesServicer):
     def _check_message(self, blob_id: str, size: int, summary: pb.MessageSummary, max_bytes: int) -> bytes:
         v.blob_id(blob_id)
         if size > max_bytes:
-            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, f"message larger than {max_bytes} octets")
+            raise Fail(er.MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
         raw = summary.SerializeToString()
         if len(raw) > self.cfg.max_summary_bytes:
             raise invalid("summary too large")
@@ -182,7 +181,7 @@ class MessagesServicer(rpc.MessagesServicer):
             raise
         if size is None:
             await self.store.blob_decr(blob_id, refs)
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "blob not found in the blob store: store it first")
+            raise Fail(er.BLOB_MISSING, "blob not found in the blob store: store it first")
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -238,7 +237,7 @@ class MessagesServicer(rpc.MessagesServicer):
         for uid in groups:
             quota, max_bytes = await self.dir.limits(await self.dir.require_user(uid))
             if request.size > max_bytes:
-                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message larger than the domain allows")
+                raise Fail(er.MESSAGE_TOO_LARGE, "message larger than the domain allows")
             quotas[uid] = quota
         pending = sum(len(g) for g in groups.values())
         await self._blob_ready(request.blob_id, pending)
@@ -461,7 +460,7 @@ class MessagesServicer(rpc.MessagesServicer):
         if request.submitted_by:
             v.user_id(request.submitted_by)
         if request.size > self.cfg.max_message_bytes:
-            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message too large")
+            raise Fail(er.MESSAGE_TOO_LARGE, "message too large")
         if len(request.idempotency_key) > 256:
             raise invalid("idempotency_key longer than 256 characters")
         await self._blob_ready(request.blob_id, 1)

@@ -7,14 +7,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import grpc
 import redis.asyncio as aredis
 from redis.asyncio.cluster import RedisCluster
 from redis.backoff import NoBackoff
 
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata import lua
 from services.metadata.config import MetadataConfig
-from services.metadata.errors import UNAVAILABLE_ERRORS, Fail
+from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, from_token
 from services.metadata.metrics import BLOB_REFS, REDIS_DURATION, REDIS_ERRORS
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class Store:
         raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
         result: dict[str, Any] = json.loads(raw)
         if isinstance(result, dict) and "err" in result:
-            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+            raise from_token(str(result["err"]), str(result.get("msg", "")))
         return result
 
     async def user_read(self, name: str, user_id: str, args: Sequence[Arg]) -> list[Any]:
@@ -92,7 +92,7 @@ class Store:
         raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
         if isinstance(raw, bytes | str):
             result = json.loads(raw)
-            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+            raise from_token(str(result["err"]), str(result.get("msg", "")))
         return list(raw)
 
     async def script(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> Any:
@@ -109,7 +109,7 @@ class Store:
             return
         res = await self.script("blob_incr", [blob_key(blob_id)], [n])
         if int(res) < 0:
-            raise Fail(grpc.StatusCode.ABORTED, "blob is being garbage-collected: upload it again and retry")
+            raise Fail(er.BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
 
     async def blob_decr(self, blob_id: str, n: int = 1) -> None:

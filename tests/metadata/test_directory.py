@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.fixtures.seed import hash_password, seed_user
 from tests.metadata.conftest import World, message
@@ -99,10 +100,12 @@ async def test_users_and_domains_crud(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await seed_user(world.client, "x@example.test", aliases=["bob@example.test"])
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert getattr(e.value, "reason", None) == er.ALIAS_TAKEN
     await world.deliver(message("to-purge"))
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await d.DeleteDomain(pb.DeleteDomainRequest(name="example.test"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.DOMAIN_NOT_EMPTY
     gone = await d.DeleteUser(pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
     assert gone.messages_removed == 1
     with pytest.raises(grpc.aio.AioRpcError) as e:
@@ -133,9 +136,11 @@ async def test_default_mailboxes_and_names(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Sent"))
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert getattr(e.value, "reason", None) == er.MAILBOX_EXISTS  # from the create script
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.DeleteMailbox(pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.INBOX_PROTECTED
     made = await m.CreateMailbox(pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))
     assert made.name == "Projects/2024/Q1" and made.uidvalidity > max(b.uidvalidity for b in boxes)
     assert (await world.mailbox("Projects/2024")).name == "Projects/2024"  # parents created
@@ -185,6 +190,7 @@ async def test_maildrop_lock_and_fencing(world: World) -> None:
             pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.LEASE_LOST  # from the expunge script
     assert (await world.mailbox()).messages == 1
     assert (await md.Refresh(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))).acquired
     await md.Release(pb.MaildropLockRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))

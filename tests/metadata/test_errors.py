@@ -9,7 +9,10 @@ from typing import Any
 import grpc
 import pytest
 
+from services.common.grpcclient import MetadataError, reason_of
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.metadata import errors
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.servers import RedisServer, S3Server
 from tests.metadata.conftest import World, make_world, message, summary
@@ -20,47 +23,56 @@ GHOST = "0123456789abcdef0123456789abcdef"
 BLOB = "a" * 64
 
 
-def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]]]:
-    inv, nf = {C.INVALID_ARGUMENT}, {C.NOT_FOUND}
+Expect = tuple[set[grpc.StatusCode], int]  # the status codes allowed, the reason
+
+
+def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
+    inv: Expect = ({C.INVALID_ARGUMENT}, er.INVALID_ARGUMENT)
+    usr: Expect = ({C.NOT_FOUND}, er.NO_SUCH_USER)
+    dom: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DOMAIN)
+    mbx: Expect = ({C.NOT_FOUND}, er.NO_SUCH_MAILBOX)
+    dst: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DESTINATION)
+    big_msg: Expect = ({C.RESOURCE_EXHAUSTED}, er.MESSAGE_TOO_LARGE)
+    no_blob: Expect = ({C.FAILED_PRECONDITION}, er.BLOB_MISSING)
     big = pb.DeliverRequest(blob_id=BLOB, size=10**12, deliveries=[pb.Delivery(user_id=uid)])
     return [
         ("directory", "UpsertDomain", pb.Domain(name="bad domain!"), inv),
-        ("directory", "GetDomain", pb.GetDomainRequest(name="nope.example"), nf),
+        ("directory", "GetDomain", pb.GetDomainRequest(name="nope.example"), dom),
         ("directory", "DeleteDomain", pb.DeleteDomainRequest(name=""), inv),
         ("directory", "UpsertUser", pb.User(address="no-at-sign"), inv),
-        ("directory", "UpsertUser", pb.User(address="x@unknown.example"), nf),
+        ("directory", "UpsertUser", pb.User(address="x@unknown.example"), dom),
         ("directory", "UpsertUser", pb.User(address="y@example.test", password_hash="plain"), inv),
         ("directory", "GetUser", pb.GetUserRequest(), inv),
-        ("directory", "GetUser", pb.GetUserRequest(id=GHOST), nf),
+        ("directory", "GetUser", pb.GetUserRequest(id=GHOST), usr),
         ("directory", "GetUser", pb.GetUserRequest(id="../etc"), inv),
         ("directory", "ListUsers", pb.ListUsersRequest(domain="bad domain"), inv),
-        ("directory", "DeleteUser", pb.DeleteUserRequest(address="ghost@example.test"), nf),
+        ("directory", "DeleteUser", pb.DeleteUserRequest(address="ghost@example.test"), usr),
         ("directory", "ResolveRecipients", pb.ResolveRecipientsRequest(addresses=["a@b.c"] * 1001), inv),
-        ("mailboxes", "ListMailboxes", pb.ListMailboxesRequest(user_id=GHOST), nf),
+        ("mailboxes", "ListMailboxes", pb.ListMailboxesRequest(user_id=GHOST), usr),
         ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid), inv),
-        ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid, name="Nope"), nf),
+        ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid, name="Nope"), mbx),
         ("mailboxes", "GetMailbox", pb.GetMailboxRequest(user_id=uid, mailbox_id="x"), inv),
         ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=uid, name="a//b"), inv),
         ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=uid, name="ok", special_use="\\Bogus"), inv),
-        ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=GHOST, name="x"), nf),
-        ("mailboxes", "DeleteMailbox", pb.DeleteMailboxRequest(user_id=uid, name="Nope"), nf),
-        ("mailboxes", "RenameMailbox", pb.RenameMailboxRequest(user_id=uid, old_name="Nope", new_name="X"), nf),
+        ("mailboxes", "CreateMailbox", pb.CreateMailboxRequest(user_id=GHOST, name="x"), usr),
+        ("mailboxes", "DeleteMailbox", pb.DeleteMailboxRequest(user_id=uid, name="Nope"), mbx),
+        ("mailboxes", "RenameMailbox", pb.RenameMailboxRequest(user_id=uid, old_name="Nope", new_name="X"), mbx),
         ("mailboxes", "RenameMailbox", pb.RenameMailboxRequest(user_id=uid, old_name="Sent", new_name="/x"), inv),
         ("mailboxes", "SetSubscribed", pb.SetSubscribedRequest(user_id=uid, name=""), inv),
-        ("mailboxes", "GetQuota", pb.GetQuotaRequest(user_id=GHOST), nf),
+        ("mailboxes", "GetQuota", pb.GetQuotaRequest(user_id=GHOST), usr),
         ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, size=1), inv),
         ("messages", "Deliver", pb.DeliverRequest(blob_id="xyz", deliveries=[pb.Delivery(user_id=uid)]), inv),
-        ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=GHOST)]), nf),
-        ("messages", "Deliver", big, {C.RESOURCE_EXHAUSTED}),
+        ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=GHOST)]), usr),
+        ("messages", "Deliver", big, big_msg),
         ("messages", "Deliver", pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=uid)]),
-         {C.FAILED_PRECONDITION}),
+         no_blob),
         ("messages", "Deliver",
          pb.DeliverRequest(blob_id=BLOB, deliveries=[pb.Delivery(user_id=uid, flags=["\\Bogus"])]), inv),
         ("messages", "Append", pb.AppendRequest(user_id=uid, mailbox="a\x00b", blob_id=BLOB), inv),
-        ("messages", "Append", pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB), {C.FAILED_PRECONDITION}),
-        ("messages", "FetchMessages", pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "Append", pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB), no_blob),
+        ("messages", "FetchMessages", pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), mbx),
         ("messages", "FetchMessages", pb.FetchMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=5)]), inv),
-        ("messages", "ListUids", pb.ListUidsRequest(user_id=GHOST, mailbox_id=mbid), nf),
+        ("messages", "ListUids", pb.ListUidsRequest(user_id=GHOST, mailbox_id=mbid), mbx),
         ("messages", "StoreFlags", pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=1)]), inv),
         ("messages", "StoreFlags",
          pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, mode=pb.StoreFlagsRequest.ADD, flags=["a b"],
@@ -69,21 +81,21 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
          pb.StoreFlagsRequest(user_id=uid, mailbox_id=mbid, mode=pb.StoreFlagsRequest.ADD, flags=["x"]), inv),
         ("messages", "StoreFlags",
          pb.StoreFlagsRequest(user_id=uid, mailbox_id="999", mode=pb.StoreFlagsRequest.ADD, flags=["x"],
-                              uids=[R(lo=1, hi=1)]), nf),
+                              uids=[R(lo=1, hi=1)]), mbx),
         ("messages", "CopyMessages",
-         pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination="Nope"), nf),
+         pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination="Nope"), dst),
         ("messages", "MoveMessages",
          pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination=""), inv),
-        ("messages", "Expunge", pb.ExpungeRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "Expunge", pb.ExpungeRequest(user_id=uid, mailbox_id="999"), mbx),
         ("messages", "Expunge", pb.ExpungeRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=3)]), inv),
         ("messages", "Search", pb.SearchRequest(user_id=uid, mailbox_id=mbid), inv),
-        ("messages", "Search", pb.SearchRequest(user_id=uid, mailbox_id="999", key=pb.SearchKey(all=True)), nf),
+        ("messages", "Search", pb.SearchRequest(user_id=uid, mailbox_id="999", key=pb.SearchKey(all=True)), mbx),
         ("messages", "GetChanges", pb.GetChangesRequest(user_id=uid, mailbox_id=""), inv),
-        ("messages", "ClaimRecent", pb.ClaimRecentRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "ClaimRecent", pb.ClaimRecentRequest(user_id=uid, mailbox_id="999"), mbx),
         ("messages", "QueueOutbound", pb.QueueOutboundRequest(blob_id=BLOB), inv),
         ("messages", "QueueOutbound", pb.QueueOutboundRequest(blob_id=BLOB, recipients=["nope"]), inv),
         ("maildrop", "Acquire", pb.MaildropLockRequest(user_id=uid), inv),
-        ("maildrop", "Acquire", pb.MaildropLockRequest(user_id=GHOST, holder="h"), nf),
+        ("maildrop", "Acquire", pb.MaildropLockRequest(user_id=GHOST, holder="h"), usr),
         ("maildrop", "Refresh", pb.MaildropLockRequest(user_id=uid, holder="h"), inv),
         ("maildrop", "Release", pb.MaildropLockRequest(user_id=uid, holder="h", ttl_seconds=10**6), inv),
         ("limits", "Hit", pb.HitRequest(bucket="b", key="k", limit=1), inv),
@@ -94,11 +106,12 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
 async def test_bad_input_to_every_rpc(world: World) -> None:
     inbox = await world.mailbox()
     seen: set[str] = set()
-    for stub, method, req, expected in cases(world.user.id, inbox.id):
-        with pytest.raises(grpc.aio.AioRpcError) as e:
+    for stub, method, req, (expected, reason) in cases(world.user.id, inbox.id):
+        with pytest.raises(MetadataError) as e:
             await getattr(getattr(world.client, stub), method)(req)
         assert e.value.code() in expected, (method, req, e.value.code(), e.value.details())
         assert e.value.details(), method
+        assert e.value.reason == reason, (method, req, e.value)
         seen.add(method)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         async for _ in world.client.changes.Watch(pb.WatchRequest(user_id=GHOST)):
@@ -121,6 +134,7 @@ async def test_oversized_message_for_domain(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(message("too big", "z" * 100))
     assert e.value.code() == C.RESOURCE_EXHAUSTED
+    assert getattr(e.value, "reason", None) == er.MESSAGE_TOO_LARGE
 
 
 @pytest.fixture
@@ -177,6 +191,7 @@ async def test_redis_down_gives_unavailable_and_nothing_half_written(
             with pytest.raises(grpc.aio.AioRpcError) as e:
                 await call
             assert e.value.code() == C.UNAVAILABLE
+            assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
         own_redis.start()
         mb = await w.mailbox()
         assert (mb.messages, mb.unseen, mb.uidnext) == (1, 1, 2)
@@ -203,7 +218,29 @@ async def test_s3_down_gives_unavailable(fault_metadata: MetadataHandle, own_s3:
                 pb.SearchRequest(user_id=w.user.id, mailbox_id=inbox.id, key=pb.SearchKey(body="x"))
             )
         assert e.value.code() == C.UNAVAILABLE
+        assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
         mb = await w.mailbox()
         assert mb.messages == 1
         r = redis.Redis.from_url(fault_metadata.redis_url)
         assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1  # the failed Deliver released its reference
+
+
+def test_every_script_error_token_is_a_reason() -> None:
+    import re
+
+    from services.metadata import lua
+
+    bodies = "\n".join([lua.PRELUDE, *lua.USER_SCRIPTS.values(), *lua.PLAIN_SCRIPTS.values()])
+    tokens = set(re.findall(r"\berr\('([A-Z_]+)'", bodies))
+    assert tokens >= {"NO_SUCH_MAILBOX", "KEYWORD_LIMIT", "QUOTA_EXCEEDED", "LEASE_LOST", "MAILBOX_EXISTS"}
+    for t in tokens:
+        assert errors.from_token(t, "x").reason == er.ErrorReason.Value(t)
+
+
+def test_unknown_token_and_unexpected_errors_are_internal() -> None:
+    assert errors.from_token("NOT_A_REASON", "x").reason == er.INTERNAL
+    assert errors._status(RuntimeError("boom"), "M").reason == er.INTERNAL
+    assert errors._status(ConnectionError("down"), "M").reason == er.BACKEND_UNAVAILABLE
+    assert set(errors.CODES) == set(er.ErrorReason.values()) - {
+        er.ERROR_REASON_UNSPECIFIED, er.TIMEOUT, er.UNIMPLEMENTED
+    }  # fmt: skip

@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import pytest
 
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from tests.metadata.conftest import World, message, redis_of, summary
 
@@ -149,6 +150,7 @@ async def test_expunged_everywhere_blob_is_collected(world: World, metadata) -> 
             pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[pb.Delivery(user_id=uid)])
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.BLOB_MISSING
     assert (await world.mailbox()).messages == before
 
 
@@ -189,6 +191,7 @@ async def test_idempotent_deliver_and_quota(world: World, metadata) -> None:  # 
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(raw)
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert getattr(e.value, "reason", None) == er.QUOTA_EXCEEDED  # from the deliver script
     assert (await world.mailbox()).messages == 1
     assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1
     q = await world.quota()
