@@ -9,9 +9,11 @@ import uuid
 
 import grpc
 
+from services.common.grpcclient import reason_of
 from services.common.mime import build_summary
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.imap import names, wire
+from services.imap import names, reasons, wire
 from services.imap.grammar import AUTH, SELECTED, Command, ListArgs, SelectArgs
 from services.imap.selected import Selected, compress
 from services.imap.session import Result, Session, bad, grpc_result, no, norm_flags
@@ -141,7 +143,7 @@ async def create(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+            if reason_of(exc) != er.MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special))
     return Result(text="CREATE completed")
@@ -171,7 +173,7 @@ async def rename(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+            if reason_of(exc) != er.MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.RenameMailbox(pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
     if s.sel is not None and (s.sel.name == old or s.sel.name.startswith(old + "/")) and old != "INBOX":
@@ -340,9 +342,7 @@ async def append(s: Session, cmd: Command) -> Result:
     try:
         resp = await s.md.messages.Append(req)
     except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            raise no("Mailbox does not exist", "TRYCREATE") from None
-        r = grpc_result(exc)
+        r = grpc_result(exc, reasons.APPEND)
         raise no(r.text, r.code) from None
     if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
         s.changed.set()

@@ -17,9 +17,10 @@ import grpc
 
 from services.common.blobstore import BlobError, BlobStore
 from services.common.config import CommonConfig
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.imap import metrics, wire
+from services.imap import metrics, reasons, wire
 from services.imap.config import ImapConfig
 from services.imap.grammar import AUTH, COMMANDS, NONAUTH, Command
 from services.imap.names import NameError_
@@ -101,7 +102,7 @@ def norm_flags(flags: list[str], known: Collection[str] = ()) -> list[str]:
 
 
 def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
-    return exc.code() == grpc.StatusCode.FAILED_PRECONDITION and "too many keywords" in (exc.details() or "")
+    return reason_of(exc) == er.KEYWORD_LIMIT
 
 
 class Session:
@@ -392,7 +393,7 @@ class Session:
                 pb.GetChangesRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, since_modseq=sel.highest_modseq)
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
+            if reason_of(exc) == er.NO_SUCH_MAILBOX:
                 self.untagged("BYE Selected mailbox was deleted")
                 self.state = LOGOUT
                 return
@@ -515,20 +516,6 @@ class Session:
             return False
 
 
-def grpc_result(exc: grpc.aio.AioRpcError) -> Result:
-    code = exc.code()
-    detail = exc.details() or code.name
-    if code == grpc.StatusCode.NOT_FOUND:
-        return Result("NO", "Mailbox does not exist", "NONEXISTENT")
-    if code == grpc.StatusCode.ALREADY_EXISTS:
-        return Result("NO", "Mailbox already exists", "ALREADYEXISTS")
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return Result("NO", "Quota exceeded", "OVERQUOTA")
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return Result("NO", detail[:200], "CANNOT")
-    if code == grpc.StatusCode.FAILED_PRECONDITION:
-        if "too many keywords" in detail:
-            return Result("NO", detail[:200], "LIMIT")  # RFC 5530
-        return Result("NO", detail[:200])
-    log.warning("metadata call failed: %s %s", code.name, detail)
-    return Result("NO", "Server temporarily unavailable", "UNAVAILABLE")
+def grpc_result(exc: grpc.aio.AioRpcError, overrides: dict[int, reasons.Reply] | None = None) -> Result:
+    """The tagged reply for a failed metadata call (services.imap.reasons)."""
+    return Result(*reasons.reply(reason_of(exc), exc.details() or exc.code().name, overrides))

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 import grpc
 
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import metadata_pb2 as pb
+from services.pop3.reasons import Kind, kind
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Maildrop:
             try:
                 box = await self.client.mailboxes.GetMailbox(pb.GetMailboxRequest(user_id=self.user_id, name="INBOX"))
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                if kind(reason_of(exc)) is Kind.EMPTY:
                     return  # no INBOX yet: an empty maildrop
                 raise
             self.mailbox_id = box.id
@@ -180,7 +181,7 @@ class Maildrop:
                 )
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            if kind(reason_of(exc)) is Kind.LOCK_LOST:
                 self.lost = True
                 self._locked = False
                 raise LockLostError() from exc

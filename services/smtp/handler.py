@@ -12,6 +12,8 @@ import uuid
 import grpc
 from aiosmtpd.smtp import Session
 
+from services.common.grpcclient import reason_of
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.smtp import addresses, headers, metrics
 from services.smtp.addresses import Verdict
@@ -114,7 +116,7 @@ class Handler:
             try:
                 q = await server.ctx.client.mailboxes.GetQuota(pb.GetQuotaRequest(user_id=uid))
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                if reason_of(exc) == er.UNIMPLEMENTED:
                     return False
                 return None
             if q.limit_bytes and q.used_bytes >= q.limit_bytes:
