@@ -18,9 +18,9 @@ import redis.asyncio as aredis
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import keys
 from services.metadata.directory import DirectoryData
 from services.metadata.metrics import WATCHERS
-from services.metadata.store import user_prefix
 
 log = logging.getLogger("kubemail.metadata.changes")
 QUEUE_SIZE = 1000
@@ -57,7 +57,7 @@ class Hub:
         self.pubsub = self.client = None
 
     async def subscribe(self, user_id: str) -> asyncio.Queue[pb.ChangeEvent]:
-        ch = user_prefix(user_id) + "ev"
+        ch = keys.user(user_id).events
         q: asyncio.Queue[pb.ChangeEvent] = asyncio.Queue(QUEUE_SIZE)
         async with self.lock:
             if self.pubsub is None:
@@ -72,7 +72,7 @@ class Hub:
         return q
 
     async def unsubscribe(self, user_id: str, q: asyncio.Queue[pb.ChangeEvent]) -> None:
-        ch = user_prefix(user_id) + "ev"
+        ch = keys.user(user_id).events
         async with self.lock:
             qs = self.queues.get(ch)
             if qs is None:

@@ -22,10 +22,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import keys
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.errors import Fail, invalid
-from services.metadata.store import Store, user_prefix
+from services.metadata.store import Store
 
 log = logging.getLogger("kubemail.metadata.directory")
 _HASHER = PasswordHasher()
@@ -40,22 +41,22 @@ class DirectoryData:
         self.cfg = cfg
 
     async def domain(self, name: str) -> pb.Domain | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("dom:" + name))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.domain(name)))
         return None if raw is None else pb.Domain.FromString(raw)
 
     async def canonical_domain(self, name: str) -> str | None:
         """The served domain for `name` (itself or through a domain alias)."""
-        if await self.store.timed("dir_get", self.store.r.exists("dom:" + name)):
+        if await self.store.timed("dir_get", self.store.r.exists(keys.domain(name))):
             return name
-        target = await self.store.timed("dir_get", self.store.r.get("domalias:" + name))
+        target = await self.store.timed("dir_get", self.store.r.get(keys.domain_alias(name)))
         return None if target is None else target.decode()
 
     async def user_by_id(self, user_id: str) -> pb.User | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("user:" + user_id))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.user_record(user_id)))
         return None if raw is None else pb.User.FromString(raw)
 
     async def user_id_by_address(self, address: str) -> str | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("addr:" + v.address_key(address)))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.address(v.address_key(address))))
         return None if raw is None else raw.decode()
 
     async def require_user(self, user_id: str) -> pb.User:
@@ -89,7 +90,7 @@ class DirectoryData:
 
     async def used(self, user_id: str) -> tuple[int, int]:
         used, msgs = await self.store.timed(
-            "quota_get", self.store.r.hmget(user_prefix(user_id) + "quota", "used", "messages")
+            "quota_get", self.store.r.hmget(keys.user(user_id).quota, "used", "messages")
         )
         return int(used or 0), int(msgs or 0)
 
@@ -126,12 +127,12 @@ class DirectoryServicer(rpc.DirectoryServicer):
         if request.catch_all:
             v.address(request.catch_all)
         r = self.store.r
-        if await self.store.timed("dir_get", r.exists("domalias:" + name)):
+        if await self.store.timed("dir_get", r.exists(keys.domain_alias(name))):
             raise Fail(er.ALIAS_TAKEN, f"{name} is an alias of another domain")
         for a in aliases:
-            if await self.store.timed("dir_get", r.exists("dom:" + a)):
+            if await self.store.timed("dir_get", r.exists(keys.domain(a))):
                 raise Fail(er.ALIAS_TAKEN, f"alias {a} is a domain")
-            owner = await self.store.timed("dir_get", r.get("domalias:" + a))
+            owner = await self.store.timed("dir_get", r.get(keys.domain_alias(a)))
             if owner is not None and owner.decode() != name:
                 raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another domain")
         old = await self.d.domain(name)
@@ -140,12 +141,12 @@ class DirectoryServicer(rpc.DirectoryServicer):
         dom.name = name
         del dom.aliases[:]
         dom.aliases.extend(aliases)
-        await self.store.timed("dir_set", r.set("dom:" + name, dom.SerializeToString()))
+        await self.store.timed("dir_set", r.set(keys.domain(name), dom.SerializeToString()))
         await self.store.timed("dir_set", r.sadd("domains", name))
         for a in aliases:
-            await self.store.timed("dir_set", r.set("domalias:" + a, name))
+            await self.store.timed("dir_set", r.set(keys.domain_alias(a), name))
         for a in set(old.aliases if old else []) - set(aliases):
-            await self.store.timed("dir_del", r.delete("domalias:" + a))
+            await self.store.timed("dir_del", r.delete(keys.domain_alias(a)))
         return dom
 
     async def GetDomain(self, request: pb.GetDomainRequest, context: Any) -> pb.Domain:
@@ -169,12 +170,12 @@ class DirectoryServicer(rpc.DirectoryServicer):
         if dom is None:
             raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
         r = self.store.r
-        if await self.store.timed("dir_list", r.scard("users:" + name)):
+        if await self.store.timed("dir_list", r.scard(keys.domain_users(name))):
             raise Fail(er.DOMAIN_NOT_EMPTY, "domain still has users")
         for a in dom.aliases:
-            await self.store.timed("dir_del", r.delete("domalias:" + a))
+            await self.store.timed("dir_del", r.delete(keys.domain_alias(a)))
         await self.store.timed("dir_del", r.srem("domains", name))
-        await self.store.timed("dir_del", r.delete("dom:" + name))
+        await self.store.timed("dir_del", r.delete(keys.domain(name)))
         return pb.DeleteDomainResponse()
 
     # -- users -------------------------------------------------------------------------
@@ -203,7 +204,8 @@ class DirectoryServicer(rpc.DirectoryServicer):
             if owner is not None and owner != uid:
                 raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another user")
         if old is None:
-            if dom.max_users and await self.store.timed("dir_list", r.scard("users:" + domain)) >= dom.max_users:
+            users = keys.domain_users(domain)
+            if dom.max_users and await self.store.timed("dir_list", r.scard(users)) >= dom.max_users:
                 raise Fail(er.USER_LIMIT, "domain has max_users users")
             uid = uuid.uuid4().hex
         assert uid is not None
@@ -225,16 +227,16 @@ class DirectoryServicer(rpc.DirectoryServicer):
             for name, special in self.d.default_mailboxes():
                 args += [name, special]
             await self.store.user_script("init_user", uid, args)
-        await self.store.timed("dir_set", r.set("user:" + uid, user.SerializeToString()))
-        await self.store.timed("dir_set", r.sadd("users", uid))
-        await self.store.timed("dir_set", r.sadd("users:" + domain, uid))
+        await self.store.timed("dir_set", r.set(keys.user_record(uid), user.SerializeToString()))
+        await self.store.timed("dir_set", r.sadd(keys.ALL_USERS, uid))
+        await self.store.timed("dir_set", r.sadd(keys.domain_users(domain), uid))
         for a in [address, *aliases]:
-            await self.store.timed("dir_set", r.set("addr:" + v.address_key(a), uid))
+            await self.store.timed("dir_set", r.set(keys.address(v.address_key(a)), uid))
         if old is not None:
             keep = {v.address_key(a) for a in aliases}
             for a in old.aliases:
                 if v.address_key(a) not in keep:
-                    await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+                    await self.store.timed("dir_del", r.delete(keys.address(v.address_key(a))))
         used, _ = await self.d.used(uid)
         return self.d.public(user, used)
 
@@ -256,7 +258,7 @@ class DirectoryServicer(rpc.DirectoryServicer):
         return self.d.public(user, used)
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Any) -> pb.ListUsersResponse:
-        key = "users:" + v.domain_name(request.domain) if request.domain else "users"
+        key = keys.domain_users(v.domain_name(request.domain)) if request.domain else keys.ALL_USERS
         ids = sorted(i.decode() for i in await self.store.timed("dir_list", self.store.r.smembers(key)))
         out = pb.ListUsersResponse()
         for uid in ids:
@@ -277,15 +279,15 @@ class DirectoryServicer(rpc.DirectoryServicer):
             raise invalid("address is an alias; delete the user by its primary address")
         r = self.store.r
         for a in [user.address, *user.aliases]:
-            await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+            await self.store.timed("dir_del", r.delete(keys.address(v.address_key(a))))
         removed = 0
         if request.purge_mail:
             res = await self.store.user_script("purge", uid, [])
             removed = int(res.get("messages", 0))
             await self.store.blob_decr_many(res.get("blobs") or [])
-        await self.store.timed("dir_del", r.srem("users:" + user.address.rpartition("@")[2], uid))
-        await self.store.timed("dir_del", r.srem("users", uid))
-        await self.store.timed("dir_del", r.delete("user:" + uid))
+        await self.store.timed("dir_del", r.srem(keys.domain_users(user.address.rpartition("@")[2]), uid))
+        await self.store.timed("dir_del", r.srem(keys.ALL_USERS, uid))
+        await self.store.timed("dir_del", r.delete(keys.user_record(uid)))
         return pb.DeleteUserResponse(messages_removed=removed)
 
     # -- authentication and recipients -------------------------------------------------

@@ -8,11 +8,12 @@ from typing import Any
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import keys
 from services.metadata import validate as v
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
 from services.metadata.lua import MAX_KEYWORDS
-from services.metadata.store import Store, user_prefix
+from services.metadata.store import Store
 
 _SPECIAL = {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", ""}
 
@@ -44,27 +45,27 @@ class MailboxData:
         self.store = store
 
     async def by_name(self, user_id: str, name: str, keywords: bool = False) -> pb.Mailbox:
-        p = user_prefix(user_id)
-        mbid = await self.store.timed("mbx_get", self.store.r.hget(p + "mbx", name))
+        k = keys.user(user_id)
+        mbid = await self.store.timed("mbx_get", self.store.r.hget(k.mbx, name))
         if mbid is None:
             raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
         return await self.by_id(user_id, mbid.decode(), name, keywords)
 
     async def by_id(self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False) -> pb.Mailbox:
         """The mailbox's counters; with keywords=True also its keyword list (bounded)."""
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         pipe = self.store.pipeline()
-        pipe.hgetall(p + "mb:" + mbid)
+        pipe.hgetall(k.mailbox(mbid))
         if keywords:
-            pipe.smembers(p + "kw:" + mbid)
+            pipe.smembers(k.keywords(mbid))
         res = await self.store.timed("mbx_get", pipe.execute())
         h = res[0]
         if not h:
             raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
-        sub = await self.store.timed("mbx_get", self.store.r.sismember(p + "subs", h[b"name"]))
+        sub = await self.store.timed("mbx_get", self.store.r.sismember(k.subs, h[b"name"]))
         mb = mailbox_from_hash(mbid, h, bool(sub))
         if keywords:
-            kws = sorted(k.decode() for k in res[1])
+            kws = sorted(w.decode() for w in res[1])
             mb.keywords.extend(kws)
             mb.keywords_full = len(kws) >= MAX_KEYWORDS
         return mb
@@ -83,14 +84,14 @@ class MailboxesServicer(rpc.MailboxesServicer):
 
     async def ListMailboxes(self, request: pb.ListMailboxesRequest, context: Any) -> pb.ListMailboxesResponse:
         await self.dir.require_user(request.user_id)
-        p = user_prefix(request.user_id)
+        k = keys.user(request.user_id)
         r = self.store.r
-        names = await self.store.timed("mbx_list", r.hgetall(p + "mbx"))
-        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(p + "subs"))}
+        names = await self.store.timed("mbx_list", r.hgetall(k.mbx))
+        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(k.subs))}
         ids = sorted(((n.decode(), i.decode()) for n, i in names.items()), key=lambda t: t[0])
         pipe = self.store.pipeline()
         for _, mbid in ids:
-            pipe.hgetall(p + "mb:" + mbid)
+            pipe.hgetall(k.mailbox(mbid))
         hashes = await self.store.timed("mbx_list", pipe.execute()) if ids else []
         out = pb.ListMailboxesResponse()
         for (name, mbid), h in zip(ids, hashes, strict=True):
@@ -145,7 +146,7 @@ class MailboxesServicer(rpc.MailboxesServicer):
     async def SetSubscribed(self, request: pb.SetSubscribedRequest, context: Any) -> pb.SetSubscribedResponse:
         await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.name)
-        key = user_prefix(request.user_id) + "subs"
+        key = keys.user(request.user_id).subs
         if request.subscribed:
             await self.store.timed("subs", self.store.r.sadd(key, name))
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import keys
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import invalid
 from services.metadata.store import Store
@@ -63,7 +64,7 @@ class LimitsServicer(rpc.LimitsServicer):
         now_ms = int(time.time() * 1000)
         idx = now_ms // w_ms
         elapsed = now_ms - idx * w_ms
-        base = "{l:" + request.bucket + ":" + request.key + "}:"
+        base = keys.limit_base(request.bucket, request.key)
         count = int(
             await self.store.script(
                 "limit_hit",

@@ -14,6 +14,7 @@ from services.common.blobstore import BlobStore, BlobUnavailable
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import metadata_pb2 as pb
 from services.gen.kubemail.v1 import metadata_pb2_grpc as rpc
+from services.metadata import keys
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
@@ -21,7 +22,7 @@ from services.metadata.errors import Fail, invalid
 from services.metadata.mailboxes import MailboxData
 from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.search import Searcher
-from services.metadata.store import OUTBOUND, Store, user_prefix
+from services.metadata.store import Store
 
 MAX_DELIVERIES = 1000
 MAX_RECIPIENTS = 1000
@@ -45,7 +46,7 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
 
 
 def parse_fetch_meta(mode: str, res: Sequence[Any]) -> pb.FetchMessagesResponse:
-    """FetchMessagesResponse from the fetch_meta script's reply (see lua.FETCH_META)."""
+    """FetchMessagesResponse from the fetch_meta script's reply (see lua/fetch_meta.lua)."""
     out = pb.FetchMessagesResponse(next_uid=int(res[0]))
     text: bytes = res[1]
     if not text:
@@ -93,20 +94,20 @@ class MessageData:
         return found[:limit] if limit > 0 else found
 
     async def _resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int, limit: int) -> list[int]:
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         r = self.store.r
         if changed_since:
-            raw = await self.store.timed("uids", r.zrangebyscore(p + "ms:" + mbid, f"({changed_since}", "+inf"))
+            raw = await self.store.timed("uids", r.zrangebyscore(k.modseqs(mbid), f"({changed_since}", "+inf"))
             cand = sorted(int(u) for u in raw)
             if not flat:
                 return cand
-            top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+            top = await self.store.timed("uids", r.zrevrange(k.uids(mbid), 0, 0))
             maxuid = int(top[0]) if top else 0
             return [u for u in cand if v.in_ranges(u, flat, maxuid)]
         if not flat:
             stop = limit - 1 if limit > 0 else -1
-            return [int(u) for u in await self.store.timed("uids", r.zrange(p + "u:" + mbid, 0, stop))]
-        top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+            return [int(u) for u in await self.store.timed("uids", r.zrange(k.uids(mbid), 0, stop))]
+        top = await self.store.timed("uids", r.zrevrange(k.uids(mbid), 0, 0))
         if not top:
             return []
         maxuid = int(top[0])
@@ -116,9 +117,9 @@ class MessageData:
             if lo > hi:
                 lo, hi = hi, lo
             if limit > 0:
-                pipe.zrangebyscore(p + "u:" + mbid, lo, hi, start=0, num=limit)
+                pipe.zrangebyscore(k.uids(mbid), lo, hi, start=0, num=limit)
             else:
-                pipe.zrangebyscore(p + "u:" + mbid, lo, hi)
+                pipe.zrangebyscore(k.uids(mbid), lo, hi)
         found: set[int] = set()
         for part in await self.store.timed("uids", pipe.execute()):
             found.update(int(u) for u in part)
@@ -130,13 +131,13 @@ class MessageData:
         """HMGET of each message (skipping vanished ones), in uid order."""
         if not uids:
             return []
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         out: list[tuple[int, list[bytes | None]]] = []
         for start in range(0, len(uids), 2000):
             chunk = uids[start : start + 2000]
             pipe = self.store.pipeline()
             for uid in chunk:
-                pipe.hmget(f"{p}m:{mbid}:{uid}", *fields)
+                pipe.hmget(k.message(mbid, uid), *fields)
             for uid, row in zip(chunk, await self.store.timed("fetch", pipe.execute()), strict=True):
                 if row[0] is not None or row[2] is not None:
                     out.append((uid, row))
@@ -423,12 +424,12 @@ class MessagesServicer(rpc.MessagesServicer):
 
     async def GetChanges(self, request: pb.GetChangesRequest, context: Any) -> pb.GetChangesResponse:
         mb = await self.mbx.require(request.user_id, request.mailbox_id)
-        p = user_prefix(request.user_id)
+        k = keys.user(request.user_id)
         since = request.since_modseq
         pipe = self.store.pipeline()
-        pipe.zrangebyscore(p + "ms:" + request.mailbox_id, f"({since}", "+inf")
-        pipe.zrangebyscore(p + "x:" + request.mailbox_id, f"({since}", "+inf")
-        pipe.hget(p + "mb:" + request.mailbox_id, "xtrim")
+        pipe.zrangebyscore(k.modseqs(request.mailbox_id), f"({since}", "+inf")
+        pipe.zrangebyscore(k.expunged(request.mailbox_id), f"({since}", "+inf")
+        pipe.hget(k.mailbox(request.mailbox_id), "xtrim")
         changed, expunged, xtrim = await self.store.timed("changes", pipe.execute())
         uids = sorted(int(u) for u in changed)
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "s", "b", "m"])
@@ -472,18 +473,18 @@ class MessagesServicer(rpc.MessagesServicer):
             "queued_at": str(int(time.time())),
             "attempts": "0",
         }
-        idem = f"{{{OUTBOUND}}}:idem:{request.idempotency_key}" if request.idempotency_key else ""
+        idem = keys.outbound_idem(request.idempotency_key) if request.idempotency_key else ""
         flat = [x for kv in fields.items() for x in kv]
         # On an error the entry may or may not exist: keep the reference (over-counting is safe).
         raw = await self.store.script(
-            "outbound_add", [OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
+            "outbound_add", [keys.OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
         )
         qid = raw.decode() if isinstance(raw, bytes) else str(raw)
         if qid.startswith("="):  # a retry: every recipient is queued already
             await self.store.blob_decr(request.blob_id, 1)
             qid = qid[1:]
         try:
-            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(OUTBOUND)))
+            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(keys.OUTBOUND)))
         except Exception:  # the gauge is best effort
             pass
         return pb.QueueOutboundResponse(queue_id=qid)

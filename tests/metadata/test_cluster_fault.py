@@ -20,7 +20,7 @@ from redis.crc import key_slot
 
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import metadata_pb2 as pb
-from services.metadata.store import user_prefix
+from services.metadata.keys import user_prefix
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import RedisCluster, S3Server
