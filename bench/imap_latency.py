@@ -43,7 +43,8 @@ def fast_populate(env: dict[str, str], redis_url: str, user_id: str, n: int, see
     import redis
 
     from services.metadata import lua
-    from services.metadata.store import blob_key, user_prefix
+    from services.metadata.keys import blob as blob_key
+    from services.metadata.keys import user_prefix
 
     lt = LoopThread()
     try:
@@ -51,7 +52,7 @@ def fast_populate(env: dict[str, str], redis_url: str, user_id: str, n: int, see
     finally:
         lt.close()
     r = redis.Redis.from_url(redis_url)
-    script = r.register_script(lua.PRELUDE + lua.DELIVER)
+    script = r.register_script(lua.PRELUDE + lua.USER_SCRIPTS["deliver"])
     p = user_prefix(user_id)
     now = int(time.time())
     for start in range(0, n, 2000):

@@ -19,7 +19,8 @@ from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.metadata import lua
-from services.metadata.store import blob_key, user_prefix
+from services.metadata.keys import blob as blob_key
+from services.metadata.keys import user_prefix
 from tests.fixtures.seed import seed_domain, seed_user
 
 BIG = 100_000
@@ -31,7 +32,7 @@ def populate(redis_url: str, user_id: str, blob_id: str, size: int, summary: byt
     import redis
 
     r = redis.Redis.from_url(redis_url)
-    script = r.register_script(lua.PRELUDE + lua.DELIVER)
+    script = r.register_script(lua.PRELUDE + lua.USER_SCRIPTS["deliver"])
     p = user_prefix(user_id)
     done = 0
     while done < n:

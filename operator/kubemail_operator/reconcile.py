@@ -20,8 +20,9 @@ import kopf
 
 from kubemail_operator import conditions, desired, dkim, kube, metrics, patterns
 from kubemail_operator.context import Context
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 
 logger = logging.getLogger("kubemail.operator")
 
@@ -29,15 +30,17 @@ StatusSink = Callable[[dict[str, Any]], None]
 Event = tuple[str, str] | None
 Work = Callable[[], Awaitable[tuple[dict[str, Any], Event]]]
 
+# metadata failure reasons worth retrying (docs/decisions/0007-error-model.md); any other is a
+# refusal of the spec. UNSPECIFIED: no reason at all (cancelled, a proxy's error, ...).
 TRANSIENT = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-    grpc.StatusCode.CANCELLED,
-    grpc.StatusCode.UNIMPLEMENTED,
+    er.ERROR_REASON_UNSPECIFIED,
+    er.BACKEND_UNAVAILABLE,
+    er.TIMEOUT,
+    er.BLOB_COLLECTING,
+    er.INTERNAL,
+    er.UNIMPLEMENTED,
 }
+NOT_FOUND = {er.NO_SUCH_DOMAIN, er.NO_SUCH_USER}
 MAX_PASSWORD = 1024
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubemail-operator"}
 
@@ -92,8 +95,9 @@ async def guarded(
             fail(exc.reason, str(exc))
             raise kopf.TemporaryError(str(exc), delay=exc.delay) from None
         except grpc.aio.AioRpcError as exc:
-            message = f"metadata service: {exc.code().name}: {exc.details() or ''}".strip()
-            if exc.code() in TRANSIENT:
+            reason = reason_of(exc)
+            message = f"metadata service: {er.ErrorReason.Name(reason)}: {exc.details() or ''}".strip()  # type: ignore[arg-type]
+            if reason in TRANSIENT:
                 fail("MetadataUnavailable", message)
                 raise kopf.TemporaryError(message, delay=backoff(ctx, retry)) from None
             fail("MetadataRejected", message)
@@ -110,7 +114,7 @@ async def guarded(
 
 
 def _not_found(exc: grpc.aio.AioRpcError) -> bool:
-    return bool(exc.code() == grpc.StatusCode.NOT_FOUND)
+    return reason_of(exc) in NOT_FOUND
 
 
 async def get_domain(client: MetadataClient, name: str) -> directory_pb.Domain | None:
@@ -237,7 +241,7 @@ async def delete_domain(
     try:
         await ctx.metadata().directory.DeleteDomain(directory_pb.DeleteDomainRequest(name=domain))
     except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+        if reason_of(exc) == er.DOMAIN_NOT_EMPTY:
             raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 10) from None
         if not _not_found(exc):
             raise

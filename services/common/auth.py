@@ -22,8 +22,9 @@ import grpc
 from prometheus_client import Counter
 
 from services.common.config import register, setting
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ CONN_LIMITED = Counter("kubemail_auth_connections_limited_total", "Connections r
 
 MAX_USERNAME = 320
 MAX_PASSWORD = 1024
-_TEMPORARY = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+# Authenticate failures that mean "these credentials are no good"; any other reason is an outage
+_BAD_CREDENTIALS = {er.INVALID_ARGUMENT, er.NO_SUCH_USER, er.NO_SUCH_DOMAIN}
 
 
 @register
@@ -146,12 +148,7 @@ class Authenticator:
                 )
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() in _TEMPORARY or exc.code() not in (
-                grpc.StatusCode.NOT_FOUND,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                grpc.StatusCode.PERMISSION_DENIED,
-                grpc.StatusCode.UNAUTHENTICATED,
-            ):
+            if reason_of(exc) not in _BAD_CREDENTIALS:
                 log.warning("%s login: directory unavailable: %s", self.service, exc.code().name)
                 return self._done(AuthResult(ok=False, reason="unavailable"))
             return await self._failed("bad-credentials", user_key, remote_ip)

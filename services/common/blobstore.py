@@ -190,13 +190,15 @@ class S3BlobStore:
         self._bucket_ready = False
 
     def _ensure_bucket(self) -> None:
+        from minio.error import S3Error
+
         if self._bucket_ready:
             return
         if not self.client.bucket_exists(self.bucket):
             try:
                 self.client.make_bucket(self.bucket)
-            except Exception as exc:  # a concurrent creator won
-                if "BucketAlreadyOwnedByYou" not in str(exc) and "BucketAlreadyExists" not in str(exc):
+            except S3Error as exc:  # a concurrent creator won
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                     raise
         self._bucket_ready = True
 

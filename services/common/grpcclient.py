@@ -6,6 +6,10 @@ only when it wrote nothing; Deliver, Append, Copy, Move and QueueOutbound also c
 idempotency keys), keepalive, and client metrics (kubemail_grpc_client_*). `addr` may be
 `host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
+
+A failed unary call raises :class:`~services.common.rpcerrors.MetadataError` (an AioRpcError
+with `.reason`, the ErrorReason the service sent); callers branch on the reason, never on the
+details text. A streaming call raises a plain AioRpcError: read it with `reason_of`.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Histogram
 
+from services.common.rpcerrors import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
 from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
+
+__all__ = ["MetadataClient", "MetadataError", "reason_of"]
 
 GRPC_CLIENT_CALLS = Counter(
     "kubemail_grpc_client_calls_total", "gRPC calls made to the metadata service", ["method", "code"]
@@ -86,7 +93,7 @@ class _Interceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
             return call
         except grpc.aio.AioRpcError as exc:
             code = exc.code().name
-            raise
+            raise MetadataError.from_rpc_error(exc) from None
         finally:
             GRPC_CLIENT_CALLS.labels(method, code).inc()
             GRPC_CLIENT_LATENCY.labels(method).observe(time.perf_counter() - start)

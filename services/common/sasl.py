@@ -11,14 +11,16 @@ challenges and, at the end, credentials::
         step = ex.feed(read_line())            # the client's base64 line, CRLF stripped or not
     creds = step                               # Credentials(authcid, password, authzid)
 
-Every problem raises `SaslError` with a short reason fit for the client (`SaslCancelled`
-for "*"); the session answers 501 / BAD / -ERR and forgets the exchange.
+Every problem raises `SaslError` with a `kind` (:class:`SaslFailure`, what sessions branch on)
+and a short text fit for the client (`SaslCancelled` for "*"); the session answers
+501 / BAD / NO / -ERR by the kind and forgets the exchange.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import enum
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,12 +30,31 @@ MAX_IDENTITY = 512  # octets of authcid / authzid
 MAX_PASSWORD = 1024
 
 
+class SaslFailure(enum.Enum):
+    """Why an exchange failed."""
+
+    CANCELLED = "cancelled"  # the client sent "*"
+    MALFORMED = "malformed"  # not base64, not a PLAIN message, a NUL in the password
+    TOO_LONG = "too_long"  # a response, identity or password over its bound
+    AUTHORIZATION = "authorization"  # a bad or different authorization identity
+    INVALID = "invalid"  # an empty, non-UTF-8 or control-character identity or password
+    STATE = "state"  # the exchange was already started or finished
+    UNSUPPORTED = "unsupported"  # an unknown mechanism
+
+
 class SaslError(Exception):
-    """The exchange failed; str(exc) is a short reason safe to send to the client."""
+    """The exchange failed: `kind` says why; str(exc) is a short text safe to send to the client."""
+
+    def __init__(self, kind: SaslFailure, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
 
 
 class SaslCancelled(SaslError):  # noqa: N818 - the public name others import
     """The client sent "*"."""
+
+    def __init__(self, text: str = "authentication cancelled") -> None:
+        super().__init__(SaslFailure.CANCELLED, text)
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,7 @@ def decode_response(line: bytes) -> bytes:
     if data == b"*":
         raise SaslCancelled("authentication cancelled")
     if len(data) > MAX_RESPONSE:
-        raise SaslError("response too long")
+        raise SaslError(SaslFailure.TOO_LONG, "response too long")
     if data == b"=":
         return b""
     if not data:
@@ -70,28 +91,31 @@ def decode_response(line: bytes) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise SaslError("invalid base64") from None
+        raise SaslError(SaslFailure.MALFORMED, "invalid base64") from None
 
 
-def _identity(raw: bytes, what: str) -> str:
+def _identity(raw: bytes, what: str, invalid: SaslFailure = SaslFailure.INVALID) -> str:
     if len(raw) > MAX_IDENTITY:
-        raise SaslError(f"{what} too long")
+        raise SaslError(
+            SaslFailure.AUTHORIZATION if invalid is SaslFailure.AUTHORIZATION else SaslFailure.TOO_LONG,
+            f"{what} too long",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise SaslError(f"{what} is not UTF-8") from None
+        raise SaslError(invalid, f"{what} is not UTF-8") from None
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
-        raise SaslError(f"{what} contains control characters")
+        raise SaslError(invalid, f"{what} contains control characters")
     return text
 
 
 def _password(raw: bytes) -> bytes:
     if not raw:
-        raise SaslError("empty password")
+        raise SaslError(SaslFailure.INVALID, "empty password")
     if len(raw) > MAX_PASSWORD:
-        raise SaslError("password too long")
+        raise SaslError(SaslFailure.TOO_LONG, "password too long")
     if b"\x00" in raw:
-        raise SaslError("malformed password")
+        raise SaslError(SaslFailure.MALFORMED, "malformed password")
     return raw
 
 
@@ -99,14 +123,14 @@ def decode_plain(message: bytes) -> Credentials:
     """RFC 4616 message: [authzid] NUL authcid NUL passwd."""
     fields = message.split(b"\x00")
     if len(fields) != 3:
-        raise SaslError("malformed PLAIN response")
-    authzid = _identity(fields[0], "authorization identity")
+        raise SaslError(SaslFailure.MALFORMED, "malformed PLAIN response")
+    authzid = _identity(fields[0], "authorization identity", SaslFailure.AUTHORIZATION)
     authcid = _identity(fields[1], "authentication identity")
     if not authcid:
-        raise SaslError("empty authentication identity")
+        raise SaslError(SaslFailure.INVALID, "empty authentication identity")
     password = _password(fields[2])
     if authzid and authzid != authcid:
-        raise SaslError("authorization identity not permitted")
+        raise SaslError(SaslFailure.AUTHORIZATION, "authorization identity not permitted")
     return Credentials(authcid=authcid, password=password, authzid=authzid)
 
 
@@ -126,7 +150,7 @@ class _Base:
 
     def _check(self) -> None:
         if self.done:
-            raise SaslError("exchange already finished")
+            raise SaslError(SaslFailure.STATE, "exchange already finished")
 
 
 class PlainExchange(_Base):
@@ -139,7 +163,7 @@ class PlainExchange(_Base):
     def start(self, initial: bytes | None = None) -> Step:
         self._check()
         if self.started:
-            raise SaslError("exchange already started")
+            raise SaslError(SaslFailure.STATE, "exchange already started")
         self.started = True
         if initial is None:
             return Challenge(b"")
@@ -167,7 +191,7 @@ class LoginExchange(_Base):
     def start(self, initial: bytes | None = None) -> Step:
         self._check()
         if self.state != 0:
-            raise SaslError("exchange already started")
+            raise SaslError(SaslFailure.STATE, "exchange already started")
         self.state = 1
         if initial is None:
             return self.USERNAME
@@ -182,7 +206,7 @@ class LoginExchange(_Base):
             user = _identity(data, "user name")
             if not user:
                 self.done = True
-                raise SaslError("empty user name")
+                raise SaslError(SaslFailure.INVALID, "empty user name")
             self.user = user
             self.state = 2
             return self.PASSWORD
@@ -197,4 +221,4 @@ def new_exchange(mechanism: str) -> PlainExchange | LoginExchange:
         return PlainExchange()
     if mech == "LOGIN":
         return LoginExchange()
-    raise SaslError("unsupported mechanism")
+    raise SaslError(SaslFailure.UNSUPPORTED, "unsupported mechanism")

@@ -7,8 +7,8 @@ import asyncio
 import time
 
 from services.common import sasl
-from services.imap import metrics, wire
-from services.imap.errors import Result, Silent, bad, no
+from services.imap import metrics, reasons, wire
+from services.imap.errors import CommandError, Result, Silent, bad, no
 from services.imap.grammar import LOGOUT, AuthenticateArgs, Command, LoginArgs
 from services.imap.session import Session
 
@@ -86,15 +86,8 @@ async def authenticate(s: Session, cmd: Command) -> Result:
                 s.state = LOGOUT
                 raise bad("Connection closed")
             step = ex.feed(line)
-    except sasl.SaslCancelled:
-        raise bad("Authentication cancelled") from None
     except sasl.SaslError as exc:
-        reason = str(exc)
-        if "authorization" in reason:
-            raise no(reason, "AUTHORIZATIONFAILED") from None
-        if "base64" in reason or "malformed" in reason or "too long" in reason:
-            raise bad(reason) from None
-        raise no(reason, "AUTHENTICATIONFAILED") from None
+        raise CommandError(*reasons.sasl_reply(exc.kind, str(exc))) from None
     result = await s.authenticate(step.authcid, step.password)
     if result.status == "OK":
         result.code = f"CAPABILITY {s.capabilities()}"

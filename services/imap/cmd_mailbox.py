@@ -10,11 +10,13 @@ from collections.abc import Sequence
 
 import grpc
 
+from services.common.grpcclient import reason_of
 from services.common.listing import all_changes, all_mailboxes
 from services.common.mime import build_summary
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, wire
+from services.imap import names, reasons, wire
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
@@ -146,7 +148,7 @@ async def create(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+            if reason_of(exc) != er.MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.CreateMailbox(
         mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special)
@@ -179,7 +181,7 @@ async def rename(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+            if reason_of(exc) != er.MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.RenameMailbox(mailboxes_pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
     if s.sel is not None and (s.sel.name == old or s.sel.name.startswith(old + "/")) and old != "INBOX":
@@ -348,9 +350,7 @@ async def append(s: Session, cmd: Command) -> Result:
     try:
         resp = await s.md.messages.Append(req)
     except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            raise no("Mailbox does not exist", "TRYCREATE") from None
-        r = grpc_result(exc)
+        r = grpc_result(exc, reasons.APPEND)
         raise no(r.text, r.code) from None
     if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
         s.changed.set()

@@ -175,8 +175,6 @@ async def copy(s: Session, cmd: Command) -> Result:
                 )
             )
     except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            raise no("Destination mailbox does not exist", "TRYCREATE") from None
         r = grpc_result(exc)
         raise no(r.text, r.code) from None
     if not resp.source_uids:  # all of them expunged after the sync above

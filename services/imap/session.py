@@ -12,8 +12,10 @@ from typing import Any
 
 import grpc
 
+from services.common.grpcclient import reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
-from services.imap import wire
+from services.gen.kubemail.v1 import errors_pb2 as er
+from services.imap import reasons, wire
 from services.imap.auth import login
 from services.imap.context import ServerContext
 from services.imap.errors import Result
@@ -26,7 +28,7 @@ log = logging.getLogger("kubemail.imap")
 
 
 def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
-    return exc.code() == grpc.StatusCode.FAILED_PRECONDITION and "too many keywords" in (exc.details() or "")
+    return reason_of(exc) == er.KEYWORD_LIMIT
 
 
 class Session(MailboxSync):
@@ -203,20 +205,6 @@ class Session(MailboxSync):
         return result
 
 
-def grpc_result(exc: grpc.aio.AioRpcError) -> Result:
-    code = exc.code()
-    detail = exc.details() or code.name
-    if code == grpc.StatusCode.NOT_FOUND:
-        return Result("NO", "Mailbox does not exist", "NONEXISTENT")
-    if code == grpc.StatusCode.ALREADY_EXISTS:
-        return Result("NO", "Mailbox already exists", "ALREADYEXISTS")
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return Result("NO", "Quota exceeded", "OVERQUOTA")
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return Result("NO", detail[:200], "CANNOT")
-    if code == grpc.StatusCode.FAILED_PRECONDITION:
-        if "too many keywords" in detail:
-            return Result("NO", detail[:200], "LIMIT")  # RFC 5530
-        return Result("NO", detail[:200])
-    log.warning("metadata call failed: %s %s", code.name, detail)
-    return Result("NO", "Server temporarily unavailable", "UNAVAILABLE")
+def grpc_result(exc: grpc.aio.AioRpcError, overrides: dict[int, reasons.Reply] | None = None) -> Result:
+    """The tagged reply for a failed metadata call (services.imap.reasons)."""
+    return Result(*reasons.reply(reason_of(exc), exc.details() or exc.code().name, overrides))

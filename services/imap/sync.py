@@ -13,8 +13,9 @@ from abc import ABC, abstractmethod
 
 import grpc
 
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.common.listing import all_changes
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap.config import ImapConfig
 from services.imap.flags import SYSTEM_FLAGS
@@ -61,7 +62,7 @@ class MailboxSync(ABC):
         try:
             resp = await all_changes(self.md, self.user_id, sel.mailbox_id, sel.highest_modseq)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
+            if reason_of(exc) == er.NO_SUCH_MAILBOX:
                 self.untagged("BYE Selected mailbox was deleted")
                 self.state = LOGOUT
                 return

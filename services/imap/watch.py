@@ -12,8 +12,9 @@ import logging
 
 import grpc
 
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 
 log = logging.getLogger("kubemail.imap.watch")
 
@@ -61,7 +62,7 @@ class WatchHub:
                     call.cancel()
                 raise
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                if reason_of(exc) == er.UNIMPLEMENTED:
                     return
                 log.debug("watch stream for a user ended: %s", exc.code().name)
             except Exception:  # pragma: no cover - keep the hub alive

@@ -18,9 +18,9 @@ import redis.asyncio as aredis
 
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.metadata import keys
 from services.metadata.directory import DirectoryData
 from services.metadata.metrics import WATCHERS
-from services.metadata.store import user_prefix
 
 log = logging.getLogger("kubemail.metadata.changes")
 QUEUE_SIZE = 1000
@@ -57,7 +57,7 @@ class Hub:
         self.pubsub = self.client = None
 
     async def subscribe(self, user_id: str) -> asyncio.Queue[changes_pb.ChangeEvent]:
-        ch = user_prefix(user_id) + "ev"
+        ch = keys.user(user_id).events
         q: asyncio.Queue[changes_pb.ChangeEvent] = asyncio.Queue(QUEUE_SIZE)
         async with self.lock:
             if self.pubsub is None:
@@ -72,7 +72,7 @@ class Hub:
         return q
 
     async def unsubscribe(self, user_id: str, q: asyncio.Queue[changes_pb.ChangeEvent]) -> None:
-        ch = user_prefix(user_id) + "ev"
+        ch = keys.user(user_id).events
         async with self.lock:
             qs = self.queues.get(ch)
             if qs is None:

@@ -16,17 +16,17 @@ import logging
 import uuid
 from typing import Any
 
-import grpc
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
-from services.metadata import paging
+from services.gen.kubemail.v1 import errors_pb2 as er
+from services.metadata import keys, paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
-from services.metadata.errors import Fail, invalid, not_found
-from services.metadata.store import Store, user_prefix
+from services.metadata.errors import Fail, invalid
+from services.metadata.store import Store
 
 log = logging.getLogger("kubemail.metadata.directory")
 _HASHER = PasswordHasher()
@@ -43,29 +43,29 @@ class DirectoryData:
         self.cfg = cfg
 
     async def domain(self, name: str) -> directory_pb.Domain | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("dom:" + name))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.domain(name)))
         return None if raw is None else directory_pb.Domain.FromString(raw)
 
     async def canonical_domain(self, name: str) -> str | None:
         """The served domain for `name` (itself or through a domain alias)."""
-        if await self.store.timed("dir_get", self.store.r.exists("dom:" + name)):
+        if await self.store.timed("dir_get", self.store.r.exists(keys.domain(name))):
             return name
-        target = await self.store.timed("dir_get", self.store.r.get("domalias:" + name))
+        target = await self.store.timed("dir_get", self.store.r.get(keys.domain_alias(name)))
         return None if target is None else target.decode()
 
     async def user_by_id(self, user_id: str) -> directory_pb.User | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("user:" + user_id))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.user_record(user_id)))
         return None if raw is None else directory_pb.User.FromString(raw)
 
     async def user_id_by_address(self, address: str) -> str | None:
-        raw = await self.store.timed("dir_get", self.store.r.get("addr:" + v.address_key(address)))
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.address(v.address_key(address))))
         return None if raw is None else raw.decode()
 
     async def require_user(self, user_id: str) -> directory_pb.User:
         v.user_id(user_id)
         user = await self.user_by_id(user_id)
         if user is None:
-            raise not_found("no such user")
+            raise Fail(er.NO_SUCH_USER, "no such user")
         return user
 
     async def limits(self, user: directory_pb.User) -> tuple[int, int]:
@@ -92,7 +92,7 @@ class DirectoryData:
 
     async def used(self, user_id: str) -> tuple[int, int]:
         used, msgs = await self.store.timed(
-            "quota_get", self.store.r.hmget(user_prefix(user_id) + "quota", "used", "messages")
+            "quota_get", self.store.r.hmget(keys.user(user_id).quota, "used", "messages")
         )
         return int(used or 0), int(msgs or 0)
 
@@ -132,32 +132,32 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         if request.catch_all:
             v.address(request.catch_all)
         r = self.store.r
-        if await self.store.timed("dir_get", r.exists("domalias:" + name)):
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{name} is an alias of another domain")
+        if await self.store.timed("dir_get", r.exists(keys.domain_alias(name))):
+            raise Fail(er.ALIAS_TAKEN, f"{name} is an alias of another domain")
         for a in aliases:
-            if await self.store.timed("dir_get", r.exists("dom:" + a)):
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} is a domain")
-            owner = await self.store.timed("dir_get", r.get("domalias:" + a))
+            if await self.store.timed("dir_get", r.exists(keys.domain(a))):
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} is a domain")
+            owner = await self.store.timed("dir_get", r.get(keys.domain_alias(a)))
             if owner is not None and owner.decode() != name:
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another domain")
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another domain")
         old = await self.d.domain(name)
         dom = directory_pb.Domain()
         dom.CopyFrom(request)
         dom.name = name
         del dom.aliases[:]
         dom.aliases.extend(aliases)
-        await self.store.timed("dir_set", r.set("dom:" + name, dom.SerializeToString()))
+        await self.store.timed("dir_set", r.set(keys.domain(name), dom.SerializeToString()))
         await self.store.timed("dir_set", r.sadd("domains", name))
         for a in aliases:
-            await self.store.timed("dir_set", r.set("domalias:" + a, name))
+            await self.store.timed("dir_set", r.set(keys.domain_alias(a), name))
         for a in set(old.aliases if old else []) - set(aliases):
-            await self.store.timed("dir_del", r.delete("domalias:" + a))
+            await self.store.timed("dir_del", r.delete(keys.domain_alias(a)))
         return directory_pb.UpsertDomainResponse(domain=dom)
 
     async def GetDomain(self, request: directory_pb.GetDomainRequest, context: Any) -> directory_pb.GetDomainResponse:
         dom = await self.d.domain(v.domain_name(request.name))
         if dom is None:
-            raise not_found("no such domain")
+            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
         return directory_pb.GetDomainResponse(domain=dom)
 
     async def ListDomains(
@@ -178,14 +178,14 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         name = v.domain_name(request.name)
         dom = await self.d.domain(name)
         if dom is None:
-            raise not_found("no such domain")
+            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
         r = self.store.r
-        if await self.store.timed("dir_list", r.scard("users:" + name)):
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "domain still has users")
+        if await self.store.timed("dir_list", r.scard(keys.domain_users(name))):
+            raise Fail(er.DOMAIN_NOT_EMPTY, "domain still has users")
         for a in dom.aliases:
-            await self.store.timed("dir_del", r.delete("domalias:" + a))
+            await self.store.timed("dir_del", r.delete(keys.domain_alias(a)))
         await self.store.timed("dir_del", r.srem("domains", name))
-        await self.store.timed("dir_del", r.delete("dom:" + name))
+        await self.store.timed("dir_del", r.delete(keys.domain(name)))
         return directory_pb.DeleteDomainResponse()
 
     # -- users -------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         domain = address.rpartition("@")[2]
         dom = await self.d.domain(domain)
         if dom is None:
-            raise not_found(f"domain {domain} is not served here")
+            raise Fail(er.NO_SUCH_DOMAIN, f"domain {domain} is not served here")
         if request.password_hash and not request.password_hash.startswith("$argon2"):
             raise invalid("password_hash must be an argon2 PHC string")
         if request.password_hash and clear:
@@ -209,14 +209,15 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         uid = await self.d.user_id_by_address(address)
         old = await self.d.user_by_id(uid) if uid else None
         if old is not None and v.address_key(old.address) != v.address_key(address):
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"{address} is an alias of another user")
+            raise Fail(er.ALIAS_TAKEN, f"{address} is an alias of another user")
         for a in aliases:
             owner = await self.d.user_id_by_address(a)
             if owner is not None and owner != uid:
-                raise Fail(grpc.StatusCode.ALREADY_EXISTS, f"alias {a} belongs to another user")
+                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another user")
         if old is None:
-            if dom.max_users and await self.store.timed("dir_list", r.scard("users:" + domain)) >= dom.max_users:
-                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "domain has max_users users")
+            users = keys.domain_users(domain)
+            if dom.max_users and await self.store.timed("dir_list", r.scard(users)) >= dom.max_users:
+                raise Fail(er.USER_LIMIT, "domain has max_users users")
             uid = uuid.uuid4().hex
         assert uid is not None
         user = directory_pb.User()
@@ -236,16 +237,16 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
             for name, special in self.d.default_mailboxes():
                 args += [name, special]
             await self.store.user_script("init_user", uid, args)
-        await self.store.timed("dir_set", r.set("user:" + uid, user.SerializeToString()))
-        await self.store.timed("dir_set", r.sadd("users", uid))
-        await self.store.timed("dir_set", r.sadd("users:" + domain, uid))
+        await self.store.timed("dir_set", r.set(keys.user_record(uid), user.SerializeToString()))
+        await self.store.timed("dir_set", r.sadd(keys.ALL_USERS, uid))
+        await self.store.timed("dir_set", r.sadd(keys.domain_users(domain), uid))
         for a in [address, *aliases]:
-            await self.store.timed("dir_set", r.set("addr:" + v.address_key(a), uid))
+            await self.store.timed("dir_set", r.set(keys.address(v.address_key(a)), uid))
         if old is not None:
             keep = {v.address_key(a) for a in aliases}
             for a in old.aliases:
                 if v.address_key(a) not in keep:
-                    await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+                    await self.store.timed("dir_del", r.delete(keys.address(v.address_key(a))))
         used, _ = await self.d.used(uid)
         return directory_pb.UpsertUserResponse(user=self.d.public(user, used))
 
@@ -257,7 +258,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
             uid = await self.d.user_id_by_address(v.address(request.address))
             user = await self.d.user_by_id(uid) if uid else None
             if user is None:
-                raise not_found("no such user")
+                raise Fail(er.NO_SUCH_USER, "no such user")
             return user
         raise invalid("id or address is required")
 
@@ -267,7 +268,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         return directory_pb.GetUserResponse(user=self.d.public(user, used))
 
     async def ListUsers(self, request: directory_pb.ListUsersRequest, context: Any) -> directory_pb.ListUsersResponse:
-        key = "users:" + v.domain_name(request.domain) if request.domain else "users"
+        key = keys.domain_users(v.domain_name(request.domain)) if request.domain else keys.ALL_USERS
         ids = sorted(i.decode() for i in await self.store.timed("dir_list", self.store.r.smembers(key)))
         page, token = paging.page(ids, request.page_size, request.page_token, DEFAULT_PAGE, MAX_PAGE)
         out = directory_pb.ListUsersResponse(next_page_token=token)
@@ -285,20 +286,20 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         uid = await self.d.user_id_by_address(address)
         user = await self.d.user_by_id(uid) if uid else None
         if user is None or uid is None:
-            raise not_found("no such user")
+            raise Fail(er.NO_SUCH_USER, "no such user")
         if v.address_key(user.address) != v.address_key(address):
             raise invalid("address is an alias; delete the user by its primary address")
         r = self.store.r
         for a in [user.address, *user.aliases]:
-            await self.store.timed("dir_del", r.delete("addr:" + v.address_key(a)))
+            await self.store.timed("dir_del", r.delete(keys.address(v.address_key(a))))
         removed = 0
         if request.purge_mail:
             res = await self.store.user_script("purge", uid, [])
             removed = int(res.get("messages", 0))
             await self.store.blob_decr_many(res.get("blobs") or [])
-        await self.store.timed("dir_del", r.srem("users:" + user.address.rpartition("@")[2], uid))
-        await self.store.timed("dir_del", r.srem("users", uid))
-        await self.store.timed("dir_del", r.delete("user:" + uid))
+        await self.store.timed("dir_del", r.srem(keys.domain_users(user.address.rpartition("@")[2]), uid))
+        await self.store.timed("dir_del", r.srem(keys.ALL_USERS, uid))
+        await self.store.timed("dir_del", r.delete(keys.user_record(uid)))
         return directory_pb.DeleteUserResponse(messages_removed=removed)
 
     # -- authentication and recipients -------------------------------------------------

@@ -1,8 +1,10 @@
-"""Errors as gRPC statuses, and the wrapper every RPC handler runs in.
+"""Errors as gRPC statuses with a typed reason, and the wrapper every RPC handler runs in.
 
-Handlers raise :class:`Fail` for expected outcomes. Redis or blob store outages become
-UNAVAILABLE (each write is one Lua script, so nothing was half-written); anything else is
-logged and becomes INTERNAL. No exception ever escapes to grpc.
+Handlers raise :class:`Fail` for expected outcomes: an ``ErrorReason`` (the status code follows
+from it, in :data:`CODES`) and prose for logs. Redis or blob store outages become UNAVAILABLE /
+BACKEND_UNAVAILABLE (each write is one Lua script, so nothing was half-written); anything else
+is logged and becomes INTERNAL / INTERNAL. The reason travels in trailing metadata
+(services.common.rpcerrors). No exception ever escapes to grpc.
 """
 
 from __future__ import annotations
@@ -17,27 +19,58 @@ from typing import Any
 import grpc
 import redis.exceptions as rexc
 
+from services.common import rpcerrors
 from services.common.blobstore import BlobUnavailable
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata.metrics import RPC_DURATION, RPC_TOTAL
 
 log = logging.getLogger("kubemail.metadata")
 
+_C = grpc.StatusCode
+# every reason the service sends, and its status code (the one table)
+CODES: dict[int, grpc.StatusCode] = {
+    er.INVALID_ARGUMENT: _C.INVALID_ARGUMENT,
+    er.NO_SUCH_USER: _C.NOT_FOUND,
+    er.NO_SUCH_DOMAIN: _C.NOT_FOUND,
+    er.NO_SUCH_MAILBOX: _C.NOT_FOUND,
+    er.NO_SUCH_DESTINATION: _C.NOT_FOUND,
+    er.MAILBOX_EXISTS: _C.ALREADY_EXISTS,
+    er.ALIAS_TAKEN: _C.ALREADY_EXISTS,
+    er.QUOTA_EXCEEDED: _C.RESOURCE_EXHAUSTED,
+    er.MESSAGE_TOO_LARGE: _C.RESOURCE_EXHAUSTED,
+    er.USER_LIMIT: _C.RESOURCE_EXHAUSTED,
+    er.KEYWORD_LIMIT: _C.FAILED_PRECONDITION,
+    er.BLOB_MISSING: _C.FAILED_PRECONDITION,
+    er.DOMAIN_NOT_EMPTY: _C.FAILED_PRECONDITION,
+    er.INBOX_PROTECTED: _C.FAILED_PRECONDITION,
+    er.LEASE_LOST: _C.FAILED_PRECONDITION,
+    er.BLOB_COLLECTING: _C.ABORTED,
+    er.BACKEND_UNAVAILABLE: _C.UNAVAILABLE,
+    er.INTERNAL: _C.INTERNAL,
+}
+
 
 class Fail(Exception):  # noqa: N818 (a status, not a bug)
-    """An expected failure answered with a gRPC status code."""
+    """An expected failure: a reason (ErrorReason) and a message for humans."""
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(self, reason: int, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.reason = reason
+        self.code = CODES[reason]
         self.message = message
 
 
 def invalid(message: str) -> Fail:
-    return Fail(grpc.StatusCode.INVALID_ARGUMENT, message)
+    return Fail(er.INVALID_ARGUMENT, message)
 
 
-def not_found(message: str) -> Fail:
-    return Fail(grpc.StatusCode.NOT_FOUND, message)
+def from_token(token: str, message: str) -> Fail:
+    """A Lua script's error (its token is an ErrorReason name); an unknown one is a bug."""
+    try:
+        return Fail(er.ErrorReason.Value(token), message)
+    except (ValueError, KeyError):
+        log.error("script returned an unknown error token %r (%s)", token, message)
+        return Fail(er.INTERNAL, "internal error")
 
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -48,22 +81,26 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     rexc.ClusterError,
     rexc.TryAgainError,
     rexc.MasterDownError,
+    rexc.ReadOnlyError,
     BlobUnavailable,
     ConnectionError,
     asyncio.TimeoutError,
 )
 
 
-def _status(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
+def _status(exc: BaseException, method: str) -> Fail:
     if isinstance(exc, Fail):
-        return exc.code, exc.message
+        return exc
     if isinstance(exc, UNAVAILABLE_ERRORS):
         log.warning("%s: backend unavailable: %s", method, exc)
-        return grpc.StatusCode.UNAVAILABLE, f"backend unavailable: {type(exc).__name__}"
-    if isinstance(exc, rexc.ResponseError) and "NOSCRIPT" not in str(exc) and "READONLY" in str(exc):
-        return grpc.StatusCode.UNAVAILABLE, "redis is read-only"
+        return Fail(er.BACKEND_UNAVAILABLE, f"backend unavailable: {type(exc).__name__}")
     log.exception("%s: unexpected error", method, exc_info=exc)
-    return grpc.StatusCode.INTERNAL, "internal error"
+    return Fail(er.INTERNAL, "internal error")
+
+
+async def _abort(context: grpc.aio.ServicerContext, fail: Fail) -> None:
+    context.set_trailing_metadata(rpcerrors.encode(fail.reason))
+    await context.abort(fail.code, fail.message)
 
 
 Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
@@ -82,8 +119,9 @@ def wrap_unary(method: str, fn: Handler) -> Handler:
             code = grpc.StatusCode.CANCELLED
             raise
         except Exception as exc:
-            code, message = _status(exc, method)
-            await context.abort(code, message)
+            fail = _status(exc, method)
+            code = fail.code
+            await _abort(context, fail)
         finally:
             RPC_TOTAL.labels(method, code.name).inc()
             RPC_DURATION.labels(method).observe(time.perf_counter() - start)
@@ -105,8 +143,9 @@ def wrap_stream(method: str, fn: StreamHandler) -> StreamHandler:
             code = grpc.StatusCode.CANCELLED
             raise
         except Exception as exc:
-            code, message = _status(exc, method)
-            await context.abort(code, message)
+            fail = _status(exc, method)
+            code = fail.code
+            await _abort(context, fail)
         finally:
             RPC_TOTAL.labels(method, code.name).inc()
 

@@ -15,8 +15,10 @@ import logging
 import time
 
 from services.common.blobstore import BlobStore
+from services.metadata import keys
+from services.metadata.keys import GC_ZERO
 from services.metadata.metrics import GC_DELETED, GC_RUNS
-from services.metadata.store import GC_ZERO, Store, blob_key
+from services.metadata.store import Store
 
 log = logging.getLogger("kubemail.metadata.gc")
 BATCH = 500
@@ -42,10 +44,10 @@ class BlobGC:
                 progressed = False
                 for raw in cands:
                     blob_id = raw.decode()
-                    state = int(await self.store.script("blob_mark", [blob_key(blob_id)], [cutoff]))
+                    state = int(await self.store.script("blob_mark", [keys.blob(blob_id)], [cutoff]))
                     if state == 1:
                         await self.blobs.delete(blob_id)
-                        await self.store.script("blob_done", [blob_key(blob_id)], [])
+                        await self.store.script("blob_done", [keys.blob(blob_id)], [])
                         GC_DELETED.inc()
                         deleted += 1
                     if state in (0, 1, 2):

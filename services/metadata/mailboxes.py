@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
-
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
-from services.metadata import paging
+from services.metadata import keys, paging
 from services.metadata import validate as v
 from services.metadata.directory import DirectoryData
-from services.metadata.errors import Fail, invalid, not_found
+from services.metadata.errors import Fail, invalid
 from services.metadata.lua import MAX_KEYWORDS
-from services.metadata.store import Store, user_prefix
+from services.metadata.store import Store
 
 DEFAULT_PAGE = 1000  # ListMailboxes page_size 0
 MAX_PAGE = 5000
@@ -48,29 +47,29 @@ class MailboxData:
         self.store = store
 
     async def by_name(self, user_id: str, name: str, keywords: bool = False) -> mailboxes_pb.Mailbox:
-        p = user_prefix(user_id)
-        mbid = await self.store.timed("mbx_get", self.store.r.hget(p + "mbx", name))
+        k = keys.user(user_id)
+        mbid = await self.store.timed("mbx_get", self.store.r.hget(k.mbx, name))
         if mbid is None:
-            raise not_found("no such mailbox")
+            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
         return await self.by_id(user_id, mbid.decode(), name, keywords)
 
     async def by_id(
         self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False
     ) -> mailboxes_pb.Mailbox:
         """The mailbox's counters; with keywords=True also its keyword list (bounded)."""
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         pipe = self.store.pipeline()
-        pipe.hgetall(p + "mb:" + mbid)
+        pipe.hgetall(k.mailbox(mbid))
         if keywords:
-            pipe.smembers(p + "kw:" + mbid)
+            pipe.smembers(k.keywords(mbid))
         res = await self.store.timed("mbx_get", pipe.execute())
         h = res[0]
         if not h:
-            raise not_found("no such mailbox")
-        sub = await self.store.timed("mbx_get", self.store.r.sismember(p + "subs", h[b"name"]))
+            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
+        sub = await self.store.timed("mbx_get", self.store.r.sismember(k.subs, h[b"name"]))
         mb = mailbox_from_hash(mbid, h, bool(sub))
         if keywords:
-            kws = sorted(k.decode() for k in res[1])
+            kws = sorted(w.decode() for w in res[1])
             mb.keywords.extend(kws)
             mb.keywords_full = len(kws) >= MAX_KEYWORDS
         return mb
@@ -91,17 +90,17 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         self, request: mailboxes_pb.ListMailboxesRequest, context: Any
     ) -> mailboxes_pb.ListMailboxesResponse:
         await self.dir.require_user(request.user_id)
-        p = user_prefix(request.user_id)
+        k = keys.user(request.user_id)
         r = self.store.r
-        names = await self.store.timed("mbx_list", r.hgetall(p + "mbx"))
-        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(p + "subs"))}
+        names = await self.store.timed("mbx_list", r.hgetall(k.mbx))
+        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(k.subs))}
         by_name = {n.decode(): i.decode() for n, i in names.items()}
         all_names = sorted(by_name)
         page, token = paging.page(all_names, request.page_size, request.page_token, DEFAULT_PAGE, MAX_PAGE)
         ids = [(n, by_name[n]) for n in page]
         pipe = self.store.pipeline()
         for _, mbid in ids:
-            pipe.hgetall(p + "mb:" + mbid)
+            pipe.hgetall(k.mailbox(mbid))
         hashes = await self.store.timed("mbx_list", pipe.execute()) if ids else []
         out = mailboxes_pb.ListMailboxesResponse(next_page_token=token)
         for (name, mbid), h in zip(ids, hashes, strict=True):
@@ -146,7 +145,7 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.name)
         if name == "INBOX":
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "INBOX cannot be deleted")
+            raise Fail(er.INBOX_PROTECTED, "INBOX cannot be deleted")
         res = await self.store.user_script("delete", request.user_id, [name])
         await self.store.blob_decr_many(res.get("blobs") or [])
         return mailboxes_pb.DeleteMailboxResponse()
@@ -158,9 +157,9 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         old = v.mailbox_name(request.old_name)
         new = v.mailbox_name(request.new_name)
         if new == "INBOX":
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "INBOX always exists")
+            raise Fail(er.MAILBOX_EXISTS, "INBOX always exists")
         if old == new:
-            raise Fail(grpc.StatusCode.ALREADY_EXISTS, "target mailbox exists")
+            raise Fail(er.MAILBOX_EXISTS, "target mailbox exists")
         if new.startswith(old + "/") and old != "INBOX":
             raise invalid("cannot rename a mailbox into its own child")
         res = await self.store.user_script("rename", request.user_id, [old, new, self.dir.cfg.expunge_history])
@@ -171,7 +170,7 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
     ) -> mailboxes_pb.SetSubscribedResponse:
         await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.name)
-        key = user_prefix(request.user_id) + "subs"
+        key = keys.user(request.user_id).subs
         if request.subscribed:
             await self.store.timed("subs", self.store.r.sadd(key, name))
         else:

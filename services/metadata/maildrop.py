@@ -11,6 +11,7 @@ from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
+from services.metadata import keys
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import invalid
 from services.metadata.store import Store
@@ -69,7 +70,7 @@ class LimitsServicer(limits_rpc.LimitsServiceServicer):
         now_ms = int(time.time() * 1000)
         idx = now_ms // w_ms
         elapsed = now_ms - idx * w_ms
-        base = "{l:" + request.bucket + ":" + request.key + "}:"
+        base = keys.limit_base(request.bucket, request.key)
         count = int(
             await self.store.script(
                 "limit_hit",

@@ -10,13 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import grpc
-
 from services.common.blobstore import BlobStore, BlobUnavailable
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
-from services.metadata import paging
+from services.metadata import keys, paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
@@ -24,7 +23,7 @@ from services.metadata.errors import Fail, invalid
 from services.metadata.mailboxes import MailboxData
 from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.search import Searcher
-from services.metadata.store import OUTBOUND, Store, user_prefix
+from services.metadata.store import Store
 
 MAX_DELIVERIES = 1000
 MAX_RECIPIENTS = 1000
@@ -52,7 +51,7 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
 
 
 def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessagesResponse:
-    """FetchMessagesResponse from the fetch_meta script's reply (see lua.FETCH_META)."""
+    """FetchMessagesResponse from the fetch_meta script's reply (see lua/fetch_meta.lua)."""
     out = messages_pb.FetchMessagesResponse(next_uid=int(res[0]))
     text: bytes = res[1]
     if not text:
@@ -100,20 +99,20 @@ class MessageData:
         return found[:limit] if limit > 0 else found
 
     async def _resolve(self, user_id: str, mbid: str, flat: Sequence[int], changed_since: int, limit: int) -> list[int]:
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         r = self.store.r
         if changed_since:
-            raw = await self.store.timed("uids", r.zrangebyscore(p + "ms:" + mbid, f"({changed_since}", "+inf"))
+            raw = await self.store.timed("uids", r.zrangebyscore(k.modseqs(mbid), f"({changed_since}", "+inf"))
             cand = sorted(int(u) for u in raw)
             if not flat:
                 return cand
-            top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+            top = await self.store.timed("uids", r.zrevrange(k.uids(mbid), 0, 0))
             maxuid = int(top[0]) if top else 0
             return [u for u in cand if v.in_ranges(u, flat, maxuid)]
         if not flat:
             stop = limit - 1 if limit > 0 else -1
-            return [int(u) for u in await self.store.timed("uids", r.zrange(p + "u:" + mbid, 0, stop))]
-        top = await self.store.timed("uids", r.zrevrange(p + "u:" + mbid, 0, 0))
+            return [int(u) for u in await self.store.timed("uids", r.zrange(k.uids(mbid), 0, stop))]
+        top = await self.store.timed("uids", r.zrevrange(k.uids(mbid), 0, 0))
         if not top:
             return []
         maxuid = int(top[0])
@@ -123,9 +122,9 @@ class MessageData:
             if lo > hi:
                 lo, hi = hi, lo
             if limit > 0:
-                pipe.zrangebyscore(p + "u:" + mbid, lo, hi, start=0, num=limit)
+                pipe.zrangebyscore(k.uids(mbid), lo, hi, start=0, num=limit)
             else:
-                pipe.zrangebyscore(p + "u:" + mbid, lo, hi)
+                pipe.zrangebyscore(k.uids(mbid), lo, hi)
         found: set[int] = set()
         for part in await self.store.timed("uids", pipe.execute()):
             found.update(int(u) for u in part)
@@ -137,13 +136,13 @@ class MessageData:
         """HMGET of each message (skipping vanished ones), in uid order."""
         if not uids:
             return []
-        p = user_prefix(user_id)
+        k = keys.user(user_id)
         out: list[tuple[int, list[bytes | None]]] = []
         for start in range(0, len(uids), 2000):
             chunk = uids[start : start + 2000]
             pipe = self.store.pipeline()
             for uid in chunk:
-                pipe.hmget(f"{p}m:{mbid}:{uid}", *fields)
+                pipe.hmget(k.message(mbid, uid), *fields)
             for uid, row in zip(chunk, await self.store.timed("fetch", pipe.execute()), strict=True):
                 if row[0] is not None or row[2] is not None:
                     out.append((uid, row))
@@ -172,7 +171,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
     def _check_message(self, blob_id: str, size: int, summary: mime_pb.MessageSummary, max_bytes: int) -> bytes:
         v.blob_id(blob_id)
         if size > max_bytes:
-            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, f"message larger than {max_bytes} octets")
+            raise Fail(er.MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
         raw = summary.SerializeToString()
         if len(raw) > self.cfg.max_summary_bytes:
             raise invalid("summary too large")
@@ -188,7 +187,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             raise
         if size is None:
             await self.store.blob_decr(blob_id, refs)
-            raise Fail(grpc.StatusCode.FAILED_PRECONDITION, "blob not found in the blob store: store it first")
+            raise Fail(er.BLOB_MISSING, "blob not found in the blob store: store it first")
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -244,7 +243,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         for uid in groups:
             quota, max_bytes = await self.dir.limits(await self.dir.require_user(uid))
             if request.size > max_bytes:
-                raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message larger than the domain allows")
+                raise Fail(er.MESSAGE_TOO_LARGE, "message larger than the domain allows")
             quotas[uid] = quota
         pending = sum(len(g) for g in groups.values())
         await self._blob_ready(request.blob_id, pending)
@@ -442,7 +441,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
 
     async def GetChanges(self, request: messages_pb.GetChangesRequest, context: Any) -> messages_pb.GetChangesResponse:
         mb = await self.mbx.require(request.user_id, request.mailbox_id)
-        p = user_prefix(request.user_id)
+        k = keys.user(request.user_id)
         since = request.since_modseq
         after = 0
         if request.page_token:
@@ -452,9 +451,9 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             after = int(token)
         size = paging.size(request.page_size, self.cfg.fetch_limit, self.cfg.fetch_limit)
         pipe = self.store.pipeline()
-        pipe.zrangebyscore(p + "ms:" + request.mailbox_id, f"({since}", "+inf")
-        pipe.zrangebyscore(p + "x:" + request.mailbox_id, f"({since}", "+inf")
-        pipe.hget(p + "mb:" + request.mailbox_id, "xtrim")
+        pipe.zrangebyscore(k.modseqs(request.mailbox_id), f"({since}", "+inf")
+        pipe.zrangebyscore(k.expunged(request.mailbox_id), f"({since}", "+inf")
+        pipe.hget(k.mailbox(request.mailbox_id), "xtrim")
         changed, expunged, xtrim = await self.store.timed("changes", pipe.execute())
         every = sorted(u for u in map(int, changed) if u > after)
         uids = every[:size]
@@ -492,7 +491,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         if request.submitted_by:
             v.user_id(request.submitted_by)
         if request.size > self.cfg.max_message_bytes:
-            raise Fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "message too large")
+            raise Fail(er.MESSAGE_TOO_LARGE, "message too large")
         if len(request.idempotency_key) > 256:
             raise invalid("idempotency_key longer than 256 characters")
         await self._blob_ready(request.blob_id, 1)
@@ -504,18 +503,18 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             "queued_at": str(int(time.time())),
             "attempts": "0",
         }
-        idem = f"{{{OUTBOUND}}}:idem:{request.idempotency_key}" if request.idempotency_key else ""
+        idem = keys.outbound_idem(request.idempotency_key) if request.idempotency_key else ""
         flat = [x for kv in fields.items() for x in kv]
         # On an error the entry may or may not exist: keep the reference (over-counting is safe).
         raw = await self.store.script(
-            "outbound_add", [OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
+            "outbound_add", [keys.OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
         )
         qid = raw.decode() if isinstance(raw, bytes) else str(raw)
         if qid.startswith("="):  # a retry: every recipient is queued already
             await self.store.blob_decr(request.blob_id, 1)
             qid = qid[1:]
         try:
-            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(OUTBOUND)))
+            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(keys.OUTBOUND)))
         except Exception:  # the gauge is best effort
             pass
         return messages_pb.QueueOutboundResponse(queue_id=qid)

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from services.common.blobstore import BlobNotFound, BlobStore
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.metadata import keys
 from services.metadata import validate as v
 from services.metadata.errors import invalid
-from services.metadata.store import user_prefix
 
 MAX_KEYS = 1000
 DAY = 86400
@@ -114,7 +114,7 @@ class Searcher:
         recent: set[int] = set()
         if "recent" in needs:
             raw = await self.data.store.timed(
-                "search", self.data.store.r.zrange(user_prefix(user_id) + "rc:" + mbid, 0, -1)
+                "search", self.data.store.r.zrange(keys.user(user_id).recent(mbid), 0, -1)
             )
             recent = {int(u) for u in raw}
         max_uid = uids[-1] if uids else 0

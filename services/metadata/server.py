@@ -30,11 +30,12 @@ from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData, DirectoryServicer
 from services.metadata.errors import wrap_stream, wrap_unary
 from services.metadata.gc import BlobGC
+from services.metadata.keys import OUTBOUND
 from services.metadata.mailboxes import MailboxData, MailboxesServicer
 from services.metadata.maildrop import LimitsServicer, MaildropServicer
 from services.metadata.messages import MessagesServicer
 from services.metadata.metrics import OUTBOUND_DEPTH
-from services.metadata.store import OUTBOUND, Store, make_redis
+from services.metadata.store import Store, make_redis
 
 log = logging.getLogger("kubemail.metadata")
 SERVICE_FILES = {

@@ -7,29 +7,19 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import grpc
 import redis.asyncio as aredis
 from redis.asyncio.cluster import RedisCluster
 from redis.backoff import NoBackoff
 
-from services.metadata import lua
+from services.gen.kubemail.v1 import errors_pb2 as er
+from services.metadata import keys, lua
 from services.metadata.config import MetadataConfig
-from services.metadata.errors import UNAVAILABLE_ERRORS, Fail
+from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, from_token
+from services.metadata.keys import GC_ZERO
 from services.metadata.metrics import BLOB_REFS, REDIS_DURATION, REDIS_ERRORS
 
 T = TypeVar("T")
 Arg = str | bytes | int | float
-
-GC_ZERO = "gc:zero"
-OUTBOUND = "outbound"
-
-
-def user_prefix(user_id: str) -> str:
-    return "{u:" + user_id + "}:"
-
-
-def blob_key(blob_id: str) -> str:
-    return "{b:" + blob_id + "}"
 
 
 def make_redis(cfg: MetadataConfig) -> Any:
@@ -78,21 +68,21 @@ class Store:
 
     async def user_script(self, name: str, user_id: str, args: Sequence[Arg]) -> dict[str, Any]:
         """Runs a per-user script; raises Fail for {"err": ...} results."""
-        p = user_prefix(user_id)
-        raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
+        k = keys.user(user_id)
+        raw = await self.timed(name, self._scripts[name](keys=[k.mbx], args=[k.prefix, *args]))
         result: dict[str, Any] = json.loads(raw)
         if isinstance(result, dict) and "err" in result:
-            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+            raise from_token(str(result["err"]), str(result.get("msg", "")))
         return result
 
     async def user_read(self, name: str, user_id: str, args: Sequence[Arg]) -> list[Any]:
         """Runs a per-user read script that returns an array; an error comes back as a JSON
         string ({"err": ...}) and raises Fail."""
-        p = user_prefix(user_id)
-        raw = await self.timed(name, self._scripts[name](keys=[p + "mbx"], args=[p, *args]))
+        k = keys.user(user_id)
+        raw = await self.timed(name, self._scripts[name](keys=[k.mbx], args=[k.prefix, *args]))
         if isinstance(raw, bytes | str):
             result = json.loads(raw)
-            raise Fail(grpc.StatusCode[result["err"]], str(result.get("msg", "")))
+            raise from_token(str(result["err"]), str(result.get("msg", "")))
         return list(raw)
 
     async def script(self, name: str, keys: Sequence[str], args: Sequence[Arg]) -> Any:
@@ -107,16 +97,16 @@ class Store:
         """Adds n references before a commit; ABORTED while the blob is being collected."""
         if n <= 0:
             return
-        res = await self.script("blob_incr", [blob_key(blob_id)], [n])
+        res = await self.script("blob_incr", [keys.blob(blob_id)], [n])
         if int(res) < 0:
-            raise Fail(grpc.StatusCode.ABORTED, "blob is being garbage-collected: upload it again and retry")
+            raise Fail(er.BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
 
     async def blob_decr(self, blob_id: str, n: int = 1) -> None:
         if n <= 0 or not blob_id:
             return
         now = int(time.time())
-        left = await self.script("blob_decr", [blob_key(blob_id)], [n, now])
+        left = await self.script("blob_decr", [keys.blob(blob_id)], [n, now])
         BLOB_REFS.labels("decr").inc(n)
         if int(left) == 0:
             await self.timed("gc_zadd", self.r.zadd(GC_ZERO, {blob_id: now}))

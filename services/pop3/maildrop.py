@@ -17,11 +17,12 @@ from collections.abc import Iterator
 
 import grpc
 
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
+from services.pop3.reasons import Kind, kind
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Maildrop:
                     )
                 ).mailbox
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                if kind(reason_of(exc)) is Kind.EMPTY:
                     return  # no INBOX yet: an empty maildrop
                 raise
             self.mailbox_id = box.id
@@ -190,7 +191,7 @@ class Maildrop:
                 )
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            if kind(reason_of(exc)) is Kind.LOCK_LOST:
                 self.lost = True
                 self._locked = False
                 raise LockLostError() from exc

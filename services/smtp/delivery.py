@@ -19,10 +19,11 @@ import logging
 import grpc
 
 from services.common.blobstore import BlobError, BlobStore
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.common.mime import build_summary
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.smtp.reasons import delivery_reply
 
 log = logging.getLogger("kubemail.smtp.delivery")
 
@@ -67,17 +68,7 @@ def idempotency_key(mail_from: str, content: bytes) -> str:
 
 
 def _grpc_failure(exc: grpc.aio.AioRpcError, recipients: int) -> DeliveryError:
-    code = exc.code()
-    details = (exc.details() or "").lower()
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and ("larger" in details or "size" in details):
-        return DeliveryError("552 5.3.4 Message too big for a recipient", "size")
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED or (
-        code == grpc.StatusCode.FAILED_PRECONDITION and "quota" in details
-    ):
-        if recipients == 1:
-            return DeliveryError("552 5.2.2 Mailbox full", "quota")
-        return DeliveryError("452 4.2.2 Mailbox full for a recipient", "quota")
-    return DeliveryError("451 4.3.0 Temporary failure storing the message, try again later", "unavailable")
+    return DeliveryError(*delivery_reply(reason_of(exc), recipients))
 
 
 def _summarize(raw: bytes) -> mime_pb.MessageSummary:

@@ -12,7 +12,9 @@ import uuid
 import grpc
 from aiosmtpd.smtp import Session
 
+from services.common.grpcclient import reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.smtp import addresses, headers, metrics
 from services.smtp.addresses import Verdict
@@ -115,7 +117,7 @@ class Handler:
             try:
                 q = await server.ctx.client.mailboxes.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=uid))
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                if reason_of(exc) == er.UNIMPLEMENTED:
                     return False
                 return None
             if q.limit_bytes and q.used_bytes >= q.limit_bytes:

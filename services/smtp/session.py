@@ -394,7 +394,7 @@ class KubemailSMTP(SMTP):
                 try:
                     line = await self._reader.readline()
                 except ValueError:  # over the stream limit
-                    raise sasl.SaslError("response too long") from None
+                    raise sasl.SaslError(sasl.SaslFailure.TOO_LONG, "response too long") from None
                 step = exchange.feed(line)
         except sasl.SaslCancelled:
             await self.push("501 5.7.0 Authentication cancelled")

@@ -127,3 +127,37 @@ def test_fuzz_never_crashes(mech: str, lines: list[bytes], encode: bool) -> None
 def test_fuzz_plain_roundtrip(user: str, pw: bytes) -> None:
     step = sasl.new_exchange("PLAIN").start(b64(b"\x00" + user.encode() + b"\x00" + pw))
     assert step == Credentials(user, pw, "")
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        (b64(b"bob\x00alice\x00pw"), sasl.SaslFailure.AUTHORIZATION),
+        (b64(b"b\x01ob\x00alice\x00pw"), sasl.SaslFailure.AUTHORIZATION),
+        (b64(b"\x00alice"), sasl.SaslFailure.MALFORMED),
+        (b64(b"\x00alice\x00p\x00w"), sasl.SaslFailure.MALFORMED),
+        (b"not*base64", sasl.SaslFailure.MALFORMED),
+        (b"A" * (sasl.MAX_RESPONSE + 4), sasl.SaslFailure.TOO_LONG),
+        (b64(b"\x00alice\x00" + b"p" * (sasl.MAX_PASSWORD + 1)), sasl.SaslFailure.TOO_LONG),
+        (b64(b"\x00\x00pw"), sasl.SaslFailure.INVALID),
+        (b64(b"\x00alice\x00"), sasl.SaslFailure.INVALID),
+        (b64(b"\x00\xff\xfe\x00pw"), sasl.SaslFailure.INVALID),
+        (b"*", sasl.SaslFailure.CANCELLED),
+    ],
+)
+def test_failure_kinds(line: bytes, kind: sasl.SaslFailure) -> None:
+    """Sessions branch on the kind, never on the text."""
+    with pytest.raises(SaslError) as ei:
+        sasl.new_exchange("PLAIN").start(line)
+    assert ei.value.kind is kind, (line, ei.value)
+
+
+def test_unsupported_and_state_kinds() -> None:
+    with pytest.raises(SaslError) as ei:
+        sasl.new_exchange("CRAM-MD5")
+    assert ei.value.kind is sasl.SaslFailure.UNSUPPORTED
+    ex = sasl.new_exchange("LOGIN")
+    ex.start()
+    with pytest.raises(SaslError) as ei:
+        ex.start()
+    assert ei.value.kind is sasl.SaslFailure.STATE

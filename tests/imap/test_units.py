@@ -3,15 +3,18 @@ filtering, sequence sets."""
 
 from __future__ import annotations
 
+import grpc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, utf7, wire
-from services.imap.search import translate
+from services.common.rpcerrors import MetadataError
+from services.common.sasl import SaslFailure
+from services.gen.kubemail.v1 import errors_pb2 as er
+from services.imap import names, reasons, utf7, wire
 from services.imap.sections import filter_header
 from services.imap.selected import BadSequenceError, Selected, compress
+from services.imap.session import Result, grpc_result
 
 
 @pytest.mark.parametrize(
@@ -82,12 +85,23 @@ def test_sequence_sets() -> None:
     assert compress([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8"
 
 
-def test_within_becomes_second_precision_keys() -> None:
-    """OLDER/YOUNGER (RFC 5032) run in the metadata service: no UID list built from dates."""
-    sel = Selected("m", "INBOX", False, 1, 10, 5, [2, 4, 6, 8])
-    older, _ = translate(("OLDER", 3600), sel, False, now=10_000)
-    assert older == messages_pb.SearchKey(internal_date_before=6400)
-    younger, _ = translate(("YOUNGER", 60), sel, False, now=10_000)
-    assert younger == messages_pb.SearchKey(internal_date_since=9940)
-    within, _ = translate(("NOT", ("YOUNGER", 60)), sel, False, now=10_000)
-    assert within == messages_pb.SearchKey(**{"not": messages_pb.SearchKey(internal_date_since=9940)})
+def test_metadata_failures_follow_the_reason_not_the_text() -> None:
+    def result(reason: int, details: str, overrides: dict[int, reasons.Reply] | None = None) -> Result:
+        return grpc_result(MetadataError(grpc.StatusCode.FAILED_PRECONDITION, reason, details), overrides)
+
+    assert result(er.KEYWORD_LIMIT, "no room").code == "LIMIT"
+    assert result(er.INVALID_ARGUMENT, "too many keywords").code == "CANNOT"
+    assert result(er.NO_SUCH_DESTINATION, "").code == "TRYCREATE"
+    assert result(er.NO_SUCH_MAILBOX, "[TRYCREATE]").code == "NONEXISTENT"
+    assert result(er.NO_SUCH_MAILBOX, "", reasons.APPEND).code == "TRYCREATE"
+    assert result(er.QUOTA_EXCEEDED, "").code == "OVERQUOTA"
+    assert result(er.MAILBOX_EXISTS, "").code == "ALREADYEXISTS"
+    r = result(er.BACKEND_UNAVAILABLE, "too many keywords")
+    assert (r.status, r.code) == ("NO", "UNAVAILABLE")
+
+
+def test_sasl_failures_follow_the_kind() -> None:
+    assert reasons.sasl_reply(SaslFailure.MALFORMED, "invalid base64")[0] == "BAD"
+    assert reasons.sasl_reply(SaslFailure.AUTHORIZATION, "x") == ("NO", "x", "AUTHORIZATIONFAILED")
+    assert reasons.sasl_reply(SaslFailure.INVALID, "base64") == ("NO", "base64", "AUTHENTICATIONFAILED")
+    assert set(reasons.SASL) == set(SaslFailure)

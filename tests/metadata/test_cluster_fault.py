@@ -22,7 +22,7 @@ from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
-from services.metadata.store import user_prefix
+from services.metadata.keys import user_prefix
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import RedisCluster, S3Server

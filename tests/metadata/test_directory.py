@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
@@ -117,10 +118,12 @@ async def test_users_and_domains_crud(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await seed_user(world.client, "x@example.test", aliases=["bob@example.test"])
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert getattr(e.value, "reason", None) == er.ALIAS_TAKEN
     await world.deliver(message("to-purge"))
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await d.DeleteDomain(directory_pb.DeleteDomainRequest(name="example.test"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.DOMAIN_NOT_EMPTY
     gone = await d.DeleteUser(directory_pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
     assert gone.messages_removed == 1
     with pytest.raises(grpc.aio.AioRpcError) as e:
@@ -151,10 +154,12 @@ async def test_default_mailboxes_and_names(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Sent"))
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert getattr(e.value, "reason", None) == er.MAILBOX_EXISTS  # from the create script
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    made = (await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))).mailbox
+    assert getattr(e.value, "reason", None) == er.INBOX_PROTECTED
+    made = await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))
     assert made.name == "Projects/2024/Q1" and made.uidvalidity > max(b.uidvalidity for b in boxes)
     assert (await world.mailbox("Projects/2024")).name == "Projects/2024"  # parents created
 
@@ -207,6 +212,7 @@ async def test_maildrop_lock_and_fencing(world: World) -> None:
             messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.LEASE_LOST  # from the expunge script
     assert (await world.mailbox()).messages == 1
     assert (
         await md.Refresh(maildrop_pb.RefreshRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))

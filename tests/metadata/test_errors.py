@@ -9,13 +9,16 @@ from typing import Any
 import grpc
 import pytest
 
+from services.common.grpcclient import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
+from services.metadata import errors
 from services.metadata.server import SERVICE_FILES
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.servers import RedisServer, S3Server
@@ -27,8 +30,17 @@ GHOST = "0123456789abcdef0123456789abcdef"
 BLOB = "a" * 64
 
 
-def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]]]:
-    inv, nf = {C.INVALID_ARGUMENT}, {C.NOT_FOUND}
+Expect = tuple[set[grpc.StatusCode], int]  # the status codes allowed, the reason
+
+
+def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
+    inv: Expect = ({C.INVALID_ARGUMENT}, er.INVALID_ARGUMENT)
+    usr: Expect = ({C.NOT_FOUND}, er.NO_SUCH_USER)
+    dom: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DOMAIN)
+    mbx: Expect = ({C.NOT_FOUND}, er.NO_SUCH_MAILBOX)
+    dst: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DESTINATION)
+    big_msg: Expect = ({C.RESOURCE_EXHAUSTED}, er.MESSAGE_TOO_LARGE)
+    no_blob: Expect = ({C.FAILED_PRECONDITION}, er.BLOB_MISSING)
     big = messages_pb.DeliverRequest(blob_id=BLOB, size=10**12, deliveries=[messages_pb.Delivery(user_id=uid)])
     return [
         (
@@ -37,14 +49,14 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name="bad domain!")),
             inv,
         ),
-        ("directory", "GetDomain", directory_pb.GetDomainRequest(name="nope.example"), nf),
+        ("directory", "GetDomain", directory_pb.GetDomainRequest(name="nope.example"), dom),
         ("directory", "DeleteDomain", directory_pb.DeleteDomainRequest(name=""), inv),
         ("directory", "UpsertUser", directory_pb.UpsertUserRequest(user=directory_pb.User(address="no-at-sign")), inv),
         (
             "directory",
             "UpsertUser",
             directory_pb.UpsertUserRequest(user=directory_pb.User(address="x@unknown.example")),
-            nf,
+            dom,
         ),
         (
             "directory",
@@ -53,14 +65,14 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             inv,
         ),
         ("directory", "GetUser", directory_pb.GetUserRequest(), inv),
-        ("directory", "GetUser", directory_pb.GetUserRequest(id=GHOST), nf),
+        ("directory", "GetUser", directory_pb.GetUserRequest(id=GHOST), usr),
         ("directory", "GetUser", directory_pb.GetUserRequest(id="../etc"), inv),
         ("directory", "ListUsers", directory_pb.ListUsersRequest(domain="bad domain"), inv),
-        ("directory", "DeleteUser", directory_pb.DeleteUserRequest(address="ghost@example.test"), nf),
+        ("directory", "DeleteUser", directory_pb.DeleteUserRequest(address="ghost@example.test"), usr),
         ("directory", "ResolveRecipients", directory_pb.ResolveRecipientsRequest(addresses=["a@b.c"] * 1001), inv),
-        ("mailboxes", "ListMailboxes", mailboxes_pb.ListMailboxesRequest(user_id=GHOST), nf),
+        ("mailboxes", "ListMailboxes", mailboxes_pb.ListMailboxesRequest(user_id=GHOST), usr),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid), inv),
-        ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, name="Nope"), nf),
+        ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, name="Nope"), mbx),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, mailbox_id="x"), inv),
         ("mailboxes", "CreateMailbox", mailboxes_pb.CreateMailboxRequest(user_id=uid, name="a//b"), inv),
         (
@@ -69,13 +81,13 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             mailboxes_pb.CreateMailboxRequest(user_id=uid, name="ok", special_use="\\Bogus"),
             inv,
         ),
-        ("mailboxes", "CreateMailbox", mailboxes_pb.CreateMailboxRequest(user_id=GHOST, name="x"), nf),
-        ("mailboxes", "DeleteMailbox", mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="Nope"), nf),
+        ("mailboxes", "CreateMailbox", mailboxes_pb.CreateMailboxRequest(user_id=GHOST, name="x"), usr),
+        ("mailboxes", "DeleteMailbox", mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="Nope"), mbx),
         (
             "mailboxes",
             "RenameMailbox",
             mailboxes_pb.RenameMailboxRequest(user_id=uid, old_name="Nope", new_name="X"),
-            nf,
+            mbx,
         ),
         (
             "mailboxes",
@@ -84,7 +96,7 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             inv,
         ),
         ("mailboxes", "SetSubscribed", mailboxes_pb.SetSubscribedRequest(user_id=uid, name=""), inv),
-        ("mailboxes", "GetQuota", mailboxes_pb.GetQuotaRequest(user_id=GHOST), nf),
+        ("mailboxes", "GetQuota", mailboxes_pb.GetQuotaRequest(user_id=GHOST), usr),
         ("messages", "Deliver", messages_pb.DeliverRequest(blob_id=BLOB, size=1), inv),
         (
             "messages",
@@ -96,14 +108,14 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             "messages",
             "Deliver",
             messages_pb.DeliverRequest(blob_id=BLOB, deliveries=[messages_pb.Delivery(user_id=GHOST)]),
-            nf,
+            usr,
         ),
-        ("messages", "Deliver", big, {C.RESOURCE_EXHAUSTED}),
+        ("messages", "Deliver", big, big_msg),
         (
             "messages",
             "Deliver",
             messages_pb.DeliverRequest(blob_id=BLOB, deliveries=[messages_pb.Delivery(user_id=uid)]),
-            {C.FAILED_PRECONDITION},
+            no_blob,
         ),
         (
             "messages",
@@ -112,20 +124,15 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             inv,
         ),
         ("messages", "Append", messages_pb.AppendRequest(user_id=uid, mailbox="a\x00b", blob_id=BLOB), inv),
-        (
-            "messages",
-            "Append",
-            messages_pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB),
-            {C.FAILED_PRECONDITION},
-        ),
-        ("messages", "FetchMessages", messages_pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "Append", messages_pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB), no_blob),
+        ("messages", "FetchMessages", messages_pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), mbx),
         (
             "messages",
             "FetchMessages",
             messages_pb.FetchMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=5)]),
             inv,
         ),
-        ("messages", "ListUids", messages_pb.ListUidsRequest(user_id=GHOST, mailbox_id=mbid), nf),
+        ("messages", "ListUids", messages_pb.ListUidsRequest(user_id=GHOST, mailbox_id=mbid), mbx),
         (
             "messages",
             "StoreFlags",
@@ -162,13 +169,13 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
                 flags=["x"],
                 uids=[R(lo=1, hi=1)],
             ),
-            nf,
+            mbx,
         ),
         (
             "messages",
             "CopyMessages",
             messages_pb.CopyMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination="Nope"),
-            nf,
+            dst,
         ),
         (
             "messages",
@@ -176,21 +183,21 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
             messages_pb.MoveMessagesRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=1, hi=0)], destination=""),
             inv,
         ),
-        ("messages", "Expunge", messages_pb.ExpungeRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "Expunge", messages_pb.ExpungeRequest(user_id=uid, mailbox_id="999"), mbx),
         ("messages", "Expunge", messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mbid, uids=[R(lo=0, hi=3)]), inv),
         ("messages", "Search", messages_pb.SearchRequest(user_id=uid, mailbox_id=mbid), inv),
         (
             "messages",
             "Search",
             messages_pb.SearchRequest(user_id=uid, mailbox_id="999", key=messages_pb.SearchKey(all=True)),
-            nf,
+            mbx,
         ),
         ("messages", "GetChanges", messages_pb.GetChangesRequest(user_id=uid, mailbox_id=""), inv),
-        ("messages", "ClaimRecent", messages_pb.ClaimRecentRequest(user_id=uid, mailbox_id="999"), nf),
+        ("messages", "ClaimRecent", messages_pb.ClaimRecentRequest(user_id=uid, mailbox_id="999"), mbx),
         ("messages", "QueueOutbound", messages_pb.QueueOutboundRequest(blob_id=BLOB), inv),
         ("messages", "QueueOutbound", messages_pb.QueueOutboundRequest(blob_id=BLOB, recipients=["nope"]), inv),
         ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=uid), inv),
-        ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=GHOST, holder="h"), nf),
+        ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=GHOST, holder="h"), usr),
         ("maildrop", "Refresh", maildrop_pb.RefreshRequest(user_id=uid, holder="h"), inv),
         ("maildrop", "Release", maildrop_pb.ReleaseRequest(user_id=uid, holder="h", ttl_seconds=10**6), inv),
         ("limits", "Hit", limits_pb.HitRequest(bucket="b", key="k", limit=1), inv),
@@ -201,11 +208,12 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, set[grpc.StatusCode]
 async def test_bad_input_to_every_rpc(world: World) -> None:
     inbox = await world.mailbox()
     seen: set[str] = set()
-    for stub, method, req, expected in cases(world.user.id, inbox.id):
-        with pytest.raises(grpc.aio.AioRpcError) as e:
+    for stub, method, req, (expected, reason) in cases(world.user.id, inbox.id):
+        with pytest.raises(MetadataError) as e:
             await getattr(getattr(world.client, stub), method)(req)
         assert e.value.code() in expected, (method, req, e.value.code(), e.value.details())
         assert e.value.details(), method
+        assert e.value.reason == reason, (method, req, e.value)
         seen.add(method)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         async for _ in world.client.changes.Watch(changes_pb.WatchRequest(user_id=GHOST)):
@@ -232,6 +240,7 @@ async def test_oversized_message_for_domain(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(message("too big", "z" * 100))
     assert e.value.code() == C.RESOURCE_EXHAUSTED
+    assert getattr(e.value, "reason", None) == er.MESSAGE_TOO_LARGE
 
 
 @pytest.fixture
@@ -293,6 +302,7 @@ async def test_redis_down_gives_unavailable_and_nothing_half_written(
             with pytest.raises(grpc.aio.AioRpcError) as e:
                 await call
             assert e.value.code() == C.UNAVAILABLE
+            assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
         own_redis.start()
         mb = await w.mailbox()
         assert (mb.messages, mb.unseen, mb.uidnext) == (1, 1, 2)
@@ -321,7 +331,29 @@ async def test_s3_down_gives_unavailable(fault_metadata: MetadataHandle, own_s3:
                 messages_pb.SearchRequest(user_id=w.user.id, mailbox_id=inbox.id, key=messages_pb.SearchKey(body="x"))
             )
         assert e.value.code() == C.UNAVAILABLE
+        assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
         mb = await w.mailbox()
         assert mb.messages == 1
         r = redis.Redis.from_url(fault_metadata.redis_url)
         assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1  # the failed Deliver released its reference
+
+
+def test_every_script_error_token_is_a_reason() -> None:
+    import re
+
+    from services.metadata import lua
+
+    bodies = "\n".join([lua.PRELUDE, *lua.USER_SCRIPTS.values(), *lua.PLAIN_SCRIPTS.values()])
+    tokens = set(re.findall(r"\berr\('([A-Z_]+)'", bodies))
+    assert tokens >= {"NO_SUCH_MAILBOX", "KEYWORD_LIMIT", "QUOTA_EXCEEDED", "LEASE_LOST", "MAILBOX_EXISTS"}
+    for t in tokens:
+        assert errors.from_token(t, "x").reason == er.ErrorReason.Value(t)
+
+
+def test_unknown_token_and_unexpected_errors_are_internal() -> None:
+    assert errors.from_token("NOT_A_REASON", "x").reason == er.INTERNAL
+    assert errors._status(RuntimeError("boom"), "M").reason == er.INTERNAL
+    assert errors._status(ConnectionError("down"), "M").reason == er.BACKEND_UNAVAILABLE
+    assert set(errors.CODES) == set(er.ErrorReason.values()) - {
+        er.ERROR_REASON_UNSPECIFIED, er.TIMEOUT, er.UNIMPLEMENTED
+    }  # fmt: skip

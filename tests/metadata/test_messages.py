@@ -9,6 +9,7 @@ import pytest
 
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
@@ -165,6 +166,7 @@ async def test_expunged_everywhere_blob_is_collected(world: World, metadata) -> 
             messages_pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[messages_pb.Delivery(user_id=uid)])
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert getattr(e.value, "reason", None) == er.BLOB_MISSING
     assert (await world.mailbox()).messages == before
 
 
@@ -205,6 +207,7 @@ async def test_idempotent_deliver_and_quota(world: World, metadata) -> None:  # 
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(raw)
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert getattr(e.value, "reason", None) == er.QUOTA_EXCEEDED  # from the deliver script
     assert (await world.mailbox()).messages == 1
     assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1
     q = await world.quota()

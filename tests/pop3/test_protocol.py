@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.pop3 import formatter as fmt
+from services.pop3 import reasons
 from services.pop3.dotstuff import DotStuffer, stuff
 from services.pop3.protocol import (
     COMMANDS,
@@ -272,3 +274,10 @@ def test_dotstuffer_chunking_invariant(msg: bytes, data: st.DataObject, top: int
 def test_dotstuffer_roundtrip_crlf_messages(lines: list[bytes]) -> None:
     msg = b"".join(line + b"\r\n" for line in lines)
     assert _unstuff(stuff(msg)) == msg
+
+
+def test_metadata_reasons_map_to_maildrop_kinds() -> None:
+    assert reasons.kind(er.LEASE_LOST) is reasons.Kind.LOCK_LOST
+    assert reasons.kind(er.NO_SUCH_MAILBOX) is reasons.Kind.EMPTY
+    for r in (er.BACKEND_UNAVAILABLE, er.INTERNAL, er.INVALID_ARGUMENT, er.ERROR_REASON_UNSPECIFIED):
+        assert reasons.kind(r) is reasons.Kind.UNAVAILABLE

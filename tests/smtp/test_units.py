@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
+from services.common.rpcerrors import MetadataError
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.smtp import addresses, headers, replies
 from services.smtp.addresses import Verdict
+from services.smtp.delivery import _grpc_failure
 
 
 @pytest.mark.parametrize(
@@ -100,3 +104,19 @@ def test_alerted_series_exist_before_any_traffic() -> None:
         assert reg.get_sample_value("kubemail_smtp_messages_total", {"result": result, "reason": reason}) is not None
     for listener in metrics.LISTENERS:
         assert reg.get_sample_value("kubemail_smtp_connections", {"listener": listener}) is not None
+
+
+def _failed(reason: int, details: str) -> Exception:
+    return MetadataError(grpc.StatusCode.RESOURCE_EXHAUSTED, reason, details)
+
+
+def test_delivery_failures_follow_the_reason_not_the_text() -> None:
+    too_big = _grpc_failure(_failed(er.MESSAGE_TOO_LARGE, "over quota"), 1)  # type: ignore[arg-type]
+    assert too_big.reply.startswith("552 5.3.4") and too_big.reason == "size"
+    full = _grpc_failure(_failed(er.QUOTA_EXCEEDED, "message larger than size"), 1)  # type: ignore[arg-type]
+    assert full.reply.startswith("552 5.2.2") and full.reason == "quota"
+    some = _grpc_failure(_failed(er.QUOTA_EXCEEDED, ""), 3)  # type: ignore[arg-type]
+    assert some.reply.startswith("452 4.2.2") and some.temporary
+    for reason in (er.BACKEND_UNAVAILABLE, er.INTERNAL, er.BLOB_COLLECTING, er.ERROR_REASON_UNSPECIFIED):
+        tmp = _grpc_failure(_failed(reason, "quota larger size"), 1)  # type: ignore[arg-type]
+        assert tmp.reply.startswith("451 4.3.0") and tmp.temporary

@@ -1,0 +1,75 @@
+"""Metadata failure reasons and SASL failure kinds -> IMAP tagged replies: the one table
+(invariant 10). Sessions never read an error's text; they look its reason up here.
+
+A reply's text None means "the service's message" (prose, shown to the user, never parsed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+from services.common.sasl import SaslFailure
+from services.gen.kubemail.v1 import errors_pb2 as er
+
+log = logging.getLogger("kubemail.imap")
+
+
+class Reply(NamedTuple):
+    status: str  # NO or BAD
+    text: str | None  # None: the service's message
+    code: str | None = None  # the response code (RFC 5530 and friends)
+
+
+_NONEXISTENT = Reply("NO", "Mailbox does not exist", "NONEXISTENT")
+_EXISTS = Reply("NO", "Mailbox already exists", "ALREADYEXISTS")
+_OVERQUOTA = Reply("NO", "Quota exceeded", "OVERQUOTA")
+_TRYCREATE = Reply("NO", "Mailbox does not exist", "TRYCREATE")
+UNAVAILABLE = Reply("NO", "Server temporarily unavailable", "UNAVAILABLE")
+
+REPLIES: dict[int, Reply] = {
+    er.NO_SUCH_MAILBOX: _NONEXISTENT,
+    er.NO_SUCH_USER: _NONEXISTENT,
+    er.NO_SUCH_DOMAIN: _NONEXISTENT,
+    er.NO_SUCH_DESTINATION: Reply("NO", "Destination mailbox does not exist", "TRYCREATE"),
+    er.MAILBOX_EXISTS: _EXISTS,
+    er.ALIAS_TAKEN: _EXISTS,
+    er.QUOTA_EXCEEDED: _OVERQUOTA,
+    er.USER_LIMIT: _OVERQUOTA,
+    er.MESSAGE_TOO_LARGE: Reply("NO", "Message too big", "TOOBIG"),
+    er.INVALID_ARGUMENT: Reply("NO", None, "CANNOT"),
+    er.KEYWORD_LIMIT: Reply("NO", None, "LIMIT"),
+    er.INBOX_PROTECTED: Reply("NO", None),
+    er.BLOB_MISSING: Reply("NO", None),
+    er.DOMAIN_NOT_EMPTY: Reply("NO", None),
+    er.LEASE_LOST: Reply("NO", None),
+}
+
+# per command: where a reason means something else than in REPLIES
+APPEND: dict[int, Reply] = {er.NO_SUCH_MAILBOX: _TRYCREATE}
+
+
+def reply(reason: int, detail: str, overrides: dict[int, Reply] | None = None) -> tuple[str, str, str | None]:
+    """(status, text, code) of the tagged reply for a failed metadata call."""
+    r = (overrides or {}).get(reason) or REPLIES.get(reason)
+    if r is None:
+        log.warning("metadata call failed: %s %s", er.ErrorReason.Name(reason), detail)  # type: ignore[arg-type]
+        r = UNAVAILABLE
+    return r.status, (detail[:200] if r.text is None else r.text), r.code
+
+
+# SASL failures (services.common.sasl)
+SASL: dict[SaslFailure, Reply] = {
+    SaslFailure.CANCELLED: Reply("BAD", "Authentication cancelled"),
+    SaslFailure.MALFORMED: Reply("BAD", None),
+    SaslFailure.TOO_LONG: Reply("BAD", None),
+    SaslFailure.AUTHORIZATION: Reply("NO", None, "AUTHORIZATIONFAILED"),
+    SaslFailure.INVALID: Reply("NO", None, "AUTHENTICATIONFAILED"),
+    SaslFailure.STATE: Reply("NO", None, "AUTHENTICATIONFAILED"),
+    SaslFailure.UNSUPPORTED: Reply("NO", "Unsupported mechanism", "CANNOT"),
+}
+
+
+def sasl_reply(kind: SaslFailure, text: str) -> tuple[str, str, str | None]:
+    r = SASL[kind]
+    return r.status, (text if r.text is None else r.text), r.code

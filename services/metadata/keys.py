@@ -1,0 +1,149 @@
+"""Every Redis key name the metadata service uses, built in one place.
+
+Invariant 3: every key of a user carries the hash tag ``{u:<id>}``, so each per-user script
+touches one slot and Redis Cluster works unchanged. That rule lives here (:func:`user_prefix`);
+the Lua scripts (services/metadata/lua/*.lua) receive the prefix P as ARGV[1] and append the
+same suffixes.
+
+Per user (P = "{u:<user_id>}:"):
+
+  P mbx           hash   canonical mailbox name -> mailbox id
+  P mbseq         string last mailbox id
+  P uidv          string last UIDVALIDITY handed out
+  P modseq        string last MODSEQ (per user, so it also strictly increases per mailbox)
+  P quota         hash   used (bytes), messages
+  P subs          set    subscribed names
+  P idem:<key>    string JSON result of a Deliver/Append/Copy/Move (TTL)
+  P lock, P locktok      POP3 maildrop lock (hash holder/token, TTL) and its fencing counter
+  P mb:<id>       hash   name special uidvalidity uidnext hms messages unseen size deleted recent xtrim
+  P u:<id>        zset   uid -> uid (the sequence map)
+  P kw:<id>       set    keywords ever used in the mailbox (at most MAX_KEYWORDS new ones admitted)
+  P ms:<id>       zset   uid -> modseq (CHANGEDSINCE)
+  P x:<id>        zset   expunged uid -> modseq (trimmed to a bound; xtrim = highest trimmed modseq)
+  P un:<id>       zset   unseen uids;  P dl:<id> zset deleted uids;  P rc:<id> zset recent uids
+  P m:<id>:<uid>  hash   f flags (space separated) d internal date s size b blob m modseq S summary
+  P fl:<id>       hash   uid -> "<modseq> <flags>" (a copy of m's f and m, read by FETCH FLAGS in one
+                         HMGET per 1,000 UIDs; a missing field falls back to the message hash)
+  channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
+
+Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, addr:<address key>,
+users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead) and the
+collector's gc:zero zset. The outbound stream "outbound" and its idempotency hashes
+{outbound}:idem:<key> (same slot). Rate limits: {l:<bucket>:<key>}:<window>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def user_prefix(user_id: str) -> str:
+    """P: the prefix (and hash tag) of every key of the user."""
+    return "{u:" + user_id + "}:"
+
+
+@dataclass(frozen=True)
+class UserKeys:
+    """The keys of one user."""
+
+    user_id: str
+
+    @property
+    def prefix(self) -> str:
+        return user_prefix(self.user_id)
+
+    @property
+    def mbx(self) -> str:
+        return self.prefix + "mbx"
+
+    @property
+    def subs(self) -> str:
+        return self.prefix + "subs"
+
+    @property
+    def quota(self) -> str:
+        return self.prefix + "quota"
+
+    @property
+    def events(self) -> str:
+        return self.prefix + "ev"
+
+    def mailbox(self, mbid: str) -> str:
+        return self.prefix + "mb:" + mbid
+
+    def zset(self, kind: str, mbid: str) -> str:
+        """A per-mailbox UID zset: kind u (all), un (unseen), dl (deleted), rc (recent), ms, x."""
+        if kind not in ZSETS:
+            raise ValueError(f"unknown per-mailbox zset {kind!r}")
+        return self.prefix + kind + ":" + mbid
+
+    def uids(self, mbid: str) -> str:
+        return self.zset("u", mbid)
+
+    def modseqs(self, mbid: str) -> str:
+        return self.zset("ms", mbid)
+
+    def expunged(self, mbid: str) -> str:
+        return self.zset("x", mbid)
+
+    def recent(self, mbid: str) -> str:
+        return self.zset("rc", mbid)
+
+    def keywords(self, mbid: str) -> str:
+        return self.prefix + "kw:" + mbid
+
+    def message(self, mbid: str, uid: int | str) -> str:
+        return f"{self.prefix}m:{mbid}:{uid}"
+
+
+ZSETS = frozenset({"u", "un", "dl", "rc", "ms", "x"})
+
+
+def user(user_id: str) -> UserKeys:
+    return UserKeys(user_id)
+
+
+# -- directory -------------------------------------------------------------------------
+
+
+def domain(name: str) -> str:
+    return "dom:" + name
+
+
+def domain_alias(name: str) -> str:
+    return "domalias:" + name
+
+
+def user_record(user_id: str) -> str:
+    return "user:" + user_id
+
+
+def address(address_key: str) -> str:
+    return "addr:" + address_key
+
+
+ALL_USERS = "users"
+
+
+def domain_users(domain_name: str) -> str:
+    return "users:" + domain_name
+
+
+# -- blobs, outbound queue, rate limits --------------------------------------------------
+
+GC_ZERO = "gc:zero"
+OUTBOUND = "outbound"
+
+
+def blob(blob_id: str) -> str:
+    return "{b:" + blob_id + "}"
+
+
+def outbound_idem(key: str) -> str:
+    """Same slot as the stream: its hash tag is the stream's name."""
+    return "{" + OUTBOUND + "}:idem:" + key
+
+
+def limit_base(bucket: str, key: str) -> str:
+    """The prefix of a rate limit's window counters (one slot per bucket and key)."""
+    return "{l:" + bucket + ":" + key + "}:"

@@ -1,0 +1,35 @@
+"""The Lua scripts (``*.lua`` next to this module): every per-user write is one script on the
+user's hash slot. Loaded once, at import, from the package (package data in the wheel and the
+image). The key layout they share with Python is documented in services.metadata.keys.
+
+Per-user scripts are ``prelude.lua`` + their includes + their body; KEYS[1] is always a key of
+the user (for cluster routing) and ARGV[1] is the user's prefix P. They return a JSON string:
+``{"err": <ErrorReason name>, "msg": text}`` (services.metadata.errors.from_token) or a result.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+MAX_KEYWORDS = 1000  # per mailbox; beyond it STORE/APPEND/COPY of a new keyword fail, Deliver drops it
+
+_USER = (
+    "deliver", "store", "expunge", "copy", "init_user", "create", "delete", "purge", "rename",
+    "claim_recent", "maildrop", "fetch_meta", "list_uids", "search_set",
+)  # fmt: skip
+_PLAIN = ("blob_incr", "blob_decr", "blob_mark", "blob_done", "limit_hit", "outbound_add")
+_INCLUDES = {"delete": ("mb_delete",), "purge": ("mb_delete",)}
+
+
+def source(name: str) -> str:
+    """The text of ``<name>.lua``."""
+    return (resources.files(__name__) / f"{name}.lua").read_text(encoding="utf-8")
+
+
+PRELUDE = source("prelude").replace("__MAX_KEYWORDS__", str(MAX_KEYWORDS))
+
+# name -> script body (per-user: without the prelude, which Store prepends)
+USER_SCRIPTS: dict[str, str] = {
+    name: "".join(source(i) for i in _INCLUDES.get(name, ())) + source(name) for name in _USER
+}
+PLAIN_SCRIPTS: dict[str, str] = {name: source(name) for name in _PLAIN}
