@@ -34,13 +34,13 @@ Work = Callable[[], Awaitable[tuple[dict[str, Any], Event]]]
 # refusal of the spec. UNSPECIFIED: no reason at all (cancelled, a proxy's error, ...).
 TRANSIENT = {
     er.ERROR_REASON_UNSPECIFIED,
-    er.BACKEND_UNAVAILABLE,
-    er.TIMEOUT,
-    er.BLOB_COLLECTING,
-    er.INTERNAL,
-    er.UNIMPLEMENTED,
+    er.ERROR_REASON_BACKEND_UNAVAILABLE,
+    er.ERROR_REASON_TIMEOUT,
+    er.ERROR_REASON_BLOB_COLLECTING,
+    er.ERROR_REASON_INTERNAL,
+    er.ERROR_REASON_UNIMPLEMENTED,
 }
-NOT_FOUND = {er.NO_SUCH_DOMAIN, er.NO_SUCH_USER}
+NOT_FOUND = {er.ERROR_REASON_NO_SUCH_DOMAIN, er.ERROR_REASON_NO_SUCH_USER}
 MAX_PASSWORD = 1024
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubemail-operator"}
 
@@ -241,7 +241,7 @@ async def delete_domain(
     try:
         await ctx.metadata().directory.DeleteDomain(directory_pb.DeleteDomainRequest(name=domain))
     except grpc.aio.AioRpcError as exc:
-        if reason_of(exc) == er.DOMAIN_NOT_EMPTY:
+        if reason_of(exc) == er.ERROR_REASON_DOMAIN_NOT_EMPTY:
             raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 10) from None
         if not _not_found(exc):
             raise

@@ -39,7 +39,7 @@ CONN_LIMITED = Counter("kubemail_auth_connections_limited_total", "Connections r
 MAX_USERNAME = 320
 MAX_PASSWORD = 1024
 # Authenticate failures that mean "these credentials are no good"; any other reason is an outage
-_BAD_CREDENTIALS = {er.INVALID_ARGUMENT, er.NO_SUCH_USER, er.NO_SUCH_DOMAIN}
+_BAD_CREDENTIALS = {er.ERROR_REASON_INVALID_ARGUMENT, er.ERROR_REASON_NO_SUCH_USER, er.ERROR_REASON_NO_SUCH_DOMAIN}
 
 
 @register

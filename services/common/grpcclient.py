@@ -111,6 +111,10 @@ class MetadataClient:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
+            # A subchannel pool of this channel's own: grpc otherwise shares subchannels between
+            # channels to one address, and a new client then inherits the reconnect backoff of a
+            # connection that failed before (tests/common/test_grpcclient_pool.py).
+            ("grpc.use_local_subchannel_pool", 1),
         ]
         self.addr = addr
         self.timeout = timeout

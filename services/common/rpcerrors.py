@@ -20,14 +20,20 @@ REASON_KEY = "kubemail-error-reason"
 
 # the reason of a failure that carries none (raised by the gRPC library, or an older server)
 _BY_CODE: dict[grpc.StatusCode, int] = {
-    grpc.StatusCode.UNAVAILABLE: errors_pb2.BACKEND_UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED: errors_pb2.TIMEOUT,
-    grpc.StatusCode.UNIMPLEMENTED: errors_pb2.UNIMPLEMENTED,
-    grpc.StatusCode.INTERNAL: errors_pb2.INTERNAL,
+    grpc.StatusCode.UNAVAILABLE: errors_pb2.ERROR_REASON_BACKEND_UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED: errors_pb2.ERROR_REASON_TIMEOUT,
+    grpc.StatusCode.UNIMPLEMENTED: errors_pb2.ERROR_REASON_UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL: errors_pb2.ERROR_REASON_INTERNAL,
 }
 
 # reasons a caller may retry later (the service wrote nothing)
-TEMPORARY: frozenset[int] = frozenset({errors_pb2.BACKEND_UNAVAILABLE, errors_pb2.TIMEOUT, errors_pb2.BLOB_COLLECTING})
+TEMPORARY: frozenset[int] = frozenset(
+    {
+        errors_pb2.ERROR_REASON_BACKEND_UNAVAILABLE,
+        errors_pb2.ERROR_REASON_TIMEOUT,
+        errors_pb2.ERROR_REASON_BLOB_COLLECTING,
+    }
+)
 
 
 def reason_name(reason: int) -> str:

@@ -148,7 +148,7 @@ async def create(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if reason_of(exc) != er.MAILBOX_EXISTS:
+            if reason_of(exc) != er.ERROR_REASON_MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.CreateMailbox(
         mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special)
@@ -181,7 +181,7 @@ async def rename(s: Session, cmd: Command) -> Result:
         try:
             await s.md.mailboxes.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=parent))
         except grpc.aio.AioRpcError as exc:
-            if reason_of(exc) != er.MAILBOX_EXISTS:
+            if reason_of(exc) != er.ERROR_REASON_MAILBOX_EXISTS:
                 raise
     await s.md.mailboxes.RenameMailbox(mailboxes_pb.RenameMailboxRequest(user_id=s.user_id, old_name=old, new_name=new))
     if s.sel is not None and (s.sel.name == old or s.sel.name.startswith(old + "/")) and old != "INBOX":

@@ -28,25 +28,25 @@ _TRYCREATE = Reply("NO", "Mailbox does not exist", "TRYCREATE")
 UNAVAILABLE = Reply("NO", "Server temporarily unavailable", "UNAVAILABLE")
 
 REPLIES: dict[int, Reply] = {
-    er.NO_SUCH_MAILBOX: _NONEXISTENT,
-    er.NO_SUCH_USER: _NONEXISTENT,
-    er.NO_SUCH_DOMAIN: _NONEXISTENT,
-    er.NO_SUCH_DESTINATION: Reply("NO", "Destination mailbox does not exist", "TRYCREATE"),
-    er.MAILBOX_EXISTS: _EXISTS,
-    er.ALIAS_TAKEN: _EXISTS,
-    er.QUOTA_EXCEEDED: _OVERQUOTA,
-    er.USER_LIMIT: _OVERQUOTA,
-    er.MESSAGE_TOO_LARGE: Reply("NO", "Message too big", "TOOBIG"),
-    er.INVALID_ARGUMENT: Reply("NO", None, "CANNOT"),
-    er.KEYWORD_LIMIT: Reply("NO", None, "LIMIT"),
-    er.INBOX_PROTECTED: Reply("NO", None),
-    er.BLOB_MISSING: Reply("NO", None),
-    er.DOMAIN_NOT_EMPTY: Reply("NO", None),
-    er.LEASE_LOST: Reply("NO", None),
+    er.ERROR_REASON_NO_SUCH_MAILBOX: _NONEXISTENT,
+    er.ERROR_REASON_NO_SUCH_USER: _NONEXISTENT,
+    er.ERROR_REASON_NO_SUCH_DOMAIN: _NONEXISTENT,
+    er.ERROR_REASON_NO_SUCH_DESTINATION: Reply("NO", "Destination mailbox does not exist", "TRYCREATE"),
+    er.ERROR_REASON_MAILBOX_EXISTS: _EXISTS,
+    er.ERROR_REASON_ALIAS_TAKEN: _EXISTS,
+    er.ERROR_REASON_QUOTA_EXCEEDED: _OVERQUOTA,
+    er.ERROR_REASON_USER_LIMIT: _OVERQUOTA,
+    er.ERROR_REASON_MESSAGE_TOO_LARGE: Reply("NO", "Message too big", "TOOBIG"),
+    er.ERROR_REASON_INVALID_ARGUMENT: Reply("NO", None, "CANNOT"),
+    er.ERROR_REASON_KEYWORD_LIMIT: Reply("NO", None, "LIMIT"),
+    er.ERROR_REASON_INBOX_PROTECTED: Reply("NO", None),
+    er.ERROR_REASON_BLOB_MISSING: Reply("NO", None),
+    er.ERROR_REASON_DOMAIN_NOT_EMPTY: Reply("NO", None),
+    er.ERROR_REASON_LEASE_LOST: Reply("NO", None),
 }
 
 # per command: where a reason means something else than in REPLIES
-APPEND: dict[int, Reply] = {er.NO_SUCH_MAILBOX: _TRYCREATE}
+APPEND: dict[int, Reply] = {er.ERROR_REASON_NO_SUCH_MAILBOX: _TRYCREATE}
 
 
 def reply(reason: int, detail: str, overrides: dict[int, Reply] | None = None) -> tuple[str, str, str | None]:

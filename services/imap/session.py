@@ -28,7 +28,7 @@ log = logging.getLogger("kubemail.imap")
 
 
 def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
-    return reason_of(exc) == er.KEYWORD_LIMIT
+    return reason_of(exc) == er.ERROR_REASON_KEYWORD_LIMIT
 
 
 class Session(MailboxSync):

@@ -62,7 +62,7 @@ class MailboxSync(ABC):
         try:
             resp = await all_changes(self.md, self.user_id, sel.mailbox_id, sel.highest_modseq)
         except grpc.aio.AioRpcError as exc:
-            if reason_of(exc) == er.NO_SUCH_MAILBOX:
+            if reason_of(exc) == er.ERROR_REASON_NO_SUCH_MAILBOX:
                 self.untagged("BYE Selected mailbox was deleted")
                 self.state = LOGOUT
                 return

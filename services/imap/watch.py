@@ -62,7 +62,7 @@ class WatchHub:
                     call.cancel()
                 raise
             except grpc.aio.AioRpcError as exc:
-                if reason_of(exc) == er.UNIMPLEMENTED:
+                if reason_of(exc) == er.ERROR_REASON_UNIMPLEMENTED:
                     return
                 log.debug("watch stream for a user ended: %s", exc.code().name)
             except Exception:  # pragma: no cover - keep the hub alive

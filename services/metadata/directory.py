@@ -65,7 +65,7 @@ class DirectoryData:
         v.user_id(user_id)
         user = await self.user_by_id(user_id)
         if user is None:
-            raise Fail(er.NO_SUCH_USER, "no such user")
+            raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
         return user
 
     async def limits(self, user: directory_pb.User) -> tuple[int, int]:
@@ -133,13 +133,13 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
             v.address(request.catch_all)
         r = self.store.r
         if await self.store.timed("dir_get", r.exists(keys.domain_alias(name))):
-            raise Fail(er.ALIAS_TAKEN, f"{name} is an alias of another domain")
+            raise Fail(er.ERROR_REASON_ALIAS_TAKEN, f"{name} is an alias of another domain")
         for a in aliases:
             if await self.store.timed("dir_get", r.exists(keys.domain(a))):
-                raise Fail(er.ALIAS_TAKEN, f"alias {a} is a domain")
+                raise Fail(er.ERROR_REASON_ALIAS_TAKEN, f"alias {a} is a domain")
             owner = await self.store.timed("dir_get", r.get(keys.domain_alias(a)))
             if owner is not None and owner.decode() != name:
-                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another domain")
+                raise Fail(er.ERROR_REASON_ALIAS_TAKEN, f"alias {a} belongs to another domain")
         old = await self.d.domain(name)
         dom = directory_pb.Domain()
         dom.CopyFrom(request)
@@ -157,7 +157,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
     async def GetDomain(self, request: directory_pb.GetDomainRequest, context: Any) -> directory_pb.GetDomainResponse:
         dom = await self.d.domain(v.domain_name(request.name))
         if dom is None:
-            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
+            raise Fail(er.ERROR_REASON_NO_SUCH_DOMAIN, "no such domain")
         return directory_pb.GetDomainResponse(domain=dom)
 
     async def ListDomains(
@@ -178,10 +178,10 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         name = v.domain_name(request.name)
         dom = await self.d.domain(name)
         if dom is None:
-            raise Fail(er.NO_SUCH_DOMAIN, "no such domain")
+            raise Fail(er.ERROR_REASON_NO_SUCH_DOMAIN, "no such domain")
         r = self.store.r
         if await self.store.timed("dir_list", r.scard(keys.domain_users(name))):
-            raise Fail(er.DOMAIN_NOT_EMPTY, "domain still has users")
+            raise Fail(er.ERROR_REASON_DOMAIN_NOT_EMPTY, "domain still has users")
         for a in dom.aliases:
             await self.store.timed("dir_del", r.delete(keys.domain_alias(a)))
         await self.store.timed("dir_del", r.srem("domains", name))
@@ -196,7 +196,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         domain = address.rpartition("@")[2]
         dom = await self.d.domain(domain)
         if dom is None:
-            raise Fail(er.NO_SUCH_DOMAIN, f"domain {domain} is not served here")
+            raise Fail(er.ERROR_REASON_NO_SUCH_DOMAIN, f"domain {domain} is not served here")
         if request.password_hash and not request.password_hash.startswith("$argon2"):
             raise invalid("password_hash must be an argon2 PHC string")
         if request.password_hash and clear:
@@ -209,15 +209,15 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         uid = await self.d.user_id_by_address(address)
         old = await self.d.user_by_id(uid) if uid else None
         if old is not None and v.address_key(old.address) != v.address_key(address):
-            raise Fail(er.ALIAS_TAKEN, f"{address} is an alias of another user")
+            raise Fail(er.ERROR_REASON_ALIAS_TAKEN, f"{address} is an alias of another user")
         for a in aliases:
             owner = await self.d.user_id_by_address(a)
             if owner is not None and owner != uid:
-                raise Fail(er.ALIAS_TAKEN, f"alias {a} belongs to another user")
+                raise Fail(er.ERROR_REASON_ALIAS_TAKEN, f"alias {a} belongs to another user")
         if old is None:
             users = keys.domain_users(domain)
             if dom.max_users and await self.store.timed("dir_list", r.scard(users)) >= dom.max_users:
-                raise Fail(er.USER_LIMIT, "domain has max_users users")
+                raise Fail(er.ERROR_REASON_USER_LIMIT, "domain has max_users users")
             uid = uuid.uuid4().hex
         assert uid is not None
         user = directory_pb.User()
@@ -258,7 +258,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
             uid = await self.d.user_id_by_address(v.address(request.address))
             user = await self.d.user_by_id(uid) if uid else None
             if user is None:
-                raise Fail(er.NO_SUCH_USER, "no such user")
+                raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
             return user
         raise invalid("id or address is required")
 
@@ -286,7 +286,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         uid = await self.d.user_id_by_address(address)
         user = await self.d.user_by_id(uid) if uid else None
         if user is None or uid is None:
-            raise Fail(er.NO_SUCH_USER, "no such user")
+            raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
         if v.address_key(user.address) != v.address_key(address):
             raise invalid("address is an alias; delete the user by its primary address")
         r = self.store.r

@@ -29,24 +29,24 @@ log = logging.getLogger("kubemail.metadata")
 _C = grpc.StatusCode
 # every reason the service sends, and its status code (the one table)
 CODES: dict[int, grpc.StatusCode] = {
-    er.INVALID_ARGUMENT: _C.INVALID_ARGUMENT,
-    er.NO_SUCH_USER: _C.NOT_FOUND,
-    er.NO_SUCH_DOMAIN: _C.NOT_FOUND,
-    er.NO_SUCH_MAILBOX: _C.NOT_FOUND,
-    er.NO_SUCH_DESTINATION: _C.NOT_FOUND,
-    er.MAILBOX_EXISTS: _C.ALREADY_EXISTS,
-    er.ALIAS_TAKEN: _C.ALREADY_EXISTS,
-    er.QUOTA_EXCEEDED: _C.RESOURCE_EXHAUSTED,
-    er.MESSAGE_TOO_LARGE: _C.RESOURCE_EXHAUSTED,
-    er.USER_LIMIT: _C.RESOURCE_EXHAUSTED,
-    er.KEYWORD_LIMIT: _C.FAILED_PRECONDITION,
-    er.BLOB_MISSING: _C.FAILED_PRECONDITION,
-    er.DOMAIN_NOT_EMPTY: _C.FAILED_PRECONDITION,
-    er.INBOX_PROTECTED: _C.FAILED_PRECONDITION,
-    er.LEASE_LOST: _C.FAILED_PRECONDITION,
-    er.BLOB_COLLECTING: _C.ABORTED,
-    er.BACKEND_UNAVAILABLE: _C.UNAVAILABLE,
-    er.INTERNAL: _C.INTERNAL,
+    er.ERROR_REASON_INVALID_ARGUMENT: _C.INVALID_ARGUMENT,
+    er.ERROR_REASON_NO_SUCH_USER: _C.NOT_FOUND,
+    er.ERROR_REASON_NO_SUCH_DOMAIN: _C.NOT_FOUND,
+    er.ERROR_REASON_NO_SUCH_MAILBOX: _C.NOT_FOUND,
+    er.ERROR_REASON_NO_SUCH_DESTINATION: _C.NOT_FOUND,
+    er.ERROR_REASON_MAILBOX_EXISTS: _C.ALREADY_EXISTS,
+    er.ERROR_REASON_ALIAS_TAKEN: _C.ALREADY_EXISTS,
+    er.ERROR_REASON_QUOTA_EXCEEDED: _C.RESOURCE_EXHAUSTED,
+    er.ERROR_REASON_MESSAGE_TOO_LARGE: _C.RESOURCE_EXHAUSTED,
+    er.ERROR_REASON_USER_LIMIT: _C.RESOURCE_EXHAUSTED,
+    er.ERROR_REASON_KEYWORD_LIMIT: _C.FAILED_PRECONDITION,
+    er.ERROR_REASON_BLOB_MISSING: _C.FAILED_PRECONDITION,
+    er.ERROR_REASON_DOMAIN_NOT_EMPTY: _C.FAILED_PRECONDITION,
+    er.ERROR_REASON_INBOX_PROTECTED: _C.FAILED_PRECONDITION,
+    er.ERROR_REASON_LEASE_LOST: _C.FAILED_PRECONDITION,
+    er.ERROR_REASON_BLOB_COLLECTING: _C.ABORTED,
+    er.ERROR_REASON_BACKEND_UNAVAILABLE: _C.UNAVAILABLE,
+    er.ERROR_REASON_INTERNAL: _C.INTERNAL,
 }
 
 
@@ -60,17 +60,21 @@ class Fail(Exception):  # noqa: N818 (a status, not a bug)
         self.message = message
 
 
+REASON_PREFIX = "ERROR_REASON_"
+
+
 def invalid(message: str) -> Fail:
-    return Fail(er.INVALID_ARGUMENT, message)
+    return Fail(er.ERROR_REASON_INVALID_ARGUMENT, message)
 
 
 def from_token(token: str, message: str) -> Fail:
-    """A Lua script's error (its token is an ErrorReason name); an unknown one is a bug."""
+    """A Lua script's error: its token is an ErrorReason name without the ERROR_REASON_ prefix
+    (``err('KEYWORD_LIMIT', ...)``); an unknown one is a bug."""
     try:
-        return Fail(er.ErrorReason.Value(token), message)
+        return Fail(er.ErrorReason.Value(REASON_PREFIX + token), message)
     except (ValueError, KeyError):
         log.error("script returned an unknown error token %r (%s)", token, message)
-        return Fail(er.INTERNAL, "internal error")
+        return Fail(er.ERROR_REASON_INTERNAL, "internal error")
 
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -93,9 +97,9 @@ def _status(exc: BaseException, method: str) -> Fail:
         return exc
     if isinstance(exc, UNAVAILABLE_ERRORS):
         log.warning("%s: backend unavailable: %s", method, exc)
-        return Fail(er.BACKEND_UNAVAILABLE, f"backend unavailable: {type(exc).__name__}")
+        return Fail(er.ERROR_REASON_BACKEND_UNAVAILABLE, f"backend unavailable: {type(exc).__name__}")
     log.exception("%s: unexpected error", method, exc_info=exc)
-    return Fail(er.INTERNAL, "internal error")
+    return Fail(er.ERROR_REASON_INTERNAL, "internal error")
 
 
 async def _abort(context: grpc.aio.ServicerContext, fail: Fail) -> None:

@@ -50,7 +50,7 @@ class MailboxData:
         k = keys.user(user_id)
         mbid = await self.store.timed("mbx_get", self.store.r.hget(k.mbx, name))
         if mbid is None:
-            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
+            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
         return await self.by_id(user_id, mbid.decode(), name, keywords)
 
     async def by_id(
@@ -65,7 +65,7 @@ class MailboxData:
         res = await self.store.timed("mbx_get", pipe.execute())
         h = res[0]
         if not h:
-            raise Fail(er.NO_SUCH_MAILBOX, "no such mailbox")
+            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
         sub = await self.store.timed("mbx_get", self.store.r.sismember(k.subs, h[b"name"]))
         mb = mailbox_from_hash(mbid, h, bool(sub))
         if keywords:
@@ -145,7 +145,7 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         await self.dir.require_user(request.user_id)
         name = v.mailbox_name(request.name)
         if name == "INBOX":
-            raise Fail(er.INBOX_PROTECTED, "INBOX cannot be deleted")
+            raise Fail(er.ERROR_REASON_INBOX_PROTECTED, "INBOX cannot be deleted")
         res = await self.store.user_script("delete", request.user_id, [name])
         await self.store.blob_decr_many(res.get("blobs") or [])
         return mailboxes_pb.DeleteMailboxResponse()
@@ -157,9 +157,9 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         old = v.mailbox_name(request.old_name)
         new = v.mailbox_name(request.new_name)
         if new == "INBOX":
-            raise Fail(er.MAILBOX_EXISTS, "INBOX always exists")
+            raise Fail(er.ERROR_REASON_MAILBOX_EXISTS, "INBOX always exists")
         if old == new:
-            raise Fail(er.MAILBOX_EXISTS, "target mailbox exists")
+            raise Fail(er.ERROR_REASON_MAILBOX_EXISTS, "target mailbox exists")
         if new.startswith(old + "/") and old != "INBOX":
             raise invalid("cannot rename a mailbox into its own child")
         res = await self.store.user_script("rename", request.user_id, [old, new, self.dir.cfg.expunge_history])

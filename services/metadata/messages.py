@@ -171,7 +171,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
     def _check_message(self, blob_id: str, size: int, summary: mime_pb.MessageSummary, max_bytes: int) -> bytes:
         v.blob_id(blob_id)
         if size > max_bytes:
-            raise Fail(er.MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
+            raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
         raw = summary.SerializeToString()
         if len(raw) > self.cfg.max_summary_bytes:
             raise invalid("summary too large")
@@ -187,7 +187,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             raise
         if size is None:
             await self.store.blob_decr(blob_id, refs)
-            raise Fail(er.BLOB_MISSING, "blob not found in the blob store: store it first")
+            raise Fail(er.ERROR_REASON_BLOB_MISSING, "blob not found in the blob store: store it first")
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -243,7 +243,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         for uid in groups:
             quota, max_bytes = await self.dir.limits(await self.dir.require_user(uid))
             if request.size > max_bytes:
-                raise Fail(er.MESSAGE_TOO_LARGE, "message larger than the domain allows")
+                raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, "message larger than the domain allows")
             quotas[uid] = quota
         pending = sum(len(g) for g in groups.values())
         await self._blob_ready(request.blob_id, pending)
@@ -491,7 +491,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         if request.submitted_by:
             v.user_id(request.submitted_by)
         if request.size > self.cfg.max_message_bytes:
-            raise Fail(er.MESSAGE_TOO_LARGE, "message too large")
+            raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, "message too large")
         if len(request.idempotency_key) > 256:
             raise invalid("idempotency_key longer than 256 characters")
         await self._blob_ready(request.blob_id, 1)

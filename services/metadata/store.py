@@ -99,7 +99,7 @@ class Store:
             return
         res = await self.script("blob_incr", [keys.blob(blob_id)], [n])
         if int(res) < 0:
-            raise Fail(er.BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
+            raise Fail(er.ERROR_REASON_BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
 
     async def blob_decr(self, blob_id: str, n: int = 1) -> None:

@@ -18,8 +18,8 @@ class Kind(enum.Enum):
 
 
 KINDS: dict[int, Kind] = {
-    er.NO_SUCH_MAILBOX: Kind.EMPTY,
-    er.LEASE_LOST: Kind.LOCK_LOST,
+    er.ERROR_REASON_NO_SUCH_MAILBOX: Kind.EMPTY,
+    er.ERROR_REASON_LEASE_LOST: Kind.LOCK_LOST,
 }
 
 

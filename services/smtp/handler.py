@@ -117,7 +117,7 @@ class Handler:
             try:
                 q = await server.ctx.client.mailboxes.GetQuota(mailboxes_pb.GetQuotaRequest(user_id=uid))
             except grpc.aio.AioRpcError as exc:
-                if reason_of(exc) == er.UNIMPLEMENTED:
+                if reason_of(exc) == er.ERROR_REASON_UNIMPLEMENTED:
                     return False
                 return None
             if q.limit_bytes and q.used_bytes >= q.limit_bytes:

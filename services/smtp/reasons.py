@@ -18,10 +18,10 @@ class Reply(NamedTuple):
 
 
 DELIVERY: dict[int, Reply] = {
-    er.MESSAGE_TOO_LARGE: Reply(
+    er.ERROR_REASON_MESSAGE_TOO_LARGE: Reply(
         "552 5.3.4 Message too big for a recipient", "552 5.3.4 Message too big for a recipient", "size"
     ),
-    er.QUOTA_EXCEEDED: Reply("552 5.2.2 Mailbox full", "452 4.2.2 Mailbox full for a recipient", "quota"),
+    er.ERROR_REASON_QUOTA_EXCEEDED: Reply("552 5.2.2 Mailbox full", "452 4.2.2 Mailbox full for a recipient", "quota"),
 }
 TEMPORARY = Reply(
     "451 4.3.0 Temporary failure storing the message, try again later",

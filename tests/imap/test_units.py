@@ -89,14 +89,14 @@ def test_metadata_failures_follow_the_reason_not_the_text() -> None:
     def result(reason: int, details: str, overrides: dict[int, reasons.Reply] | None = None) -> Result:
         return grpc_result(MetadataError(grpc.StatusCode.FAILED_PRECONDITION, reason, details), overrides)
 
-    assert result(er.KEYWORD_LIMIT, "no room").code == "LIMIT"
-    assert result(er.INVALID_ARGUMENT, "too many keywords").code == "CANNOT"
-    assert result(er.NO_SUCH_DESTINATION, "").code == "TRYCREATE"
-    assert result(er.NO_SUCH_MAILBOX, "[TRYCREATE]").code == "NONEXISTENT"
-    assert result(er.NO_SUCH_MAILBOX, "", reasons.APPEND).code == "TRYCREATE"
-    assert result(er.QUOTA_EXCEEDED, "").code == "OVERQUOTA"
-    assert result(er.MAILBOX_EXISTS, "").code == "ALREADYEXISTS"
-    r = result(er.BACKEND_UNAVAILABLE, "too many keywords")
+    assert result(er.ERROR_REASON_KEYWORD_LIMIT, "no room").code == "LIMIT"
+    assert result(er.ERROR_REASON_INVALID_ARGUMENT, "too many keywords").code == "CANNOT"
+    assert result(er.ERROR_REASON_NO_SUCH_DESTINATION, "").code == "TRYCREATE"
+    assert result(er.ERROR_REASON_NO_SUCH_MAILBOX, "[TRYCREATE]").code == "NONEXISTENT"
+    assert result(er.ERROR_REASON_NO_SUCH_MAILBOX, "", reasons.APPEND).code == "TRYCREATE"
+    assert result(er.ERROR_REASON_QUOTA_EXCEEDED, "").code == "OVERQUOTA"
+    assert result(er.ERROR_REASON_MAILBOX_EXISTS, "").code == "ALREADYEXISTS"
+    r = result(er.ERROR_REASON_BACKEND_UNAVAILABLE, "too many keywords")
     assert (r.status, r.code) == ("NO", "UNAVAILABLE")
 
 

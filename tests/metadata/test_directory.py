@@ -118,12 +118,12 @@ async def test_users_and_domains_crud(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await seed_user(world.client, "x@example.test", aliases=["bob@example.test"])
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert getattr(e.value, "reason", None) == er.ALIAS_TAKEN
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_ALIAS_TAKEN
     await world.deliver(message("to-purge"))
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await d.DeleteDomain(directory_pb.DeleteDomainRequest(name="example.test"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.DOMAIN_NOT_EMPTY
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_DOMAIN_NOT_EMPTY
     gone = await d.DeleteUser(directory_pb.DeleteUserRequest(address="bob@example.test", purge_mail=True))
     assert gone.messages_removed == 1
     with pytest.raises(grpc.aio.AioRpcError) as e:
@@ -154,12 +154,12 @@ async def test_default_mailboxes_and_names(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Sent"))
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert getattr(e.value, "reason", None) == er.MAILBOX_EXISTS  # from the create script
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_MAILBOX_EXISTS  # from the create script
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await m.DeleteMailbox(mailboxes_pb.DeleteMailboxRequest(user_id=uid, name="inbox"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.INBOX_PROTECTED
-    made = await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_INBOX_PROTECTED
+    made = (await m.CreateMailbox(mailboxes_pb.CreateMailboxRequest(user_id=uid, name="Projects/2024/Q1"))).mailbox
     assert made.name == "Projects/2024/Q1" and made.uidvalidity > max(b.uidvalidity for b in boxes)
     assert (await world.mailbox("Projects/2024")).name == "Projects/2024"  # parents created
 
@@ -212,7 +212,7 @@ async def test_maildrop_lock_and_fencing(world: World) -> None:
             messages_pb.ExpungeRequest(user_id=uid, mailbox_id=mb.id, fencing_token=a.fencing_token + 1)
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.LEASE_LOST  # from the expunge script
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_LEASE_LOST  # from the expunge script
     assert (await world.mailbox()).messages == 1
     assert (
         await md.Refresh(maildrop_pb.RefreshRequest(user_id=uid, holder="s1", fencing_token=a.fencing_token))

@@ -34,13 +34,13 @@ Expect = tuple[set[grpc.StatusCode], int]  # the status codes allowed, the reaso
 
 
 def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
-    inv: Expect = ({C.INVALID_ARGUMENT}, er.INVALID_ARGUMENT)
-    usr: Expect = ({C.NOT_FOUND}, er.NO_SUCH_USER)
-    dom: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DOMAIN)
-    mbx: Expect = ({C.NOT_FOUND}, er.NO_SUCH_MAILBOX)
-    dst: Expect = ({C.NOT_FOUND}, er.NO_SUCH_DESTINATION)
-    big_msg: Expect = ({C.RESOURCE_EXHAUSTED}, er.MESSAGE_TOO_LARGE)
-    no_blob: Expect = ({C.FAILED_PRECONDITION}, er.BLOB_MISSING)
+    inv: Expect = ({C.INVALID_ARGUMENT}, er.ERROR_REASON_INVALID_ARGUMENT)
+    usr: Expect = ({C.NOT_FOUND}, er.ERROR_REASON_NO_SUCH_USER)
+    dom: Expect = ({C.NOT_FOUND}, er.ERROR_REASON_NO_SUCH_DOMAIN)
+    mbx: Expect = ({C.NOT_FOUND}, er.ERROR_REASON_NO_SUCH_MAILBOX)
+    dst: Expect = ({C.NOT_FOUND}, er.ERROR_REASON_NO_SUCH_DESTINATION)
+    big_msg: Expect = ({C.RESOURCE_EXHAUSTED}, er.ERROR_REASON_MESSAGE_TOO_LARGE)
+    no_blob: Expect = ({C.FAILED_PRECONDITION}, er.ERROR_REASON_BLOB_MISSING)
     big = messages_pb.DeliverRequest(blob_id=BLOB, size=10**12, deliveries=[messages_pb.Delivery(user_id=uid)])
     return [
         (
@@ -240,7 +240,7 @@ async def test_oversized_message_for_domain(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(message("too big", "z" * 100))
     assert e.value.code() == C.RESOURCE_EXHAUSTED
-    assert getattr(e.value, "reason", None) == er.MESSAGE_TOO_LARGE
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_MESSAGE_TOO_LARGE
 
 
 @pytest.fixture
@@ -302,7 +302,7 @@ async def test_redis_down_gives_unavailable_and_nothing_half_written(
             with pytest.raises(grpc.aio.AioRpcError) as e:
                 await call
             assert e.value.code() == C.UNAVAILABLE
-            assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
+            assert reason_of(e.value) == er.ERROR_REASON_BACKEND_UNAVAILABLE
         own_redis.start()
         mb = await w.mailbox()
         assert (mb.messages, mb.unseen, mb.uidnext) == (1, 1, 2)
@@ -331,7 +331,7 @@ async def test_s3_down_gives_unavailable(fault_metadata: MetadataHandle, own_s3:
                 messages_pb.SearchRequest(user_id=w.user.id, mailbox_id=inbox.id, key=messages_pb.SearchKey(body="x"))
             )
         assert e.value.code() == C.UNAVAILABLE
-        assert reason_of(e.value) == er.BACKEND_UNAVAILABLE
+        assert reason_of(e.value) == er.ERROR_REASON_BACKEND_UNAVAILABLE
         mb = await w.mailbox()
         assert mb.messages == 1
         r = redis.Redis.from_url(fault_metadata.redis_url)
@@ -347,13 +347,13 @@ def test_every_script_error_token_is_a_reason() -> None:
     tokens = set(re.findall(r"\berr\('([A-Z_]+)'", bodies))
     assert tokens >= {"NO_SUCH_MAILBOX", "KEYWORD_LIMIT", "QUOTA_EXCEEDED", "LEASE_LOST", "MAILBOX_EXISTS"}
     for t in tokens:
-        assert errors.from_token(t, "x").reason == er.ErrorReason.Value(t)
+        assert errors.from_token(t, "x").reason == er.ErrorReason.Value(errors.REASON_PREFIX + t)
 
 
 def test_unknown_token_and_unexpected_errors_are_internal() -> None:
-    assert errors.from_token("NOT_A_REASON", "x").reason == er.INTERNAL
-    assert errors._status(RuntimeError("boom"), "M").reason == er.INTERNAL
-    assert errors._status(ConnectionError("down"), "M").reason == er.BACKEND_UNAVAILABLE
+    assert errors.from_token("NOT_A_REASON", "x").reason == er.ERROR_REASON_INTERNAL
+    assert errors._status(RuntimeError("boom"), "M").reason == er.ERROR_REASON_INTERNAL
+    assert errors._status(ConnectionError("down"), "M").reason == er.ERROR_REASON_BACKEND_UNAVAILABLE
     assert set(errors.CODES) == set(er.ErrorReason.values()) - {
-        er.ERROR_REASON_UNSPECIFIED, er.TIMEOUT, er.UNIMPLEMENTED
+        er.ERROR_REASON_UNSPECIFIED, er.ERROR_REASON_TIMEOUT, er.ERROR_REASON_UNIMPLEMENTED
     }  # fmt: skip

@@ -97,7 +97,7 @@ async def test_keyword_limit(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await _store(world, mb, ["\\Flagged", "brand-new"])
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "too many keywords" in (e.value.details() or "")
-    assert getattr(e.value, "reason", None) == er.KEYWORD_LIMIT
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_KEYWORD_LIMIT
     after = await world.mailbox()
     assert after.highest_modseq == ms and "brand-new" not in after.keywords
     # known keywords and system flags still work
@@ -106,7 +106,7 @@ async def test_keyword_limit(world: World) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await _append(world, ["brand-new"])
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.KEYWORD_LIMIT
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_KEYWORD_LIMIT
     assert (await world.mailbox()).messages == 1
     # Deliver never fails over keywords: the message arrives without the one that does not fit
     res = await world.deliver(message("b"), flags=("k1", "brand-new", "\\Seen"))
@@ -128,6 +128,6 @@ async def test_keyword_limit(world: World) -> None:
             )
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.KEYWORD_LIMIT
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_KEYWORD_LIMIT
     assert (await world.mailbox()).messages == 2
     assert len((await world.mailbox()).keywords) == MAX_KEYWORDS

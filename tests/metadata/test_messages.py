@@ -166,7 +166,7 @@ async def test_expunged_everywhere_blob_is_collected(world: World, metadata) -> 
             messages_pb.DeliverRequest(blob_id=blob_id, size=len(raw), deliveries=[messages_pb.Delivery(user_id=uid)])
         )
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert getattr(e.value, "reason", None) == er.BLOB_MISSING
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_BLOB_MISSING
     assert (await world.mailbox()).messages == before
 
 
@@ -207,7 +207,7 @@ async def test_idempotent_deliver_and_quota(world: World, metadata) -> None:  # 
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await world.deliver(raw)
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert getattr(e.value, "reason", None) == er.QUOTA_EXCEEDED  # from the deliver script
+    assert getattr(e.value, "reason", None) == er.ERROR_REASON_QUOTA_EXCEEDED  # from the deliver script
     assert (await world.mailbox()).messages == 1
     assert int(r.hget("{b:" + blob_id + "}", "refs")) == 1
     q = await world.quota()

@@ -277,7 +277,12 @@ def test_dotstuffer_roundtrip_crlf_messages(lines: list[bytes]) -> None:
 
 
 def test_metadata_reasons_map_to_maildrop_kinds() -> None:
-    assert reasons.kind(er.LEASE_LOST) is reasons.Kind.LOCK_LOST
-    assert reasons.kind(er.NO_SUCH_MAILBOX) is reasons.Kind.EMPTY
-    for r in (er.BACKEND_UNAVAILABLE, er.INTERNAL, er.INVALID_ARGUMENT, er.ERROR_REASON_UNSPECIFIED):
+    assert reasons.kind(er.ERROR_REASON_LEASE_LOST) is reasons.Kind.LOCK_LOST
+    assert reasons.kind(er.ERROR_REASON_NO_SUCH_MAILBOX) is reasons.Kind.EMPTY
+    for r in (
+        er.ERROR_REASON_BACKEND_UNAVAILABLE,
+        er.ERROR_REASON_INTERNAL,
+        er.ERROR_REASON_INVALID_ARGUMENT,
+        er.ERROR_REASON_UNSPECIFIED,
+    ):
         assert reasons.kind(r) is reasons.Kind.UNAVAILABLE

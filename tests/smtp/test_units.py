@@ -111,12 +111,17 @@ def _failed(reason: int, details: str) -> Exception:
 
 
 def test_delivery_failures_follow_the_reason_not_the_text() -> None:
-    too_big = _grpc_failure(_failed(er.MESSAGE_TOO_LARGE, "over quota"), 1)  # type: ignore[arg-type]
+    too_big = _grpc_failure(_failed(er.ERROR_REASON_MESSAGE_TOO_LARGE, "over quota"), 1)  # type: ignore[arg-type]
     assert too_big.reply.startswith("552 5.3.4") and too_big.reason == "size"
-    full = _grpc_failure(_failed(er.QUOTA_EXCEEDED, "message larger than size"), 1)  # type: ignore[arg-type]
+    full = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, "message larger than size"), 1)  # type: ignore[arg-type]
     assert full.reply.startswith("552 5.2.2") and full.reason == "quota"
-    some = _grpc_failure(_failed(er.QUOTA_EXCEEDED, ""), 3)  # type: ignore[arg-type]
+    some = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, ""), 3)  # type: ignore[arg-type]
     assert some.reply.startswith("452 4.2.2") and some.temporary
-    for reason in (er.BACKEND_UNAVAILABLE, er.INTERNAL, er.BLOB_COLLECTING, er.ERROR_REASON_UNSPECIFIED):
+    for reason in (
+        er.ERROR_REASON_BACKEND_UNAVAILABLE,
+        er.ERROR_REASON_INTERNAL,
+        er.ERROR_REASON_BLOB_COLLECTING,
+        er.ERROR_REASON_UNSPECIFIED,
+    ):
         tmp = _grpc_failure(_failed(reason, "quota larger size"), 1)  # type: ignore[arg-type]
         assert tmp.reply.startswith("451 4.3.0") and tmp.temporary

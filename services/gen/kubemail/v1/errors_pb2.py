@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kubemail/v1/errors.proto\x12\x0bkubemail.v1*\xb1\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n\x10INVALID_ARGUMENT\x10\x01\x12\x10\n\x0cNO_SUCH_USER\x10\n\x12\x12\n\x0eNO_SUCH_DOMAIN\x10\x0b\x12\x13\n\x0fNO_SUCH_MAILBOX\x10\x0c\x12\x17\n\x13NO_SUCH_DESTINATION\x10\r\x12\x12\n\x0eMAILBOX_EXISTS\x10\x14\x12\x0f\n\x0b\x41LIAS_TAKEN\x10\x15\x12\x12\n\x0eQUOTA_EXCEEDED\x10\x1e\x12\x15\n\x11MESSAGE_TOO_LARGE\x10\x1f\x12\x0e\n\nUSER_LIMIT\x10 \x12\x11\n\rKEYWORD_LIMIT\x10(\x12\x10\n\x0c\x42LOB_MISSING\x10)\x12\x14\n\x10\x44OMAIN_NOT_EMPTY\x10*\x12\x13\n\x0fINBOX_PROTECTED\x10+\x12\x0e\n\nLEASE_LOST\x10,\x12\x13\n\x0f\x42LOB_COLLECTING\x10\x32\x12\x17\n\x13\x42\x41\x43KEND_UNAVAILABLE\x10<\x12\x0b\n\x07TIMEOUT\x10=\x12\x11\n\rUNIMPLEMENTED\x10\x46\x12\x0c\n\x08INTERNAL\x10Pb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kubemail/v1/errors.proto\x12\x0bkubemail.v1*\xb5\x05\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12!\n\x1d\x45RROR_REASON_INVALID_ARGUMENT\x10\x01\x12\x1d\n\x19\x45RROR_REASON_NO_SUCH_USER\x10\n\x12\x1f\n\x1b\x45RROR_REASON_NO_SUCH_DOMAIN\x10\x0b\x12 \n\x1c\x45RROR_REASON_NO_SUCH_MAILBOX\x10\x0c\x12$\n ERROR_REASON_NO_SUCH_DESTINATION\x10\r\x12\x1f\n\x1b\x45RROR_REASON_MAILBOX_EXISTS\x10\x14\x12\x1c\n\x18\x45RROR_REASON_ALIAS_TAKEN\x10\x15\x12\x1f\n\x1b\x45RROR_REASON_QUOTA_EXCEEDED\x10\x1e\x12\"\n\x1e\x45RROR_REASON_MESSAGE_TOO_LARGE\x10\x1f\x12\x1b\n\x17\x45RROR_REASON_USER_LIMIT\x10 \x12\x1e\n\x1a\x45RROR_REASON_KEYWORD_LIMIT\x10(\x12\x1d\n\x19\x45RROR_REASON_BLOB_MISSING\x10)\x12!\n\x1d\x45RROR_REASON_DOMAIN_NOT_EMPTY\x10*\x12 \n\x1c\x45RROR_REASON_INBOX_PROTECTED\x10+\x12\x1b\n\x17\x45RROR_REASON_LEASE_LOST\x10,\x12 \n\x1c\x45RROR_REASON_BLOB_COLLECTING\x10\x32\x12$\n ERROR_REASON_BACKEND_UNAVAILABLE\x10<\x12\x18\n\x14\x45RROR_REASON_TIMEOUT\x10=\x12\x1e\n\x1a\x45RROR_REASON_UNIMPLEMENTED\x10\x46\x12\x19\n\x15\x45RROR_REASON_INTERNAL\x10Pb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kubemail.v1.errors_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORREASON']._serialized_start=42
-  _globals['_ERRORREASON']._serialized_end=475
+  _globals['_ERRORREASON']._serialized_end=735
 # @@protoc_insertion_point(module_scope)
