@@ -22,6 +22,7 @@ help:
 	@echo "make test   - install dependencies, check generated code, lint, run every test"
 	@echo "make lint   - ruff + mypy + buf lint/breaking (proto/)"
 	@echo "make proto  - regenerate gRPC code from proto/"
+	@echo "make image  - the container image (podman or docker; IMAGE=name:tag)"
 	@echo "make bench  - benchmarks (bench/), side by side with Dovecot and Postfix (docs/benchmarks.md)"
 
 $(VENV)/.installed: requirements.lock
@@ -107,9 +108,16 @@ bench-deps:
 bench: deps sysdeps bench-deps
 	$(PY) -m bench
 
+# The image: podman when installed, else docker (CONTAINER_ENGINE=docker forces one).
+# Podman is told to use runc (crun is missing on some hosts).
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || { command -v docker >/dev/null 2>&1 && echo docker; })
+IMAGE ?= kubemail:dev
+PYTHON_IMAGE ?=
+ENGINE_FLAGS := $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--runtime runc)
+
 image:
-	@command -v podman >/dev/null || { echo "podman is not installed"; exit 1; }
-	podman build --runtime runc -t kubemail:dev -f Containerfile .
+	@test -n "$(CONTAINER_ENGINE)" || { echo "make image: neither podman nor docker is installed" >&2; exit 1; }
+	$(CONTAINER_ENGINE) build $(ENGINE_FLAGS) $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) -t $(IMAGE) -f Containerfile .
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -53,8 +53,13 @@ def values_args(case: str) -> list[str]:
     return [] if case == "default" else ["-f", str(CHART / "ci" / case)]
 
 
+# `helm template` cannot see a cluster: without this the chart refuses to generate credentials that
+# would change on every render (tests/chart/test_production.py renders without it).
+THROWAWAY = ("--set", "generateCredentials=true")
+
+
 def template(*extra: str) -> list[dict[str, Any]]:
-    proc = run_helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--include-crds", *extra)
+    proc = run_helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--include-crds", *THROWAWAY, *extra)
     if proc.returncode != 0:
         raise AssertionError(f"helm template {' '.join(extra)} failed:\n{proc.stderr}")
     return [d for d in yaml.safe_load_all(proc.stdout) if d]

@@ -12,6 +12,7 @@ from tests.chart.helpers import (
     CASES,
     CHART,
     K8S_VERSIONS,
+    THROWAWAY,
     by_kind,
     crd_validators,
     render,
@@ -24,7 +25,7 @@ from tests.chart.helpers import (
 
 @pytest.mark.parametrize("case", CASES)
 def test_helm_lint_strict(case: str) -> None:
-    proc = run_helm("lint", "--strict", str(CHART), *values_args(case))
+    proc = run_helm("lint", "--strict", str(CHART), *THROWAWAY, *values_args(case))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 chart(s) failed" in proc.stdout
 
@@ -100,9 +101,9 @@ def test_values_schema_rejects_typos(args: list[str], message: str) -> None:
 
 
 def test_external_backends_require_endpoints() -> None:
-    proc = run_helm("template", "x", str(CHART), "--set", "redis.enabled=false")
+    proc = run_helm("template", "x", str(CHART), *THROWAWAY, "--set", "redis.enabled=false")
     assert proc.returncode != 0 and "redis.external.host" in proc.stderr
-    proc = run_helm("template", "x", str(CHART), "--set", "minio.enabled=false")
+    proc = run_helm("template", "x", str(CHART), *THROWAWAY, "--set", "minio.enabled=false")
     assert proc.returncode != 0 and "minio.external" in proc.stderr
 
 

@@ -264,7 +264,7 @@ def test_bundled_redis_and_minio() -> None:
     assert containers(redis)[0]["image"].startswith("docker.io/library/redis:7.")
     assert containers(minio)[0]["image"].startswith("quay.io/minio/minio:RELEASE.")
     conf = by_kind(docs, "ConfigMap")[f"{FULL}-redis"]["data"]["redis.conf"]
-    assert re.search(r"^appendonly yes$", conf, re.M) and re.search(r"^appendfsync everysec$", conf, re.M)
+    assert re.search(r"^appendonly yes$", conf, re.M) and re.search(r"^appendfsync always$", conf, re.M)
     assert containers(redis)[0]["args"][0] == "/etc/redis/redis.conf"
 
 
@@ -316,10 +316,11 @@ def test_dashboards_and_rules_come_from_the_observability_files() -> None:
     metrics_services = [
         s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"].get("kubemail.io/metrics")
     ]
-    assert {component(s) for s in metrics_services} == {"smtp", "imap", "pop3", "metadata", "operator"}
+    assert {component(s) for s in metrics_services} == {"smtp", "imap", "pop3", "metadata", "operator", "redis"}
     for s in metrics_services:
         assert all(s["metadata"]["labels"][k] == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())
-        assert s["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"}]
+        port = 9121 if component(s) == "redis" else 9100  # redis_exporter's port
+        assert s["spec"]["ports"] == [{"name": "metrics", "port": port, "targetPort": "metrics", "protocol": "TCP"}]
     default = render("default")
     assert not by_kind(default, "ServiceMonitor") and not by_kind(default, "PrometheusRule")
 

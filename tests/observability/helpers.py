@@ -126,3 +126,11 @@ def metric_names(expr: str) -> set[str]:
             continue
         names.add(word)
     return names
+
+
+def external_metrics() -> set[str]:
+    """Series from third-party exporters the chart deploys (docs/metrics.md, "Third-party metrics")."""
+    text = METRICS_DOC.read_text()
+    start, end = "<!-- external-metrics:start -->", "<!-- external-metrics:end -->"
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    return set(re.findall(r"^\|\s*`([a-zA-Z_:][a-zA-Z0-9_:]*)`", section, re.M))

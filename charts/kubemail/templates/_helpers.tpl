@@ -80,14 +80,78 @@ pop3:
 {{- end -}}
 {{- end -}}
 
-{{/* Reuses a value of an existing Secret (upgrades keep generated passwords), else generates one. */}}
+{{/* The value (base64) of one chart-managed credential, in this order: the explicit value (.value); the
+     value in the existing Secret (upgrades keep generated passwords); a new random one, but only where
+     Helm talks to a cluster (lookup answers: helm install/upgrade, Flux) or generateCredentials is set.
+     Under `helm template` (Argo CD) lookup answers nothing, and a generated value would change on every
+     render: fail instead, naming the values that fix it (.hint).
+     Call with (dict "ctx" $ "name" <Secret> "key" <key> "length" n "value" <explicit> "hint" <text>). */}}
 {{- define "kubemail.secretValue" -}}
-{{- $secret := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
-{{- if and $secret $secret.data (hasKey $secret.data .key) -}}
+{{- $ns := .ctx.Release.Namespace -}}
+{{- $secret := lookup "v1" "Secret" $ns .name -}}
+{{- if .value -}}
+{{- .value | toString | b64enc -}}
+{{- else if and $secret $secret.data (hasKey $secret.data .key) -}}
 {{- index $secret.data .key -}}
-{{- else -}}
+{{- else if or .ctx.Values.generateCredentials (include "kubemail.clusterReachable" .ctx) -}}
 {{- randAlphaNum (int .length) | b64enc -}}
+{{- else -}}
+{{- fail (printf "kubemail: no value for %s in Secret %s: this render cannot see the cluster (helm template, Argo CD), so a generated credential would change on every render. Set %s, or generateCredentials=true for a throwaway render." .key .name .hint) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* "true" when lookup reaches a cluster: listing Secrets in the release namespace returns a (possibly
+     empty) SecretList there, and an empty map under `helm template` / client-side --dry-run. Helm itself
+     stores releases as Secrets there, so whoever installs may list them. */}}
+{{- define "kubemail.clusterReachable" -}}
+{{- if lookup "v1" "Secret" .Release.Namespace "" }}true{{ end -}}
+{{- end -}}
+
+{{/* Bytes of a Kubernetes memory quantity (e.g. 1Gi, 512Mi, 1G, 1048576). */}}
+{{- define "kubemail.memoryBytes" -}}
+{{- $q := toString . -}}
+{{- $num := regexFind `^[0-9]+(\.[0-9]+)?` $q -}}
+{{- $suffix := trimPrefix $num $q -}}
+{{- $units := dict "" 1 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 -}}
+{{- if or (not $num) (not (hasKey $units $suffix)) -}}
+{{- fail (printf "kubemail: cannot read the memory quantity %q" $q) -}}
+{{- end -}}
+{{- mulf (float64 $num) (index $units $suffix) | floor | int64 -}}
+{{- end -}}
+
+{{/* Redis maxmemory in bytes: redis.maxmemoryPercent of the container memory limit. */}}
+{{- define "kubemail.redisMaxmemory" -}}
+{{- $v := .Values.redis -}}
+{{- $limit := dig "limits" "memory" "" $v.resources -}}
+{{- if not $limit -}}
+{{- fail "kubemail: redis.resources.limits.memory is required (Redis maxmemory is derived from it)" -}}
+{{- end -}}
+{{- $pct := int $v.maxmemoryPercent -}}
+{{- if or (lt $pct 10) (gt $pct 95) -}}
+{{- fail "kubemail: redis.maxmemoryPercent must be between 10 and 95 (headroom below the memory limit)" -}}
+{{- end -}}
+{{- div (mul (include "kubemail.memoryBytes" $limit | int64) $pct) 100 -}}
+{{- end -}}
+
+{{/* preStop sleep and the grace period check of one Deployment: (dict "v" <values> "drain" <seconds>
+     the service takes after SIGTERM> "component" name). Emits the container's lifecycle block. */}}
+{{- define "kubemail.preStop" -}}
+{{- $pre := int .v.preStopSeconds -}}
+{{- if le (int .v.terminationGracePeriodSeconds) (add $pre .drain) -}}
+{{- fail (printf "kubemail: %s.terminationGracePeriodSeconds (%d) must exceed preStopSeconds (%d) + the %d s the service drains after SIGTERM" .component (int .v.terminationGracePeriodSeconds) $pre (int .drain)) -}}
+{{- end -}}
+{{- if gt $pre 0 }}
+lifecycle:
+  preStop:
+    exec:
+      command: ["sleep", {{ $pre | toString | quote }}]
+{{- end }}
+{{- end -}}
+
+{{/* Seconds each service drains after SIGTERM (the stop() grace of services/<name>/server.py). */}}
+{{- define "kubemail.drainSeconds" -}}
+{{- $d := dict "smtp" 20 "imap" 20 "pop3" 10 "metadata" 10 -}}
+{{- index $d . -}}
 {{- end -}}
 
 {{/* Environment */}}
@@ -158,6 +222,7 @@ topologySpreadConstraints:
 {{/* Extra pod labels of one component (never overriding the chart's own). */}}
 {{- define "kubemail.podLabels" -}}
 {{- $own := include "kubemail.labels" (dict "ctx" .ctx "component" .component) | fromYaml -}}
+{{- if has .component (list "smtp" "imap" "pop3") }}{{ $_ := set $own "kubemail.io/mail-frontend" "true" }}{{ end -}}
 {{- toYaml (merge $own (default (dict) .v.podLabels)) -}}
 {{- end -}}
 
@@ -334,4 +399,25 @@ prometheus.io/path: /metrics
 {{- end -}}
 {{- end -}}
 {{- toYaml $out -}}
+{{- end -}}
+
+{{/* redis.conf of the bundled Redis. */}}
+{{- define "kubemail.redisConf" -}}
+{{- $v := .Values.redis -}}
+# Invariant 1 (no acknowledged loss): every write goes to the append-only file; `always` fsyncs it
+# before Redis answers (everysec is an opt-in trade-off, see the chart README).
+dir /data
+appendonly yes
+appendfsync {{ $v.appendfsync }}
+aof-use-rdb-preamble yes
+save 900 1
+save 300 100
+protected-mode no
+port 6379
+# {{ $v.maxmemoryPercent }}% of the {{ dig "limits" "memory" "" $v.resources }} container limit: headroom for the AOF rewrite
+# fork, buffers and fragmentation, so Redis refuses writes instead of being OOM-killed.
+maxmemory {{ include "kubemail.redisMaxmemory" . }}
+# The metadata service runs Lua scripts and pub/sub; keep every key (never evict metadata): past
+# maxmemory writes fail with OOM, which the metadata service answers as UNAVAILABLE.
+maxmemory-policy noeviction
 {{- end -}}
