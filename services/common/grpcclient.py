@@ -5,6 +5,12 @@ UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAI
 only when it wrote nothing; Deliver/Append also carry idempotency keys), keepalive, and
 client metrics (kubemail_grpc_client_*). `addr` may be `host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
+
+The metadata server ages connections out (KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS): on
+GOAWAY the channel re-resolves and reconnects by itself, unary calls in flight finish within
+the grace, and a call the server refused as the connection went away is retried by gRPC
+(transparent retry; `grpc.enable_retries`). Streams cut after the grace end with UNAVAILABLE:
+their consumers re-open them (services.imap.watch).
 """
 
 from __future__ import annotations
