@@ -233,7 +233,16 @@ def mailuser_crd() -> Schema:
             },
         },
     }
-    status = _status({"userId": {"type": "string"}, "address": {"type": "string"}})
+    status = _status(
+        {
+            "userId": {"type": "string"},
+            "address": {"type": "string"},
+            "passwordSource": {
+                "type": "string",
+                "description": "<uid>/<resourceVersion>/<key> of the Secret the stored password hash came from.",
+            },
+        }
+    )
     columns: list[Schema] = [
         {"name": "Address", "type": "string", "jsonPath": ".spec.address"},
         {"name": "Enabled", "type": "boolean", "jsonPath": ".spec.enabled"},

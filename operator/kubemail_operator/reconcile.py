@@ -66,6 +66,15 @@ def backoff(ctx: Context, retry: int) -> float:
     return float(min(ctx.config.backoff_max_seconds, 2.0 ** min(retry, 16)))
 
 
+def changes(old_status: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level status fields of `new` that differ from `old_status` (None removes a field).
+
+    A resync that changes nothing patches nothing: no write to the API server, no new
+    resourceVersion, no watch event for every other client.
+    """
+    return {k: v for k, v in new.items() if old_status.get(k) != v and not (v is None and k not in old_status)}
+
+
 async def guarded(
     ctx: Context,
     kind: str,
@@ -79,7 +88,9 @@ async def guarded(
     generation = (body.get("metadata") or {}).get("generation")
 
     def fail(reason: str, message: str) -> None:
-        sink(conditions.ready(old_status, False, reason, message, generation))
+        changed = changes(old_status, conditions.ready(old_status, False, reason, message, generation))
+        if changed:
+            sink(changed)
         kopf.warn(cast(Any, body), reason=reason, message=message)
 
     with metrics.observe(kind):
@@ -106,9 +117,10 @@ async def guarded(
             message = f"Kubernetes API: {exc}"
             fail("KubernetesAPIError", message)
             raise kopf.TemporaryError(message, delay=backoff(ctx, retry)) from None
-        sink(
-            {**extra, **conditions.ready(old_status, True, "Reconciled", "applied to the metadata service", generation)}
-        )
+        ok = conditions.ready(old_status, True, "Reconciled", "applied to the metadata service", generation)
+        changed = changes(old_status, {**extra, **ok})
+        if changed:
+            sink(changed)
         if event is not None:
             kopf.info(cast(Any, body), reason=event[0], message=event[1])
 
@@ -253,9 +265,21 @@ async def delete_domain(
 # --------------------------------------------------------------------------------------
 
 
+def secret_source(secret: Mapping[str, Any], key: str) -> str:
+    """Which version of which Secret key a password came from: `<uid>/<resourceVersion>/<key>`.
+
+    Recorded in status.passwordSource: a restarted operator that finds the same source (and a
+    stored password) skips the argon2 hash instead of re-hashing every user at once. It names
+    a version, never the password; any write to the Secret changes it.
+    """
+    meta = secret.get("metadata") or {}
+    return f"{meta.get('uid') or ''}/{meta.get('resourceVersion') or ''}/{key}"
+
+
 async def _password(
     ctx: Context, namespace: str, spec: Mapping[str, Any], secret: Mapping[str, Any] | None
-) -> bytes | None:
+) -> tuple[bytes, str] | None:
+    """The password and its source (see `secret_source`), or None without passwordSecretRef."""
     ref = desired.password_ref(spec)
     if ref is None:
         return None
@@ -269,7 +293,7 @@ async def _password(
         raise Rejected("SecretKeyMissing", f"password Secret {secret_name} has no (non-empty) key {key!r}")
     if len(value) > MAX_PASSWORD:
         raise Rejected("PasswordTooLong", f"the password in Secret {secret_name} exceeds {MAX_PASSWORD} bytes")
-    return value
+    return value, secret_source(secret, key)
 
 
 async def apply_user(
@@ -291,12 +315,21 @@ async def apply_user(
     client = ctx.metadata()
     if await get_domain(client, domain) is None:
         raise Waiting("DomainNotReady", f"domain {domain} is not in the metadata service yet", 2)
-    password = await _password(ctx, namespace, spec, secret)
+    found = await _password(ctx, namespace, spec, secret)
+    password, source = found if found is not None else (None, None)
     actual = await get_user(client, want.address)
     fingerprint = ctx.fingerprint(namespace, name, password) if password is not None else None
-    new_password = fingerprint is not None and (
-        actual is None or not actual.has_password or ctx.applied_passwords.get((namespace, name)) != fingerprint
+    # The stored hash is current when this process applied the same password, or (after a
+    # restart) when status records the very Secret version it was hashed from.
+    current = (
+        actual is not None
+        and actual.has_password
+        and (
+            ctx.applied_passwords.get((namespace, name)) == fingerprint
+            or (source is not None and (body.get("status") or {}).get("passwordSource") == source)
+        )
     )
+    new_password = password is not None and not current
     if new_password and password is not None:
         want.password_hash = await ctx.hash_password(password)
     # passwordSecretRef removed (or never set) while the store has a password: clear it
@@ -321,7 +354,7 @@ async def apply_user(
         ctx.applied_passwords[(namespace, name)] = fingerprint
     else:
         ctx.applied_passwords.pop((namespace, name), None)
-    return {"userId": user_id, "address": want.address}, event
+    return {"userId": user_id, "address": want.address, "passwordSource": source}, event
 
 
 async def delete_user(ctx: Context, body: Mapping[str, Any], spec: Mapping[str, Any]) -> tuple[dict[str, Any], Event]:

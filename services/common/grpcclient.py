@@ -10,6 +10,12 @@ idempotency keys), keepalive, and client metrics (kubemail_grpc_client_*). `addr
 A failed unary call raises :class:`~services.common.rpcerrors.MetadataError` (an AioRpcError
 with `.reason`, the ErrorReason the service sent); callers branch on the reason, never on the
 details text. A streaming call raises a plain AioRpcError: read it with `reason_of`.
+
+The metadata server ages connections out (KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS): on
+GOAWAY the channel re-resolves and reconnects by itself, unary calls in flight finish within
+the grace, and a call the server refused as the connection went away is retried by gRPC
+(transparent retry; `grpc.enable_retries`). Streams cut after the grace end with UNAVAILABLE:
+their consumers re-open them (services.imap.watch).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """One Changes.Watch stream per user per process, fanned out to that user's sessions.
 
 Notifications may be lost; sessions never depend on them (they also re-read changes on a
-timer). An event only sets the sessions' asyncio.Events.
+timer). An event only sets the sessions' asyncio.Events. The metadata server closes
+connections after a maximum age (so clients spread over new pods); a stream cut that way is
+re-opened at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 
 log = logging.getLogger("kubemail.imap.watch")
+RECONNECT_DELAY = 0.05  # after a live stream ended: bounds a reconnect loop, keeps pushes prompt
 
 
 class WatchHub:
@@ -51,11 +54,13 @@ class WatchHub:
     async def _run(self, user_id: str) -> None:
         while user_id in self._subs:
             call = None
+            live = False
             try:
                 call = self.client.changes.Watch(changes_pb.WatchRequest(user_id=user_id), timeout=None)
                 async for event in call:
                     # HELLO included: anything missed before the stream was live is re-read
                     del event
+                    live = True
                     self._notify(user_id)
             except asyncio.CancelledError:
                 if call is not None:
@@ -68,7 +73,11 @@ class WatchHub:
             except Exception:  # pragma: no cover - keep the hub alive
                 log.exception("watch stream failed")
             self._notify(user_id)
-            await asyncio.sleep(self.retry)
+            # A stream that was live ended: the server aged its connection out (GOAWAY after
+            # KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS) or its pod went away. Reconnect at
+            # once (a new connection, DNS resolved again) so pushes resume; back off only
+            # when the attempt itself failed.
+            await asyncio.sleep(RECONNECT_DELAY if live else self.retry)
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):

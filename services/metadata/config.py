@@ -17,6 +17,18 @@ class MetadataConfig:
     redis_timeout: float = setting("KUBEMAIL_REDIS_TIMEOUT", 5.0, "Socket timeout in seconds of one Redis call.")
     redis_pool_size: int = setting("KUBEMAIL_REDIS_POOL_SIZE", 128, "Most Redis connections per process (per node).")
     listen: str = setting("KUBEMAIL_METADATA_LISTEN", "0.0.0.0:50051", "host:port the metadata gRPC server binds.")
+    max_connection_age_seconds: float = setting(
+        "KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS",
+        300.0,
+        "Seconds after which the server asks a client connection to go away (GOAWAY), so clients "
+        "resolve DNS again and spread over pods the HPA added; 0 = connections live forever.",
+    )
+    max_connection_age_grace_seconds: float = setting(
+        "KUBEMAIL_METADATA_MAX_CONNECTION_AGE_GRACE_SECONDS",
+        30.0,
+        "Seconds calls still in flight (e.g. Watch streams) may run on a connection told to go away "
+        "before it is closed; the client then reconnects.",
+    )
     gc_grace_seconds: int = setting(
         "KUBEMAIL_METADATA_GC_GRACE_SECONDS", 3600, "Seconds a blob stays unreferenced before GC deletes it."
     )

@@ -119,6 +119,29 @@ class MetadataServer:
         await self.server.wait_for_termination()
 
 
+def server_options(cfg: MetadataConfig) -> list[tuple[str, int]]:
+    limit = max(cfg.max_summary_bytes + 1024 * 1024, 8 * 1024 * 1024)
+    options = [
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", 64 * 1024 * 1024),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        # gRPC sets SO_REUSEPORT by default: a second server (or an ephemeral-port test
+        # server) would then share the port silently instead of failing to bind.
+        ("grpc.so_reuseport", 0),
+    ]
+    if cfg.max_connection_age_seconds > 0:
+        # Clients resolve the headless Service again only when they reconnect: an aged-out
+        # connection (GOAWAY; unary calls in flight finish, new ones go to a fresh connection)
+        # is how pods added by the HPA get traffic. After the grace, streams still open
+        # (Watch) are cut and their consumers reconnect.
+        options += [
+            ("grpc.max_connection_age_ms", max(1, int(cfg.max_connection_age_seconds * 1000))),
+            ("grpc.max_connection_age_grace_ms", max(0, int(cfg.max_connection_age_grace_seconds * 1000))),
+        ]
+    return options
+
+
 async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = None) -> MetadataServer:
     """Starts the server (port 0 = ephemeral, None = from cfg.listen)."""
     store = Store(make_redis(cfg), cfg.redis_cluster)
@@ -127,18 +150,7 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
     mailboxes = MailboxData(store)
     hub = Hub(cfg.redis_url, cfg.redis_timeout)
     gc = BlobGC(store, blobs, cfg.gc_grace_seconds)
-    limit = max(cfg.max_summary_bytes + 1024 * 1024, 8 * 1024 * 1024)
-    server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", limit),
-            ("grpc.max_send_message_length", 64 * 1024 * 1024),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            # gRPC sets SO_REUSEPORT by default: a second server (or an ephemeral-port test
-            # server) would then share the port silently instead of failing to bind.
-            ("grpc.so_reuseport", 0),
-        ]
-    )
+    server = grpc.aio.server(options=server_options(cfg))
     directory_rpc.add_DirectoryServiceServicer_to_server(
         _wrap(DirectoryServicer(directory), "DirectoryService"), server
     )
