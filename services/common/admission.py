@@ -18,8 +18,8 @@ from services.common.grpcclient import MetadataClient
 
 ADMISSIONS = Counter(
     "kubemail_admissions_total",
-    "New connections by service and admission verdict (admitted, busy, rate_limited)",
-    ["service", "verdict"],
+    "New connections by protocol and admission verdict (admitted, busy, rate_limited)",
+    ["protocol", "verdict"],
 )
 
 

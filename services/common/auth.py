@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 import logging
 
 import grpc
@@ -31,10 +32,11 @@ log = logging.getLogger(__name__)
 
 AUTH_ATTEMPTS = Counter(
     "kubemail_auth_attempts_total",
-    "Password logins by service and result",
-    ["service", "result"],  # result: ok, bad-credentials, disabled, rate-limited, unavailable
+    "Password logins by protocol, mechanism (command, plain, login) and result (LoginOutcome)",
+    ["protocol", "mechanism", "result"],
 )
-CONN_LIMITED = Counter("kubemail_auth_connections_limited_total", "Connections refused by conn-ip", ["service"])
+MECHANISMS = ("command", "plain", "login")  # command: IMAP LOGIN, POP3 USER/PASS
+CONN_LIMITED = Counter("kubemail_auth_connections_limited_total", "Connections refused by conn-ip", ["protocol"])
 
 MAX_USERNAME = 320
 MAX_PASSWORD = 1024
@@ -61,17 +63,30 @@ class AuthLimits:
     conn_window: int = setting("KUBEMAIL_CONN_WINDOW", 60, "Window of KUBEMAIL_CONN_PER_IP, seconds.")
 
 
+class LoginOutcome(enum.Enum):
+    """The outcome of one password login, the same words on every protocol (and in metrics)."""
+
+    OK = "ok"
+    BAD_CREDENTIALS = "bad-credentials"
+    DISABLED = "disabled"
+    RATE_LIMITED = "rate-limited"
+    UNAVAILABLE = "unavailable"
+
+
 @dataclasses.dataclass(frozen=True)
 class AuthResult:
-    ok: bool
-    reason: str = ""  # "", "bad-credentials", "disabled", "rate-limited", "unavailable"
+    outcome: LoginOutcome
     user: directory_pb.User | None = None
     retry_after: int = 0  # seconds, when rate-limited
 
     @property
+    def ok(self) -> bool:
+        return self.outcome is LoginOutcome.OK and self.user is not None
+
+    @property
     def temporary(self) -> bool:
         """The client should retry later (4xx / [UNAVAILABLE] / [SYS/TEMP])."""
-        return self.reason in ("rate-limited", "unavailable")
+        return self.outcome in (LoginOutcome.RATE_LIMITED, LoginOutcome.UNAVAILABLE)
 
 
 class UnavailableError(Exception):
@@ -89,6 +104,9 @@ class Authenticator:
         self.client = client
         self.service = service
         self.limits = limits or AuthLimits()
+        for mechanism in MECHANISMS:  # every series from the first scrape (rates, alerts)
+            for outcome in LoginOutcome:
+                AUTH_ATTEMPTS.labels(service, mechanism, outcome.value)
 
     async def _peek(self, bucket: str, key: str, limit: int) -> int:
         """0 when under the limit, else seconds to wait."""
@@ -114,20 +132,21 @@ class Authenticator:
         except grpc.aio.AioRpcError as exc:
             log.warning("recording a failed login failed: %s", exc.code().name)
 
-    def _done(self, result: AuthResult) -> AuthResult:
-        AUTH_ATTEMPTS.labels(self.service, "ok" if result.ok else result.reason).inc()
+    def _done(self, result: AuthResult, mechanism: str) -> AuthResult:
+        AUTH_ATTEMPTS.labels(self.service, mechanism, result.outcome.value).inc()
         return result
 
-    async def _failed(self, reason: str, user_key: str, remote_ip: str) -> AuthResult:
+    async def _failed(self, outcome: LoginOutcome, user_key: str, remote_ip: str, mechanism: str) -> AuthResult:
         await self._hit("auth-fail-ip", remote_ip, self.limits.fail_per_ip)
         if user_key:
             await self._hit("auth-fail-user", user_key, self.limits.fail_per_user)
         if self.limits.fail_delay > 0:
             await asyncio.sleep(self.limits.fail_delay)
-        return self._done(AuthResult(ok=False, reason=reason))
+        return self._done(AuthResult(outcome), mechanism)
 
-    async def login(self, username: str, password: bytes, remote_ip: str) -> AuthResult:
-        """Checks the failure limits, then the password. Never raises for backend errors."""
+    async def login(self, username: str, password: bytes, remote_ip: str, mechanism: str = "command") -> AuthResult:
+        """Checks the failure limits, then the password. Never raises for backend errors.
+        `mechanism` (one of MECHANISMS) only labels the attempt in kubemail_auth_attempts_total."""
         user_key = username.strip().lower()
         try:
             wait = max(
@@ -136,11 +155,12 @@ class Authenticator:
             )
         except UnavailableError as exc:
             log.warning("%s login: limits unavailable: %s", self.service, exc)
-            return self._done(AuthResult(ok=False, reason="unavailable"))
+            return self._done(AuthResult(LoginOutcome.UNAVAILABLE), mechanism)
         if wait:
-            return self._done(AuthResult(ok=False, reason="rate-limited", retry_after=wait))
+            return self._done(AuthResult(LoginOutcome.RATE_LIMITED, retry_after=wait), mechanism)
         if _bad_input(user_key, password):
-            return await self._failed("bad-credentials", user_key if len(user_key) <= MAX_USERNAME else "", remote_ip)
+            key = user_key if len(user_key) <= MAX_USERNAME else ""
+            return await self._failed(LoginOutcome.BAD_CREDENTIALS, key, remote_ip, mechanism)
         try:
             resp = await self.client.directory.Authenticate(
                 directory_pb.AuthenticateRequest(
@@ -150,12 +170,12 @@ class Authenticator:
         except grpc.aio.AioRpcError as exc:
             if reason_of(exc) not in _BAD_CREDENTIALS:
                 log.warning("%s login: directory unavailable: %s", self.service, exc.code().name)
-                return self._done(AuthResult(ok=False, reason="unavailable"))
-            return await self._failed("bad-credentials", user_key, remote_ip)
+                return self._done(AuthResult(LoginOutcome.UNAVAILABLE), mechanism)
+            return await self._failed(LoginOutcome.BAD_CREDENTIALS, user_key, remote_ip, mechanism)
         if resp.ok and resp.user.id:
-            return self._done(AuthResult(ok=True, user=resp.user))
-        reason = "disabled" if resp.reason == "disabled" else "bad-credentials"
-        return await self._failed(reason, user_key, remote_ip)
+            return self._done(AuthResult(LoginOutcome.OK, user=resp.user), mechanism)
+        outcome = LoginOutcome.DISABLED if resp.reason == "disabled" else LoginOutcome.BAD_CREDENTIALS
+        return await self._failed(outcome, user_key, remote_ip, mechanism)
 
     async def connection_allowed(self, remote_ip: str) -> tuple[bool, int]:
         """Counts a new connection from `remote_ip` ("conn-ip"); (allowed, retry_after).

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -212,6 +213,28 @@ class LoginExchange(_Base):
             return self.PASSWORD
         self.done = True
         return Credentials(authcid=self.user, password=_password(data))
+
+
+async def run(
+    mechanism: str,
+    initial: bytes | None,
+    challenge: Callable[[bytes], Awaitable[None]],
+    response: Callable[[], Awaitable[bytes]],
+) -> Credentials:
+    """The one SASL exchange loop of every protocol.
+
+    `challenge` sends the base64 challenge with the protocol's prefix ("334 " for SMTP, "+ " for
+    IMAP and POP3) and `response` reads the client's next line; a response over the protocol's
+    line bound raises SaslError(TOO_LONG) there, a closed connection whatever the protocol ends
+    a session with. Every failure of the exchange itself raises SaslError with its kind; the
+    session maps the kind to its reply in its reasons table and checks the credentials.
+    """
+    exchange = new_exchange(mechanism)
+    step = exchange.start(initial)
+    while isinstance(step, Challenge):
+        await challenge(step.encoded)
+        step = exchange.feed(await response())
+    return step
 
 
 def new_exchange(mechanism: str) -> PlainExchange | LoginExchange:

@@ -72,23 +72,25 @@ async def authenticate(s: Session, cmd: Command) -> Result:
     mech, initial = a.mechanism, a.initial
     if not s.login_allowed():
         raise no("Authentication requires TLS", "PRIVACYREQUIRED")
+
+    async def challenge(encoded: bytes) -> None:
+        s.send(b"+ " + encoded + b"\r\n")
+        await s.flush()
+
+    async def response() -> bytes:
+        line = await _read_line(s)
+        if line is None:
+            s.state = LOGOUT
+            raise bad("Connection closed")
+        return line
+
     try:
-        ex = sasl.new_exchange(mech)
-    except sasl.SaslError:
-        raise no("Unsupported mechanism", "CANNOT") from None
-    try:
-        step = ex.start(initial)
-        while isinstance(step, sasl.Challenge):
-            s.send(b"+ " + step.encoded + b"\r\n")
-            await s.flush()
-            line = await _read_line(s)
-            if line is None:
-                s.state = LOGOUT
-                raise bad("Connection closed")
-            step = ex.feed(line)
+        creds = await sasl.run(mech, initial, challenge, response)
     except sasl.SaslError as exc:
+        if exc.kind is sasl.SaslFailure.UNSUPPORTED:
+            raise no("Unsupported mechanism", "CANNOT") from None
         raise CommandError(*reasons.sasl_reply(exc.kind, str(exc))) from None
-    result = await s.authenticate(step.authcid, step.password)
+    result = await s.authenticate(creds.authcid, creds.password, mech.lower())
     if result.status == "OK":
         result.code = f"CAPABILITY {s.capabilities()}"
     return result

@@ -13,6 +13,3 @@ COMMAND_DURATION = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 IDLE_SESSIONS = Gauge("kubemail_imap_idle_sessions", "Sessions currently in IDLE")
-AUTH_RESULTS = Counter("kubemail_imap_auth_total", "Login attempts by result", ["result"])
-for _r in ("ok", "fail", "ratelimited", "disabled"):
-    AUTH_RESULTS.labels(_r)

@@ -196,8 +196,8 @@ class Session(MailboxSync):
         self.tls_active = True
         self.rx = Receiver(self.rx.limits)  # drop anything pipelined before the handshake
 
-    async def authenticate(self, username: str, password: bytes) -> Result:
-        user, result = await login(self.ctx, username, password, self.remote_ip)
+    async def authenticate(self, username: str, password: bytes, mechanism: str = "command") -> Result:
+        user, result = await login(self.ctx, username, password, self.remote_ip, mechanism)
         if user is not None:
             self.user = user
             self.state = AUTH

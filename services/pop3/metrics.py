@@ -20,10 +20,10 @@ COMMAND_DURATION = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 BYTES_SENT = Counter("kubemail_pop3_bytes_sent_total", "Octets sent to POP3 clients")
-AUTH_TOTAL = Counter(
-    "kubemail_pop3_auth_total",
-    "POP3 login attempts by mechanism (user, plain, login) and result (ok, fail, limited, refused, in_use, error)",
-    ["mechanism", "result"],
+MAILDROP_OPEN = Counter(
+    "kubemail_pop3_maildrop_open_total",
+    "Maildrop opens after a successful login, by result (ok, in_use, unavailable)",
+    ["result"],
 )
 MESSAGES_RETRIEVED = Counter("kubemail_pop3_messages_retrieved_total", "Messages sent by RETR")
 MESSAGES_DELETED = Counter("kubemail_pop3_messages_deleted_total", "Messages expunged at QUIT (UPDATE state)")
@@ -45,9 +45,8 @@ def _prime() -> None:
     for c in COMMAND_LABELS:
         for r in ("ok", "err"):
             COMMANDS_TOTAL.labels(c, r)
-    for mech in ("user", "plain", "login"):
-        for r in ("ok", "fail", "limited", "refused", "in_use", "error"):
-            AUTH_TOTAL.labels(mech, r)
+    for r in ("ok", "in_use", "unavailable"):
+        MAILDROP_OPEN.labels(r)
     for reason in ("quit", "update_failed", "disconnect", "timeout", "protocol_error", "shutdown", "blob_error"):
         SESSIONS_ENDED.labels(reason)
     for listener in ("plain", "tls"):

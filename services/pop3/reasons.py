@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 
+from services.common import sasl
 from services.gen.kubemail.v1 import errors_pb2 as er
 
 
@@ -25,3 +26,12 @@ KINDS: dict[int, Kind] = {
 
 def kind(reason: int) -> Kind:
     return KINDS.get(reason, Kind.UNAVAILABLE)
+
+
+def sasl_reply(exc: sasl.SaslError) -> tuple[str, str | None]:
+    """The -ERR text and response code for a failed SASL exchange (RFC 5034)."""
+    if exc.kind is sasl.SaslFailure.CANCELLED:
+        return "Authentication cancelled", None
+    if exc.kind is sasl.SaslFailure.TOO_LONG:
+        return "SASL response too long", None
+    return f"Authentication failed: {exc}", "AUTH"

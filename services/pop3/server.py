@@ -16,7 +16,6 @@ from services.common.tls import ReloadingTLS, server_tls
 from services.pop3 import formatter as fmt
 from services.pop3 import metrics as m
 from services.pop3.config import Pop3Config
-from services.pop3.login import make_login
 from services.pop3.session import Deps, Session
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ async def start(
     if blobs is None:
         blobs = make_blobstore(common, cache=True)
     auth = Authenticator(client, "pop3", limits or config.load(AuthLimits))
-    deps = Deps(cfg=cfg, hostname=common.hostname, client=client, blobs=blobs, login=make_login(auth))
+    deps = Deps(cfg=cfg, hostname=common.hostname, client=client, blobs=blobs, login=auth.login)
     tls = server_tls(common.tls_cert, common.tls_key)
     server = Pop3Server(deps, [])
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from services.common import sasl
+from services.common.auth import AuthResult, LoginOutcome
 from services.common.blobstore import BlobError, BlobStore
 from services.common.grpcclient import MetadataClient
 from services.pop3 import formatter as fmt
@@ -35,6 +36,7 @@ from services.pop3.protocol import (
     parse_count,
     parse_msgno,
 )
+from services.pop3.reasons import sasl_reply
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +63,16 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    user_id: str = ""
-    address: str = ""
-    limited: bool = False  # rate limit: too many failures ([LOGIN-DELAY])
-    unavailable: bool = False  # the directory could not be asked ([SYS/TEMP])
+# The -ERR text and response code for each failed login (RFC 2449 / 3206 codes).
+LOGIN_REPLIES: dict[LoginOutcome, tuple[str, str]] = {
+    LoginOutcome.UNAVAILABLE: ("Authentication temporarily unavailable", fmt.SYS_TEMP),
+    LoginOutcome.RATE_LIMITED: ("Too many failed logins, try again later", fmt.LOGIN_DELAY),
+    LoginOutcome.BAD_CREDENTIALS: ("Authentication failed", fmt.AUTH),
+    LoginOutcome.DISABLED: ("Authentication failed", fmt.AUTH),
+}
 
-
-LoginFn = Callable[[str, bytes, str], Awaitable[LoginResult]]  # (username, password, remote_ip)
+# services.common.auth.Authenticator.login: (username, password, remote_ip, mechanism)
+LoginFn = Callable[[str, bytes, str, str], Awaitable[AuthResult]]
 
 
 @dataclasses.dataclass
@@ -250,32 +252,23 @@ class Session:
 
     async def login(self, username: str, password: bytes, mechanism: str) -> None:
         """Authenticates, then locks and snapshots the maildrop (-> TRANSACTION)."""
-        result = await self.deps.login(username, password, self.conn.remote_ip)
-        if result.unavailable:
-            m.AUTH_TOTAL.labels(mechanism, "error").inc()
-            self.reply_err("Authentication temporarily unavailable", fmt.SYS_TEMP)
+        result = await self.deps.login(username, password, self.conn.remote_ip, mechanism)
+        if not result.ok or result.user is None:
+            self.reply_err(*LOGIN_REPLIES[result.outcome])
             return
-        if result.limited:
-            m.AUTH_TOTAL.labels(mechanism, "limited").inc()
-            self.reply_err("Too many failed logins, try again later", fmt.LOGIN_DELAY)
-            return
-        if not result.ok:
-            m.AUTH_TOTAL.labels(mechanism, "fail").inc()
-            self.reply_err("Authentication failed", fmt.AUTH)
-            return
-        drop = Maildrop(self.deps.client, result.user_id, self.cfg.lock_ttl)
+        drop = Maildrop(self.deps.client, result.user.id, self.cfg.lock_ttl)
         try:
             await drop.open()
         except MaildropInUseError:
-            m.AUTH_TOTAL.labels(mechanism, "in_use").inc()
+            m.MAILDROP_OPEN.labels("in_use").inc()
             self.reply_err("Maildrop already locked by another session", fmt.IN_USE)
             return
         except MaildropUnavailableError as exc:
-            m.AUTH_TOTAL.labels(mechanism, "error").inc()
+            m.MAILDROP_OPEN.labels("unavailable").inc()
             log.warning("maildrop unavailable: %s", exc)
             self.reply_err("Maildrop temporarily unavailable", fmt.SYS_TEMP)
             return
-        m.AUTH_TOTAL.labels(mechanism, "ok").inc()
+        m.MAILDROP_OPEN.labels("ok").inc()
         self.maildrop = drop
         self.state = State.TRANSACTION
         count, size = drop.stat()
@@ -399,7 +392,7 @@ async def cmd_pass(s: Session, cmd: Command) -> None:
         s.reply_err("USER first")
         return
     username, s.username = s.username, None
-    await s.login(username, cmd.args[0].encode("utf-8") if cmd.args else b"", "user")
+    await s.login(username, cmd.args[0].encode("utf-8") if cmd.args else b"", "command")
 
 
 @handler("AUTH")
@@ -425,24 +418,25 @@ async def cmd_auth(s: Session, cmd: Command) -> None:
 
 async def sasl_exchange(s: Session, mech: str, initial: str | None) -> tuple[str, bytes] | None:
     """Runs the SASL exchange (services.common.sasl); returns (authcid, password) or None after -ERR."""
+
+    async def challenge(encoded: bytes) -> None:
+        s.send(b"+ " + encoded + b"\r\n")
+
+    async def response() -> bytes:
+        line = await s.read_line(MAX_SASL_LINE)
+        if line is TOO_LONG:
+            raise sasl.SaslError(sasl.SaslFailure.TOO_LONG, "SASL response too long")
+        assert isinstance(line, bytes)
+        return line
+
     try:
-        exchange = sasl.new_exchange(mech)
-        step = exchange.start(None if initial is None else initial.encode("ascii", "replace"))
-        while isinstance(step, sasl.Challenge):
-            s.send(b"+ " + step.encoded + b"\r\n")
-            line = await s.read_line(MAX_SASL_LINE)
-            if line is TOO_LONG:
-                s.reply_err("SASL response too long")
-                return None
-            assert isinstance(line, bytes)
-            step = exchange.feed(line)
-    except sasl.SaslCancelled:
-        s.reply_err("Authentication cancelled")
-        return None
+        creds = await sasl.run(
+            mech, None if initial is None else initial.encode("ascii", "replace"), challenge, response
+        )
     except sasl.SaslError as exc:
-        s.reply_err(f"Authentication failed: {exc}", fmt.AUTH)
+        s.reply_err(*sasl_reply(exc))
         return None
-    return step.authcid, step.password
+    return creds.authcid, creds.password
 
 
 @handler("QUIT")

@@ -82,6 +82,6 @@ class Context:
             return True
         return bool(resp.allowed)
 
-    async def login(self, username: str, password: bytes, remote_ip: str) -> AuthResult:
+    async def login(self, username: str, password: bytes, remote_ip: str, mechanism: str) -> AuthResult:
         """services.common.auth: failure limits per IP and account, then Directory.Authenticate."""
-        return await self.authenticator.login(username, password, remote_ip)
+        return await self.authenticator.login(username, password, remote_ip, mechanism)

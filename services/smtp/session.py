@@ -27,6 +27,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, s
 
 from services.common import sasl
 from services.common.admission import Verdict
+from services.common.auth import LoginOutcome
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.smtp import chunking, metrics
 from services.smtp.context import Context, Listener
@@ -386,23 +387,25 @@ class KubemailSMTP(SMTP):
     # -- SASL (RFC 4616 PLAIN, draft LOGIN) ------------------------------------------
 
     async def _sasl(self, mechanism: str, args: list[str]) -> AuthResult:
-        exchange = sasl.new_exchange(mechanism)
+
+        async def challenge(encoded: bytes) -> None:
+            await self.push(b"334 " + encoded)
+
+        async def response() -> bytes:
+            try:
+                return await self._reader.readline()
+            except ValueError:  # over the stream limit
+                raise sasl.SaslError(sasl.SaslFailure.TOO_LONG, "response too long") from None
+
         try:
-            step = exchange.start(args[1].encode() if len(args) > 1 else None)
-            while isinstance(step, sasl.Challenge):
-                await self.push(b"334 " + step.encoded)
-                try:
-                    line = await self._reader.readline()
-                except ValueError:  # over the stream limit
-                    raise sasl.SaslError(sasl.SaslFailure.TOO_LONG, "response too long") from None
-                step = exchange.feed(line)
+            creds = await sasl.run(mechanism, args[1].encode() if len(args) > 1 else None, challenge, response)
         except sasl.SaslCancelled:
             await self.push("501 5.7.0 Authentication cancelled")
             return AuthResult(success=False, handled=True)
         except sasl.SaslError as exc:
             await self.push(f"501 5.5.2 {exc}")
             return AuthResult(success=False, handled=True)
-        return await self._login(step.authcid, step.password)
+        return await self._login(creds.authcid, creds.password, mechanism.lower())
 
     @auth_mechanism("PLAIN")
     async def auth_PLAIN(self, _: SMTP, args: list[str]) -> AuthResult:  # type: ignore[override]  # noqa: N802
@@ -412,11 +415,11 @@ class KubemailSMTP(SMTP):
     async def auth_LOGIN(self, _: SMTP, args: list[str]) -> AuthResult:  # type: ignore[override]  # noqa: N802
         return await self._sasl("LOGIN", args)
 
-    async def _login(self, name: str, password: bytes) -> AuthResult:
-        res = await self.ctx.login(name, password, self.client_ip)
+    async def _login(self, name: str, password: bytes, mechanism: str) -> AuthResult:
+        res = await self.ctx.login(name, password, self.client_ip, mechanism)
         if res.ok and res.user is not None:
             return AuthResult(success=True, auth_data=res.user, message="235 2.7.0 Authentication successful")
-        if res.reason == "rate-limited":
+        if res.outcome is LoginOutcome.RATE_LIMITED:
             return AuthResult(success=False, handled=False, message="454 4.7.0 Too many failed attempts, try later")
         if res.temporary:
             return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.common import config
-from services.common.auth import AUTH_ATTEMPTS, Authenticator, AuthLimits, connection_allowed
+from services.common.auth import AUTH_ATTEMPTS, Authenticator, AuthLimits, LoginOutcome, connection_allowed
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.fixtures.seed import seed_user
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def counter(service: str, result: str) -> float:
-    return AUTH_ATTEMPTS.labels(service, result)._value.get()  # type: ignore[attr-defined]
+    return AUTH_ATTEMPTS.labels(service, "command", result)._value.get()  # type: ignore[attr-defined]
 
 
 def test_limits_from_environment() -> None:
@@ -48,15 +48,15 @@ async def test_login_success_failure_and_user_lockout(metadata) -> None:  # type
         auth = Authenticator(client, "imap", AuthLimits(fail_per_ip=100, fail_per_user=3, fail_window=60))
         ok0 = counter("imap", "ok")
         res = await auth.login("Alice@Example.test ", b"right", "192.0.2.1")
-        assert res.ok and res.user is not None and res.user.id == user.id and res.reason == ""
+        assert res.ok and res.user is not None and res.user.id == user.id and res.outcome is LoginOutcome.OK
         assert counter("imap", "ok") == ok0 + 1
 
         for _ in range(3):
             res = await auth.login("alice@example.test", b"wrong", "192.0.2.1")
-            assert not res.ok and res.reason == "bad-credentials" and not res.temporary
+            assert not res.ok and res.outcome.value == "bad-credentials" and not res.temporary
         # locked: even the right password is refused, before it is checked
         res = await auth.login("alice@example.test", b"right", "192.0.2.99")
-        assert not res.ok and res.reason == "rate-limited" and res.temporary and res.retry_after > 0
+        assert not res.ok and res.outcome.value == "rate-limited" and res.temporary and res.retry_after > 0
         # other users are not affected
         await seed_user(client, "bob@example.test", "pw")
         assert (await auth.login("bob@example.test", b"pw", "192.0.2.1")).ok
@@ -74,9 +74,9 @@ async def test_ip_limit_across_users_and_bad_input(metadata) -> None:  # type: i
         ]
         for name, pw in attempts:
             res = await auth.login(name, pw, "198.51.100.7")
-            assert not res.ok and res.reason == "bad-credentials"
+            assert not res.ok and res.outcome.value == "bad-credentials"
         res = await auth.login("carol@example.test", b"pw", "198.51.100.7")
-        assert res.reason == "rate-limited"
+        assert res.outcome.value == "rate-limited"
         # another address is fine
         assert (await auth.login("carol@example.test", b"pw", "198.51.100.8")).ok
 
@@ -89,7 +89,7 @@ async def test_disabled_user(metadata) -> None:  # type: ignore[no-untyped-def]
         await client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=u))
         auth = Authenticator(client, "smtp", AuthLimits())
         res = await auth.login("dave@example.test", b"pw", "192.0.2.3")
-        assert not res.ok and res.reason in ("disabled", "bad-credentials") and not res.temporary
+        assert not res.ok and res.outcome.value in ("disabled", "bad-credentials") and not res.temporary
 
 
 async def test_connection_rate(metadata) -> None:  # type: ignore[no-untyped-def]
@@ -107,6 +107,6 @@ async def test_unavailable_backend() -> None:
     async with MetadataClient(f"127.0.0.1:{closed_port()}", timeout=0.5) as client:
         auth = Authenticator(client, "imap", AuthLimits())
         res = await auth.login("a@b.test", b"pw", "192.0.2.1")
-        assert not res.ok and res.reason == "unavailable" and res.temporary
+        assert not res.ok and res.outcome.value == "unavailable" and res.temporary
         # connection limits fail open
         assert await connection_allowed(client, AuthLimits(conn_per_ip=5), "192.0.2.1") == (True, 0)

@@ -242,8 +242,7 @@ def _logins() -> list[tuple[str, str]]:
     """Failed and successful logins of each protocol, from each front-end's own counter."""
     return [
         (sumby("result", rate("kubemail_smtp_commands_total", 'command="AUTH"')), "smtp {{result}}"),
-        (sumby("result", rate("kubemail_imap_auth_total")), "imap {{result}}"),
-        (sumby("result", rate("kubemail_pop3_auth_total")), "pop3 {{result}}"),
+        (sumby("protocol, result", rate("kubemail_auth_attempts_total")), "{{protocol}} {{result}}"),
     ]
 
 
@@ -430,7 +429,14 @@ def imap() -> dict[str, Any]:
         ),
         Row("Authentication"),
         Panel(
-            "LOGIN / AUTHENTICATE by result", [(sumby("result", rate("kubemail_imap_auth_total")), "{{result}}")], "ops"
+            "LOGIN / AUTHENTICATE by result",
+            [
+                (
+                    sumby("mechanism, result", rate("kubemail_auth_attempts_total", 'protocol="imap"')),
+                    "{{mechanism}} {{result}}",
+                )
+            ],
+            "ops",
         ),
         Panel(
             "Accepted connections by listener",
@@ -490,7 +496,12 @@ def pop3() -> dict[str, Any]:
         Row("Authentication"),
         Panel(
             "Logins by mechanism and result",
-            [(sumby("mechanism, result", rate("kubemail_pop3_auth_total")), "{{mechanism}} {{result}}")],
+            [
+                (
+                    sumby("mechanism, result", rate("kubemail_auth_attempts_total", 'protocol="pop3"')),
+                    "{{mechanism}} {{result}}",
+                )
+            ],
             "ops",
             width=24,
         ),
