@@ -154,3 +154,15 @@ async def test_ids_survive_a_metadata_restart(backend_env: dict[str, str]) -> No
     finally:
         await client.close()
         _stop_metadata(h)
+
+
+async def test_message_stored_before_ids_has_none_and_copies_keep_none(world: World) -> None:
+    c, uid = world.client, world.user.id
+    d = (await world.deliver(mail("legacy", "<l@x>"))).delivered[0]
+    r = redis_of(world.handle)
+    r.hdel(keys.user(uid).message(d.mailbox_id, d.uid), "e", "t")  # as written before this change
+    assert [(m.email_id, m.thread_id) for m in await metas(c, uid, d.mailbox_id)] == [("", "")]
+    await c.messages.CopyMessages(
+        messages_pb.CopyMessagesRequest(user_id=uid, mailbox_id=d.mailbox_id, uids=[R(lo=1, hi=1)], destination="INBOX")
+    )
+    assert [(m.email_id, m.thread_id) for m in await metas(c, uid, d.mailbox_id)] == [("", ""), ("", "")]
