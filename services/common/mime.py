@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from services.common import threadkeys
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 log = logging.getLogger(__name__)
@@ -683,7 +684,18 @@ def _build(raw: bytes) -> mime_pb.MessageSummary:
     s.sent_date = parse_date(first["date"]) if "date" in first else 0
     _search_headers(s, fields)
     s.has_8bit = not raw.isascii()
+    _thread_keys(s, first)
     return s
+
+
+def _thread_keys(summary: mime_pb.MessageSummary, first: dict[str, bytes]) -> None:
+    def text(name: str) -> str:
+        return first[name].decode("utf-8", "replace") if name in first else ""
+
+    summary.message_id = threadkeys.message_id(text("message-id"))
+    summary.references.extend(threadkeys.references(text("references"), text("in-reply-to")))
+    subject = decode_header_value(first["subject"]) if "subject" in first else ""
+    summary.base_subject = threadkeys.base_subject(subject)
 
 
 def build_summary(raw: bytes) -> mime_pb.MessageSummary:

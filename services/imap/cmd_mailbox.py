@@ -78,6 +78,7 @@ async def select(s: Session, cmd: Command) -> Result:
     s.untagged(f"OK [UIDNEXT {sel.uidnext}] Predicted next UID")
     s.announce_flags(flags=False)
     s.untagged(f"OK [HIGHESTMODSEQ {sel.highest_modseq}] Highest")
+    s.untagged(f"OK [MAILBOXID ({mb.id})] Ok")  # RFC 8474 4.2
     if s.rev2:
         # RFC 9051 7.3.1: the mailbox's name with its real attributes
         s.untagged(f'LIST ({" ".join(attrs)}) "/" '.encode() + _wire_name(s, sel.name))
@@ -150,10 +151,10 @@ async def create(s: Session, cmd: Command) -> Result:
         except grpc.aio.AioRpcError as exc:
             if reason_of(exc) != er.ERROR_REASON_MAILBOX_EXISTS:
                 raise
-    await s.md.mailboxes.CreateMailbox(
+    made = await s.md.mailboxes.CreateMailbox(
         mailboxes_pb.CreateMailboxRequest(user_id=s.user_id, name=name, special_use=special)
     )
-    return Result(text="CREATE completed")
+    return Result(text="CREATE completed", code=f"MAILBOXID ({made.mailbox.id})")  # RFC 8474 4.1
 
 
 async def delete(s: Session, cmd: Command) -> Result:
@@ -208,6 +209,7 @@ _STATUS_ITEMS = (
     "HIGHESTMODSEQ",
     "DELETED",
     "APPENDLIMIT",
+    "MAILBOXID",
 )
 
 
@@ -224,6 +226,7 @@ def _status_line(s: Session, mb: mailboxes_pb.Mailbox, items: Sequence[str]) -> 
             "HIGHESTMODSEQ": mb.highest_modseq,
             "DELETED": mb.deleted,
             "APPENDLIMIT": s.cfg.append_limit,
+            "MAILBOXID": f"({mb.id})",  # RFC 8474 4.3: the mailbox id is its objectid
         }[it]
         vals.append(f"{it} {v}")
     return b"STATUS " + _wire_name(s, mb.name) + b" (" + " ".join(vals).encode() + b")"

@@ -601,6 +601,7 @@ _FLAG_KEYS = {
     "UNFLAGGED": ("NOFLAG", "\\Flagged"),
     "UNSEEN": ("NOFLAG", "\\Seen"),
 }
+_OBJECTID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # RFC 8474 objectid
 _HEADER_KEYS = {"BCC": "bcc", "CC": "cc", "FROM": "from", "SUBJECT": "subject", "TO": "to"}
 _DATE_KEYS = {"BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"}
 
@@ -669,6 +670,12 @@ def _search_key(c: Cursor, depth: int) -> tuple[Any, ...]:
     if word in ("OLDER", "YOUNGER"):
         c.sp()
         return (word, c.number32(nonzero=True))
+    if word in ("EMAILID", "THREADID"):  # RFC 8474 6
+        c.sp()
+        oid = c.atom()
+        if not _OBJECTID.fullmatch(oid):
+            raise ParseError(f"Invalid objectid for {word}")
+        return (word, oid)
     raise ParseError(f"Unknown search key {word}")
 
 

@@ -89,6 +89,10 @@ def translate(
             if op == "OLDER":
                 return messages_pb.SearchKey(internal_date_before=edge)
             return messages_pb.SearchKey(internal_date_since=edge)
+        if op == "EMAILID":
+            return messages_pb.SearchKey(email_id=k[1])
+        if op == "THREADID":
+            return messages_pb.SearchKey(thread_id=k[1])
         if op == "MODSEQ":
             uses_modseq = True
             return messages_pb.SearchKey(modseq=k[1])

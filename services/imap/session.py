@@ -115,6 +115,7 @@ class Session(MailboxSync):
             "STATUS=SIZE",
             "UTF8=ACCEPT",
             "BINARY",
+            "OBJECTID",
         ]
         return " ".join(caps)
 

@@ -22,6 +22,11 @@ Per user (P = "{u:<user_id>}:"):
   P x:<id>        zset   expunged uid -> modseq (trimmed to a bound; xtrim = highest trimmed modseq)
   P un:<id>       zset   unseen uids;  P dl:<id> zset deleted uids;  P rc:<id> zset recent uids
   P m:<id>:<uid>  hash   f flags (space separated) d internal date s size b blob m modseq S summary
+                         e EMAILID t THREADID (RFC 8474; absent on messages stored before ids)
+  P emseq         string last EMAILID number ("E<n>"); P thrseq: last THREADID number ("T<n>").
+                         Never reset (not even by a purge), so an id is never reused
+  P tm            hash   sha256(Message-ID)[:24] -> "<THREADID> <sha256(base subject)[:16]>",
+                         the first message with that Message-ID (threading at ingest)
   P fl:<id>       hash   uid -> "<modseq> <flags>" (a copy of m's f and m, read by FETCH FLAGS in one
                          HMGET per 1,000 UIDs; a missing field falls back to the message hash)
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
@@ -67,6 +72,10 @@ class UserKeys:
     @property
     def events(self) -> str:
         return self.prefix + "ev"
+
+    @property
+    def thread_map(self) -> str:
+        return self.prefix + "tm"
 
     def mailbox(self, mbid: str) -> str:
         return self.prefix + "mb:" + mbid

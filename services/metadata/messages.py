@@ -24,6 +24,7 @@ from services.metadata.mailboxes import MailboxData
 from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.search import Searcher
 from services.metadata.store import Store
+from services.metadata.threads import thread_args
 
 MAX_DELIVERIES = 1000
 MAX_RECIPIENTS = 1000
@@ -32,6 +33,10 @@ _MODES = {
     messages_pb.StoreFlagsRequest.MODE_ADD: "A",
     messages_pb.StoreFlagsRequest.MODE_REMOVE: "D",
 }
+
+
+def _id(raw: bytes) -> str:
+    return "" if raw == b"-" else raw.decode()
 
 
 def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> messages_pb.MessageMeta:
@@ -48,6 +53,11 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
     if with_summary and len(row) > 5 and row[5]:
         meta.summary.ParseFromString(row[5])
     return meta
+
+
+def _row_id(row: Sequence[Any], i: int) -> str:
+    """An id of a deliver script result row (absent in idempotency records written before ids)."""
+    return str(row[i]) if len(row) > i and row[i] else ""
 
 
 def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessagesResponse:
@@ -68,13 +78,15 @@ def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessages
         return out
     summaries = res[2:]
     for i, line in enumerate(text.split(b"\n")):
-        uid, ms, size, idate, blob, fl = line.split(b" ", 5)
+        uid, ms, size, idate, blob, eid, tid, fl = line.split(b" ", 7)
         meta = add(
             uid=int(uid),
             modseq=int(ms),
             size=int(size),
             internal_date=int(idate),
-            blob_id="" if blob == b"-" else blob.decode(),
+            blob_id=_id(blob),
+            email_id=_id(eid),
+            thread_id=_id(tid),
             flags=fl.decode().split(),
         )
         if mode == "S" and summaries[i]:
@@ -206,6 +218,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         limit: int,
         strict: bool,
         targets: list[tuple[str, str]],
+        threading: list[str],
     ) -> tuple[list[list[Any]], bool]:
         args: list[str | int | bytes] = [
             idem,
@@ -220,6 +233,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         ]
         for name, fl in targets:
             args += [name, fl]
+        args += threading
         res = await self.store.user_script("deliver", user_id, args)
         if "dup" in res:
             return list(res["dup"]), True
@@ -245,6 +259,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             if request.size > max_bytes:
                 raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, "message larger than the domain allows")
             quotas[uid] = quota
+        threading = thread_args(request.summary)
         pending = sum(len(g) for g in groups.values())
         await self._blob_ready(request.blob_id, pending)
         out: list[messages_pb.Delivered | None] = [None] * len(request.deliveries)
@@ -260,6 +275,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                     quotas[uid],
                     False,
                     [(n, f) for _, n, f in items],
+                    threading,
                 )
                 pending -= len(items)
                 if dup:
@@ -271,6 +287,8 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                         uidvalidity=int(row[1]),
                         uid=int(row[2]),
                         modseq=int(row[3]),
+                        email_id=_row_id(row, 4),
+                        thread_id=_row_id(row, 5),
                     )
         except Fail:
             # definite refusal (quota, missing INBOX): release the references not used
@@ -297,6 +315,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 limit,
                 True,
                 [(name, fl)],
+                thread_args(request.summary),
             )
         except Fail:
             await self.store.blob_decr(request.blob_id, 1)
@@ -305,7 +324,12 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             await self.store.blob_decr(request.blob_id, 1)
         row = rows[0]
         return messages_pb.AppendResponse(
-            mailbox_id=str(row[0]), uidvalidity=int(row[1]), uid=int(row[2]), modseq=int(row[3])
+            mailbox_id=str(row[0]),
+            uidvalidity=int(row[1]),
+            uid=int(row[2]),
+            modseq=int(row[3]),
+            email_id=_row_id(row, 4),
+            thread_id=_row_id(row, 5),
         )
 
     # -- reads -------------------------------------------------------------------------

@@ -39,6 +39,8 @@ class Msg:
     modseq: int
     blob_id: str
     recent: bool
+    email_id: str = ""
+    thread_id: str = ""
     summary: mime_pb.MessageSummary | None = None
     _headers: list[tuple[str, str]] | None = field(default=None, repr=False)
     _body: str | None = field(default=None, repr=False)
@@ -109,7 +111,7 @@ class Searcher:
         if fast is not None:
             return fast
         uids = await self.data.resolve(user_id, mbid, [])
-        fields = ["f", "d", "s", "b", "m"] + (["S"] if "summary" in needs else [])
+        fields = ["f", "d", "s", "b", "m", "e", "t"] + (["S"] if "summary" in needs else [])
         rows = await self.data.rows(user_id, mbid, uids, fields)
         recent: set[int] = set()
         if "recent" in needs:
@@ -122,8 +124,8 @@ class Searcher:
         hms = 0
         for uid, row in rows:
             summary = None
-            if len(row) > 5 and row[5]:
-                summary = mime_pb.MessageSummary.FromString(row[5])
+            if len(row) > 7 and row[7]:
+                summary = mime_pb.MessageSummary.FromString(row[7])
             m = Msg(
                 uid=uid,
                 flags=set((row[0] or b"").decode().split()),
@@ -132,6 +134,8 @@ class Searcher:
                 blob_id=(row[3] or b"").decode(),
                 modseq=int(row[4] or 0),
                 recent=uid in recent,
+                email_id=(row[5] or b"").decode(),
+                thread_id=(row[6] or b"").decode(),
                 summary=summary,
             )
             if await self._match(key, m, max_uid):
@@ -219,6 +223,10 @@ class Searcher:
             return m.modseq >= k.modseq
         if which == "recent":
             return m.recent == k.recent
+        if which == "email_id":
+            return m.email_id == k.email_id
+        if which == "thread_id":
+            return m.thread_id == k.thread_id
         raise invalid(f"unsupported search key {which}")
 
 

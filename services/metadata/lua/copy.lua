@@ -13,7 +13,7 @@ if not dst then return err('NO_SUCH_DESTINATION', 'no such destination mailbox')
 local rows, total = {}, 0
 for i = 9, #ARGV do
   local uid = tonumber(ARGV[i])
-  local v = redis.call('HMGET', P..'m:'..src..':'..uid, 'f', 'd', 's', 'b', 'S')
+  local v = redis.call('HMGET', P..'m:'..src..':'..uid, 'f', 'd', 's', 'b', 'S', 'e', 't')
   if v[3] then rows[#rows + 1] = {uid, v}; total = total + tonumber(v[3]) end
 end
 local kseen, knew = {}, {}
@@ -28,7 +28,7 @@ local dms, sms = nil, nil
 for _, row in ipairs(rows) do
   local v = row[2]
   if not dms then dms = nextmodseq() end
-  local nu = msg_insert(dst, v[4], tonumber(v[3]), v[2], v[5], v[1], dms)
+  local nu = msg_insert(dst, v[4], tonumber(v[3]), v[2], v[5], v[1], dms, v[6], v[7])
   srcs[#srcs + 1] = row[1]; dsts[#dsts + 1] = nu; sblobs[#sblobs + 1] = v[4]
 end
 if dms then publish('m', dst, dms) end

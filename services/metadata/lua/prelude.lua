@@ -62,11 +62,14 @@ local function kw_add(mbid, fs)
   end
 end
 -- inserts one message; returns its uid. Counters, quota and the keyword list follow.
-local function msg_insert(mbid, blob, size, idate, summary, fs, ms)
+-- eid, tid: its EMAILID and THREADID (RFC 8474; false for a message stored before ids existed)
+local function msg_insert(mbid, blob, size, idate, summary, fs, ms, eid, tid)
   local mb = P..'mb:'..mbid
   local uid = redis.call('HINCRBY', mb, 'uidnext', 1) - 1
   if fs ~= '' then kw_add(mbid, fs) end
-  redis.call('HSET', P..'m:'..mbid..':'..uid, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary)
+  local mk = P..'m:'..mbid..':'..uid
+  redis.call('HSET', mk, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary)
+  if eid then redis.call('HSET', mk, 'e', eid, 't', tid or eid) end
   redis.call('HSET', P..'fl:'..mbid, uid, ms..' '..fs)
   redis.call('ZADD', P..'u:'..mbid, uid, uid)
   redis.call('ZADD', P..'ms:'..mbid, ms, uid)

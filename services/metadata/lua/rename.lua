@@ -8,10 +8,10 @@ if old == 'INBOX' then
   local nid = mb_create(new, '')
   local ms = nextmodseq()
   for _, u in ipairs(redis.call('ZRANGE', P..'u:'..oid, 0, -1)) do
-    local v = redis.call('HMGET', P..'m:'..oid..':'..u, 'f', 'd', 's', 'b', 'S')
+    local v = redis.call('HMGET', P..'m:'..oid..':'..u, 'f', 'd', 's', 'b', 'S', 'e', 't')
     if v[3] then
       msg_remove(oid, tonumber(u), ms, xlimit)
-      msg_insert(nid, v[4], tonumber(v[3]), v[2], v[5], v[1], ms)
+      msg_insert(nid, v[4], tonumber(v[3]), v[2], v[5], v[1], ms, v[6], v[7])
     end
   end
   redis.call('HSET', P..'mb:'..oid, 'hms', ms)

@@ -43,3 +43,11 @@ def test_capability_rejects_arguments(imap: ImapHandle) -> None:
     assert _caps(c)[0] == "IMAP4rev1"  # session still usable
     force_state(c, "NONAUTH")
     c.logout()
+
+
+def test_capability_objectid_after_login(imap: ImapHandle) -> None:
+    c = imap.client()
+    assert "OBJECTID" not in _caps(c)
+    c.login("alice@example.test", "secret")
+    assert "OBJECTID" in _caps(c)  # RFC 8474
+    c.logout()

@@ -4,8 +4,19 @@ TRYCREATE, bad sequence, wrong state."""
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fetch_flags, fill, force_state, pop, raw, selected, uids
-from tests.imap.conftest import ImapHandle
+from tests.imap.commands.util import (
+    code_of,
+    expect_bad,
+    fetch_flags,
+    fill,
+    force_state,
+    object_ids,
+    pop,
+    raw,
+    selected,
+    uids,
+)
+from tests.imap.conftest import ImapHandle, Raw
 
 
 def test_copy_and_destination_client(imap: ImapHandle) -> None:
@@ -55,3 +66,24 @@ def test_copy_errors(imap: ImapHandle) -> None:
     expect_bad(c.copy, "1", "INBOX")
     force_state(c, "AUTH")
     c.logout()
+
+
+def test_copy_keeps_emailid_and_threadid(imap: ImapHandle) -> None:
+    fill(imap, 2)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("C", "CREATE Dest")
+    r.cmd("C2", "CREATE Dest2")
+    r.cmd("P", "APPEND Dest2 {5+}\r\nx\r\n\r\n")  # Dest2's UIDs run ahead of INBOX's
+    r.cmd("S", "SELECT INBOX")
+    src = object_ids(r)
+    assert len({e for e, _ in src.values()}) == 2
+    _, t = r.cmd("K", "COPY 1:2 Dest2")
+    assert t.startswith(b"K OK"), t
+    r.cmd("K2", "UID COPY 2 INBOX")  # a copy within the mailbox: same ids, new UID
+    again = object_ids(r)
+    assert again[3] == src[2] and {u: again[u] for u in (1, 2)} == src
+    r.cmd("S2", "SELECT Dest2")
+    dst = object_ids(r)
+    assert sorted(dst) == [1, 2, 3] and [dst[2], dst[3]] == [src[1], src[2]]  # UIDs changed, ids did not
+    r.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, force_state, raw
+import re
+
+from tests.imap.commands.util import code_of, expect_bad, force_state, mailbox_id, raw
 from tests.imap.conftest import ImapHandle, Raw
 
 
@@ -80,4 +82,19 @@ def test_mailbox_names_utf7_and_utf8(imap: ImapHandle) -> None:
     assert _wire_names(lines) == [b"{6}\r\n" + "Äpfel".encode()]
     lines, t = r.cmd("s1", b"STATUS {6+}\r\n" + "Äpfel".encode() + b" (MESSAGES)")
     assert t.startswith(b"s1 OK"), t
+    r.close()
+
+
+def test_create_reports_mailboxid(imap: ImapHandle) -> None:
+    r = Raw(imap.port)
+    r.login()
+    _, t = r.cmd("C", "CREATE Fresh")
+    m = re.fullmatch(rb"C OK \[MAILBOXID \(([A-Za-z0-9_-]{1,255})\)\] .*", t)
+    assert m, t  # RFC 8474 4.1
+    assert mailbox_id(r, "Fresh") == m.group(1).decode()
+    _, t2 = r.cmd("C2", "CREATE Fresh2")
+    assert m.group(1) not in t2  # another mailbox, another id
+    r.cmd("D", "DELETE Fresh")
+    _, t3 = r.cmd("C3", "CREATE Fresh")
+    assert b"MAILBOXID (" + m.group(1) + b")" not in t3  # never reused, not even for the same name
     r.close()

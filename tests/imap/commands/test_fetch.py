@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import email
 import imaplib
+import re
 
 from tests.imap.commands.util import expect_bad, fetch_flags, fill, force_state, pop, selected
 from tests.imap.conftest import ImapHandle, Raw, msg
@@ -228,3 +229,20 @@ def test_fetch_many_messages_imaplib(imap: ImapHandle) -> None:
     except imaplib.IMAP4.error:
         pass
     c.logout()
+
+
+def test_fetch_emailid_threadid(imap: ImapHandle) -> None:
+    fill(imap, 2)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("S", "SELECT INBOX")
+    lines, t = r.cmd("F", "FETCH 1:2 (EMAILID THREADID)")
+    assert t.startswith(b"F OK"), t
+    got = [
+        re.fullmatch(rb"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]+)\) THREADID \(([A-Za-z0-9_-]+)\)\)", x) for x in lines
+    ]
+    assert all(got), lines
+    assert got[0][2] != got[1][2] and got[0][3] != got[1][3]  # type: ignore[index]
+    lines, _ = r.cmd("F2", "FETCH 1 (EMAILID)")
+    assert lines == [b"* 1 FETCH (EMAILID (" + got[0][2] + b"))"]  # type: ignore[index]
+    r.close()

@@ -4,8 +4,20 @@ TRYCREATE, read-only, wrong state."""
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fill, fill_raw, force_state, move, pop, raw, selected, uids
-from tests.imap.conftest import ImapHandle
+from tests.imap.commands.util import (
+    code_of,
+    expect_bad,
+    fill,
+    fill_raw,
+    force_state,
+    move,
+    object_ids,
+    pop,
+    raw,
+    selected,
+    uids,
+)
+from tests.imap.conftest import ImapHandle, Raw
 
 
 def test_move_and_both_sides_observe(imap: ImapHandle) -> None:
@@ -69,4 +81,25 @@ def test_copy_and_move_with_uidplus(imap: ImapHandle) -> None:
     assert lines == [b'* STATUS "Archive" (MESSAGES 5)']
     lines, _ = r.cmd("f", "UID FETCH 1:* FLAGS")
     assert len(lines) == 1 and b"UID 1 " in lines[0]
+    r.close()
+
+
+def test_move_keeps_emailid_and_threadid(imap: ImapHandle) -> None:
+    fill(imap, 3)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("C", "CREATE There")
+    r.cmd("P", "APPEND There {5+}\r\nx\r\n\r\n")
+    r.cmd("S", "SELECT INBOX")
+    src = object_ids(r)
+    _, t = r.cmd("M", "UID MOVE 2:3 There")
+    assert t.startswith(b"M OK"), t
+    assert object_ids(r) == {1: src[1]}
+    r.cmd("S2", "SELECT There")
+    dst = object_ids(r)
+    assert [dst[2], dst[3]] == [src[2], src[3]]
+    r.cmd("M2", "UID MOVE 2 INBOX")  # and back: still the same ids
+    r.cmd("S3", "SELECT INBOX")
+    back = object_ids(r)
+    assert back[1] == src[1] and back[4] == src[2]
     r.close()

@@ -4,8 +4,8 @@ rename below itself, to INBOX, wrong state, bad args."""
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fill, force_state, raw
-from tests.imap.conftest import ImapHandle
+from tests.imap.commands.util import code_of, expect_bad, fill, force_state, mailbox_id, object_ids, raw
+from tests.imap.conftest import ImapHandle, Raw
 
 
 def _names(c: object) -> set[str]:
@@ -65,3 +65,31 @@ def test_rename_errors(imap: ImapHandle) -> None:
     expect_bad(d.rename, "A", "C")
     force_state(d, "NONAUTH")
     d.logout()
+
+
+def test_rename_keeps_mailboxid_and_object_ids(imap: ImapHandle) -> None:
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("C", "CREATE Before")
+    r.cmd("C2", "CREATE Before/Child")
+    fill(imap, 2, "Before")
+    mid, child = mailbox_id(r, "Before"), mailbox_id(r, "Before/Child")
+    r.cmd("S", "SELECT Before")
+    ids = object_ids(r)
+    r.cmd("U", "UNSELECT")
+    _, t = r.cmd("R", "RENAME Before After")
+    assert t.startswith(b"R OK"), t
+    assert mailbox_id(r, "After") == mid and mailbox_id(r, "After/Child") == child
+    r.cmd("S2", "SELECT After")
+    assert object_ids(r) == ids  # same UIDs, same ids
+    # INBOX rename: INBOX keeps its id, the new mailbox gets a new one; the messages keep theirs
+    fill(imap, 1)
+    inbox = mailbox_id(r, "INBOX")
+    r.cmd("S3", "SELECT INBOX")
+    moved = set(object_ids(r).values())
+    r.cmd("U2", "UNSELECT")
+    r.cmd("R2", "RENAME INBOX Old")
+    assert mailbox_id(r, "INBOX") == inbox and mailbox_id(r, "Old") not in (inbox, mid, child)
+    r.cmd("S4", "SELECT Old")
+    assert set(object_ids(r).values()) == moved
+    r.close()

@@ -3,8 +3,8 @@ results follow other sessions' changes, BADCHARSET, syntax errors, wrong state."
 
 from __future__ import annotations
 
-from tests.imap.commands.util import code_of, expect_bad, fill, fill_mail, force_state, raw, selected
-from tests.imap.conftest import ImapHandle
+from tests.imap.commands.util import code_of, expect_bad, fill, fill_mail, force_state, object_ids, raw, selected
+from tests.imap.conftest import ImapHandle, Raw
 
 
 def _s(c: object, *crit: str) -> list[int]:
@@ -118,4 +118,24 @@ def test_search_keys_wire(imap: ImapHandle) -> None:
     assert lines == [b'* ESEARCH (TAG "w") ALL 1,3,5'], lines
     lines, t = r.cmd("v", "SEARCH RETURN (COUNT) LARGER 99999")
     assert lines == [b'* ESEARCH (TAG "v") COUNT 0'], lines
+    r.close()
+
+
+def test_search_emailid_threadid(imap: ImapHandle) -> None:
+    fill(imap, 3)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("S", "SELECT INBOX")
+    ids = object_ids(r)
+    r.cmd("K", "UID COPY 2 INBOX")  # uid 4: the same message again
+    lines, t = r.cmd("Q", f"UID SEARCH EMAILID {ids[2][0]}")
+    assert t.startswith(b"Q OK") and lines == [b"* SEARCH 2 4"], (lines, t)
+    lines, _ = r.cmd("Q2", f"SEARCH THREADID {ids[3][1]}")
+    assert lines == [b"* SEARCH 3"]
+    lines, _ = r.cmd("Q3", "SEARCH OR EMAILID E0 THREADID T0")
+    assert lines == [b"* SEARCH"]
+    _, t = r.cmd("Q4", "SEARCH EMAILID bad.id")
+    assert t.startswith(b"Q4 BAD"), t
+    _, t = r.cmd("Q5", "SEARCH THREADID " + "x" * 256)
+    assert t.startswith(b"Q5 BAD"), t
     r.close()

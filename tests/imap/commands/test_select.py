@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.imap.commands.util import Error, expect_bad, fill, fill_raw, force_state, pop, raw
-from tests.imap.conftest import ImapHandle
+from tests.imap.commands.util import Error, expect_bad, fill, fill_raw, force_state, mailbox_id, pop, raw
+from tests.imap.conftest import ImapHandle, Raw
 
 
 def test_select_reports_mailbox_state(imap: ImapHandle) -> None:
@@ -85,4 +87,16 @@ def test_qresync_select_reports_vanished(imap: ImapHandle) -> None:
     r.cmd("d", "STORE 3 +FLAGS.SILENT (\\Deleted)")
     lines, _ = r.cmd("x", "EXPUNGE")
     assert lines[0] == b"* VANISHED 4", lines
+    r.close()
+
+
+def test_select_and_examine_report_mailboxid(imap: ImapHandle) -> None:
+    r = Raw(imap.port)
+    r.login()
+    lines, t = r.cmd("S", "SELECT INBOX")
+    assert t.startswith(b"S OK"), t
+    ids = [m.group(1) for m in (re.fullmatch(rb"\* OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] .*", x) for x in lines) if m]
+    assert ids == [mailbox_id(r, "INBOX").encode()]  # RFC 8474 4.2: the same id STATUS reports
+    lines, t = r.cmd("E", "EXAMINE INBOX")
+    assert any(x.startswith(b"* OK [MAILBOXID (" + ids[0] + b")]") for x in lines), lines
     r.close()

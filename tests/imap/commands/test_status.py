@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.imap.commands.util import code_of, expect_bad, force_state, raw, selected
+from tests.imap.commands.util import code_of, expect_bad, force_state, mailbox_id, raw, selected
 from tests.imap.conftest import ImapHandle, Raw, msg
 
 
@@ -77,3 +77,15 @@ def test_status_and_list_status(imap: ImapHandle) -> None:
     assert lines[0].startswith(b"* LIST (") and lines[1] == b'* STATUS "INBOX" (MESSAGES 2 UNSEEN 1)'
     r.close()
     c.logout()
+
+
+def test_status_mailboxid(imap: ImapHandle) -> None:
+    r = Raw(imap.port)
+    r.login()
+    lines, t = r.cmd("S1", 'STATUS "INBOX" (MESSAGES MAILBOXID)')
+    assert t.startswith(b"S1 OK"), t
+    assert re.fullmatch(rb'\* STATUS "INBOX" \(MESSAGES 0 MAILBOXID \([A-Za-z0-9_-]{1,255}\)\)', lines[0]), lines
+    r.cmd("C", "CREATE Other")
+    a, b = mailbox_id(r, "INBOX"), mailbox_id(r, "Other")
+    assert a != b and mailbox_id(r, "INBOX") == a
+    r.close()

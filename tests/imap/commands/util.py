@@ -155,3 +155,27 @@ def fill_raw(imap: ImapHandle, n: int) -> Raw:
     r.login()
     r.cmd("s", "SELECT INBOX")
     return r
+
+
+_OBJECT_IDS = re.compile(rb"UID (\d+) EMAILID \(([A-Za-z0-9_-]+)\) THREADID \(([A-Za-z0-9_-]+)\)")
+
+
+def object_ids(r: Raw, seqset: str = "1:*") -> dict[int, tuple[str, str]]:
+    """uid -> (EMAILID, THREADID) of the selected mailbox's messages (RFC 8474 FETCH items)."""
+    lines, tagged = r.cmd("OI", f"UID FETCH {seqset} (UID EMAILID THREADID)")
+    assert tagged.startswith(b"OI OK"), tagged
+    out: dict[int, tuple[str, str]] = {}
+    for line in lines:
+        m = _OBJECT_IDS.search(line)
+        assert m, line
+        out[int(m.group(1))] = (m.group(2).decode(), m.group(3).decode())
+    return out
+
+
+def mailbox_id(r: Raw, name: str) -> str:
+    """MAILBOXID of a mailbox via STATUS (RFC 8474 4.3)."""
+    lines, tagged = r.cmd("MI", f'STATUS "{name}" (MAILBOXID)')
+    assert tagged.startswith(b"MI OK"), tagged
+    m = re.search(rb"\(MAILBOXID \(([A-Za-z0-9_-]{1,255})\)\)", lines[0])
+    assert m, lines
+    return m.group(1).decode()

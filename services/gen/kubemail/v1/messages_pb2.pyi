@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MessageMeta(_message.Message):
-    __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary")
+    __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary", "email_id", "thread_id")
     UID_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,8 @@ class MessageMeta(_message.Message):
     SIZE_FIELD_NUMBER: _ClassVar[int]
     BLOB_ID_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     uid: int
     modseq: int
     flags: _containers.RepeatedScalarFieldContainer[str]
@@ -25,7 +27,9 @@ class MessageMeta(_message.Message):
     size: int
     blob_id: str
     summary: _mime_pb2.MessageSummary
-    def __init__(self, uid: _Optional[int] = ..., modseq: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., size: _Optional[int] = ..., blob_id: _Optional[str] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ...) -> None: ...
+    email_id: str
+    thread_id: str
+    def __init__(self, uid: _Optional[int] = ..., modseq: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., size: _Optional[int] = ..., blob_id: _Optional[str] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
 
 class DeliverRequest(_message.Message):
     __slots__ = ("blob_id", "size", "summary", "deliveries", "internal_date", "idempotency_key")
@@ -60,18 +64,22 @@ class DeliverResponse(_message.Message):
     def __init__(self, delivered: _Optional[_Iterable[_Union[Delivered, _Mapping]]] = ...) -> None: ...
 
 class Delivered(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uidvalidity", "uid", "modseq")
+    __slots__ = ("user_id", "mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
     UID_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uidvalidity: int
     uid: int
     modseq: int
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ...) -> None: ...
+    email_id: str
+    thread_id: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
 
 class AppendRequest(_message.Message):
     __slots__ = ("user_id", "mailbox", "blob_id", "size", "summary", "flags", "internal_date", "idempotency_key")
@@ -94,16 +102,20 @@ class AppendRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., blob_id: _Optional[str] = ..., size: _Optional[int] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class AppendResponse(_message.Message):
-    __slots__ = ("mailbox_id", "uidvalidity", "uid", "modseq")
+    __slots__ = ("mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id")
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
     UID_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     mailbox_id: str
     uidvalidity: int
     uid: int
     modseq: int
-    def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ...) -> None: ...
+    email_id: str
+    thread_id: str
+    def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
 
 class FetchMessagesRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit", "flags_only")
@@ -270,7 +282,7 @@ class SearchRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., key: _Optional[_Union[SearchKey, _Mapping]] = ...) -> None: ...
 
 class SearchKey(_message.Message):
-    __slots__ = ("all", "flag", "no_flag", "uids", "larger", "smaller", "before", "on", "since", "sent_before", "sent_on", "sent_since", "header", "body", "text", "modseq", "recent", "internal_date_before", "internal_date_since")
+    __slots__ = ("all", "flag", "no_flag", "uids", "larger", "smaller", "before", "on", "since", "sent_before", "sent_on", "sent_since", "header", "body", "text", "modseq", "recent", "internal_date_before", "internal_date_since", "email_id", "thread_id")
     ALL_FIELD_NUMBER: _ClassVar[int]
     AND_FIELD_NUMBER: _ClassVar[int]
     OR_FIELD_NUMBER: _ClassVar[int]
@@ -293,6 +305,8 @@ class SearchKey(_message.Message):
     RECENT_FIELD_NUMBER: _ClassVar[int]
     INTERNAL_DATE_BEFORE_FIELD_NUMBER: _ClassVar[int]
     INTERNAL_DATE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
+    THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     all: bool
     flag: str
     no_flag: str
@@ -312,7 +326,9 @@ class SearchKey(_message.Message):
     recent: bool
     internal_date_before: int
     internal_date_since: int
-    def __init__(self, all: _Optional[bool] = ..., flag: _Optional[str] = ..., no_flag: _Optional[str] = ..., uids: _Optional[_Union[_types_pb2.UidSet, _Mapping]] = ..., larger: _Optional[int] = ..., smaller: _Optional[int] = ..., before: _Optional[int] = ..., on: _Optional[int] = ..., since: _Optional[int] = ..., sent_before: _Optional[int] = ..., sent_on: _Optional[int] = ..., sent_since: _Optional[int] = ..., header: _Optional[_Union[HeaderMatch, _Mapping]] = ..., body: _Optional[str] = ..., text: _Optional[str] = ..., modseq: _Optional[int] = ..., recent: _Optional[bool] = ..., internal_date_before: _Optional[int] = ..., internal_date_since: _Optional[int] = ..., **kwargs) -> None: ...
+    email_id: str
+    thread_id: str
+    def __init__(self, all: _Optional[bool] = ..., flag: _Optional[str] = ..., no_flag: _Optional[str] = ..., uids: _Optional[_Union[_types_pb2.UidSet, _Mapping]] = ..., larger: _Optional[int] = ..., smaller: _Optional[int] = ..., before: _Optional[int] = ..., on: _Optional[int] = ..., since: _Optional[int] = ..., sent_before: _Optional[int] = ..., sent_on: _Optional[int] = ..., sent_since: _Optional[int] = ..., header: _Optional[_Union[HeaderMatch, _Mapping]] = ..., body: _Optional[str] = ..., text: _Optional[str] = ..., modseq: _Optional[int] = ..., recent: _Optional[bool] = ..., internal_date_before: _Optional[int] = ..., internal_date_since: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., **kwargs) -> None: ...
 
 class SearchKeys(_message.Message):
     __slots__ = ("keys",)
