@@ -8,6 +8,7 @@ import time
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from services.common.grpcclient import MetadataError
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -215,3 +216,6 @@ async def test_lease_is_bounded_and_oldest_due_first(world: World) -> None:
     assert [e.queue_id for e in first + rest] == ids
     st = await world.client.outbound.Stats(ob.StatsRequest())
     assert st.depth == 5 and st.due == 0 and st.oldest_age_seconds < 5 and st.oldest_queued_at > 0
+    # the gauges follow (the metadata service runs in this process)
+    assert REGISTRY.get_sample_value("kubemail_metadata_outbound_queue_messages") == 5
+    assert REGISTRY.get_sample_value("kubemail_metadata_outbound_oldest_age_seconds") == st.oldest_age_seconds
