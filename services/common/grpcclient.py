@@ -2,7 +2,7 @@
 
 Deadlines on every call (KUBEMAIL_GRPC_TIMEOUT unless the caller gives one), retries of
 UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAILABLE
-only when it wrote nothing; Deliver, Append, Copy, Move and QueueOutbound also carry
+only when it wrote nothing; Deliver, Append, Copy, Move and Outbound.Queue also carry
 idempotency keys), keepalive, and client metrics (kubemail_grpc_client_*). `addr` may be
 `host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
@@ -35,6 +35,7 @@ from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
 from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
+from services.gen.kubemail.v1 import outbound_pb2_grpc as outbound_rpc
 
 __all__ = ["MetadataClient", "MetadataError", "reason_of"]
 
@@ -60,6 +61,7 @@ _SERVICE_CONFIG = {
                 {"service": "kubemail.v1.MessagesService"},
                 {"service": "kubemail.v1.MaildropService"},
                 {"service": "kubemail.v1.LimitsService"},
+                {"service": "kubemail.v1.OutboundService"},
             ],
             "retryPolicy": {
                 "maxAttempts": 4,
@@ -132,6 +134,7 @@ class MetadataClient:
         self.changes = changes_rpc.ChangesServiceStub(self.channel)
         self.maildrop = maildrop_rpc.MaildropServiceStub(self.channel)
         self.limits = limits_rpc.LimitsServiceStub(self.channel)
+        self.outbound = outbound_rpc.OutboundServiceStub(self.channel)
 
     async def close(self) -> None:
         await self.channel.close(None)

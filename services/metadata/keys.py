@@ -33,8 +33,18 @@ Per user (P = "{u:<user_id>}:"):
 
 Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, addr:<address key>,
 users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead) and the
-collector's gc:zero zset. The outbound stream "outbound" and its idempotency hashes
-{outbound}:idem:<key> (same slot). Rate limits: {l:<bucket>:<key>}:<window>.
+collector's gc:zero zset. Rate limits: {l:<bucket>:<key>}:<window>.
+
+The outbound queue (T = "{outbound}:", one hash tag, so one slot: docs/decisions/0008):
+
+  T seq           string last queue id (ids are decimal, ascending)
+  T tok           string lease token counter (a token is "<id>.<n>")
+  T due           zset   id -> unix ms when the entry is leasable: queued/next attempt, or lease expiry
+  T all           zset   id -> id (queue order: the oldest entry first, for Stats)
+  T e:<id>        hash   blob from by size ret envid queued attempt err r (recipients, JSON)
+                         tok holder exp (the current lease) dtok (the token of the last Defer)
+  T idem:<key>    hash   recipient -> queue id (Queue idempotency, TTL)
+  T done:<id>     string the token that finished the entry (TTL: a retried Complete answers again)
 """
 
 from __future__ import annotations
@@ -141,7 +151,11 @@ def domain_users(domain_name: str) -> str:
 # -- blobs, outbound queue, rate limits --------------------------------------------------
 
 GC_ZERO = "gc:zero"
-OUTBOUND = "outbound"
+OUTBOUND_TAG = "{outbound}"
+OUTBOUND_PREFIX = OUTBOUND_TAG + ":"
+OUTBOUND_SEQ = OUTBOUND_PREFIX + "seq"
+OUTBOUND_DUE = OUTBOUND_PREFIX + "due"
+OUTBOUND_ALL = OUTBOUND_PREFIX + "all"
 
 
 def blob(blob_id: str) -> str:
@@ -149,8 +163,16 @@ def blob(blob_id: str) -> str:
 
 
 def outbound_idem(key: str) -> str:
-    """Same slot as the stream: its hash tag is the stream's name."""
-    return "{" + OUTBOUND + "}:idem:" + key
+    """Queue idempotency records: same slot as the queue."""
+    return OUTBOUND_PREFIX + "idem:" + key
+
+
+def outbound_entry(queue_id: str) -> str:
+    return OUTBOUND_PREFIX + "e:" + queue_id
+
+
+def outbound_done(queue_id: str) -> str:
+    return OUTBOUND_PREFIX + "done:" + queue_id
 
 
 def limit_base(bucket: str, key: str) -> str:

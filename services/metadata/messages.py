@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from services.common.blobstore import BlobStore, BlobUnavailable
+from services.common.blobstore import BlobStore
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
@@ -21,13 +21,11 @@ from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
 from services.metadata.mailboxes import MailboxData
-from services.metadata.metrics import OUTBOUND_DEPTH
 from services.metadata.search import Searcher
 from services.metadata.store import Store
 from services.metadata.threads import thread_args
 
 MAX_DELIVERIES = 1000
-MAX_RECIPIENTS = 1000
 _MODES = {
     messages_pb.StoreFlagsRequest.MODE_REPLACE: "R",
     messages_pb.StoreFlagsRequest.MODE_ADD: "A",
@@ -191,15 +189,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
 
     async def _blob_ready(self, blob_id: str, refs: int) -> None:
         """References first (over-counting is safe), then check the blob really exists."""
-        await self.store.blob_incr(blob_id, refs)
-        try:
-            size = await self.blobs.stat(blob_id)
-        except BlobUnavailable:
-            await self.store.blob_decr(blob_id, refs)
-            raise
-        if size is None:
-            await self.store.blob_decr(blob_id, refs)
-            raise Fail(er.ERROR_REASON_BLOB_MISSING, "blob not found in the blob store: store it first")
+        await self.store.blob_ready(self.blobs, blob_id, refs)
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -502,43 +492,3 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         v.mailbox_id(request.mailbox_id)
         res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id, request.limit])
         return messages_pb.ClaimRecentResponse(uids=res.get("uids") or [])
-
-    async def QueueOutbound(
-        self, request: messages_pb.QueueOutboundRequest, context: Any
-    ) -> messages_pb.QueueOutboundResponse:
-        v.blob_id(request.blob_id)
-        if request.mail_from and v.split_address(request.mail_from) is None:
-            raise invalid("invalid mail_from")
-        if not request.recipients or len(request.recipients) > MAX_RECIPIENTS:
-            raise invalid(f"1 to {MAX_RECIPIENTS} recipients required")
-        rcpts = [v.address(a) for a in request.recipients]
-        if request.submitted_by:
-            v.user_id(request.submitted_by)
-        if request.size > self.cfg.max_message_bytes:
-            raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, "message too large")
-        if len(request.idempotency_key) > 256:
-            raise invalid("idempotency_key longer than 256 characters")
-        await self._blob_ready(request.blob_id, 1)
-        fields = {
-            "blob_id": request.blob_id,
-            "mail_from": request.mail_from,
-            "submitted_by": request.submitted_by,
-            "size": str(request.size),
-            "queued_at": str(int(time.time())),
-            "attempts": "0",
-        }
-        idem = keys.outbound_idem(request.idempotency_key) if request.idempotency_key else ""
-        flat = [x for kv in fields.items() for x in kv]
-        # On an error the entry may or may not exist: keep the reference (over-counting is safe).
-        raw = await self.store.script(
-            "outbound_add", [keys.OUTBOUND, idem], [self.cfg.idempotency_ttl_seconds, len(rcpts), *rcpts, *flat]
-        )
-        qid = raw.decode() if isinstance(raw, bytes) else str(raw)
-        if qid.startswith("="):  # a retry: every recipient is queued already
-            await self.store.blob_decr(request.blob_id, 1)
-            qid = qid[1:]
-        try:
-            OUTBOUND_DEPTH.set(await self.store.timed("xlen", self.store.r.xlen(keys.OUTBOUND)))
-        except Exception:  # the gauge is best effort
-            pass
-        return messages_pb.QueueOutboundResponse(queue_id=qid)

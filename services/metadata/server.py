@@ -25,16 +25,17 @@ from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
+from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
+from services.gen.kubemail.v1 import outbound_pb2_grpc as outbound_rpc
 from services.metadata.changes import ChangesServicer, Hub
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData, DirectoryServicer
 from services.metadata.errors import wrap_stream, wrap_unary
 from services.metadata.gc import BlobGC
-from services.metadata.keys import OUTBOUND
 from services.metadata.mailboxes import MailboxData, MailboxesServicer
 from services.metadata.maildrop import LimitsServicer, MaildropServicer
 from services.metadata.messages import MessagesServicer
-from services.metadata.metrics import OUTBOUND_DEPTH
+from services.metadata.outbound import OutboundData, OutboundServicer
 from services.metadata.store import Store, make_redis
 
 log = logging.getLogger("kubemail.metadata")
@@ -45,6 +46,7 @@ SERVICE_FILES = {
     "ChangesService": changes_pb.DESCRIPTOR,
     "MaildropService": maildrop_pb.DESCRIPTOR,
     "LimitsService": limits_pb.DESCRIPTOR,
+    "OutboundService": outbound_pb.DESCRIPTOR,
 }
 SERVICES = tuple(SERVICE_FILES)
 
@@ -92,7 +94,7 @@ class MetadataServer:
             for name in ("", *(f"kubemail.v1.{s}" for s in SERVICES)):
                 await self.health.set(name, status)
             with contextlib.suppress(Exception):
-                OUTBOUND_DEPTH.set(await self.store.r.xlen(OUTBOUND))
+                await OutboundData(self.store).refresh_metrics()
             await asyncio.sleep(5)
 
     def bound_ports(self) -> dict[str, int]:
@@ -165,6 +167,9 @@ async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = No
         _wrap(MaildropServicer(store, directory), "MaildropService"), server
     )
     limits_rpc.add_LimitsServiceServicer_to_server(_wrap(LimitsServicer(store), "LimitsService"), server)
+    outbound_rpc.add_OutboundServiceServicer_to_server(
+        _wrap(OutboundServicer(cfg, store, blobs), "OutboundService"), server
+    )
     host, _, configured = cfg.listen.rpartition(":")
     if port is None:
         port = common.port(int(configured)) if configured.isdigit() else None

@@ -11,6 +11,7 @@ import redis.asyncio as aredis
 from redis.asyncio.cluster import RedisCluster
 from redis.backoff import NoBackoff
 
+from services.common.blobstore import BlobStore, BlobUnavailable
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata import keys, lua
 from services.metadata.config import MetadataConfig
@@ -101,6 +102,18 @@ class Store:
         if int(res) < 0:
             raise Fail(er.ERROR_REASON_BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
+
+    async def blob_ready(self, blobs: BlobStore, blob_id: str, refs: int) -> None:
+        """References first (over-counting is safe), then check the blob really exists."""
+        await self.blob_incr(blob_id, refs)
+        try:
+            size = await blobs.stat(blob_id)
+        except BlobUnavailable:
+            await self.blob_decr(blob_id, refs)
+            raise
+        if size is None:
+            await self.blob_decr(blob_id, refs)
+            raise Fail(er.ERROR_REASON_BLOB_MISSING, "blob not found in the blob store: store it first")
 
     async def blob_decr(self, blob_id: str, n: int = 1) -> None:
         if n <= 0 or not blob_id:

@@ -1,7 +1,7 @@
 """End of DATA: parse once, put the blob, commit in metadata; map failures to SMTP replies.
 
 250 is returned only after the blob is in the blob store and Messages.Deliver (local
-recipients) and Messages.QueueOutbound (remote recipients, same key) have both succeeded. Any
+recipients) and Outbound.Queue (remote recipients, same key) have both succeeded. Any
 failure before that gives a 4xx (or a 5xx for permanent conditions such as quota), so
 nothing acknowledged can be lost. Deliver carries an idempotency key derived from the
 sender and the client's bytes: a client that retries after a 451 whose commit did in
@@ -23,6 +23,7 @@ from services.common.grpcclient import MetadataClient, reason_of
 from services.common.mime import build_summary
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.smtp.reasons import delivery_reply
 
 log = logging.getLogger("kubemail.smtp.delivery")
@@ -107,8 +108,8 @@ class Deliverer:
                     )
                 )
             if job.remote:
-                await self.client.messages.QueueOutbound(
-                    messages_pb.QueueOutboundRequest(
+                await self.client.outbound.Queue(
+                    outbound_pb.QueueRequest(
                         blob_id=blob_id,
                         mail_from="" if job.mail_from == "<>" else job.mail_from,
                         recipients=job.remote,

@@ -31,6 +31,6 @@ TEMPORARY = Reply(
 
 
 def delivery_reply(reason: int, recipients: int) -> tuple[str, str]:
-    """(SMTP reply, label) for a failed Deliver/QueueOutbound."""
+    """(SMTP reply, label) for a failed Deliver/Outbound.Queue."""
     r = DELIVERY.get(reason, TEMPORARY)
     return (r.one if recipients == 1 else r.many), r.label

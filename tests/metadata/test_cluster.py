@@ -12,6 +12,7 @@ from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.conftest import MetadataHandle
 from tests.fixtures.seed import seed_user
 from tests.metadata import test_messages as tm
+from tests.metadata import test_outbound as to
 from tests.metadata.conftest import World, message, redis_of
 
 pytestmark = pytest.mark.cluster
@@ -33,6 +34,16 @@ async def test_cluster_shared_blob_and_gc(cworld: World, metadata_cluster: Metad
 async def test_cluster_changes_and_watch(cworld: World) -> None:
     await tm.test_store_unchangedsince_and_changes(cworld)
     await tm.test_watch_hello_then_events(cworld)
+
+
+async def test_cluster_outbound_queue_in_one_slot(cworld: World, metadata_cluster: MetadataHandle) -> None:
+    await to.test_complete_releases_the_blob_and_gc_collects_it(cworld, metadata_cluster)
+    await to.test_expired_lease_is_leased_again_and_the_old_holder_is_fenced(cworld, metadata_cluster)
+    await to.queue(cworld, "left@remote.example", idempotency_key="stay")
+    r = redis_of(metadata_cluster)
+    names = [k.decode() for k in r.scan_iter(match="*outbound*", count=1000, target_nodes=r.ALL_NODES)]
+    assert {"{outbound}:due", "{outbound}:all", "{outbound}:idem:stay"} <= set(names), names
+    assert {key_slot(k.encode()) for k in names} == {key_slot(b"{outbound}")}
 
 
 async def test_every_key_of_a_user_is_in_one_slot(cworld: World, metadata_cluster: MetadataHandle) -> None:

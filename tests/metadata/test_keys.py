@@ -29,12 +29,18 @@ def test_user_keys_share_one_hash_tag() -> None:
     names = [k.mbx, k.subs, k.quota, k.events, k.mailbox("1"), k.uids("1"), k.keywords("1"), k.message("1", 7)]
     assert all(n.startswith("{u:abc}:") for n in names)
     assert k.message("1", 7) == "{u:abc}:m:1:7" and keys.blob("ff") == "{b:ff}"
-    assert keys.outbound_idem("x").startswith("{" + keys.OUTBOUND + "}")
+    assert keys.outbound_idem("x").startswith(keys.OUTBOUND_TAG)
+
+
+def test_outbound_keys_share_one_hash_tag() -> None:
+    names = [keys.OUTBOUND_SEQ, keys.OUTBOUND_DUE, keys.OUTBOUND_ALL, keys.outbound_idem("k")]
+    names += [keys.outbound_entry("7"), keys.outbound_done("7")]
+    assert keys.OUTBOUND_TAG == "{outbound}" and all(n.startswith("{outbound}:") for n in names)
 
 
 def test_every_lua_file_is_loaded_and_packaged() -> None:
     files = {p.stem for p in (METADATA / "lua").glob("*.lua")}
-    used = {"prelude", "mb_delete", *lua.USER_SCRIPTS, *lua.PLAIN_SCRIPTS}
+    used = {"prelude", "ob_common", "mb_delete", *lua.USER_SCRIPTS, *lua.PLAIN_SCRIPTS}
     assert files == used
     assert "__MAX_KEYWORDS__" not in lua.PRELUDE and f"= {lua.MAX_KEYWORDS}" in lua.PRELUDE
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]

@@ -29,6 +29,7 @@ from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.conftest import _start_metadata, _stop_metadata
 from tests.fixtures.linesock import LineSocket
+from tests.fixtures.outbound import outbound_entries
 from tests.fixtures.seed import seed_domain, seed_user
 from tests.fixtures.servers import LoopThread, RedisServer, S3Server
 
@@ -108,10 +109,7 @@ class Suite:
         return self.run(_deliver(self.client, self.blobs, self.uid(address), raw, mailbox))  # type: ignore[no-any-return]
 
     def outbound(self) -> list[dict[bytes, bytes]]:
-        import redis
-
-        r = redis.Redis.from_url(self.env["KUBEMAIL_REDIS_URL"])
-        return [fields for _, fields in r.xrange("outbound")]
+        return outbound_entries(self.env["KUBEMAIL_REDIS_URL"])
 
 
 async def _snapshot(client: MetadataClient, user_id: str) -> dict[str, Any]:

@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-import redis
 
+from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
+from tests.fixtures.outbound import outbound_entries
+from tests.fixtures.seed import seed_user
 from tests.smtp.conftest import DOMAIN, PASSWORD, World, message
 
 ALICE = f"alice@{DOMAIN}"
@@ -19,13 +21,8 @@ BOB = f"bob@{DOMAIN}"
 
 
 def _outbound_entries(world: World) -> list[dict[bytes, bytes]]:
-    """Every entry of every Redis stream whose name mentions 'outbound'."""
-    r = redis.Redis.from_url(world.env["KUBEMAIL_REDIS_URL"])
-    out: list[dict[bytes, bytes]] = []
-    for key in r.scan_iter(match="*outbound*"):
-        if r.type(key) == b"stream":
-            out.extend(fields for _, fields in r.xrange(key))
-    return out
+    """Every entry of the outbound queue."""
+    return outbound_entries(world.env["KUBEMAIL_REDIS_URL"])
 
 
 def test_auth_before_starttls_refused(world: World) -> None:
@@ -205,3 +202,22 @@ def test_connections_gauge_tracks_open_sessions(world: World) -> None:
     while gauge() != base and time.monotonic() < deadline:
         time.sleep(0.02)
     assert gauge() == base
+
+
+def test_forward_to_copy_is_queued_through_outbound_rpcs(world: World) -> None:
+    """MX mail to a user with forward_to: a local copy, and the forward queued (Outbound.Queue),
+    visible to a relay through Outbound.Lease."""
+    world.users[f"fwd@{DOMAIN}"] = world.run(seed_user(world.client, f"fwd@{DOMAIN}", forward_to=["far@remote.test"]))
+    with world.smtp(world.mx) as s:
+        assert s.sendmail("sender@remote.test", [f"fwd@{DOMAIN}"], message(msgid="<fwd@t>")) == {}
+    assert b"<fwd@t>" in world.messages(f"fwd@{DOMAIN}")[0]
+
+    async def lease() -> outbound_pb.LeaseResponse:
+        return await world.client.outbound.Lease(  # type: ignore[no-any-return]
+            outbound_pb.LeaseRequest(holder="test", max_entries=10, lease_seconds=60)
+        )
+
+    leased = world.run(lease())
+    (entry,) = leased.entries
+    assert [r.address for r in entry.recipients] == ["far@remote.test"]
+    assert entry.mail_from == "sender@remote.test" and not entry.submitted_by

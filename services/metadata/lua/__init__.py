@@ -5,6 +5,9 @@ image). The key layout they share with Python is documented in services.metadata
 Per-user scripts are ``prelude.lua`` + their includes + their body; KEYS[1] is always a key of
 the user (for cluster routing) and ARGV[1] is the user's prefix P. They return a JSON string:
 ``{"err": <ErrorReason name>, "msg": text}`` (services.metadata.errors.from_token) or a result.
+
+The outbound queue's scripts (``outbound_*``) are ``ob_common.lua`` + their body; ARGV[1] is the
+queue's prefix T ("{outbound}:", one hash slot) and KEYS[1] a key of the queue.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ _USER = (
     "deliver", "store", "expunge", "copy", "init_user", "create", "delete", "purge", "rename",
     "claim_recent", "maildrop", "fetch_meta", "list_uids", "search_set",
 )  # fmt: skip
-_PLAIN = ("blob_incr", "blob_decr", "blob_mark", "blob_done", "limit_hit", "outbound_add")
+_PLAIN = ("blob_incr", "blob_decr", "blob_mark", "blob_done", "limit_hit")
+_OUTBOUND = ("outbound_add", "outbound_lease", "outbound_done", "outbound_stats")
 _INCLUDES = {"delete": ("mb_delete",), "purge": ("mb_delete",)}
 
 
@@ -32,4 +36,6 @@ PRELUDE = source("prelude").replace("__MAX_KEYWORDS__", str(MAX_KEYWORDS))
 USER_SCRIPTS: dict[str, str] = {
     name: "".join(source(i) for i in _INCLUDES.get(name, ())) + source(name) for name in _USER
 }
-PLAIN_SCRIPTS: dict[str, str] = {name: source(name) for name in _PLAIN}
+PLAIN_SCRIPTS: dict[str, str] = {name: source(name) for name in _PLAIN} | {
+    name: source("ob_common") + source(name) for name in _OUTBOUND
+}

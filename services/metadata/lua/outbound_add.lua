@@ -1,25 +1,26 @@
--- Outbound queue with per-recipient idempotency. KEYS[1] the stream "outbound", KEYS[2]
--- "{outbound}:idem:<key>" (same slot: its hash tag is the stream's name) or "" for none.
--- ARGV: ttl, n_recipients, recipients..., then field/value pairs. Returns the queue id, or
--- "=<id>" when every recipient was already queued under the key (nothing added).
-local ttl, n = tonumber(ARGV[1]), tonumber(ARGV[2])
-local idem = KEYS[2]
+-- Queue: one entry with per-recipient idempotency. KEYS[1] = T seq. ARGV: T, idem key ("" for
+-- none; "{outbound}:idem:<key>", same slot), idem ttl, n, then n triples address/notify/orcpt,
+-- then blob, from, by, size, ret, envid. Returns the queue id, or "=<id>" when every recipient
+-- was already queued under the key (nothing added).
+local idem, ttl, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local fresh, first = {}, nil
-for i = 3, 2 + n do
-  local r = ARGV[i]
-  local seen = false
-  if idem ~= '' then
-    local q = redis.call('HGET', idem, r)
-    if q then seen = true; first = first or q end
-  end
-  if not seen then fresh[#fresh + 1] = r end
+for i = 0, n - 1 do
+  local a = ARGV[5 + 3 * i]
+  local q = idem ~= '' and redis.call('HGET', idem, a)
+  if q then first = first or q
+  else fresh[#fresh + 1] = {a=a, s=1, n=0, rp='', no=ARGV[6 + 3 * i], oc=ARGV[7 + 3 * i]} end
 end
 if #fresh == 0 then return '=' .. first end
-local args = {KEYS[1], '*', 'recipients', table.concat(fresh, ',')}
-for i = 3 + n, #ARGV do args[#args + 1] = ARGV[i] end
-local id = redis.call('XADD', unpack(args))
+local b = 5 + 3 * n
+local id = tostring(redis.call('INCR', KEYS[1]))
+local now = now_ms()
+redis.call('HSET', T..'e:'..id, 'blob', ARGV[b], 'from', ARGV[b + 1], 'by', ARGV[b + 2], 'size', ARGV[b + 3],
+  'ret', ARGV[b + 4], 'envid', ARGV[b + 5], 'queued', math.floor(now / 1000), 'attempt', 0, 'err', '',
+  'r', cjson.encode(fresh))
+redis.call('ZADD', T..'due', now, id)
+redis.call('ZADD', T..'all', tonumber(id), id)
 if idem ~= '' then
-  for _, r in ipairs(fresh) do redis.call('HSET', idem, r, id) end
+  for _, r in ipairs(fresh) do redis.call('HSET', idem, r.a, id) end
   redis.call('EXPIRE', idem, ttl)
 end
 return id

@@ -22,6 +22,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_DOMAIN_NOT_EMPTY: _ClassVar[ErrorReason]
     ERROR_REASON_INBOX_PROTECTED: _ClassVar[ErrorReason]
     ERROR_REASON_LEASE_LOST: _ClassVar[ErrorReason]
+    ERROR_REASON_LEASE_EXPIRED: _ClassVar[ErrorReason]
     ERROR_REASON_BLOB_COLLECTING: _ClassVar[ErrorReason]
     ERROR_REASON_BACKEND_UNAVAILABLE: _ClassVar[ErrorReason]
     ERROR_REASON_TIMEOUT: _ClassVar[ErrorReason]
@@ -43,6 +44,7 @@ ERROR_REASON_BLOB_MISSING: ErrorReason
 ERROR_REASON_DOMAIN_NOT_EMPTY: ErrorReason
 ERROR_REASON_INBOX_PROTECTED: ErrorReason
 ERROR_REASON_LEASE_LOST: ErrorReason
+ERROR_REASON_LEASE_EXPIRED: ErrorReason
 ERROR_REASON_BLOB_COLLECTING: ErrorReason
 ERROR_REASON_BACKEND_UNAVAILABLE: ErrorReason
 ERROR_REASON_TIMEOUT: ErrorReason

@@ -399,25 +399,3 @@ class ClaimRecentResponse(_message.Message):
     UIDS_FIELD_NUMBER: _ClassVar[int]
     uids: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, uids: _Optional[_Iterable[int]] = ...) -> None: ...
-
-class QueueOutboundRequest(_message.Message):
-    __slots__ = ("blob_id", "mail_from", "recipients", "submitted_by", "size", "idempotency_key")
-    BLOB_ID_FIELD_NUMBER: _ClassVar[int]
-    MAIL_FROM_FIELD_NUMBER: _ClassVar[int]
-    RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
-    SUBMITTED_BY_FIELD_NUMBER: _ClassVar[int]
-    SIZE_FIELD_NUMBER: _ClassVar[int]
-    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
-    blob_id: str
-    mail_from: str
-    recipients: _containers.RepeatedScalarFieldContainer[str]
-    submitted_by: str
-    size: int
-    idempotency_key: str
-    def __init__(self, blob_id: _Optional[str] = ..., mail_from: _Optional[str] = ..., recipients: _Optional[_Iterable[str]] = ..., submitted_by: _Optional[str] = ..., size: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
-
-class QueueOutboundResponse(_message.Message):
-    __slots__ = ("queue_id",)
-    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
-    queue_id: str
-    def __init__(self, queue_id: _Optional[str] = ...) -> None: ...

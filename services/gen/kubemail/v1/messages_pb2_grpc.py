@@ -89,11 +89,6 @@ class MessagesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_messages__pb2.ClaimRecentRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_messages__pb2.ClaimRecentResponse.FromString,
                 _registered_method=True)
-        self.QueueOutbound = channel.unary_unary(
-                '/kubemail.v1.MessagesService/QueueOutbound',
-                request_serializer=kubemail_dot_v1_dot_messages__pb2.QueueOutboundRequest.SerializeToString,
-                response_deserializer=kubemail_dot_v1_dot_messages__pb2.QueueOutboundResponse.FromString,
-                _registered_method=True)
 
 
 class MessagesServiceServicer:
@@ -173,13 +168,6 @@ class MessagesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def QueueOutbound(self, request, context):
-        """Remote recipients: a durable outbound queue (Redis Stream "outbound").
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_MessagesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -237,11 +225,6 @@ def add_MessagesServiceServicer_to_server(servicer, server):
                     servicer.ClaimRecent,
                     request_deserializer=kubemail_dot_v1_dot_messages__pb2.ClaimRecentRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_messages__pb2.ClaimRecentResponse.SerializeToString,
-            ),
-            'QueueOutbound': grpc.unary_unary_rpc_method_handler(
-                    servicer.QueueOutbound,
-                    request_deserializer=kubemail_dot_v1_dot_messages__pb2.QueueOutboundRequest.FromString,
-                    response_serializer=kubemail_dot_v1_dot_messages__pb2.QueueOutboundResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -541,33 +524,6 @@ class MessagesService:
             '/kubemail.v1.MessagesService/ClaimRecent',
             kubemail_dot_v1_dot_messages__pb2.ClaimRecentRequest.SerializeToString,
             kubemail_dot_v1_dot_messages__pb2.ClaimRecentResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def QueueOutbound(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/kubemail.v1.MessagesService/QueueOutbound',
-            kubemail_dot_v1_dot_messages__pb2.QueueOutboundRequest.SerializeToString,
-            kubemail_dot_v1_dot_messages__pb2.QueueOutboundResponse.FromString,
             options,
             channel_credentials,
             insecure,
