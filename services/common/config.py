@@ -96,6 +96,18 @@ class CommonConfig:
         "Metadata gRPC target: host:port, or dns:///<headless-service>:50051 to spread calls over pods.",
     )
     grpc_timeout: float = setting("KUBEMAIL_GRPC_TIMEOUT", 10.0, "Deadline in seconds of one metadata gRPC call.")
+    commit_attempts: int = setting(
+        "KUBEMAIL_COMMIT_ATTEMPTS",
+        3,
+        "Attempts of one message commit (Deliver, Append, Copy, Move, Outbound.Queue) when the metadata "
+        "call times out or is unavailable; every attempt reuses the transaction's idempotency key.",
+    )
+    parse_in_thread_bytes: int = setting(
+        "KUBEMAIL_PARSE_IN_THREAD_BYTES",
+        256 * 1024,
+        "Messages larger than this are parsed at ingest (SMTP DATA/BDAT, IMAP APPEND) in a worker "
+        "thread instead of on the event loop.",
+    )
     blob_backend: str = setting("KUBEMAIL_BLOB_BACKEND", "fs", "`s3` (MinIO or any S3 API) or `fs` (local directory).")
     blob_dir: str = setting("KUBEMAIL_BLOB_DIR", "./var/blobs", "Directory of the `fs` blob backend.")
     s3_endpoint: str = setting("KUBEMAIL_S3_ENDPOINT", "127.0.0.1:9000", "host:port of the S3 endpoint (MinIO).")

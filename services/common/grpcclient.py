@@ -1,11 +1,17 @@
 """The metadata gRPC client every front-end and the operator use.
 
 Deadlines on every call (KUBEMAIL_GRPC_TIMEOUT unless the caller gives one), retries of
-UNAVAILABLE through the gRPC service config (the metadata service returns UNAVAILABLE
-only when it wrote nothing; Deliver, Append, Copy, Move and Outbound.Queue also carry
-idempotency keys), keepalive, and client metrics (kubemail_grpc_client_*). `addr` may be
+UNAVAILABLE through the gRPC service config, keepalive, and client metrics
+(kubemail_grpc_client_*). Deliver, Append, Copy, Move and Outbound.Queue carry idempotency keys
+(one per client transaction, reused by the mail store's retries). `addr` may be
 `host:port` or a gRPC target such as
 `dns:///kubemail-metadata-headless.mail.svc.cluster.local:50051` (round-robin over pods).
+
+What a failure means: an UNAVAILABLE sent by the metadata service itself means it wrote
+nothing. An UNAVAILABLE from a connection lost mid-call, and any DEADLINE_EXCEEDED, do not: the
+call may have committed after all. Deliver, Append, Copy, Move and Outbound.Queue therefore carry
+an idempotency key, one per client transaction and reused for every retry of its commit; message
+writes go through services.common.mailstore, which does those retries (decision 0010).
 
 A failed unary call raises :class:`~services.common.rpcerrors.MetadataError` (an AioRpcError
 with `.reason`, the ErrorReason the service sent); callers branch on the reason, never on the

@@ -26,7 +26,8 @@ _BY_CODE: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.INTERNAL: errors_pb2.ERROR_REASON_INTERNAL,
 }
 
-# reasons a caller may retry later (the service wrote nothing)
+# reasons a caller may retry later: the service wrote nothing, except after TIMEOUT, when it may
+# have (retry with the same idempotency key: services.common.mailstore, decision 0010)
 TEMPORARY: frozenset[int] = frozenset(
     {
         errors_pb2.ERROR_REASON_BACKEND_UNAVAILABLE,

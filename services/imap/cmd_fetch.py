@@ -173,14 +173,8 @@ async def _write_batch(
     if mark_seen:
         unseen = [m.uid for m in metas if "\\Seen" not in m.flags]
         if unseen:
-            r = await s.md.messages.StoreFlags(
-                messages_pb.StoreFlagsRequest(
-                    user_id=s.user_id,
-                    mailbox_id=sel.mailbox_id,
-                    uids=ranges(unseen),
-                    mode=messages_pb.StoreFlagsRequest.MODE_ADD,
-                    flags=["\\Seen"],
-                )
+            r = await s.ctx.mail.store_flags(
+                s.user_id, sel.mailbox_id, ranges(unseen), messages_pb.StoreFlagsRequest.MODE_ADD, ["\\Seen"]
             )
             upd = {m.uid: m for m in r.updated}
             for m in metas:

@@ -3,16 +3,14 @@ APPEND GETQUOTA GETQUOTAROOT SETQUOTA."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import uuid
 from collections.abc import Sequence
 
 import grpc
 
 from services.common.grpcclient import reason_of
 from services.common.listing import all_changes, all_mailboxes
-from services.common.mime import build_summary
+from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -21,7 +19,7 @@ from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import Session, grpc_result
+from services.imap.session import Session, store_result
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
@@ -338,22 +336,11 @@ async def append(s: Session, cmd: Command) -> Result:
     # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
     known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
     flags = norm_flags(a.flags, known)
-    blob_id = await s.ctx.blobs.put(msg)
-    summary = build_summary(msg) if len(msg) < 1 << 20 else await asyncio.to_thread(build_summary, msg)
-    req = messages_pb.AppendRequest(
-        user_id=s.user_id,
-        mailbox=name,
-        blob_id=blob_id,
-        size=len(msg),
-        summary=summary,
-        flags=flags,
-        internal_date=a.date or 0,
-        idempotency_key=uuid.uuid4().hex,
-    )
     try:
-        resp = await s.md.messages.Append(req)
-    except grpc.aio.AioRpcError as exc:
-        r = grpc_result(exc, reasons.APPEND)
+        # one idempotency key per APPEND command, reused by every retry of its commit
+        resp = await s.ctx.mail.append(s.user_id, name, msg, new_key("append"), flags=flags, internal_date=a.date or 0)
+    except MailStoreError as exc:
+        r = store_result(exc, reasons.APPEND)
         raise no(r.text, r.code) from None
     if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
         s.changed.set()

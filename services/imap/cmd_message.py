@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import grpc
 
+from services.common.mailstore import KeywordLimit, MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names
+from services.imap import names, reasons
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
 from services.imap.search import translate
 from services.imap.selected import Selected, compress, keyword_spellings, ranges
-from services.imap.session import Session, grpc_result, is_keyword_limit
+from services.imap.session import Session, store_result
 
 
 def _sel(s: Session) -> Selected:
@@ -92,18 +91,12 @@ async def store(s: Session, cmd: Command) -> Result:
         "ADD": messages_pb.StoreFlagsRequest.MODE_ADD,
         "REMOVE": messages_pb.StoreFlagsRequest.MODE_REMOVE,
     }[a.mode]
-    req = messages_pb.StoreFlagsRequest(
-        user_id=s.user_id,
-        mailbox_id=sel.mailbox_id,
-        uids=ranges(uids),
-        mode=mode,
-        flags=flags,
-        unchanged_since=a.unchanged_since or 0,
-    )
     try:
-        resp = await s.md.messages.StoreFlags(req)
-    except grpc.aio.AioRpcError as exc:
-        if is_keyword_limit(exc) and not sel.keywords_full:
+        resp = await s.ctx.mail.store_flags(
+            s.user_id, sel.mailbox_id, ranges(uids), mode, flags, unchanged_since=a.unchanged_since or 0
+        )
+    except KeywordLimit:
+        if not sel.keywords_full:
             sel.keywords_full = True  # tell the client `\*` no longer holds (RFC 3501 7.1)
             s.announce_flags(flags=False)
         raise
@@ -150,32 +143,16 @@ async def copy(s: Session, cmd: Command) -> Result:
     uids = wanted
     if not uids:
         return Result(text=f"{cmd.name} completed")
-    # one key per command: the client's UNAVAILABLE retries cannot copy or move twice
-    key = uuid.uuid4().hex
+    # one key per command, reused by every retry of its commit: never copied or moved twice
+    key = new_key(cmd.name.lower())
     resp: messages_pb.CopyMessagesResponse | messages_pb.MoveMessagesResponse
     try:
         if move:
-            resp = await s.md.messages.MoveMessages(
-                messages_pb.MoveMessagesRequest(
-                    user_id=s.user_id,
-                    mailbox_id=sel.mailbox_id,
-                    uids=ranges(uids),
-                    destination=dest,
-                    idempotency_key=key,
-                )
-            )
+            resp = await s.ctx.mail.move(s.user_id, sel.mailbox_id, ranges(uids), dest, key)
         else:
-            resp = await s.md.messages.CopyMessages(
-                messages_pb.CopyMessagesRequest(
-                    user_id=s.user_id,
-                    mailbox_id=sel.mailbox_id,
-                    uids=ranges(uids),
-                    destination=dest,
-                    idempotency_key=key,
-                )
-            )
-    except grpc.aio.AioRpcError as exc:
-        r = grpc_result(exc)
+            resp = await s.ctx.mail.copy(s.user_id, sel.mailbox_id, ranges(uids), dest, key)
+    except MailStoreError as exc:
+        r = store_result(exc, reasons.MOVE if move else reasons.COPY)
         raise no(r.text, r.code) from None
     if not resp.source_uids:  # all of them expunged after the sync above
         raise no("Some of the requested messages no longer exist", "EXPUNGEISSUED")

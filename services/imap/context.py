@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
+from services.common.mailstore import MailStore
 from services.imap.config import ImapConfig
 from services.imap.watch import WatchHub
 
@@ -28,6 +29,7 @@ class ServerContext:
     md: MetadataClient
     blobs: BlobStore
     hub: WatchHub
+    mail: MailStore  # every message write goes through it (services.common.mailstore)
     auth: Any = None  # services.common.auth.Authenticator
     tls: Any = None  # ReloadingTLS | None
     trusted: tuple[Any, ...] = ()

@@ -12,6 +12,7 @@ import time
 import grpc
 
 from services.common.blobstore import BlobError
+from services.common.mailstore import MailStoreError
 from services.imap import metrics, wire
 from services.imap.errors import CommandError, Result, Silent
 from services.imap.grammar import COMMANDS, LOGOUT, Command
@@ -19,7 +20,7 @@ from services.imap.handlers import HANDLERS
 from services.imap.names import NameError_
 from services.imap.receiver import Bad, Continue, Fatal
 from services.imap.selected import BadSequenceError
-from services.imap.session import Session, grpc_result
+from services.imap.session import Session, grpc_result, store_result
 
 log = logging.getLogger("kubemail.imap")
 
@@ -98,6 +99,8 @@ class CommandLoop(Session):
                 result = Result("NO", str(exc), "CANNOT")
             except grpc.aio.AioRpcError as exc:
                 result = grpc_result(exc)
+            except MailStoreError as exc:
+                result = store_result(exc)
             except BlobError:
                 log.warning("blob store unavailable during %s", cmd.name)
                 result = Result("NO", "Message data temporarily unavailable", "UNAVAILABLE")

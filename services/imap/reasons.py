@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+from services.common.mailstore import BlobUnavailable, MailStoreError, ParseFailed
 from services.common.sasl import SaslFailure
 from services.gen.kubemail.v1 import errors_pb2 as er
 
@@ -45,8 +46,31 @@ REPLIES: dict[int, Reply] = {
     er.ERROR_REASON_LEASE_LOST: Reply("NO", None),
 }
 
-# per command: where a reason means something else than in REPLIES
-APPEND: dict[int, Reply] = {er.ERROR_REASON_NO_SUCH_MAILBOX: _TRYCREATE}
+# per command: where a reason means something else than in REPLIES. A timeout (the mail store
+# retried the commit with the command's idempotency key, and no attempt answered in time) means
+# the commit may have happened: say so, never "nothing was written" (decision 0010).
+APPEND: dict[int, Reply] = {
+    er.ERROR_REASON_NO_SUCH_MAILBOX: _TRYCREATE,
+    er.ERROR_REASON_TIMEOUT: Reply(
+        "NO", "Server timed out: the message may have been stored, check before appending it again", "UNAVAILABLE"
+    ),
+}
+COPY: dict[int, Reply] = {
+    er.ERROR_REASON_TIMEOUT: Reply(
+        "NO", "Server timed out: the messages may have been copied, check before trying again", "UNAVAILABLE"
+    ),
+}
+MOVE: dict[int, Reply] = {
+    er.ERROR_REASON_TIMEOUT: Reply(
+        "NO", "Server timed out: the messages may have been moved, check before trying again", "UNAVAILABLE"
+    ),
+}
+
+# failures of the mail store that happen before any metadata call (no reason from the service)
+LOCAL: dict[type[MailStoreError], Reply] = {
+    BlobUnavailable: Reply("NO", "Message data temporarily unavailable", "UNAVAILABLE"),
+    ParseFailed: Reply("NO", "Internal server error", "SERVERBUG"),
+}
 
 
 def reply(reason: int, detail: str, overrides: dict[int, Reply] | None = None) -> tuple[str, str, str | None]:
@@ -56,6 +80,14 @@ def reply(reason: int, detail: str, overrides: dict[int, Reply] | None = None) -
         log.warning("metadata call failed: %s %s", er.ErrorReason.Name(reason), detail)  # type: ignore[arg-type]
         r = UNAVAILABLE
     return r.status, (detail[:200] if r.text is None else r.text), r.code
+
+
+def store_reply(exc: MailStoreError, overrides: dict[int, Reply] | None = None) -> tuple[str, str, str | None]:
+    """(status, text, code) of the tagged reply for a failed mail-store operation."""
+    local = LOCAL.get(type(exc))
+    if local is not None:
+        return local.status, local.text or "", local.code
+    return reply(exc.reason, exc.detail, overrides)
 
 
 # SASL failures (services.common.sasl)

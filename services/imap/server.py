@@ -13,6 +13,7 @@ from services.common.auth import Authenticator, AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
+from services.common.mailstore import MailStore
 from services.common.tls import server_tls
 from services.imap.config import ImapConfig
 from services.imap.context import ServerContext
@@ -76,6 +77,7 @@ async def start(
         md=md,
         blobs=store,
         hub=WatchHub(md),
+        mail=MailStore(md, store, common.parse_in_thread_bytes, common.commit_attempts),
         auth=Authenticator(md, "imap", auth_limits or config.load(AuthLimits)),
         tls=tls,
         trusted=config.parse_networks(common.trusted_networks),

@@ -13,8 +13,8 @@ from typing import Any
 import grpc
 
 from services.common.grpcclient import reason_of
+from services.common.mailstore import MailStoreError
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
-from services.gen.kubemail.v1 import errors_pb2 as er
 from services.imap import reasons, wire
 from services.imap.auth import login
 from services.imap.context import ServerContext
@@ -25,10 +25,6 @@ from services.imap.selected import Selected
 from services.imap.sync import MailboxSync
 
 log = logging.getLogger("kubemail.imap")
-
-
-def is_keyword_limit(exc: grpc.aio.AioRpcError) -> bool:
-    return reason_of(exc) == er.ERROR_REASON_KEYWORD_LIMIT
 
 
 class Session(MailboxSync):
@@ -209,3 +205,8 @@ class Session(MailboxSync):
 def grpc_result(exc: grpc.aio.AioRpcError, overrides: dict[int, reasons.Reply] | None = None) -> Result:
     """The tagged reply for a failed metadata call (services.imap.reasons)."""
     return Result(*reasons.reply(reason_of(exc), exc.details() or exc.code().name, overrides))
+
+
+def store_result(exc: MailStoreError, overrides: dict[int, reasons.Reply] | None = None) -> Result:
+    """The tagged reply for a failed mail-store operation (services.imap.reasons)."""
+    return Result(*reasons.store_reply(exc, overrides))

@@ -35,7 +35,7 @@ Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, ad
 users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead) and the
 collector's gc:zero zset. Rate limits: {l:<bucket>:<key>}:<window>.
 
-The outbound queue (T = "{outbound}:", one hash tag, so one slot: docs/decisions/0008):
+The outbound queue (T = "{outbound}:", one hash tag, so one slot: docs/decisions/0009):
 
   T seq           string last queue id (ids are decimal, ascending)
   T tok           string lease token counter (a token is "<id>.<n>")

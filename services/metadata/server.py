@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -144,15 +145,21 @@ def server_options(cfg: MetadataConfig) -> list[tuple[str, int]]:
     return options
 
 
-async def start(cfg: MetadataConfig, common: CommonConfig, port: int | None = None) -> MetadataServer:
-    """Starts the server (port 0 = ephemeral, None = from cfg.listen)."""
+async def start(
+    cfg: MetadataConfig,
+    common: CommonConfig,
+    port: int | None = None,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> MetadataServer:
+    """Starts the server (port 0 = ephemeral, None = from cfg.listen); `interceptors` wrap every
+    call (tests use one to delay replies past the client's deadline)."""
     store = Store(make_redis(cfg), cfg.redis_cluster)
     blobs = make_blobstore(common)
     directory = DirectoryData(store, cfg)
     mailboxes = MailboxData(store)
     hub = Hub(cfg.redis_url, cfg.redis_timeout)
     gc = BlobGC(store, blobs, cfg.gc_grace_seconds)
-    server = grpc.aio.server(options=server_options(cfg))
+    server = grpc.aio.server(options=server_options(cfg), interceptors=list(interceptors))
     directory_rpc.add_DirectoryServiceServicer_to_server(
         _wrap(DirectoryServicer(directory), "DirectoryService"), server
     )

@@ -14,6 +14,7 @@ from services.common.auth import Authenticator, AuthLimits, AuthResult
 from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig, ip_in, parse_networks
 from services.common.grpcclient import MetadataClient
+from services.common.mailstore import MailStore
 from services.common.tls import ReloadingTLS
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.smtp.config import SmtpConfig
@@ -54,7 +55,8 @@ class Context:
         self.hostname = common.hostname
         self.trusted: Networks = parse_networks(common.trusted_networks)
         self.proxies: Networks = parse_networks(common.proxy_networks)
-        self.deliverer = Deliverer(client, blobs)
+        self.mailstore = MailStore(client, blobs, common.parse_in_thread_bytes, common.commit_attempts)
+        self.deliverer = Deliverer(self.mailstore)
         self.sessions: set[SMTP] = set()  # services.smtp.session.KubemailSMTP
         self.inflight = 0  # deliveries between end of DATA and the reply
         self.draining = False

@@ -13,12 +13,13 @@ import grpc
 from aiosmtpd.smtp import Session
 
 from services.common.grpcclient import reason_of
+from services.common.mailstore import new_key
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.smtp import addresses, headers, metrics
 from services.smtp.addresses import Verdict
-from services.smtp.delivery import DeliveryError, Job, idempotency_key
+from services.smtp.delivery import DeliveryError, Job
 from services.smtp.session import KmEnvelope, KubemailSMTP
 
 log = logging.getLogger("kubemail.smtp")
@@ -163,7 +164,7 @@ class Handler:
             mail_from=mail_from,
             local_user_ids=list(envelope.local_user_ids),
             remote=list(envelope.remote),
-            key=idempotency_key(mail_from, content),
+            key=new_key("smtp"),  # one per transaction attempt (decision 0010)
             submitted_by=user.id if user is not None else "",
             recipients=len(envelope.rcpt_tos),
         )

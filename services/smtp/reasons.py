@@ -1,14 +1,22 @@
-"""Metadata failure reasons -> SMTP replies at end of DATA: the one table (invariant 10).
+"""Mail-store failures -> SMTP replies at end of DATA: the one table (invariant 10).
 
-A reason not listed is temporary for SMTP (451): the client retries and the idempotency key
-keeps a retry from storing the message twice.
+Keyed by the failure's type (services.common.mailstore.errors; the most specific listed type
+wins). A failure not listed is temporary for SMTP (451): the client retries. After a 451 for a
+timeout (TimedOut) the commit may in fact have happened; the client's retry is a new
+transaction and may then be stored a second time (decision 0010, RFC 5321 6.1).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from services.gen.kubemail.v1 import errors_pb2 as er
+from services.common.mailstore import (
+    BlobUnavailable,
+    MailStoreError,
+    MessageTooLarge,
+    ParseFailed,
+    QuotaExceeded,
+)
 
 
 class Reply(NamedTuple):
@@ -17,20 +25,21 @@ class Reply(NamedTuple):
     label: str  # DeliveryError.reason (metrics and logs)
 
 
-DELIVERY: dict[int, Reply] = {
-    er.ERROR_REASON_MESSAGE_TOO_LARGE: Reply(
+_STORING = "451 4.3.0 Temporary failure storing the message, try again later"
+_PARSING = "451 4.3.0 Temporary failure parsing the message"
+
+DELIVERY: dict[type[MailStoreError], Reply] = {
+    MessageTooLarge: Reply(
         "552 5.3.4 Message too big for a recipient", "552 5.3.4 Message too big for a recipient", "size"
     ),
-    er.ERROR_REASON_QUOTA_EXCEEDED: Reply("552 5.2.2 Mailbox full", "452 4.2.2 Mailbox full for a recipient", "quota"),
+    QuotaExceeded: Reply("552 5.2.2 Mailbox full", "452 4.2.2 Mailbox full for a recipient", "quota"),
+    BlobUnavailable: Reply(_STORING, _STORING, "blob"),
+    ParseFailed: Reply(_PARSING, _PARSING, "parse"),
 }
-TEMPORARY = Reply(
-    "451 4.3.0 Temporary failure storing the message, try again later",
-    "451 4.3.0 Temporary failure storing the message, try again later",
-    "unavailable",
-)
+TEMPORARY = Reply(_STORING, _STORING, "unavailable")
 
 
-def delivery_reply(reason: int, recipients: int) -> tuple[str, str]:
-    """(SMTP reply, label) for a failed Deliver/Outbound.Queue."""
-    r = DELIVERY.get(reason, TEMPORARY)
+def delivery_reply(exc: MailStoreError, recipients: int) -> tuple[str, str]:
+    """(SMTP reply, label) for a failed delivery."""
+    r = next((DELIVERY[t] for t in type(exc).__mro__ if t in DELIVERY), TEMPORARY)
     return (r.one if recipients == 1 else r.many), r.label

@@ -10,6 +10,9 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import REGISTRY
 
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.smtp.conftest import DOMAIN, World, message
 
 ALICE = f"alice@{DOMAIN}"
@@ -357,14 +360,56 @@ def test_commands_metric_counts_results(world: World) -> None:
     assert _sample("kubemail_smtp_commands_total", command="RCPT", result="permfail") == before + 1
 
 
-def test_identical_resubmission_after_lost_reply_is_stored_once(world: World) -> None:
-    """A client that never saw our 250 (or got 451 after a commit) resends: one copy per user,
-    even when this time only some of the recipients are accepted."""
+def test_identical_transactions_are_distinct_messages(world: World) -> None:
+    """Replaces the content-key test (issue #13 item 11): deduplication absorbs retries within one
+    transaction only (DESIGN invariant 9, decision 0010). Two transactions with the same bytes from
+    the same sender are two messages, whatever the recipients; RFC 5321 6.1 accepts the duplicate
+    that a client's resend after a lost reply can cause."""
     raw = message(msgid="<resend@t>")
     with world.smtp() as s:
         s.ehlo()
         assert s.sendmail("r@remote.test", [ALICE, BOB], raw) == {}
         assert s.sendmail("r@remote.test", [ALICE], raw) == {}
         assert s.sendmail("r@remote.test", [BOB, ALICE], raw) == {}
-        assert s.sendmail("other@remote.test", [ALICE], raw) == {}  # another sender: a new message
-    assert world.count(ALICE) == 2 and world.count(BOB) == 1
+        assert s.sendmail("other@remote.test", [ALICE], raw) == {}
+    assert world.count(ALICE) == 4 and world.count(BOB) == 2
+
+
+def test_identical_bytes_in_separate_sessions_both_stored(world: World) -> None:
+    raw = message(msgid="<same@t>")
+    for _ in range(2):
+        with world.smtp() as s:
+            s.ehlo()
+            assert s.sendmail("r@remote.test", [ALICE], raw) == {}
+    assert world.count(ALICE) == 2
+
+
+def test_identical_bytes_after_the_first_was_deleted_is_stored(world: World) -> None:
+    raw = message(msgid="<again@t>")
+    with world.smtp() as s:
+        s.ehlo()
+        assert s.sendmail("r@remote.test", [ALICE], raw) == {}
+    assert world.count(ALICE) == 1
+    world.run(_expunge_inbox(world, world.users[ALICE].id))
+    assert world.count(ALICE) == 0
+    with world.smtp() as s:
+        s.ehlo()
+        assert s.sendmail("r@remote.test", [ALICE], raw) == {}
+    assert world.count(ALICE) == 1
+
+
+async def _expunge_inbox(world: World, user_id: str) -> None:
+    mbox = (
+        await world.client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX"))
+    ).mailbox
+    every = [types_pb.UidRange(lo=1, hi=0)]
+    await world.client.messages.StoreFlags(
+        messages_pb.StoreFlagsRequest(
+            user_id=user_id,
+            mailbox_id=mbox.id,
+            uids=every,
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD,
+            flags=["\\Deleted"],
+        )
+    )
+    await world.client.messages.Expunge(messages_pb.ExpungeRequest(user_id=user_id, mailbox_id=mbox.id))

@@ -1,0 +1,196 @@
+"""The mail store: how every front-end stores and changes messages (MetadataClient + BlobStore).
+
+Ingest has one order: parse once (services.common.mime.build_summary, in a worker thread above
+KUBEMAIL_PARSE_IN_THREAD_BYTES), put the blob, then commit the metadata. A failure raises a
+typed exception (services.common.mailstore.errors); callers map it to their protocol's reply.
+
+Idempotency (docs/decisions/0010-idempotency-per-transaction.md, DESIGN invariant 9): the caller
+makes one key per client transaction with :func:`new_key` (SMTP: per DATA/BDAT transaction;
+IMAP: per APPEND/COPY/MOVE command) and passes it in. The key is random, never derived from the
+content, so two transactions with the same bytes are two messages. Every retry of that
+transaction's commit reuses the key: the gRPC client's own UNAVAILABLE retries and this
+module's retries after DEADLINE_EXCEEDED or UNAVAILABLE (KUBEMAIL_COMMIT_ATTEMPTS in all). A
+commit whose reply was lost to a deadline is thus found again by the retry instead of stored
+twice. When every attempt failed and at least one timed out, :class:`TimedOut` is raised: the
+commit may have happened (at most once), and the caller must say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import grpc
+
+from services.common.blobstore import BlobError, BlobStore
+from services.common.grpcclient import MetadataClient
+from services.common.mailstore.errors import (
+    BlobUnavailable,
+    MailStoreError,
+    ParseFailed,
+    TimedOut,
+    Unavailable,
+    from_rpc,
+)
+from services.common.mime import build_summary
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.gen.kubemail.v1 import types_pb2 as types_pb
+
+log = logging.getLogger("kubemail.mailstore")
+
+T = TypeVar("T")
+
+_BACKOFF = 0.1  # seconds before the second attempt; doubled for each further one
+
+
+def new_key(kind: str) -> str:
+    """A fresh idempotency key for one client transaction (`kind`: "smtp", "append", ...)."""
+    return f"{kind}:{uuid.uuid4().hex}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ingested:
+    """A message whose blob is in the blob store, ready to commit."""
+
+    blob_id: str
+    size: int
+    summary: mime_pb.MessageSummary
+
+
+class MailStore:
+    def __init__(
+        self,
+        client: MetadataClient,
+        blobs: BlobStore,
+        parse_in_thread_bytes: int = 256 * 1024,
+        commit_attempts: int = 3,
+    ) -> None:
+        self.client = client
+        self.blobs = blobs
+        self.parse_in_thread_bytes = parse_in_thread_bytes
+        self.commit_attempts = max(1, commit_attempts)
+
+    # -- ingest ------------------------------------------------------------------------
+    async def ingest(self, raw: bytes) -> Ingested:
+        """Parses `raw` once and puts its blob. Raises ParseFailed or BlobUnavailable."""
+        try:
+            if len(raw) > self.parse_in_thread_bytes:
+                summary = await asyncio.to_thread(build_summary, raw)
+            else:
+                summary = build_summary(raw)
+        except Exception:
+            log.exception("build_summary failed")
+            raise ParseFailed("cannot summarize the message") from None
+        try:
+            blob_id = await self.blobs.put(raw)
+        except (BlobError, OSError) as exc:
+            log.warning("blob put failed: %s", exc)
+            raise BlobUnavailable(f"blob put failed: {exc}") from None
+        return Ingested(blob_id, len(raw), summary)
+
+    # -- commits (idempotent, retried with the same key) -------------------------------
+    async def commit(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Runs one idempotent metadata call (the same request, so the same key, every time),
+        retrying after DEADLINE_EXCEEDED or UNAVAILABLE. Raises a MailStoreError."""
+        timed_out = False
+        last: MailStoreError | None = None
+        for attempt in range(self.commit_attempts):
+            if attempt:
+                await asyncio.sleep(_BACKOFF * 2 ** (attempt - 1))
+            try:
+                return await call()
+            except grpc.aio.AioRpcError as exc:
+                err = from_rpc(exc)
+            if not isinstance(err, Unavailable):
+                raise err
+            timed_out = timed_out or isinstance(err, TimedOut)
+            last = err
+            log.warning("metadata commit attempt %d/%d failed: %s", attempt + 1, self.commit_attempts, err)
+        assert last is not None
+        if timed_out:
+            raise TimedOut(f"no answer after {self.commit_attempts} attempts; the commit may have happened")
+        raise last
+
+    async def deliver(self, msg: Ingested, user_ids: Sequence[str], key: str) -> list[messages_pb.Delivered]:
+        """Delivers `msg` to the INBOX of each local user (one message per user)."""
+        req = messages_pb.DeliverRequest(
+            blob_id=msg.blob_id,
+            size=msg.size,
+            summary=msg.summary,
+            deliveries=[messages_pb.Delivery(user_id=u) for u in user_ids],
+            idempotency_key=key,
+        )
+        resp = await self.commit(lambda: self.client.messages.Deliver(req))
+        return list(resp.delivered)
+
+    async def append(
+        self,
+        user_id: str,
+        mailbox: str,
+        raw: bytes,
+        key: str,
+        flags: Sequence[str] = (),
+        internal_date: int = 0,
+    ) -> messages_pb.AppendResponse:
+        """IMAP APPEND: ingest `raw`, then add it to `mailbox` of `user_id`."""
+        msg = await self.ingest(raw)
+        req = messages_pb.AppendRequest(
+            user_id=user_id,
+            mailbox=mailbox,
+            blob_id=msg.blob_id,
+            size=msg.size,
+            summary=msg.summary,
+            flags=list(flags),
+            internal_date=internal_date,
+            idempotency_key=key,
+        )
+        resp: messages_pb.AppendResponse = await self.commit(lambda: self.client.messages.Append(req))
+        return resp
+
+    async def copy(
+        self, user_id: str, mailbox_id: str, uids: Sequence[types_pb.UidRange], destination: str, key: str
+    ) -> messages_pb.CopyMessagesResponse:
+        req = messages_pb.CopyMessagesRequest(
+            user_id=user_id, mailbox_id=mailbox_id, uids=list(uids), destination=destination, idempotency_key=key
+        )
+        resp: messages_pb.CopyMessagesResponse = await self.commit(lambda: self.client.messages.CopyMessages(req))
+        return resp
+
+    async def move(
+        self, user_id: str, mailbox_id: str, uids: Sequence[types_pb.UidRange], destination: str, key: str
+    ) -> messages_pb.MoveMessagesResponse:
+        req = messages_pb.MoveMessagesRequest(
+            user_id=user_id, mailbox_id=mailbox_id, uids=list(uids), destination=destination, idempotency_key=key
+        )
+        resp: messages_pb.MoveMessagesResponse = await self.commit(lambda: self.client.messages.MoveMessages(req))
+        return resp
+
+    async def store_flags(
+        self,
+        user_id: str,
+        mailbox_id: str,
+        uids: Sequence[types_pb.UidRange],
+        mode: messages_pb.StoreFlagsRequest.Mode,
+        flags: Sequence[str],
+        unchanged_since: int = 0,
+    ) -> messages_pb.StoreFlagsResponse:
+        """Sets, adds or removes flags. No idempotency key and no retry after a deadline
+        beyond the gRPC client's UNAVAILABLE retries: a timed-out STORE is reported as such."""
+        req = messages_pb.StoreFlagsRequest(
+            user_id=user_id,
+            mailbox_id=mailbox_id,
+            uids=list(uids),
+            mode=mode,
+            flags=list(flags),
+            unchanged_since=unchanged_since,
+        )
+        try:
+            resp: messages_pb.StoreFlagsResponse = await self.client.messages.StoreFlags(req)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc(exc) from None
+        return resp
