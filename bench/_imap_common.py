@@ -114,9 +114,7 @@ def imap_world(
                 srv = lt.run(
                     start(
                         config.load(ImapConfig, env),
-                        config.load(CommonConfig, env),
-                        port=0,
-                        tls_port=None,
+                        config.load(CommonConfig, {**env, "KUBEMAIL_EPHEMERAL_PORTS": "true"}),
                         auth_limits=AuthLimits(fail_per_ip=0, fail_per_user=0),
                     )
                 )

@@ -89,7 +89,9 @@ def main() -> None:
             "KUBEMAIL_METRICS_PORT": "0",
         }
         common = config.load(CommonConfig, env)
-        meta = lt.run(start_metadata(config.load(MetadataConfig, env), common, port=0))
+        meta = lt.run(
+            start_metadata(config.load(MetadataConfig, env), dataclasses.replace(common, ephemeral_ports=True))
+        )
         common = dataclasses.replace(common, metadata_addr=f"127.0.0.1:{meta.port}")
         pcfg = dataclasses.replace(config.load(Pop3Config, env), host="127.0.0.1")
 
@@ -97,7 +99,7 @@ def main() -> None:
             client = MetadataClient(common.metadata_addr)
             blobs = make_blobstore(common)
             user = await seed_user(client, ADDRESS, PASSWORD)
-            srv = await start_pop3(pcfg, common, port=0, tls_port=0)
+            srv = await start_pop3(pcfg, common)
             return client, blobs, srv, user.id
 
         client, blobs, srv, user_id = lt.run(setup())

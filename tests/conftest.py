@@ -54,7 +54,7 @@ def _start_metadata(env: dict[str, str]) -> MetadataHandle:
     common = config.load(CommonConfig, env)
     mcfg = config.load(MetadataConfig, env)
     lt = LoopThread()
-    srv = lt.run(start(mcfg, common, port=0))
+    srv = lt.run(start(mcfg, common))  # KUBEMAIL_METADATA_LISTEN 127.0.0.1:0
     # Seen a few times under heavy load: the first call right after start() was refused. Do
     # not hand the address out before the port accepts connections and gRPC answers on it.
     wait_port(srv.port)

@@ -32,6 +32,7 @@ REFUSALS = {
 class ImapServer:
     ctx: ServerContext
     listeners: list[listener.Listener] = field(default_factory=list)
+    own_client: bool = True
 
     @property
     def port(self) -> int:
@@ -54,7 +55,8 @@ class ImapServer:
         for lst in self.listeners:
             await listener.close_and_drain(lst, timeout)
         await self.ctx.hub.close()
-        await self.ctx.md.close()
+        if self.own_client:
+            await self.ctx.md.close()
         with contextlib.suppress(Exception):
             await self.ctx.blobs.close()
 
@@ -62,13 +64,14 @@ class ImapServer:
 async def start(
     cfg: ImapConfig,
     common: CommonConfig,
-    port: int | None = None,
-    tls_port: int | None = None,
+    *,
+    client: MetadataClient | None = None,
     blobs: BlobStore | None = None,
     auth_limits: AuthLimits | None = None,
 ) -> ImapServer:
-    """Starts listening. port / tls_port override the config (0 = ephemeral, None = config)."""
-    md = MetadataClient(common.metadata_addr, common.grpc_timeout)
+    """Starts listening (the front-ends' one start() signature; ports: CommonConfig.port)."""
+    own_client = client is None
+    md = client or MetadataClient(common.metadata_addr, common.grpc_timeout)
     store: Any = blobs or make_blobstore(common, cache=True)
     tls = server_tls(common.tls_cert, common.tls_key)
     ctx = ServerContext(
@@ -93,9 +96,8 @@ async def start(
             return
         await CommandLoop(ctx, conn).run()
 
-    srv = ImapServer(ctx)
-    plain = common.port(cfg.port) if port is None else port
-    secure = common.port(cfg.tls_port) if tls_port is None else tls_port
+    srv = ImapServer(ctx, own_client=own_client)
+    plain, secure = common.port(cfg.port), common.port(cfg.tls_port)
     common_kw: dict[str, Any] = dict(
         proxy_networks=common.proxy_networks,
         trusted_networks=common.trusted_networks,

@@ -148,10 +148,10 @@ def server_options(cfg: MetadataConfig) -> list[tuple[str, int]]:
 async def start(
     cfg: MetadataConfig,
     common: CommonConfig,
-    port: int | None = None,
+    *,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> MetadataServer:
-    """Starts the server (port 0 = ephemeral, None = from cfg.listen); `interceptors` wrap every
+    """Starts the server on cfg.listen (port 0, or KUBEMAIL_EPHEMERAL_PORTS: a free port); `interceptors` wrap every
     call (tests use one to delay replies past the client's deadline)."""
     store = Store(make_redis(cfg), cfg.redis_cluster)
     blobs = make_blobstore(common)
@@ -178,8 +178,7 @@ async def start(
         _wrap(OutboundServicer(cfg, store, blobs), "OutboundService"), server
     )
     host, _, configured = cfg.listen.rpartition(":")
-    if port is None:
-        port = common.port(int(configured)) if configured.isdigit() else None
+    port = common.port(int(configured)) if configured.isdigit() else None
     addr = cfg.listen if port is None else f"{host or '0.0.0.0'}:{port}"
     try:
         bound = server.add_insecure_port(addr)

@@ -15,7 +15,7 @@ from services.pop3.server import Pop3Server, start
 
 
 async def start_service(common: CommonConfig) -> Pop3Server:
-    return await start(config.load(Pop3Config), common, limits=config.load(AuthLimits))
+    return await start(config.load(Pop3Config), common, auth_limits=config.load(AuthLimits))
 
 
 if __name__ == "__main__":

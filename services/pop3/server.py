@@ -62,6 +62,7 @@ class Pop3Server:
     port: int = 0
     tls_port: int = 0
     draining: bool = False
+    own_client: bool = True
 
     def bound_ports(self) -> dict[str, int]:
         return {lst.name: lst.port for lst in self.listeners}
@@ -73,7 +74,8 @@ class Pop3Server:
         self.draining = True
         for lst in self.listeners:
             await close_and_drain(lst, grace)
-        await self.deps.client.close()
+        if self.own_client:
+            await self.deps.client.close()
         await self.deps.blobs.close()
 
 
@@ -81,19 +83,19 @@ async def start(
     cfg: Pop3Config,
     common: CommonConfig,
     *,
-    port: int | None = None,
-    tls_port: int | None = None,
+    client: MetadataClient | None = None,
     blobs: BlobStore | None = None,
-    limits: AuthLimits | None = None,
+    auth_limits: AuthLimits | None = None,
 ) -> Pop3Server:
-    """Starts the listeners (port 0 = ephemeral, None = from cfg; a cfg port of 0 = off)."""
-    client = MetadataClient(common.metadata_addr, common.grpc_timeout)
+    """Starts the listeners (the front-ends' one start() signature; ports: CommonConfig.port)."""
+    own_client = client is None
+    client = client or MetadataClient(common.metadata_addr, common.grpc_timeout)
     if blobs is None:
         blobs = make_blobstore(common, cache=True)
-    auth = Authenticator(client, "pop3", limits or config.load(AuthLimits))
+    auth = Authenticator(client, "pop3", auth_limits or config.load(AuthLimits))
     deps = Deps(cfg=cfg, hostname=common.hostname, client=client, blobs=blobs, login=auth.login)
     tls = server_tls(common.tls_cert, common.tls_key)
-    server = Pop3Server(deps, [])
+    server = Pop3Server(deps, [], own_client=own_client)
 
     admission = Admission(client, auth.limits, "pop3", cfg.max_connections)
 
@@ -107,12 +109,12 @@ async def start(
         await Session(ConnTransport(conn, tls), deps).run()
 
     nets = {"proxy_networks": common.proxy_networks, "trusted_networks": common.trusted_networks}
-    plain_port = common.port(cfg.port) if port is None else port
+    plain_port = common.port(cfg.port)
     if plain_port is not None:
         lst = await serve(cfg.host, plain_port, handle, name="pop3", **nets)  # type: ignore[arg-type]
         server.listeners.append(lst)
         server.port = lst.port
-    implicit_port = common.port(cfg.tls_port) if tls_port is None else tls_port
+    implicit_port = common.port(cfg.tls_port)
     if tls is not None and implicit_port is not None:
         lst = await serve(cfg.host, implicit_port, handle, tls=tls, name="pop3s", **nets)  # type: ignore[arg-type]
         server.listeners.append(lst)

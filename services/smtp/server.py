@@ -65,7 +65,8 @@ async def start(
     blobs: BlobStore | None = None,
     auth_limits: AuthLimits | None = None,
 ) -> SmtpServer:
-    """Binds every listener whose port is not 0 (ports < 0 pick a free port: tests)."""
+    """Binds every listener whose port is not 0 (the front-ends' one start() signature; ports:
+    CommonConfig.port, so KUBEMAIL_EPHEMERAL_PORTS binds them all to free ports)."""
     tls = server_tls(common.tls_cert, common.tls_key)
     own = client is None
     client = client or MetadataClient(common.metadata_addr, common.grpc_timeout)
@@ -81,8 +82,7 @@ async def start(
         log.warning("no TLS certificate configured: implicit-TLS submission listener is off")
     try:
         for listener, configured in plan:
-            # ports < 0 pick a free port (in-process tests); KUBEMAIL_EPHEMERAL_PORTS does it for all
-            port = 0 if configured < 0 else common.port(configured)
+            port = common.port(configured)
             if port is None:
                 continue
 

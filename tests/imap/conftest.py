@@ -51,15 +51,13 @@ def start_imap(env: dict[str, str], tls: bool = False, **overrides: str) -> tupl
     e = {**env, **overrides}
     if not tls:  # never fall back to the configured fixed port (1993): it collides with `make run`
         e.setdefault("KUBEMAIL_IMAP_TLS_PORT", "0")
-    common = config.load(CommonConfig, e)
+    common = dataclasses.replace(config.load(CommonConfig, e), ephemeral_ports=True)
     cfg = config.load(ImapConfig, e)
     lt = LoopThread()
     srv = lt.run(
         start(
             cfg,
             common,
-            port=0,
-            tls_port=0 if tls else None,
             auth_limits=AuthLimits(fail_per_ip=1000, fail_per_user=1000),
         )
     )

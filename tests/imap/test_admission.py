@@ -17,6 +17,10 @@ from services.imap.server import start
 from tests.fixtures.servers import LoopThread
 
 
+def _ephemeral(env: dict[str, str]) -> CommonConfig:
+    return config.load(CommonConfig, {**env, "KUBEMAIL_EPHEMERAL_PORTS": "true"})
+
+
 def _greeting(port: int) -> tuple[bytes, socket.socket]:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     return sock.makefile("rb").readline(), sock
@@ -25,8 +29,7 @@ def _greeting(port: int) -> tuple[bytes, socket.socket]:
 def test_imap_refuses_the_connection_over_conn_per_ip(metadata: Any) -> None:
     env = {**metadata.env, "KUBEMAIL_CONN_PER_IP": "3", "KUBEMAIL_CONN_WINDOW": "60", "KUBEMAIL_IMAP_TLS_PORT": "0"}
     lt = LoopThread()
-    srv = lt.run(start(config.load(ImapConfig, env), config.load(CommonConfig, env), port=0,
-                       auth_limits=config.load(AuthLimits, env)))  # fmt: skip
+    srv = lt.run(start(config.load(ImapConfig, env), _ephemeral(env), auth_limits=config.load(AuthLimits, env)))
     socks = []
     try:
         for _ in range(3):
@@ -47,8 +50,7 @@ def test_imap_refuses_the_connection_over_conn_per_ip(metadata: Any) -> None:
 def test_imap_refuses_over_max_connections(metadata: Any) -> None:
     env = {**metadata.env, "KUBEMAIL_IMAP_MAX_CONNECTIONS": "2", "KUBEMAIL_IMAP_TLS_PORT": "0"}
     lt = LoopThread()
-    srv = lt.run(start(config.load(ImapConfig, env), config.load(CommonConfig, env), port=0,
-                       auth_limits=AuthLimits()))  # fmt: skip
+    srv = lt.run(start(config.load(ImapConfig, env), _ephemeral(env), auth_limits=AuthLimits()))
     socks = []
     try:
         for _ in range(2):

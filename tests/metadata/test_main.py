@@ -73,10 +73,11 @@ async def test_second_server_on_a_taken_port_fails_to_bind(backend_env: dict[str
 
     env = {**backend_env, "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:0"}
     common, mcfg = cfgmod.load(CommonConfig, env), cfgmod.load(MetadataConfig, env)
-    first = await start(mcfg, common, port=0)
+    first = await start(mcfg, common)
     try:
         with pytest.raises(OSError):
-            second = await start(mcfg, common, port=first.port)
+            taken = cfgmod.load(MetadataConfig, {**env, "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{first.port}"})
+            second = await start(taken, common)
             await second.stop(0)
     finally:
         await first.stop(0)

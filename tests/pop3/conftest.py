@@ -98,7 +98,12 @@ def start_pop3(metadata: Any, tmp_path: Path, **overrides: Any) -> Pop3Handle:
         blobs = make_blobstore(common)
         user = await seed_user(client, ADDRESS, PASSWORD)
         served = None if wrap_blobs is None else wrap_blobs(make_blobstore(common, cache=True))
-        srv = await start(cfg, common, port=0, tls_port=0, blobs=served, limits=config.load(AuthLimits, env))
+        srv = await start(
+            cfg,
+            dataclasses.replace(common, ephemeral_ports=True),
+            blobs=served,
+            auth_limits=config.load(AuthLimits, env),
+        )
         return srv, client, blobs, user.id
 
     srv, client, blobs, user_id = lt.run(setup())

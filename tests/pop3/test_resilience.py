@@ -253,8 +253,8 @@ def _restart_metadata(metadata: Any) -> None:
     from services.metadata.server import start
 
     port = int(metadata.addr.rsplit(":", 1)[1])
-    mcfg = config.load(MetadataConfig, metadata.env)
-    metadata.server = metadata.loop.run(start(mcfg, config.load(CommonConfig, metadata.env), port=port))
+    env = {**metadata.env, "KUBEMAIL_METADATA_LISTEN": f"127.0.0.1:{port}"}  # the address clients hold
+    metadata.server = metadata.loop.run(start(config.load(MetadataConfig, env), config.load(CommonConfig, env)))
 
 
 def test_metadata_unavailable_at_login_and_in_session(metadata: Any, pop3_factory: Callable[..., Pop3Handle]) -> None:

@@ -174,9 +174,7 @@ def build_suite(redis_server: RedisServer, s3_server: S3Server, tmp: Path, **ove
         "KUBEMAIL_IMAP_HOST": "127.0.0.1",
         "KUBEMAIL_POP3_HOST": "127.0.0.1",
         "KUBEMAIL_SMTP_HOST": "127.0.0.1",
-        "KUBEMAIL_SMTP_MX_PORT": "-1",
-        "KUBEMAIL_SMTP_SUBMISSION_PORT": "-1",
-        "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "-1",
+        "KUBEMAIL_EPHEMERAL_PORTS": "true",
         "KUBEMAIL_SMTP_MAX_MESSAGE_BYTES": "200000",
         "KUBEMAIL_IMAP_POLL_INTERVAL": "2",
         "KUBEMAIL_AUTH_FAIL_PER_IP": "1000",
@@ -205,8 +203,8 @@ def build_suite(redis_server: RedisServer, s3_server: S3Server, tmp: Path, **ove
             await _deliver(client, blobs, bob, message("bob 3", BOB_SECRET + b" three", BOB), "Secret"),
         ]
         await _deliver(client, blobs, users[ALICE].id, message("alice 1", ALICE_MARK, ALICE), "")
-        imap = await start_imap(config.load(ImapConfig, env), common, port=0, tls_port=0, auth_limits=limits)
-        pop3 = await start_pop3(config.load(Pop3Config, env), common, port=0, tls_port=0, limits=limits)
+        imap = await start_imap(config.load(ImapConfig, env), common, auth_limits=limits)
+        pop3 = await start_pop3(config.load(Pop3Config, env), common, auth_limits=limits)
         smtp = await start_smtp(config.load(SmtpConfig, env), common, auth_limits=limits)
         return Suite(env, lt, client, blobs, imap, pop3, smtp, users, bob_blobs, cert)
 

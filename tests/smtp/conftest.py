@@ -107,9 +107,7 @@ def make_world(metadata: Any, tmp_path: Path) -> Iterator[Callable[..., World]]:
             "KUBEMAIL_HOSTNAME": "mx.example.test",
             "KUBEMAIL_TRUSTED_NETWORKS": "192.0.2.0/24",
             "KUBEMAIL_SMTP_HOST": "127.0.0.1",
-            "KUBEMAIL_SMTP_MX_PORT": "-1",
-            "KUBEMAIL_SMTP_SUBMISSION_PORT": "-1",
-            "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "-1",
+            "KUBEMAIL_EPHEMERAL_PORTS": "true",
             "KUBEMAIL_SMTP_MAX_MESSAGE_BYTES": "200000",
             **overrides,
         }
