@@ -68,7 +68,7 @@ def slow(backend_env: dict[str, str], tmp_path: Any) -> Iterator[SlowWorld]:
     late = LateReplies("Append", delay=5.0)
     env = {"KUBEMAIL_METADATA_LISTEN": "127.0.0.1:0", **backend_env}
     mloop = LoopThread()
-    msrv = mloop.run(start(config.load(MetadataConfig, env), config.load(CommonConfig, env), 0, [late]))
+    msrv = mloop.run(start(config.load(MetadataConfig, env), config.load(CommonConfig, env), interceptors=[late]))
     addr = f"127.0.0.1:{msrv.port}"
     env["KUBEMAIL_METADATA_ADDR"] = addr
     seed = LoopThread()
