@@ -60,12 +60,12 @@ async def seed(client: object, blobs: object, user_id: str, raws: list[bytes]) -
         await asyncio.gather(*(one(r) for r in raws[i : i + 16]))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--size", type=int, default=10 * 1024)
     ap.add_argument("--fetchmail", action="store_true", help="also time fetchmail (keep mode) fetching all")
-    args = ap.parse_args()
+    args = ap.parse_args(argv if argv is not None else [])  # `python -m bench` passes its own argv
 
     from services.common import config
     from services.common.blobstore import make_blobstore
@@ -176,4 +176,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
