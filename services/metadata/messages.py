@@ -53,6 +53,18 @@ def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> 
     return meta
 
 
+def _placed(row: Sequence[Any]) -> dict[str, Any]:
+    """Where the commit script put one copy: mailbox, uidvalidity, uid, modseq and object ids."""
+    return {
+        "mailbox_id": str(row[0]),
+        "uidvalidity": int(row[1]),
+        "uid": int(row[2]),
+        "modseq": int(row[3]),
+        "email_id": _row_id(row, 4),
+        "thread_id": _row_id(row, 5),
+    }
+
+
 def _row_id(row: Sequence[Any], i: int) -> str:
     """An id of a deliver script result row (absent in idempotency records written before ids)."""
     return str(row[i]) if len(row) > i and row[i] else ""
@@ -271,15 +283,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 if dup:
                     await self.store.blob_decr(request.blob_id, len(items))
                 for (i, _, _), row in zip(items, rows, strict=False):
-                    out[i] = messages_pb.Delivered(
-                        user_id=uid,
-                        mailbox_id=str(row[0]),
-                        uidvalidity=int(row[1]),
-                        uid=int(row[2]),
-                        modseq=int(row[3]),
-                        email_id=_row_id(row, 4),
-                        thread_id=_row_id(row, 5),
-                    )
+                    out[i] = messages_pb.Delivered(user_id=uid, **_placed(row))
         except Fail:
             # definite refusal (quota, missing INBOX): release the references not used
             await self.store.blob_decr(request.blob_id, pending)
@@ -313,14 +317,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         if dup:
             await self.store.blob_decr(request.blob_id, 1)
         row = rows[0]
-        return messages_pb.AppendResponse(
-            mailbox_id=str(row[0]),
-            uidvalidity=int(row[1]),
-            uid=int(row[2]),
-            modseq=int(row[3]),
-            email_id=_row_id(row, 4),
-            thread_id=_row_id(row, 5),
-        )
+        return messages_pb.AppendResponse(**_placed(row))
 
     # -- reads -------------------------------------------------------------------------
 
