@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -38,6 +39,19 @@ class BlobNotFound(BlobError):  # noqa: N818 (reads as a condition, like FileNot
 
 class BlobUnavailable(BlobError):  # noqa: N818
     """The backend cannot be reached; nothing can be assumed written."""
+
+
+class BlobStoreFull(BlobUnavailable):
+    """The backend has no room for the blob (ENOSPC/EDQUOT, S3 storage full); nothing was written."""
+
+
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+S3_FULL = frozenset({"XMinioStorageFull"})  # MinIO: "Storage backend has reached its minimum free drive threshold"
+
+
+def unavailable(exc: OSError) -> BlobUnavailable:
+    """The blob error for a failed local write: full when the file system says so."""
+    return (BlobStoreFull if exc.errno in NO_SPACE else BlobUnavailable)(str(exc))
 
 
 def blob_id_of(data: bytes) -> str:
@@ -123,7 +137,7 @@ class FsBlobStore:
         try:
             await asyncio.to_thread(self._put, data, blob_id)
         except OSError as exc:
-            raise BlobUnavailable(str(exc)) from exc
+            raise unavailable(exc) from exc
         return blob_id
 
     def _get(self, blob_id: str, offset: int, length: int | None) -> bytes:
@@ -210,6 +224,8 @@ class S3BlobStore:
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
                 raise BlobNotFound(str(exc)) from exc
+            if exc.code in S3_FULL:
+                raise BlobStoreFull(f"s3: {exc.code}: {exc.message}") from exc
             raise BlobUnavailable(f"s3: {exc.code}: {exc.message}") from exc
         except BlobError:
             raise

@@ -36,6 +36,7 @@ PRECREATED_MESSAGES: tuple[tuple[str, str], ...] = (
     ("accepted", "ok"),
     ("tempfail", "unavailable"),
     ("tempfail", "blob"),
+    ("tempfail", "storage_full"),
     ("tempfail", "parse"),
     ("tempfail", "quota"),
     ("rejected", "size"),

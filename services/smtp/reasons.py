@@ -16,6 +16,7 @@ from services.common.mailstore import (
     MessageTooLarge,
     ParseFailed,
     QuotaExceeded,
+    StorageFull,
 )
 
 
@@ -27,6 +28,7 @@ class Reply(NamedTuple):
 
 _STORING = "451 4.3.0 Temporary failure storing the message, try again later"
 _PARSING = "451 4.3.0 Temporary failure parsing the message"
+_FULL = "452 4.3.1 Insufficient system storage, try again later"  # RFC 3463: mail system full
 
 DELIVERY: dict[type[MailStoreError], Reply] = {
     MessageTooLarge: Reply(
@@ -34,6 +36,7 @@ DELIVERY: dict[type[MailStoreError], Reply] = {
     ),
     QuotaExceeded: Reply("552 5.2.2 Mailbox full", "452 4.2.2 Mailbox full for a recipient", "quota"),
     BlobUnavailable: Reply(_STORING, _STORING, "blob"),
+    StorageFull: Reply(_FULL, _FULL, "storage_full"),
     ParseFailed: Reply(_PARSING, _PARSING, "parse"),
 }
 TEMPORARY = Reply(_STORING, _STORING, "unavailable")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import uuid
 from pathlib import Path
 
@@ -92,3 +94,18 @@ async def test_cache_serves_repeat_reads_and_stays_bounded(tmp_path: Path) -> No
     (tmp_path / blobstore.object_key(ids[0])).unlink()
     with pytest.raises(BlobNotFound):
         await cache.get(ids[0])
+
+
+@pytest.mark.parametrize(("err", "full"), [(errno.ENOSPC, True), (errno.EDQUOT, True), (errno.EIO, False)])
+async def test_fs_write_failures_say_whether_the_store_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int, full: bool
+) -> None:
+    store = blobstore.FsBlobStore(str(tmp_path))
+
+    def fail(fd: int) -> None:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(blobstore.BlobUnavailable) as exc:
+        await store.put(b"no room")
+    assert isinstance(exc.value, blobstore.BlobStoreFull) is full

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -413,3 +416,34 @@ async def _expunge_inbox(world: World, user_id: str) -> None:
         )
     )
     await world.client.messages.Expunge(messages_pb.ExpungeRequest(user_id=user_id, mailbox_id=mbox.id))
+
+
+@pytest.fixture
+def full_blob_dir(tmp_path: Path) -> Iterator[Path]:
+    """A blob directory on a file system with no room left (a 64 KiB tmpfs, filled up)."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        with contextlib.suppress(OSError), open(mnt / "filler", "wb") as f:
+            while True:
+                f.write(b"x" * 4096)
+                f.flush()
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_blob_store_gives_452_insufficient_storage(make_world: Callable[..., World], full_blob_dir: Path) -> None:
+    """#13 item 19: a full store is RFC 3463 4.3.1 (insufficient system storage), not 4.3.0."""
+    world = make_world(KUBEMAIL_BLOB_BACKEND="fs", KUBEMAIL_BLOB_DIR=str(full_blob_dir))
+    before = _sample("kubemail_smtp_messages_total", result="tempfail", reason="storage_full")
+    with world.smtp() as s:
+        s.ehlo()
+        s.mail("x@remote.test")
+        s.rcpt(ALICE)
+        code, text = s.data(message())
+        assert (code, text[:5]) == (452, b"4.3.1"), (code, text)
+    assert world.count(ALICE) == 0
+    assert _sample("kubemail_smtp_messages_total", result="tempfail", reason="storage_full") == before + 1

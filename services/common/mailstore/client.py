@@ -26,12 +26,13 @@ from typing import TypeVar
 
 import grpc
 
-from services.common.blobstore import BlobError, BlobStore
+from services.common.blobstore import BlobError, BlobStore, BlobStoreFull
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore.errors import (
     BlobUnavailable,
     MailStoreError,
     ParseFailed,
+    StorageFull,
     TimedOut,
     Unavailable,
     from_rpc,
@@ -88,6 +89,9 @@ class MailStore:
             raise ParseFailed("cannot summarize the message") from None
         try:
             blob_id = await self.blobs.put(raw)
+        except BlobStoreFull as exc:
+            log.warning("blob store full: %s", exc)
+            raise StorageFull(f"blob store full: {exc}") from None
         except (BlobError, OSError) as exc:
             log.warning("blob put failed: %s", exc)
             raise BlobUnavailable(f"blob put failed: {exc}") from None

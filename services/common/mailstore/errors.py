@@ -78,6 +78,10 @@ class BlobUnavailable(Unavailable):
     """The blob store refused the put (local; nothing was committed)."""
 
 
+class StorageFull(BlobUnavailable):
+    """The blob store has no room left (RFC 3463 4.3.1, insufficient system storage)."""
+
+
 class TimedOut(Unavailable):
     """A deadline expired on every attempt: the commit MAY have happened.
 

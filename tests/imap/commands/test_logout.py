@@ -41,3 +41,20 @@ def test_logout_does_not_expunge(imap: ImapHandle) -> None:
     _typ, data = d.status("INBOX", "(MESSAGES DELETED)")
     assert data == [b'"INBOX" (MESSAGES 2 DELETED 1)'], data
     d.logout()
+
+
+def test_nothing_but_bye_and_the_tagged_ok_after_logout(imap: ImapHandle) -> None:
+    """RFC 3501 6.1.3: changes pending for the session are not sent after * BYE (#13 item 2)."""
+    fill(imap, 3)
+    r = Raw(imap.port)
+    r.cmd("a1", "LOGIN alice@example.test secret")
+    r.cmd("a2", "SELECT INBOX")
+    other = selected(imap)
+    other.store("1", "+FLAGS.SILENT", "(\\Deleted)")
+    other.store("2", "+FLAGS.SILENT", "(\\Flagged)")
+    other.expunge()
+    other.logout()
+    lines, tag = r.cmd("a3", "LOGOUT")
+    assert lines == [b"* BYE Logging out"], lines
+    assert tag.startswith(b"a3 OK"), tag
+    r.close()
