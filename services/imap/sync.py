@@ -118,7 +118,10 @@ class MailboxSync(ABC):
             )
             sel.recent = {u for u in resp.uids if sel.contains(u)}
             return
-        req = messages_pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+        # only what this session knows: a message that arrived after its last look stays
+        # unclaimed until a sync reports it (here or in another session), never lost between
+        below = (sel.uids[-1] if sel.uids else 0) + 1
+        req = messages_pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, below_uid=below)
         claim = await self.md.messages.ClaimRecent(req)
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 

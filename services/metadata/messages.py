@@ -487,5 +487,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
     ) -> messages_pb.ClaimRecentResponse:
         v.user_id(request.user_id)
         v.mailbox_id(request.mailbox_id)
-        res = await self.store.user_script("claim_recent", request.user_id, [request.mailbox_id, request.limit])
+        res = await self.store.user_script(
+            "claim_recent", request.user_id, [request.mailbox_id, request.limit, request.below_uid]
+        )
         return messages_pb.ClaimRecentResponse(uids=res.get("uids") or [])

@@ -92,3 +92,35 @@ def test_concurrent_sessions_stay_consistent(imap: ImapHandle) -> None:
         assert uids == sorted(uids) and len(uids) == total
     all_recent = [u for v in views for u in v.recent]
     assert len(all_recent) == len(set(all_recent)), "\\Recent given to two sessions"
+
+
+def test_every_new_message_is_recent_in_the_polling_session(imap: ImapHandle) -> None:
+    """#13 item 1: two sessions APPEND while a third polls with NOOP; every new message must be
+    \\Recent in the poller (the only session with INBOX selected). ClaimRecent used to remove
+    messages the poller had not seen yet, so about 40% ended up \\Recent nowhere."""
+    poller = Raw(imap.port)
+    poller.cmd("p1", "LOGIN alice@example.test secret")
+    poller.cmd("p2", "SELECT INBOX")
+    per_writer = 25
+
+    def writer(n: int) -> None:
+        c = imap.login()
+        for i in range(per_writer):
+            c.append("INBOX", None, None, msg(n * 1000 + i))
+        c.logout()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    polls = 0
+    while any(t.is_alive() for t in threads) or polls < 3:
+        poller.cmd(f"n{polls}", "NOOP")
+        polls += 1
+    for t in threads:
+        t.join()
+    poller.cmd("n-last", "NOOP")
+    lines, tag = poller.cmd("s1", "UID SEARCH RECENT")
+    assert tag.startswith(b"s1 OK"), tag
+    found = [int(x) for ln in lines if ln.startswith(b"* SEARCH") for x in ln.split()[2:]]
+    assert sorted(found) == list(range(1, 2 * per_writer + 1)), (len(found), polls)
+    poller.close()

@@ -95,6 +95,24 @@ async def test_claim_recent_limit(world: World) -> None:
     assert list((await m.ClaimRecent(req)).uids) == []
 
 
+async def test_claim_recent_takes_only_uids_the_session_knows(world: World) -> None:
+    """#13 item 1: a claim bounded by the session's highest known UID leaves newer messages
+    \\Recent for the session that will report them (they used to be claimed and dropped)."""
+    for i in range(4):
+        await world.deliver(message(f"k{i}"))
+    mb = await world.mailbox()
+    m = world.client.messages
+    known = messages_pb.ClaimRecentRequest(user_id=world.user.id, mailbox_id=mb.id, below_uid=3)
+    assert list((await m.ClaimRecent(known)).uids) == [1, 2]
+    assert (await world.mailbox()).recent == 2
+    assert list((await m.ClaimRecent(known)).uids) == []  # 3 and 4 are not the caller's yet
+    nothing = messages_pb.ClaimRecentRequest(user_id=world.user.id, mailbox_id=mb.id, below_uid=1)
+    assert list((await m.ClaimRecent(nothing)).uids) == []  # a session that knows no message
+    later = messages_pb.ClaimRecentRequest(user_id=world.user.id, mailbox_id=mb.id, below_uid=5, limit=1)
+    assert list((await m.ClaimRecent(later)).uids) == [3]
+    assert (await world.mailbox()).recent == 1
+
+
 N = 23  # messages in the mailbox; the limits below are smaller
 
 

@@ -385,14 +385,16 @@ class GetChangesResponse(_message.Message):
     def __init__(self, changed: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., expunged: _Optional[_Iterable[int]] = ..., highest_modseq: _Optional[int] = ..., uidnext: _Optional[int] = ..., messages: _Optional[int] = ..., expunged_complete: _Optional[bool] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ClaimRecentRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "limit")
+    __slots__ = ("user_id", "mailbox_id", "limit", "below_uid")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    BELOW_UID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     limit: int
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    below_uid: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., limit: _Optional[int] = ..., below_uid: _Optional[int] = ...) -> None: ...
 
 class ClaimRecentResponse(_message.Message):
     __slots__ = ("uids",)
