@@ -16,7 +16,12 @@ def _ns(msg: mime_pb.Envelope | mime_pb.Address | mime_pb.BodyPart, name: str) -
 def _addresses(addrs: list[mime_pb.Address]) -> bytes:
     if not addrs:
         return wire.NIL
-    return wire.plist(wire.plist([_ns(a, "name"), _ns(a, "adl"), _ns(a, "mailbox"), _ns(a, "host")]) for a in addrs)
+    # RFC 3501 9: env-to = "(" 1*address ")": addresses follow each other without a space
+    return (
+        b"("
+        + b"".join(wire.plist([_ns(a, "name"), _ns(a, "adl"), _ns(a, "mailbox"), _ns(a, "host")]) for a in addrs)
+        + b")"
+    )
 
 
 def envelope(env: mime_pb.Envelope) -> bytes:

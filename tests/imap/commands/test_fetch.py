@@ -246,3 +246,19 @@ def test_fetch_emailid_threadid(imap: ImapHandle) -> None:
     lines, _ = r.cmd("F2", "FETCH 1 (EMAILID)")
     assert lines == [b"* 1 FETCH (EMAILID (" + got[0][2] + b"))"]  # type: ignore[index]
     r.close()
+
+
+def test_envelope_address_list_has_no_space_between_addresses(imap: ImapHandle) -> None:
+    """#13 item 7: RFC 3501's env-to is "(" 1*address ")"; strict parsers break on ") ("."""
+    c = imap.login()
+    raw_msg = (
+        b'From: "Ann" <ann@x.y>\r\nTo: "Fred" <fred@x.y>, "Sue" <sue@x.y>\r\n'
+        b"Subject: two\r\n\r\nbody\r\n"
+    )
+    c.append("INBOX", None, None, raw_msg)
+    c.select("INBOX")
+    _typ, data = c.fetch("1", "(ENVELOPE)")
+    line = data[0] if isinstance(data[0], bytes) else data[0][0]
+    assert b'(("Fred" NIL "fred" "x.y")("Sue" NIL "sue" "x.y"))' in line, line
+    assert b'(("Ann" NIL "ann" "x.y"))' in line, line
+    c.logout()
