@@ -119,10 +119,14 @@ def body(part: mime_pb.BodyPart, extended: bool) -> bytes:
         if extended:
             items += [_params(list(part.params)), _disposition(part), _language(part), _ns(part, "location")]
         return b"(" + items[0] + b" " + b" ".join(items[1:]) + b")"
+    params = list(part.params)
+    if (part.type or "text").lower() == "text" and not any(p.name.lower() == "charset" for p in params):
+        # RFC 2046 4.1.2: text without a charset is US-ASCII; say so, as peers do (#13 item 8)
+        params.insert(0, mime_pb.Param(name="charset", value=b"us-ascii"))
     items = [
         wire.string(part.type or "text"),
         wire.string(part.subtype or "plain"),
-        _params(list(part.params)),
+        _params(params),
         _ns(part, "id"),
         _ns(part, "description"),
         wire.string(part.encoding or "7BIT"),

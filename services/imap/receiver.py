@@ -200,7 +200,7 @@ class Receiver:
         if m is None:
             self._pending = None
             if not pending.segments[0].strip() and len(pending.segments) == 1:
-                return _AGAIN  # empty line: ignore
+                return Bad("*", "Empty command line")  # as peers answer it (#13 item 8)
             try:
                 return parse_command(pending.segments, pending.literals)
             except ParseError as exc:

@@ -212,3 +212,10 @@ def test_fuzz_receiver_never_crashes(seed: bytes, cuts: list[int], junk: bytes, 
     events = feed_all(bytes(data), chunk, lim)
     for ev in events:
         assert isinstance(ev, Command | Bad | Continue | Fatal)
+
+
+def test_empty_command_line_is_answered_bad() -> None:
+    """#13 item 8: an empty line gets '* BAD' (peers answer it), not silence."""
+    events = feed_all(b"\r\n  \r\na1 NOOP\r\n", 1)
+    assert [type(e) for e in events] == [Bad, Bad, Command], events
+    assert all(isinstance(e, Bad) and e.tag == "*" and e.status == "BAD" for e in events[:2])

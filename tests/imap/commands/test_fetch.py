@@ -251,14 +251,24 @@ def test_fetch_emailid_threadid(imap: ImapHandle) -> None:
 def test_envelope_address_list_has_no_space_between_addresses(imap: ImapHandle) -> None:
     """#13 item 7: RFC 3501's env-to is "(" 1*address ")"; strict parsers break on ") ("."""
     c = imap.login()
-    raw_msg = (
-        b'From: "Ann" <ann@x.y>\r\nTo: "Fred" <fred@x.y>, "Sue" <sue@x.y>\r\n'
-        b"Subject: two\r\n\r\nbody\r\n"
-    )
+    raw_msg = b'From: "Ann" <ann@x.y>\r\nTo: "Fred" <fred@x.y>, "Sue" <sue@x.y>\r\nSubject: two\r\n\r\nbody\r\n'
     c.append("INBOX", None, None, raw_msg)
     c.select("INBOX")
     _typ, data = c.fetch("1", "(ENVELOPE)")
     line = data[0] if isinstance(data[0], bytes) else data[0][0]
     assert b'(("Fred" NIL "fred" "x.y")("Sue" NIL "sue" "x.y"))' in line, line
     assert b'(("Ann" NIL "ann" "x.y"))' in line, line
+    c.logout()
+
+
+def test_bodystructure_of_text_without_charset_reports_us_ascii(imap: ImapHandle) -> None:
+    """#13 item 8: RFC 2046 4.1.2 default, as peers report it; an explicit charset is kept."""
+    c = imap.login()
+    c.append("INBOX", None, None, b"From: a@x.y\r\nContent-Type: text/plain\r\nSubject: p\r\n\r\nplain\r\n")
+    c.append("INBOX", None, None, b"From: a@x.y\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nu\r\n")
+    c.select("INBOX")
+    _typ, data = c.fetch("1:2", "(BODYSTRUCTURE)")
+    first, second = (d if isinstance(d, bytes) else d[0] for d in data)
+    assert b'("text" "plain" ("charset" "us-ascii") nil nil "7bit"' in first.lower(), first
+    assert b'("charset" "utf-8")' in second.lower() and b"us-ascii" not in second.lower(), second
     c.logout()
