@@ -267,6 +267,12 @@ class KubemailSMTP(SMTP):
 
         return wrapped
 
+    async def handle_exception(self, error: Exception) -> str:
+        """A bug of ours in a command (bad input never gets here): logged once, and a 451 so
+        senders retry instead of bouncing on aiosmtpd's ``500 Error: (SomeError) text``."""
+        log.error("session %s: internal error: %r", self.session_id, error, exc_info=error)
+        return "451 4.3.0 Internal error, try again later"
+
     # -- commands aiosmtpd implements, adjusted --------------------------------------
 
     async def _bad_helo(self, command: str, hostname: str | None) -> bool:

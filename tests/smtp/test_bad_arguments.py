@@ -109,6 +109,24 @@ def test_starttls_then_plain_bytes_logs_one_line(world: World, caplog: pytest.Lo
     assert world.count(ALICE) == 2
 
 
+def test_internal_error_is_a_temporary_failure_logged_once(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(arg: str | None) -> str:
+        raise RuntimeError("a bug")
+
+    with world.smtp() as s:
+        s.ehlo()
+        caplog.clear()
+        monkeypatch.setattr(paths, "parse_helo", broken)
+        code, text = s.docmd("EHLO", "c.test")
+        assert (code, text) == (451, b"4.3.0 Internal error, try again later")
+        monkeypatch.undo()
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert [(r.name, bool(r.exc_info)) for r in errors] == [("kubemail.smtp", True)]
+        _transaction_works(s)
+
+
 # -- the argument parsers, fuzzed --------------------------------------------------------
 
 SEEDS = [
