@@ -51,9 +51,15 @@ def ascii_domain(domain: str) -> str | None:
     return d
 
 
+def _bad_char(c: str) -> bool:
+    """A control character, or a lone surrogate (a byte that was not UTF-8, surrogateescaped)."""
+    n = ord(c)
+    return n < 32 or n == 127 or 0xD800 <= n <= 0xDFFF
+
+
 def check(address: str) -> Checked:
     """Judges one envelope address (without angle brackets) as aiosmtpd parsed it."""
-    if not address or len(address) > MAX_PATH * 4 or any(ord(c) < 32 or ord(c) == 127 for c in address):
+    if not address or len(address) > MAX_PATH * 4 or any(_bad_char(c) for c in address):
         return Checked(Verdict.SYNTAX)
     if address.count("@") != 1:
         return Checked(Verdict.RELAY_TRICK if address.count("@") > 1 else Verdict.SYNTAX)

@@ -6,7 +6,8 @@ import dataclasses
 import email.utils
 import re
 
-_UNSAFE = re.compile(r"[^\x21-\x7e\u0080-\U0010ffff]")
+# printable ASCII and UTF-8; not controls, spaces, or the lone surrogates of undecodable bytes
+_UNSAFE = re.compile("[^\x21-\x7e\u0080-\ud7ff\ue000-\U0010ffff]")
 
 
 def _clean(text: str, limit: int = 255) -> str:

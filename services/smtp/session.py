@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtpd.proxy_protocol import get_proxy
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, syntax
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, TLSSetupException, auth_mechanism, syntax
 
 from services.common import sasl
 from services.common.admission import Verdict
 from services.common.auth import LoginOutcome
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
-from services.smtp import chunking, metrics
+from services.smtp import chunking, metrics, paths
 from services.smtp.context import Context, Listener
 from services.smtp.replies import code_of, enhance
 
@@ -267,14 +267,49 @@ class KubemailSMTP(SMTP):
 
         return wrapped
 
+    async def handle_exception(self, error: Exception) -> str:
+        """A bug of ours in a command (bad input never gets here): logged once, and a 451 so
+        senders retry instead of bouncing on aiosmtpd's ``500 Error: (SomeError) text``."""
+        log.error("session %s: internal error: %r", self.session_id, error, exc_info=error)
+        return "451 4.3.0 Internal error, try again later"
+
     # -- commands aiosmtpd implements, adjusted --------------------------------------
 
+    async def _bad_helo(self, command: str, hostname: str | None) -> bool:
+        """Refuses (501) an EHLO/HELO argument that is no name; the session keeps its state."""
+        try:
+            paths.parse_helo(hostname)
+        except paths.ArgumentSyntaxError as exc:
+            log.info("session %s: %s refused: %s", self.session_id, command, exc)
+            await self.push(f"501 5.5.2 Syntax: {command} hostname")
+            return True
+        return False
+
+    async def smtp_HELO(self, hostname: str) -> None:  # type: ignore[override]  # noqa: N802
+        if not await self._bad_helo("HELO", hostname):
+            await super().smtp_HELO(hostname)
+
     async def smtp_EHLO(self, hostname: str) -> None:  # type: ignore[override]  # noqa: N802
+        if await self._bad_helo("EHLO", hostname):
+            return
         self._raw_push = True
         try:
             await super().smtp_EHLO(hostname)
         finally:
             self._raw_push = False
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """The MAIL/RCPT path parser: ours, not the e-mail header parser aiosmtpd uses.
+
+        (None, None) makes aiosmtpd answer 553 5.1.3; ("", "") is its 501 for a missing path.
+        """
+        if not arg:
+            return "", ""
+        try:
+            return paths.parse_path(arg)
+        except paths.ArgumentSyntaxError as exc:
+            log.info("session %s: path refused: %s", self.session_id, exc)
+            return None, None
 
     async def smtp_STARTTLS(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
         if self._tls_protocol is not None:
@@ -283,7 +318,12 @@ class KubemailSMTP(SMTP):
         if not self.tls_context:
             await self.push("502 5.5.1 STARTTLS not available")
             return
-        await super().smtp_STARTTLS(arg)
+        try:
+            await super().smtp_STARTTLS(arg)
+        except TLSSetupException as exc:
+            # a client's failed handshake is not our error: one line, no traceback, session over
+            log.info("session %s: TLS handshake failed: %s", self.session_id, exc.__cause__ or exc)
+            raise ConnectionResetError("TLS handshake failed") from None
         if self._tls_protocol is not None and not self._tls_up():
             # the connection went away mid-handshake without an error: the session is over
             raise ConnectionResetError("connection lost during the TLS handshake")

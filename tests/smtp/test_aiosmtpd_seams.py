@@ -13,6 +13,8 @@ have no public seam in aiosmtpd 1.4, so the subclass uses these private members:
 - ``_smtp_methods``: per-command metrics around each ``smtp_*`` method;
 - ``_auth_require_tls`` / ``_auth_required``: AUTH policy per client network;
 - ``_call_handler_hook``: running a handler hook from the BDAT path;
+- ``_getaddr``: the MAIL/RCPT path parser (ours, services/smtp/paths.py, replaces the e-mail
+  header parser aiosmtpd uses, which raises IndexError/AttributeError on truncated paths);
 - ``_reader`` / ``_writer``, ``_original_transport`` / ``_tls_protocol`` (and the reader's
   ``_buffer``): implicit TLS on the accepted connection, and replies outside a command.
 
@@ -38,6 +40,7 @@ METHODS = {
     "_reset_timeout": ["self", "duration"],
     "_timeout_cb": ["self"],
     "_call_handler_hook": ["self", "command", "args"],
+    "_getaddr": ["self", "arg"],
 }
 INSTANCE = ["_timeout_handle", "_handler_coroutine", "_smtp_methods", "_auth_require_tls", "_auth_required",
             "_original_transport", "_tls_protocol"]  # fmt: skip

@@ -28,6 +28,7 @@ from services.smtp.delivery import _grpc_failure
         ("a@", Verdict.SYNTAX),
         ("x" * 65 + "@example.test", Verdict.SYNTAX),
         ("a\x01b@example.test", Verdict.SYNTAX),
+        ("\udcff@example.test", Verdict.SYNTAX),  # the byte 0xff, as aiosmtpd decodes it
     ],
 )
 def test_address_verdicts(addr: str, verdict: Verdict) -> None:
@@ -125,3 +126,10 @@ def test_delivery_failures_follow_the_reason_not_the_text() -> None:
     ):
         tmp = _grpc_failure(_failed(reason, "quota larger size"), 1)  # type: ignore[arg-type]
         assert tmp.reply.startswith("451 4.3.0") and tmp.temporary
+
+
+def test_trace_headers_never_fail_on_undecodable_client_text() -> None:
+    """Bytes that were not UTF-8 (lone surrogates) become '?', not a UnicodeEncodeError at DATA."""
+    t = headers.Trace(helo="\udcff\udcfe.test", client_ip="203.0.113.9", hostname="mx", queue_id="Q", protocol="ESMTP")
+    out = headers.trace_headers("\udcff@b.test", t)
+    assert out.startswith(b"Return-Path: <?@b.test>\r\nReceived: from ??.test ([203.0.113.9])\r\n")
