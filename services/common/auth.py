@@ -24,6 +24,7 @@ from prometheus_client import Counter
 
 from services.common.config import register, setting
 from services.common.grpcclient import MetadataClient, reason_of
+from services.common.loginname import login_name
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
@@ -147,7 +148,7 @@ class Authenticator:
     async def login(self, username: str, password: bytes, remote_ip: str, mechanism: str = "command") -> AuthResult:
         """Checks the failure limits, then the password. Never raises for backend errors.
         `mechanism` (one of MECHANISMS) only labels the attempt in kubemail_auth_attempts_total."""
-        user_key = username.strip().lower()
+        user_key = login_name(username)
         try:
             wait = max(
                 await self._peek("auth-fail-ip", remote_ip, self.limits.fail_per_ip),

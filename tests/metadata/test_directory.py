@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from typing import Literal
+
 import grpc
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -11,6 +16,7 @@ from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.metadata import directory
 from tests.fixtures.seed import hash_password, seed_user
 from tests.metadata.conftest import World, message
 
@@ -241,3 +247,42 @@ async def test_limits(world: World) -> None:
     assert peek.count == 4 and not peek.allowed
     other = await lim.Peek(limits_pb.PeekRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
     assert other.count == 0 and other.allowed
+
+
+async def test_unknown_user_costs_an_argon2_verify(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#13 item 16: a login for an unknown user verifies a dummy hash with the same
+    parameters, so its time does not tell unknown users from wrong passwords."""
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            calls.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(directory, "_HASHER", Counting())
+    d = world.client.directory
+    for name in ("nobody@example.test", "nobody@unknown-domain.test", "no-at-sign", "bob@example.test"):
+        before = len(calls)
+        res = await d.Authenticate(directory_pb.AuthenticateRequest(username=name, password=b"guess"))
+        assert not res.ok and res.reason == "bad-credentials"
+        assert len(calls) == before + 1, f"{name}: no argon2 verify"
+    dummy = calls[0]
+    default = PasswordHasher()
+    params = extract_parameters(dummy)
+    assert (params.time_cost, params.memory_cost, params.parallelism, params.hash_len) == (
+        default.time_cost,
+        default.memory_cost,
+        default.parallelism,
+        default.hash_len,
+    )
+
+    async def median(name: str) -> float:
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            await d.Authenticate(directory_pb.AuthenticateRequest(username=name, password=b"guess"))
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    known, unknown = await median("bob@example.test"), await median("nobody@example.test")
+    assert unknown > known / 5, (known, unknown)  # loose: same order of magnitude, not a benchmark
