@@ -117,7 +117,7 @@ def imap_world(
                         config.load(CommonConfig, env),
                         port=0,
                         tls_port=None,
-                        auth_limits=AuthLimits(fail_per_ip=0, fail_per_user=0),
+                        auth_limits=AuthLimits(fail_per_ip=0, fail_per_user=0, backoff_after=0),
                     )
                 )
                 try:

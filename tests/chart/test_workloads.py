@@ -215,6 +215,14 @@ def test_proxy_protocol_switch_and_traffic_policy() -> None:
     assert "KUBEMAIL_PROXY_NETWORKS" not in _env(_deployment_container(only_imap, "smtp"))
 
 
+def test_shared_networks_reach_every_frontend() -> None:
+    default = render("default")
+    shared = template("--set", "sharedNetworks={100.64.0.0/10,10.0.0.0/8}")
+    for comp in PROTOCOLS:
+        assert "KUBEMAIL_AUTH_SHARED_NETWORKS" not in _env(_deployment_container(default, comp))
+        assert _env(_deployment_container(shared, comp))["KUBEMAIL_AUTH_SHARED_NETWORKS"] == "100.64.0.0/10,10.0.0.0/8"
+
+
 def test_frontends_and_metadata_get_backend_settings() -> None:
     docs = render("default")
     md = _env(_deployment_container(docs, "metadata"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from typing import Literal
@@ -247,6 +248,31 @@ async def test_limits(world: World) -> None:
     assert peek.count == 4 and not peek.allowed
     other = await lim.Peek(limits_pb.PeekRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
     assert other.count == 0 and other.allowed
+
+
+async def test_backoff(world: World) -> None:
+    lim = world.client.limits
+    key = {"bucket": "auth-backoff", "key": "bob@example.test|192.0.2.1"}
+    fail = limits_pb.BackoffFailRequest(**key, free_failures=3, base_seconds=1, max_seconds=2)  # type: ignore[arg-type]
+    got = [await lim.BackoffFail(fail) for _ in range(3)]
+    assert [(g.failures, g.retry_after_seconds) for g in got] == [(1, 0), (2, 0), (3, 1)]
+    check = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))  # type: ignore[arg-type]
+    assert (check.failures, check.retry_after_seconds) == (3, 1)
+    # a failure while blocked is not counted and does not extend the block
+    again = await lim.BackoffFail(fail)
+    assert again.failures == 3 and again.retry_after_seconds == 1
+    other = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(bucket="auth-backoff", key="bob@example.test|x"))
+    assert (other.failures, other.retry_after_seconds) == (0, 0)
+    await asyncio.sleep(1.1)
+    assert (await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))).retry_after_seconds == 0  # type: ignore[arg-type]
+    assert (await lim.BackoffFail(fail)).retry_after_seconds == 2  # doubled
+    await asyncio.sleep(2.1)
+    assert (await lim.BackoffFail(fail)).retry_after_seconds == 2  # capped at max_seconds
+    await lim.BackoffReset(limits_pb.BackoffResetRequest(**key))  # type: ignore[arg-type]
+    check = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))  # type: ignore[arg-type]
+    assert (check.failures, check.retry_after_seconds) == (0, 0)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await lim.BackoffFail(limits_pb.BackoffFailRequest(**key, base_seconds=10, max_seconds=5))  # type: ignore[arg-type]
 
 
 async def test_unknown_user_costs_an_argon2_verify(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

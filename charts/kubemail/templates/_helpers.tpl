@@ -346,6 +346,10 @@ prometheus.io/path: /metrics
   value: {{ $.Values.frontends.blobCacheBytes | int64 | toString | quote }}
 - name: KUBEMAIL_TRUSTED_NETWORKS
   value: {{ join "," $.Values.trustedNetworks | quote }}
+{{- with $.Values.sharedNetworks }}
+- name: KUBEMAIL_AUTH_SHARED_NETWORKS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if $v.proxyProtocol.enabled }}
 - name: KUBEMAIL_PROXY_NETWORKS
   value: {{ join "," $v.proxyProtocol.networks | quote }}
