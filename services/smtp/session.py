@@ -109,7 +109,7 @@ class KubemailSMTP(SMTP):
         if first:
             peer = transport.get_extra_info("peername") or ("", 0)
             self.client_ip, self.client_port = str(peer[0]), int(peer[1])
-            self._proxied = self.ctx.proxy_ip(self.client_ip)
+            self._proxied = self.ctx.proxy_ip(self.client_ip, self.listener.kind)
             self._set_auth_policy()
             self.ctx.sessions.add(self)
             metrics.CONNECTIONS.labels(self.listener.kind).inc()

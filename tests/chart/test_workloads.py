@@ -213,6 +213,15 @@ def test_proxy_protocol_switch_and_traffic_policy() -> None:
     )
     assert _env(_deployment_container(only_imap, "imap"))["KUBEMAIL_PROXY_NETWORKS"] == "192.0.2.0/24"
     assert "KUBEMAIL_PROXY_NETWORKS" not in _env(_deployment_container(only_imap, "smtp"))
+    assert "KUBEMAIL_PROXY_LISTENERS" not in _env(_deployment_container(lb, "smtp"))  # every listener
+
+
+def test_proxy_protocol_per_listener() -> None:
+    docs = template("--set", "smtp.proxyProtocol.enabled=true", "--set", "smtp.proxyProtocol.listeners={mx}")
+    env = _env(_deployment_container(docs, "smtp"))
+    assert env["KUBEMAIL_PROXY_LISTENERS"] == "mx" and env["KUBEMAIL_PROXY_NETWORKS"] == "10.0.0.0/8"
+    with pytest.raises(AssertionError, match="not a smtp listener"):
+        template("--set", "smtp.proxyProtocol.enabled=true", "--set", "smtp.proxyProtocol.listeners={imaps}")
 
 
 def test_shared_networks_reach_every_frontend() -> None:

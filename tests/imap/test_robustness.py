@@ -128,6 +128,18 @@ def test_proxy_protocol_sets_client_address(imap: ImapHandle, proxied: object) -
     s.close()
 
 
+def test_proxy_protocol_per_listener(imap: ImapHandle) -> None:
+    """KUBEMAIL_PROXY_LISTENERS names imaps only: imap takes peers from the proxy networks as
+    they come (#17 item 4)."""
+    srv, lt = start_imap(imap.env, KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8", KUBEMAIL_PROXY_LISTENERS="imaps")
+    try:
+        s = socket.create_connection(("127.0.0.1", srv.port_of("imap")), timeout=5)
+        assert s.recv(4096).startswith(b"* OK")
+        s.close()
+    finally:
+        stop_imap(srv, lt)
+
+
 def test_imap4rev2_mode(imap: ImapHandle) -> None:
     c = imap.login()
     c.append("INBOX", None, None, msg(1))

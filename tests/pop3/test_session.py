@@ -364,6 +364,14 @@ def test_metrics_count_commands(pop3: Pop3Handle) -> None:
     assert value("kubemail_pop3_bytes_sent_total") > before_bytes
 
 
+def test_proxy_protocol_per_listener(pop3_factory: Callable[..., Pop3Handle]) -> None:
+    """KUBEMAIL_PROXY_LISTENERS names pop3s only: pop3 needs no header (#17 item 4)."""
+    h = pop3_factory(env={"KUBEMAIL_PROXY_NETWORKS": "127.0.0.0/8", "KUBEMAIL_PROXY_LISTENERS": "pop3s"})
+    r = Raw(h.port)
+    assert r.greeting.startswith(b"+OK")
+    r.close()
+
+
 def test_proxy_protocol_sets_client_address(pop3_factory: Callable[..., Pop3Handle]) -> None:
     h = pop3_factory(env={"KUBEMAIL_PROXY_NETWORKS": "127.0.0.0/8"})
     sock = socket.create_connection(("127.0.0.1", h.port), timeout=10)

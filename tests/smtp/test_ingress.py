@@ -270,6 +270,19 @@ def test_pipelining(world: World) -> None:
     assert world.count(ALICE) == 1 and world.count(BOB) == 1
 
 
+def test_proxy_protocol_per_listener(make_world: Callable[..., World]) -> None:
+    """KUBEMAIL_PROXY_LISTENERS: only the named listeners expect the header (#17 item 4)."""
+    world = make_world(KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8", KUBEMAIL_PROXY_LISTENERS="submission")
+    with socket.create_connection(("127.0.0.1", world.mx), timeout=10) as sock:  # no header needed
+        assert sock.makefile("rb").readline().startswith(b"220 ")
+    with socket.create_connection(("127.0.0.1", world.submission), timeout=10) as sock:
+        sock.sendall(b"PROXY TCP4 203.0.113.7 192.0.2.1 40000 587\r\n")
+        assert sock.makefile("rb").readline().startswith(b"220 ")
+    with socket.create_connection(("127.0.0.1", world.submission), timeout=10) as sock:
+        sock.sendall(b"EHLO no-header.test\r\n")  # a peer there without a header is dropped
+        assert not sock.makefile("rb").readline().startswith(b"250")
+
+
 def test_proxy_protocol_v1_and_v2(make_world: Callable[..., World]) -> None:
     world = make_world(KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8")
     with socket.create_connection(("127.0.0.1", world.mx), timeout=10) as sock:

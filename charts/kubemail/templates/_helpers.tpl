@@ -353,6 +353,17 @@ prometheus.io/path: /metrics
 {{- if $v.proxyProtocol.enabled }}
 - name: KUBEMAIL_PROXY_NETWORKS
   value: {{ join "," $v.proxyProtocol.networks | quote }}
+{{- with $v.proxyProtocol.listeners }}
+{{- $known := list }}
+{{- range $l := index $listeners $component }}{{ $known = append $known $l.name }}{{ end }}
+{{- range $name := . }}
+{{- if not (has $name $known) }}
+{{- fail (printf "%s.proxyProtocol.listeners: %q is not a %s listener (%s)" $component $name $component (join ", " $known)) }}
+{{- end }}
+{{- end }}
+- name: KUBEMAIL_PROXY_LISTENERS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- end }}
 {{- range $l := index $listeners $component }}
 - name: {{ $l.env }}
