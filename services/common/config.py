@@ -93,7 +93,11 @@ class CommonConfig:
     metrics_port: int = setting(
         "KUBEMAIL_METRICS_PORT", 9100, "HTTP port serving `/metrics`, `/healthz` and `/readyz`; 0 = off."
     )
-    metrics_host: str = setting("KUBEMAIL_METRICS_HOST", "0.0.0.0", "Address the metrics/health HTTP server binds.")
+    metrics_host: str = setting(
+        "KUBEMAIL_METRICS_HOST",
+        "::",
+        "Address the metrics/health HTTP server binds; `::` = every IPv6 and IPv4 address (dual stack).",
+    )
     metadata_addr: str = setting(
         "KUBEMAIL_METADATA_ADDR",
         "127.0.0.1:50051",

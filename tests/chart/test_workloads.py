@@ -236,7 +236,7 @@ def test_frontends_and_metadata_get_backend_settings() -> None:
     docs = render("default")
     md = _env(_deployment_container(docs, "metadata"))
     assert md["KUBEMAIL_REDIS_URL"] == f"redis://:$(REDIS_PASSWORD)@{FULL}-redis.mail.svc:6379/0"
-    assert md["KUBEMAIL_METADATA_LISTEN"] == "0.0.0.0:50051"
+    assert md["KUBEMAIL_METADATA_LISTEN"] == "[::]:50051"  # dual stack
     for comp in (*PROTOCOLS, "metadata"):
         env = _env(_deployment_container(docs, comp))
         assert env["KUBEMAIL_BLOB_BACKEND"] == "s3"

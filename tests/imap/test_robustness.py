@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from tests.fixtures.ipv6 import first_line, needs_ipv6
 from tests.imap.conftest import ImapHandle, Raw, msg, start_imap, stop_imap
 from tests.imap.test_receiver import SAMPLES
 
@@ -156,3 +157,14 @@ def test_imap4rev2_mode(imap: ImapHandle) -> None:
     lines, _ = r.cmd("s2", "SELECT INBOX")
     assert lines[0] == b"* OK [CLOSED] Previous mailbox closed"
     r.close()
+
+
+@needs_ipv6
+def test_dual_stack_listeners(imap: ImapHandle) -> None:
+    """The default host `::` takes IPv6 and IPv4 clients on one port (#17 item 4)."""
+    srv, lt = start_imap({k: v for k, v in imap.env.items() if k != "KUBEMAIL_IMAP_HOST"})
+    try:
+        for host in ("::1", "127.0.0.1"):
+            assert first_line(host, srv.port_of("imap")).startswith(b"* OK"), host
+    finally:
+        stop_imap(srv, lt)

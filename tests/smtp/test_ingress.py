@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
+from tests.fixtures.ipv6 import first_line, needs_ipv6
 from tests.smtp.conftest import DOMAIN, World, message
 
 ALICE = f"alice@{DOMAIN}"
@@ -426,3 +427,12 @@ async def _expunge_inbox(world: World, user_id: str) -> None:
         )
     )
     await world.client.messages.Expunge(messages_pb.ExpungeRequest(user_id=user_id, mailbox_id=mbox.id))
+
+
+@needs_ipv6
+def test_dual_stack_listeners(make_world: Callable[..., World]) -> None:
+    """The default host `::` takes IPv6 and IPv4 clients on one port (#17 item 4)."""
+    world = make_world(KUBEMAIL_SMTP_HOST="::")
+    for host in ("::1", "127.0.0.1"):
+        assert first_line(host, world.mx).startswith(b"220 "), host
+        assert first_line(host, world.submission).startswith(b"220 "), host

@@ -380,7 +380,7 @@ prometheus.io/path: /metrics
 {{- define "kubemail.metadataEnv" -}}
 {{ include "kubemail.commonEnv" . }}
 - name: KUBEMAIL_METADATA_LISTEN
-  value: {{ printf "0.0.0.0:%d" (int .Values.metadata.port) | quote }}
+  value: {{ printf "[::]:%d" (int .Values.metadata.port) | quote }}
 {{- include "kubemail.redisEnv" . | nindent 0 }}
 {{- include "kubemail.s3Env" . | nindent 0 }}
 {{- end -}}
