@@ -35,7 +35,7 @@ from prometheus_client import Counter, Gauge
 
 from services.common import proxyproto
 from services.common.config import ip_in, parse_networks
-from services.common.sockets import bind_socket
+from services.common.sockets import bind_socket, norm_ip
 from services.common.tls import ReloadingTLS
 
 log = logging.getLogger(__name__)
@@ -61,17 +61,6 @@ def _networks(values: Networks) -> tuple[Network, ...]:
         else:
             out.append(v)
     return tuple(out)
-
-
-def norm_ip(ip: str) -> str:
-    """IPv4-mapped IPv6 addresses (dual-stack sockets) as plain IPv4."""
-    try:
-        addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return ip
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return str(addr.ipv4_mapped)
-    return str(addr)
 
 
 class Connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 #: Hosts that mean "every address, IPv6 and IPv4": one dual-stack socket (IPv4 only where the
@@ -12,7 +13,7 @@ DUAL_STACK_HOSTS = ("", "::", "[::]", "*")
 def bind_socket(host: str, port: int, backlog: int, *, blocking: bool = False) -> socket.socket:
     """A listening TCP socket on host:port. `::` (the default of every listener), `*` or empty
     bind dual-stack: IPv4 clients arrive as IPv4-mapped IPv6 addresses, which
-    services.common.listener.norm_ip turns into plain IPv4. An explicit `0.0.0.0` keeps IPv4
+    norm_ip turns into plain IPv4. An explicit `0.0.0.0` keeps IPv4
     only; any other host binds its first address."""
     if host in DUAL_STACK_HOSTS:
         if socket.has_dualstack_ipv6():
@@ -25,3 +26,14 @@ def bind_socket(host: str, port: int, backlog: int, *, blocking: bool = False) -
         sock = socket.create_server(sockaddr[:2], family=family, backlog=backlog)  # type: ignore[arg-type]
     sock.setblocking(blocking)
     return sock
+
+
+def norm_ip(ip: str) -> str:
+    """IPv4-mapped IPv6 addresses (dual-stack sockets) as plain IPv4."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(addr)

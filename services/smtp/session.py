@@ -28,7 +28,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, auth_mechanism, s
 from services.common import sasl
 from services.common.admission import Verdict
 from services.common.auth import LoginOutcome
-from services.common.listener import norm_ip
+from services.common.sockets import norm_ip
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.smtp import chunking, metrics
 from services.smtp.context import Context, Listener
