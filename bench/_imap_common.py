@@ -115,7 +115,7 @@ def imap_world(
                     start(
                         config.load(ImapConfig, env),
                         config.load(CommonConfig, {**env, "KUBEMAIL_EPHEMERAL_PORTS": "true"}),
-                        auth_limits=AuthLimits(fail_per_ip=0, fail_per_user=0),
+                        auth_limits=AuthLimits(fail_per_ip=0, fail_per_user=0, backoff_after=0),
                     )
                 )
                 try:

@@ -80,6 +80,10 @@ def ip_in(ip: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
     return any(addr in n for n in networks)
 
 
+#: Every front-end listener by name (metrics labels, KUBEMAIL_PROXY_LISTENERS).
+LISTENERS = ("mx", "submission", "submissions", "imap", "imaps", "pop3", "pop3s")
+
+
 @dataclasses.dataclass(frozen=True)
 class CommonConfig:
     """Settings every service reads."""
@@ -89,7 +93,11 @@ class CommonConfig:
     metrics_port: int = setting(
         "KUBEMAIL_METRICS_PORT", 9100, "HTTP port serving `/metrics`, `/healthz` and `/readyz`; 0 = off."
     )
-    metrics_host: str = setting("KUBEMAIL_METRICS_HOST", "0.0.0.0", "Address the metrics/health HTTP server binds.")
+    metrics_host: str = setting(
+        "KUBEMAIL_METRICS_HOST",
+        "::",
+        "Address the metrics/health HTTP server binds; `::` = every IPv6 and IPv4 address (dual stack).",
+    )
     metadata_addr: str = setting(
         "KUBEMAIL_METADATA_ADDR",
         "127.0.0.1:50051",
@@ -129,7 +137,16 @@ class CommonConfig:
         "CIDRs where plaintext LOGIN/PASS/AUTH is allowed without TLS.",
     )
     proxy_networks: tuple[str, ...] = setting(
-        "KUBEMAIL_PROXY_NETWORKS", [], "CIDRs allowed to send a PROXY protocol v1/v2 header (load balancers)."
+        "KUBEMAIL_PROXY_NETWORKS",
+        [],
+        "CIDRs allowed to send a PROXY protocol v1/v2 header (load balancers); peers there on a listener "
+        "named in KUBEMAIL_PROXY_LISTENERS must send one.",
+    )
+    proxy_listeners: tuple[str, ...] = setting(
+        "KUBEMAIL_PROXY_LISTENERS",
+        ["*"],
+        "Listeners that expect the PROXY header from KUBEMAIL_PROXY_NETWORKS: `*` (every listener) or names "
+        "among " + ", ".join(LISTENERS) + "; the others take connections from there as they come.",
     )
     hostname: str = setting(
         "KUBEMAIL_HOSTNAME", "localhost", "Host name the servers announce in greetings and Received:."
@@ -146,6 +163,17 @@ class CommonConfig:
         "When set, the process writes the ports it bound (JSON object, name to port) to this file once "
         "it listens; launchers read it instead of guessing ports.",
     )
+
+    def __post_init__(self) -> None:
+        unknown = set(self.proxy_listeners) - {"*", *LISTENERS}
+        if unknown:
+            raise ConfigError(f"KUBEMAIL_PROXY_LISTENERS: unknown listener {sorted(unknown)[0]!r}")
+
+    def proxy_networks_of(self, listener: str) -> tuple[str, ...]:
+        """KUBEMAIL_PROXY_NETWORKS when `listener` expects PROXY headers, else ()."""
+        if "*" in self.proxy_listeners or listener in self.proxy_listeners:
+            return self.proxy_networks
+        return ()
 
     def port(self, configured: int) -> int | None:
         """The port to bind for a configured listener port: None = off (0), 0 = ephemeral."""

@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from services.common.sockets import bind_socket
+
 
 class _Handler(BaseHTTPRequestHandler):
     ready: Callable[[], bool] = staticmethod(lambda: True)
@@ -54,7 +56,10 @@ class HttpEndpoint:
 def start(host: str, port: int, ready: Callable[[], bool] | None = None) -> HttpEndpoint:
     """Serves metrics and health in a daemon thread; port 0 picks a free port."""
     handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True))})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = ThreadingHTTPServer((host, port), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = bind_socket(host, port, 16, blocking=True)  # `::`: dual stack
+    server.server_address = server.socket.getsockname()[:2]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="http-metrics", daemon=True)
     thread.start()

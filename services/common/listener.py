@@ -35,6 +35,7 @@ from prometheus_client import Counter, Gauge
 
 from services.common import proxyproto
 from services.common.config import ip_in, parse_networks
+from services.common.sockets import bind_socket, norm_ip
 from services.common.tls import ReloadingTLS
 
 log = logging.getLogger(__name__)
@@ -60,17 +61,6 @@ def _networks(values: Networks) -> tuple[Network, ...]:
         else:
             out.append(v)
     return tuple(out)
-
-
-def _norm_ip(ip: str) -> str:
-    """IPv4-mapped IPv6 addresses (dual-stack sockets) as plain IPv4."""
-    try:
-        addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return ip
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return str(addr.ipv4_mapped)
-    return str(addr)
 
 
 class Connection:
@@ -284,10 +274,10 @@ class Listener:
         """PROXY header, TLS handshake, streams; None when the connection is refused."""
         loop = asyncio.get_running_loop()
         CONNECTIONS.labels(self.name).inc()
-        remote_ip, remote_port = _norm_ip(str(addr[0])), int(addr[1])  # type: ignore[call-overload]
+        remote_ip, remote_port = norm_ip(str(addr[0])), int(addr[1])  # type: ignore[call-overload]
         try:
             local = sock.getsockname()
-            local_ip, local_port = _norm_ip(str(local[0])), int(local[1])
+            local_ip, local_port = norm_ip(str(local[0])), int(local[1])
         except OSError:
             return None
         proxied = False
@@ -299,7 +289,7 @@ class Listener:
                 log.info("%s: dropping %s: bad PROXY header: %s", self.name, remote_ip, exc)
                 return None
             if hdr.src_ip is not None and hdr.src_port is not None:
-                remote_ip, remote_port, proxied = _norm_ip(hdr.src_ip), hdr.src_port, True
+                remote_ip, remote_port, proxied = norm_ip(hdr.src_ip), hdr.src_port, True
 
         made: asyncio.Future[asyncio.StreamWriter] = loop.create_future()
         reader = asyncio.StreamReader(limit=self._limit)
@@ -338,20 +328,6 @@ class Listener:
         )
 
 
-def _bind(host: str, port: int, backlog: int) -> socket.socket:
-    if host in ("", "::", "*"):
-        if socket.has_dualstack_ipv6():
-            sock = socket.create_server(("::", port), family=socket.AF_INET6, backlog=backlog, dualstack_ipv6=True)
-        else:
-            sock = socket.create_server(("0.0.0.0", port), backlog=backlog)
-    else:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, sockaddr = infos[0]
-        sock = socket.create_server(sockaddr[:2], family=family, backlog=backlog)  # type: ignore[arg-type]
-    sock.setblocking(False)
-    return sock
-
-
 async def serve(
     host: str,
     port: int,
@@ -372,7 +348,7 @@ async def serve(
     `Connection.start_tls`). `limit` is the StreamReader line/buffer limit. `name` labels
     metrics and must be a bounded value (e.g. "smtp", "submission", "imaps").
     """
-    sock = _bind(host, port, backlog)
+    sock = bind_socket(host, port, backlog)
     lst = Listener(
         sock,
         handler,

@@ -10,7 +10,9 @@ from services.common.config import register, setting
 @register
 @dataclasses.dataclass(frozen=True)
 class ImapConfig:
-    host: str = setting("KUBEMAIL_IMAP_HOST", "0.0.0.0", "Address the IMAP listeners bind.")
+    host: str = setting(
+        "KUBEMAIL_IMAP_HOST", "::", "Address the IMAP listeners bind; `::` = every IPv6 and IPv4 address (dual stack)."
+    )
     port: int = setting("KUBEMAIL_IMAP_PORT", 1143, "Plain IMAP port (STARTTLS upgrades); 0 = off. The chart maps 143.")
     tls_port: int = setting(
         "KUBEMAIL_IMAP_TLS_PORT", 1993, "Implicit-TLS IMAP port (needs KUBEMAIL_TLS_CERT); 0 = off. The chart maps 993."

@@ -98,15 +98,25 @@ async def start(
 
     srv = ImapServer(ctx, own_client=own_client)
     plain, secure = common.port(cfg.port), common.port(cfg.tls_port)
-    common_kw: dict[str, Any] = dict(
-        proxy_networks=common.proxy_networks,
-        trusted_networks=common.trusted_networks,
-        limit=cfg.max_line * 2,
-    )
+    common_kw: dict[str, Any] = dict(trusted_networks=common.trusted_networks, limit=cfg.max_line * 2)
     if plain is not None:
-        srv.listeners.append(await listener.serve(cfg.host, plain, handle, name="imap", **common_kw))
+        srv.listeners.append(
+            await listener.serve(
+                cfg.host, plain, handle, name="imap", proxy_networks=common.proxy_networks_of("imap"), **common_kw
+            )
+        )
     if tls is not None and secure is not None:
-        srv.listeners.append(await listener.serve(cfg.host, secure, handle, tls=tls, name="imaps", **common_kw))
+        srv.listeners.append(
+            await listener.serve(
+                cfg.host,
+                secure,
+                handle,
+                tls=tls,
+                name="imaps",
+                proxy_networks=common.proxy_networks_of("imaps"),
+                **common_kw,
+            )
+        )
     return srv
 
 

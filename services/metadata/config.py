@@ -16,7 +16,11 @@ class MetadataConfig:
     redis_cluster: bool = setting("KUBEMAIL_REDIS_CLUSTER", False, "Talk to Redis Cluster instead of one server.")
     redis_timeout: float = setting("KUBEMAIL_REDIS_TIMEOUT", 5.0, "Socket timeout in seconds of one Redis call.")
     redis_pool_size: int = setting("KUBEMAIL_REDIS_POOL_SIZE", 128, "Most Redis connections per process (per node).")
-    listen: str = setting("KUBEMAIL_METADATA_LISTEN", "0.0.0.0:50051", "host:port the metadata gRPC server binds.")
+    listen: str = setting(
+        "KUBEMAIL_METADATA_LISTEN",
+        "[::]:50051",
+        "host:port the metadata gRPC server binds; `[::]` = every IPv6 and IPv4 address (dual stack).",
+    )
     max_connection_age_seconds: float = setting(
         "KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS",
         300.0,

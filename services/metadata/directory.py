@@ -12,13 +12,16 @@ which makes a user visible, is written last and removed first.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import secrets
 import uuid
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from services.common.loginname import login_name
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -33,6 +36,19 @@ _HASHER = PasswordHasher()
 MAX_ALIASES = 256
 DEFAULT_PAGE = 100  # ListDomains/ListUsers page_size 0
 MAX_PAGE = 1000
+
+
+def _verify(password_hash: str, password: bytes) -> bool:
+    try:
+        return bool(_HASHER.verify(password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """An argon2 hash of a random secret with _HASHER's parameters, verified for unknown users."""
+    return _HASHER.hash(secrets.token_bytes(16))
 
 
 class DirectoryData:
@@ -310,19 +326,14 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         bad = directory_pb.AuthenticateResponse(ok=False, reason="bad-credentials")
         if len(request.password) > 1024 or not request.username:
             return bad
-        parts = v.split_address(request.username)
-        if parts is None:
-            return bad
-        uid = await self.d.user_id_by_address(f"{parts[0]}@{parts[1]}")
+        parts = v.split_address(login_name(request.username))
+        uid = await self.d.user_id_by_address(f"{parts[0]}@{parts[1]}") if parts else None
         user = await self.d.user_by_id(uid) if uid else None
         if user is None or not user.password_hash:
+            # the same argon2 work as a wrong password: no user enumeration by timing
+            await asyncio.to_thread(_verify, _dummy_hash(), request.password)
             return bad
-        ok: bool
-        try:
-            ok = bool(await asyncio.to_thread(_HASHER.verify, user.password_hash, request.password))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
+        if not await asyncio.to_thread(_verify, user.password_hash, request.password):
             return bad
         dom = await self.d.domain(user.address.rpartition("@")[2])
         if not user.enabled or dom is None or not dom.enabled:

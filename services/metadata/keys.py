@@ -33,7 +33,8 @@ Per user (P = "{u:<user_id>}:"):
 
 Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, addr:<address key>,
 users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead) and the
-collector's gc:zero zset. Rate limits: {l:<bucket>:<key>}:<window>.
+collector's gc:zero zset. Rate limits: {l:<bucket>:<key>}:<window>; backoff keys: {bo:<bucket>:<key>}
+(hash f = failures, u = blocked until, ms).
 
 The outbound queue (T = "{outbound}:", one hash tag, so one slot: docs/decisions/0009):
 
@@ -178,3 +179,8 @@ def outbound_done(queue_id: str) -> str:
 def limit_base(bucket: str, key: str) -> str:
     """The prefix of a rate limit's window counters (one slot per bucket and key)."""
     return "{l:" + bucket + ":" + key + "}:"
+
+
+def backoff(bucket: str, key: str) -> str:
+    """The hash of one exponential backoff key (failures, blocked-until)."""
+    return "{bo:" + bucket + ":" + key + "}"

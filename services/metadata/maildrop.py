@@ -18,6 +18,8 @@ from services.metadata.store import Store
 
 _LockRequest = maildrop_pb.AcquireRequest | maildrop_pb.RefreshRequest | maildrop_pb.ReleaseRequest
 _Window = limits_pb.HitRequest | limits_pb.PeekRequest
+_Backoff = limits_pb.BackoffFailRequest | limits_pb.BackoffCheckRequest | limits_pb.BackoffResetRequest
+MAX_BACKOFF = 7 * 86400
 MAX_TTL = 3600
 DEFAULT_TTL = 300
 
@@ -89,3 +91,37 @@ class LimitsServicer(limits_rpc.LimitsServiceServicer):
     async def Peek(self, request: limits_pb.PeekRequest, context: Any) -> limits_pb.PeekResponse:
         allowed, count, retry = await self._hit(request, 0)
         return limits_pb.PeekResponse(allowed=allowed, count=count, retry_after_seconds=retry)
+
+    async def _backoff(self, op: str, request: _Backoff) -> tuple[int, int]:
+        """(failures, retry_after_seconds) of one backoff key."""
+        if not request.bucket or len(request.bucket) > 64 or not request.key or len(request.key) > 512:
+            raise invalid("bucket (1..64) and key (1..512) are required")
+        free = base = top = 1
+        if isinstance(request, limits_pb.BackoffFailRequest):
+            base = request.base_seconds or 1
+            top = request.max_seconds or base
+            if top > MAX_BACKOFF or base > top:
+                raise invalid(f"base_seconds <= max_seconds <= {MAX_BACKOFF} required")
+            free = request.free_failures or 1
+        failures, retry_ms = await self.store.script(
+            "backoff",
+            [keys.backoff(request.bucket, request.key)],
+            [op, int(time.time() * 1000), free, base * 1000, top * 1000],
+        )
+        return min(int(failures), 2**32 - 1), math.ceil(int(retry_ms) / 1000)
+
+    async def BackoffFail(self, request: limits_pb.BackoffFailRequest, context: Any) -> limits_pb.BackoffFailResponse:
+        failures, retry = await self._backoff("fail", request)
+        return limits_pb.BackoffFailResponse(failures=failures, retry_after_seconds=retry)
+
+    async def BackoffCheck(
+        self, request: limits_pb.BackoffCheckRequest, context: Any
+    ) -> limits_pb.BackoffCheckResponse:
+        failures, retry = await self._backoff("check", request)
+        return limits_pb.BackoffCheckResponse(failures=failures, retry_after_seconds=retry)
+
+    async def BackoffReset(
+        self, request: limits_pb.BackoffResetRequest, context: Any
+    ) -> limits_pb.BackoffResetResponse:
+        await self._backoff("reset", request)
+        return limits_pb.BackoffResetResponse()

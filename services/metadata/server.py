@@ -179,7 +179,7 @@ async def start(
     )
     host, _, configured = cfg.listen.rpartition(":")
     port = common.port(int(configured)) if configured.isdigit() else None
-    addr = cfg.listen if port is None else f"{host or '0.0.0.0'}:{port}"
+    addr = cfg.listen if port is None else f"{host or '[::]'}:{port}"
     try:
         bound = server.add_insecure_port(addr)
     except RuntimeError as exc:  # grpcio raises instead of returning 0 when the bind fails

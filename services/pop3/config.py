@@ -10,7 +10,9 @@ from services.common.config import register, setting
 @register
 @dataclasses.dataclass(frozen=True)
 class Pop3Config:
-    host: str = setting("KUBEMAIL_POP3_HOST", "0.0.0.0", "Address the POP3 listeners bind.")
+    host: str = setting(
+        "KUBEMAIL_POP3_HOST", "::", "Address the POP3 listeners bind; `::` = every IPv6 and IPv4 address (dual stack)."
+    )
     port: int = setting("KUBEMAIL_POP3_PORT", 1110, "Plain POP3 port (STLS upgrades); 0 = off. The chart maps 110.")
     tls_port: int = setting(
         "KUBEMAIL_POP3_TLS_PORT", 1995, "Implicit-TLS POP3 port (needs KUBEMAIL_TLS_CERT); 0 = off. The chart maps 995."

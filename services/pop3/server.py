@@ -108,15 +108,30 @@ async def start(
             return
         await Session(ConnTransport(conn, tls), deps).run()
 
-    nets = {"proxy_networks": common.proxy_networks, "trusted_networks": common.trusted_networks}
+    trusted = common.trusted_networks
     plain_port = common.port(cfg.port)
     if plain_port is not None:
-        lst = await serve(cfg.host, plain_port, handle, name="pop3", **nets)  # type: ignore[arg-type]
+        lst = await serve(
+            cfg.host,
+            plain_port,
+            handle,
+            name="pop3",
+            proxy_networks=common.proxy_networks_of("pop3"),
+            trusted_networks=trusted,
+        )
         server.listeners.append(lst)
         server.port = lst.port
     implicit_port = common.port(cfg.tls_port)
     if tls is not None and implicit_port is not None:
-        lst = await serve(cfg.host, implicit_port, handle, tls=tls, name="pop3s", **nets)  # type: ignore[arg-type]
+        lst = await serve(
+            cfg.host,
+            implicit_port,
+            handle,
+            tls=tls,
+            name="pop3s",
+            proxy_networks=common.proxy_networks_of("pop3s"),
+            trusted_networks=trusted,
+        )
         server.listeners.append(lst)
         server.tls_port = lst.port
     return server

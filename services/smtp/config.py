@@ -12,7 +12,9 @@ from services.common.config import register, setting
 class SmtpConfig:
     """Settings of the SMTP front-end (MX ingress and submission)."""
 
-    host: str = setting("KUBEMAIL_SMTP_HOST", "0.0.0.0", "Address the SMTP listeners bind.")
+    host: str = setting(
+        "KUBEMAIL_SMTP_HOST", "::", "Address the SMTP listeners bind; `::` = every IPv6 and IPv4 address (dual stack)."
+    )
     mx_port: int = setting("KUBEMAIL_SMTP_MX_PORT", 2525, "MX (inbound, no AUTH) listener port; 0 = off.")
     submission_port: int = setting(
         "KUBEMAIL_SMTP_SUBMISSION_PORT", 2587, "Submission listener port (STARTTLS, AUTH required); 0 = off."

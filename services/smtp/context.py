@@ -54,7 +54,10 @@ class Context:
         self.tls = tls
         self.hostname = common.hostname
         self.trusted: Networks = parse_networks(common.trusted_networks)
-        self.proxies: Networks = parse_networks(common.proxy_networks)
+        self.proxies: dict[str, Networks] = {
+            kind: parse_networks(common.proxy_networks_of(kind))
+            for kind in (MX.kind, SUBMISSION.kind, SUBMISSIONS.kind)
+        }
         self.mailstore = MailStore(client, blobs, common.parse_in_thread_bytes, common.commit_attempts)
         self.deliverer = Deliverer(self.mailstore)
         self.sessions: set[SMTP] = set()  # services.smtp.session.KubemailSMTP
@@ -67,8 +70,10 @@ class Context:
     def trusted_ip(self, ip: str) -> bool:
         return ip_in(ip, self.trusted)
 
-    def proxy_ip(self, ip: str) -> bool:
-        return bool(self.proxies) and ip_in(ip, self.proxies)
+    def proxy_ip(self, ip: str, listener: str) -> bool:
+        """A peer at `ip` on `listener` (mx, submission, submissions) must send a PROXY header."""
+        nets = self.proxies.get(listener, ())
+        return bool(nets) and ip_in(ip, nets)
 
     async def hit(self, bucket: str, key: str, limit: int, window: int) -> bool:
         """One event against a shared sliding-window limit; fails open if Limits is down."""

@@ -11,6 +11,7 @@ from services.common.auth import AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
+from services.common.sockets import bind_socket
 from services.common.tls import server_tls
 from services.smtp.config import SmtpConfig
 from services.smtp.context import MX, SUBMISSION, SUBMISSIONS, Context, Listener
@@ -89,7 +90,9 @@ async def start(
             def factory(listener: Listener = listener) -> KubemailSMTP:
                 return KubemailSMTP(handler, ctx, listener)
 
-            servers[listener.kind] = await loop.create_server(factory, cfg.host, port, reuse_address=True, backlog=256)
+            # one socket (dual stack for `::`), so an ephemeral port is one port for IPv4 and IPv6
+            sock = bind_socket(cfg.host, port, 256)
+            servers[listener.kind] = await loop.create_server(factory, sock=sock)
     except BaseException:
         for s in servers.values():
             s.close()

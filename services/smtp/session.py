@@ -28,6 +28,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session, TLSSetupException
 from services.common import sasl
 from services.common.admission import Verdict
 from services.common.auth import LoginOutcome
+from services.common.sockets import norm_ip
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.smtp import chunking, metrics, paths
 from services.smtp.context import Context, Listener
@@ -108,8 +109,8 @@ class KubemailSMTP(SMTP):
         first = self._original_transport is None and self.transport is None
         if first:
             peer = transport.get_extra_info("peername") or ("", 0)
-            self.client_ip, self.client_port = str(peer[0]), int(peer[1])
-            self._proxied = self.ctx.proxy_ip(self.client_ip)
+            self.client_ip, self.client_port = norm_ip(str(peer[0])), int(peer[1])
+            self._proxied = self.ctx.proxy_ip(self.client_ip, self.listener.kind)
             self._set_auth_policy()
             self.ctx.sessions.add(self)
             metrics.CONNECTIONS.labels(self.listener.kind).inc()

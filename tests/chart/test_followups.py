@@ -95,7 +95,7 @@ def test_clients_resolve_the_headless_metadata_service(args: tuple[str, ...], do
     named = {p["name"]: p["containerPort"] for p in md["ports"]}
     assert svc_port["targetPort"] == "grpc" and named["grpc"] == port
     assert svc_port.get("appProtocol") == "grpc"
-    assert _env(md)["KUBEMAIL_METADATA_LISTEN"] == f"0.0.0.0:{port}"
+    assert _env(md)["KUBEMAIL_METADATA_LISTEN"] == f"[::]:{port}"
     assert md["readinessProbe"]["grpc"]["port"] == port, "readiness gates which pods DNS returns"
     # The ClusterIP Service stays for other consumers, on the same selector and port.
     name = svc["metadata"]["name"].removesuffix("-headless")

@@ -173,6 +173,8 @@ def test_every_proxy_listener_has_a_proxy_protocol_load_balancer(case: str) -> N
             continue
         dep = by_kind(docs, "Deployment")[f"{FULL}-{comp}"]
         listeners = {n for n in _named_ports(dep) if n != "metrics"}
+        if values[comp]["proxyProtocol"].get("listeners"):  # only these expect the header
+            listeners &= set(values[comp]["proxyProtocol"]["listeners"])
         external = [
             s
             for s in services.values()

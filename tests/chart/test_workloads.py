@@ -213,13 +213,30 @@ def test_proxy_protocol_switch_and_traffic_policy() -> None:
     )
     assert _env(_deployment_container(only_imap, "imap"))["KUBEMAIL_PROXY_NETWORKS"] == "192.0.2.0/24"
     assert "KUBEMAIL_PROXY_NETWORKS" not in _env(_deployment_container(only_imap, "smtp"))
+    assert "KUBEMAIL_PROXY_LISTENERS" not in _env(_deployment_container(lb, "smtp"))  # every listener
+
+
+def test_proxy_protocol_per_listener() -> None:
+    docs = template("--set", "smtp.proxyProtocol.enabled=true", "--set", "smtp.proxyProtocol.listeners={mx}")
+    env = _env(_deployment_container(docs, "smtp"))
+    assert env["KUBEMAIL_PROXY_LISTENERS"] == "mx" and env["KUBEMAIL_PROXY_NETWORKS"] == "10.0.0.0/8"
+    with pytest.raises(AssertionError, match="not a smtp listener"):
+        template("--set", "smtp.proxyProtocol.enabled=true", "--set", "smtp.proxyProtocol.listeners={imaps}")
+
+
+def test_shared_networks_reach_every_frontend() -> None:
+    default = render("default")
+    shared = template("--set", "sharedNetworks={100.64.0.0/10,10.0.0.0/8}")
+    for comp in PROTOCOLS:
+        assert "KUBEMAIL_AUTH_SHARED_NETWORKS" not in _env(_deployment_container(default, comp))
+        assert _env(_deployment_container(shared, comp))["KUBEMAIL_AUTH_SHARED_NETWORKS"] == "100.64.0.0/10,10.0.0.0/8"
 
 
 def test_frontends_and_metadata_get_backend_settings() -> None:
     docs = render("default")
     md = _env(_deployment_container(docs, "metadata"))
     assert md["KUBEMAIL_REDIS_URL"] == f"redis://:$(REDIS_PASSWORD)@{FULL}-redis.mail.svc:6379/0"
-    assert md["KUBEMAIL_METADATA_LISTEN"] == "0.0.0.0:50051"
+    assert md["KUBEMAIL_METADATA_LISTEN"] == "[::]:50051"  # dual stack
     for comp in (*PROTOCOLS, "metadata"):
         env = _env(_deployment_container(docs, comp))
         assert env["KUBEMAIL_BLOB_BACKEND"] == "s3"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from services.common import config
@@ -110,3 +112,60 @@ async def test_unavailable_backend() -> None:
         assert not res.ok and res.outcome.value == "unavailable" and res.temporary
         # connection limits fail open
         assert await connection_allowed(client, AuthLimits(conn_per_ip=5), "192.0.2.1") == (True, 0)
+
+
+async def test_backoff_per_account_and_source(metadata) -> None:  # type: ignore[no-untyped-def]
+    """#17 item 4: failures of one account from one source block that pair with a doubling
+    delay; the account still logs in from elsewhere, and a success resets the pair."""
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        await seed_user(client, "erin@example.test", "pw")
+        lim = AuthLimits(fail_per_ip=0, fail_per_user=1000, backoff_after=2, backoff_base=1, backoff_max=2)
+        auth = Authenticator(client, "imap", lim)
+        for _ in range(2):
+            assert (
+                await auth.login("erin@example.test", b"wrong", "192.0.2.10")
+            ).outcome is LoginOutcome.BAD_CREDENTIALS
+        blocked = await auth.login("Erin@example.test.", b"pw", "192.0.2.10")
+        assert blocked.outcome is LoginOutcome.RATE_LIMITED and blocked.retry_after == 1
+        assert (await auth.login("erin@example.test", b"pw", "192.0.2.11")).ok  # another source
+        await asyncio.sleep(1.1)
+        assert (await auth.login("erin@example.test", b"wrong", "192.0.2.10")).outcome is LoginOutcome.BAD_CREDENTIALS
+        assert (await auth.login("erin@example.test", b"pw", "192.0.2.10")).retry_after == 2  # doubled
+        await asyncio.sleep(2.1)
+        assert (await auth.login("erin@example.test", b"pw", "192.0.2.10")).ok
+        # the success reset the pair: one failure does not block again
+        assert (await auth.login("erin@example.test", b"wrong", "192.0.2.10")).outcome is LoginOutcome.BAD_CREDENTIALS
+        assert (await auth.login("erin@example.test", b"pw", "192.0.2.10")).ok
+
+
+async def test_shared_networks_get_no_per_ip_limits(metadata) -> None:  # type: ignore[no-untyped-def]
+    """A burst of failures from a shared (NAT / load balancer) address does not lock out the
+    other users behind it; the same burst from a real client IP does."""
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        await seed_user(client, "frank@example.test", "pw")
+        lim = AuthLimits(fail_per_ip=3, conn_per_ip=2, conn_window=60, shared_networks=("10.0.0.0/8", "fd00::/8"))
+        auth = Authenticator(client, "smtp", lim)
+        for source in ("10.1.2.3", "fd00::7", "198.51.100.20"):
+            for i in range(4):
+                await auth.login(f"guess{i}@example.test", b"x", source)
+        assert (await auth.login("frank@example.test", b"pw", "10.1.2.3")).ok
+        assert (await auth.login("frank@example.test", b"pw", "fd00::7")).ok
+        assert (await auth.login("frank@example.test", b"pw", "198.51.100.20")).outcome is LoginOutcome.RATE_LIMITED
+        assert all([(await connection_allowed(client, lim, "10.9.9.9"))[0] for _ in range(5)])
+        assert [(await connection_allowed(client, lim, "198.51.100.21"))[0] for _ in range(3)] == [True, True, False]
+
+
+def test_backoff_settings_from_environment() -> None:
+    lim = config.load(
+        AuthLimits,
+        {
+            "KUBEMAIL_AUTH_BACKOFF_AFTER": "4",
+            "KUBEMAIL_AUTH_BACKOFF_BASE": "2",
+            "KUBEMAIL_AUTH_BACKOFF_MAX": "60",
+            "KUBEMAIL_AUTH_SHARED_NETWORKS": "10.0.0.0/8, 100.64.0.0/10",
+        },
+    )
+    assert (lim.backoff_after, lim.backoff_base, lim.backoff_max) == (4, 2, 60)
+    assert lim.shared("100.64.1.1") and lim.shared("::ffff:10.0.0.1") and not lim.shared("192.0.2.1")
+    with pytest.raises(config.ConfigError):
+        AuthLimits(shared_networks=("not-a-cidr",))

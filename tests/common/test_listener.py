@@ -279,6 +279,6 @@ async def test_many_concurrent_connections() -> None:
 
 
 def test_path_sanity(tmp_path: Path) -> None:
-    assert listener._norm_ip("::ffff:192.0.2.1") == "192.0.2.1"
-    assert listener._norm_ip("2001:db8::1") == "2001:db8::1"
-    assert listener._norm_ip("weird") == "weird"
+    assert listener.norm_ip("::ffff:192.0.2.1") == "192.0.2.1"
+    assert listener.norm_ip("2001:db8::1") == "2001:db8::1"
+    assert listener.norm_ip("weird") == "weird"

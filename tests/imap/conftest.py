@@ -58,7 +58,7 @@ def start_imap(env: dict[str, str], tls: bool = False, **overrides: str) -> tupl
         start(
             cfg,
             common,
-            auth_limits=AuthLimits(fail_per_ip=1000, fail_per_user=1000),
+            auth_limits=AuthLimits(fail_per_ip=1000, fail_per_user=1000, backoff_after=0),
         )
     )
     return srv, lt

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from tests.fixtures.ipv6 import first_line, needs_ipv6
 from tests.imap.conftest import ImapHandle, Raw, msg, start_imap, stop_imap
 from tests.imap.test_receiver import SAMPLES
 
@@ -128,6 +129,18 @@ def test_proxy_protocol_sets_client_address(imap: ImapHandle, proxied: object) -
     s.close()
 
 
+def test_proxy_protocol_per_listener(imap: ImapHandle) -> None:
+    """KUBEMAIL_PROXY_LISTENERS names imaps only: imap takes peers from the proxy networks as
+    they come (#17 item 4)."""
+    srv, lt = start_imap(imap.env, KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8", KUBEMAIL_PROXY_LISTENERS="imaps")
+    try:
+        s = socket.create_connection(("127.0.0.1", srv.port_of("imap")), timeout=5)
+        assert s.recv(4096).startswith(b"* OK")
+        s.close()
+    finally:
+        stop_imap(srv, lt)
+
+
 def test_imap4rev2_mode(imap: ImapHandle) -> None:
     c = imap.login()
     c.append("INBOX", None, None, msg(1))
@@ -144,3 +157,14 @@ def test_imap4rev2_mode(imap: ImapHandle) -> None:
     lines, _ = r.cmd("s2", "SELECT INBOX")
     assert lines[0] == b"* OK [CLOSED] Previous mailbox closed"
     r.close()
+
+
+@needs_ipv6
+def test_dual_stack_listeners(imap: ImapHandle) -> None:
+    """The default host `::` takes IPv6 and IPv4 clients on one port (#17 item 4)."""
+    srv, lt = start_imap({k: v for k, v in imap.env.items() if k != "KUBEMAIL_IMAP_HOST"})
+    try:
+        for host in ("::1", "127.0.0.1"):
+            assert first_line(host, srv.port_of("imap")).startswith(b"* OK"), host
+    finally:
+        stop_imap(srv, lt)

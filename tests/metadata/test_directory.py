@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import statistics
+import time
+from typing import Literal
+
 import grpc
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -11,6 +17,7 @@ from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.metadata import directory
 from tests.fixtures.seed import hash_password, seed_user
 from tests.metadata.conftest import World, message
 
@@ -241,3 +248,67 @@ async def test_limits(world: World) -> None:
     assert peek.count == 4 and not peek.allowed
     other = await lim.Peek(limits_pb.PeekRequest(bucket="auth-fail-ip", key="192.0.2.2", limit=3, window_seconds=60))
     assert other.count == 0 and other.allowed
+
+
+async def test_backoff(world: World) -> None:
+    lim = world.client.limits
+    key = {"bucket": "auth-backoff", "key": "bob@example.test|192.0.2.1"}
+    fail = limits_pb.BackoffFailRequest(**key, free_failures=3, base_seconds=1, max_seconds=2)  # type: ignore[arg-type]
+    got = [await lim.BackoffFail(fail) for _ in range(3)]
+    assert [(g.failures, g.retry_after_seconds) for g in got] == [(1, 0), (2, 0), (3, 1)]
+    check = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))  # type: ignore[arg-type]
+    assert (check.failures, check.retry_after_seconds) == (3, 1)
+    # a failure while blocked is not counted and does not extend the block
+    again = await lim.BackoffFail(fail)
+    assert again.failures == 3 and again.retry_after_seconds == 1
+    other = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(bucket="auth-backoff", key="bob@example.test|x"))
+    assert (other.failures, other.retry_after_seconds) == (0, 0)
+    await asyncio.sleep(1.1)
+    assert (await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))).retry_after_seconds == 0  # type: ignore[arg-type]
+    assert (await lim.BackoffFail(fail)).retry_after_seconds == 2  # doubled
+    await asyncio.sleep(2.1)
+    assert (await lim.BackoffFail(fail)).retry_after_seconds == 2  # capped at max_seconds
+    await lim.BackoffReset(limits_pb.BackoffResetRequest(**key))  # type: ignore[arg-type]
+    check = await lim.BackoffCheck(limits_pb.BackoffCheckRequest(**key))  # type: ignore[arg-type]
+    assert (check.failures, check.retry_after_seconds) == (0, 0)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await lim.BackoffFail(limits_pb.BackoffFailRequest(**key, base_seconds=10, max_seconds=5))  # type: ignore[arg-type]
+
+
+async def test_unknown_user_costs_an_argon2_verify(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#13 item 16: a login for an unknown user verifies a dummy hash with the same
+    parameters, so its time does not tell unknown users from wrong passwords."""
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            calls.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(directory, "_HASHER", Counting())
+    d = world.client.directory
+    for name in ("nobody@example.test", "nobody@unknown-domain.test", "no-at-sign", "bob@example.test"):
+        before = len(calls)
+        res = await d.Authenticate(directory_pb.AuthenticateRequest(username=name, password=b"guess"))
+        assert not res.ok and res.reason == "bad-credentials"
+        assert len(calls) == before + 1, f"{name}: no argon2 verify"
+    dummy = calls[0]
+    default = PasswordHasher()
+    params = extract_parameters(dummy)
+    assert (params.time_cost, params.memory_cost, params.parallelism, params.hash_len) == (
+        default.time_cost,
+        default.memory_cost,
+        default.parallelism,
+        default.hash_len,
+    )
+
+    async def median(name: str) -> float:
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            await d.Authenticate(directory_pb.AuthenticateRequest(username=name, password=b"guess"))
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    known, unknown = await median("bob@example.test"), await median("nobody@example.test")
+    assert unknown > known / 5, (known, unknown)  # loose: same order of magnitude, not a benchmark

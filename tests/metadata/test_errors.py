@@ -226,6 +226,14 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ("maildrop", "Release", maildrop_pb.ReleaseRequest(user_id=uid, holder="h", ttl_seconds=10**6), inv),
         ("limits", "Hit", limits_pb.HitRequest(bucket="b", key="k", limit=1), inv),
         ("limits", "Peek", limits_pb.PeekRequest(key="k", limit=1, window_seconds=1), inv),
+        (
+            "limits",
+            "BackoffFail",
+            limits_pb.BackoffFailRequest(bucket="b", key="k", base_seconds=9, max_seconds=2),
+            inv,
+        ),
+        ("limits", "BackoffCheck", limits_pb.BackoffCheckRequest(key="k"), inv),
+        ("limits", "BackoffReset", limits_pb.BackoffResetRequest(bucket="b"), inv),
     ]
 
 

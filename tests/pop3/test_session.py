@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from services.pop3.config import Pop3Config
+from tests.fixtures.ipv6 import first_line, needs_ipv6
 from tests.pop3.conftest import ADDRESS, PASSWORD, Pop3Handle
 
 
@@ -364,6 +366,14 @@ def test_metrics_count_commands(pop3: Pop3Handle) -> None:
     assert value("kubemail_pop3_bytes_sent_total") > before_bytes
 
 
+def test_proxy_protocol_per_listener(pop3_factory: Callable[..., Pop3Handle]) -> None:
+    """KUBEMAIL_PROXY_LISTENERS names pop3s only: pop3 needs no header (#17 item 4)."""
+    h = pop3_factory(env={"KUBEMAIL_PROXY_NETWORKS": "127.0.0.0/8", "KUBEMAIL_PROXY_LISTENERS": "pop3s"})
+    r = Raw(h.port)
+    assert r.greeting.startswith(b"+OK")
+    r.close()
+
+
 def test_proxy_protocol_sets_client_address(pop3_factory: Callable[..., Pop3Handle]) -> None:
     h = pop3_factory(env={"KUBEMAIL_PROXY_NETWORKS": "127.0.0.0/8"})
     sock = socket.create_connection(("127.0.0.1", h.port), timeout=10)
@@ -376,3 +386,11 @@ def test_proxy_protocol_sets_client_address(pop3_factory: Callable[..., Pop3Hand
     sock.close()
     r = Raw(h.port)  # a peer in the proxy networks that sends no header is disconnected
     assert r.greeting == b""
+
+
+@needs_ipv6
+def test_dual_stack_listeners(pop3_factory: Callable[..., Pop3Handle]) -> None:
+    """The default host `::` takes IPv6 and IPv4 clients on one port (#17 item 4)."""
+    h = pop3_factory(host=Pop3Config().host)
+    for host in ("::1", "127.0.0.1"):
+        assert first_line(host, h.port).startswith(b"+OK"), host

@@ -179,6 +179,7 @@ def build_suite(redis_server: RedisServer, s3_server: S3Server, tmp: Path, **ove
         "KUBEMAIL_IMAP_POLL_INTERVAL": "2",
         "KUBEMAIL_AUTH_FAIL_PER_IP": "1000",
         "KUBEMAIL_AUTH_FAIL_PER_USER": "1000",
+        "KUBEMAIL_AUTH_BACKOFF_AFTER": "0",
         **overrides,
     }
     lt = LoopThread()

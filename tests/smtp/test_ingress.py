@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
+from tests.fixtures.ipv6 import first_line, needs_ipv6
 from tests.smtp.conftest import DOMAIN, World, message
 
 ALICE = f"alice@{DOMAIN}"
@@ -273,6 +274,19 @@ def test_pipelining(world: World) -> None:
     assert world.count(ALICE) == 1 and world.count(BOB) == 1
 
 
+def test_proxy_protocol_per_listener(make_world: Callable[..., World]) -> None:
+    """KUBEMAIL_PROXY_LISTENERS: only the named listeners expect the header (#17 item 4)."""
+    world = make_world(KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8", KUBEMAIL_PROXY_LISTENERS="submission")
+    with socket.create_connection(("127.0.0.1", world.mx), timeout=10) as sock:  # no header needed
+        assert sock.makefile("rb").readline().startswith(b"220 ")
+    with socket.create_connection(("127.0.0.1", world.submission), timeout=10) as sock:
+        sock.sendall(b"PROXY TCP4 203.0.113.7 192.0.2.1 40000 587\r\n")
+        assert sock.makefile("rb").readline().startswith(b"220 ")
+    with socket.create_connection(("127.0.0.1", world.submission), timeout=10) as sock:
+        sock.sendall(b"EHLO no-header.test\r\n")  # a peer there without a header is dropped
+        assert not sock.makefile("rb").readline().startswith(b"250")
+
+
 def test_proxy_protocol_v1_and_v2(make_world: Callable[..., World]) -> None:
     world = make_world(KUBEMAIL_PROXY_NETWORKS="127.0.0.0/8")
     with socket.create_connection(("127.0.0.1", world.mx), timeout=10) as sock:
@@ -447,3 +461,12 @@ def test_full_blob_store_gives_452_insufficient_storage(make_world: Callable[...
         assert (code, text[:5]) == (452, b"4.3.1"), (code, text)
     assert world.count(ALICE) == 0
     assert _sample("kubemail_smtp_messages_total", result="tempfail", reason="storage_full") == before + 1
+
+
+@needs_ipv6
+def test_dual_stack_listeners(make_world: Callable[..., World]) -> None:
+    """The default host `::` takes IPv6 and IPv4 clients on one port (#17 item 4)."""
+    world = make_world(KUBEMAIL_SMTP_HOST="::")
+    for host in ("::1", "127.0.0.1"):
+        assert first_line(host, world.mx).startswith(b"220 "), host
+        assert first_line(host, world.submission).startswith(b"220 "), host

@@ -346,9 +346,24 @@ prometheus.io/path: /metrics
   value: {{ $.Values.frontends.blobCacheBytes | int64 | toString | quote }}
 - name: KUBEMAIL_TRUSTED_NETWORKS
   value: {{ join "," $.Values.trustedNetworks | quote }}
+{{- with $.Values.sharedNetworks }}
+- name: KUBEMAIL_AUTH_SHARED_NETWORKS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if $v.proxyProtocol.enabled }}
 - name: KUBEMAIL_PROXY_NETWORKS
   value: {{ join "," $v.proxyProtocol.networks | quote }}
+{{- with $v.proxyProtocol.listeners }}
+{{- $known := list }}
+{{- range $l := index $listeners $component }}{{ $known = append $known $l.name }}{{ end }}
+{{- range $name := . }}
+{{- if not (has $name $known) }}
+{{- fail (printf "%s.proxyProtocol.listeners: %q is not a %s listener (%s)" $component $name $component (join ", " $known)) }}
+{{- end }}
+{{- end }}
+- name: KUBEMAIL_PROXY_LISTENERS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- end }}
 {{- range $l := index $listeners $component }}
 - name: {{ $l.env }}
@@ -365,7 +380,7 @@ prometheus.io/path: /metrics
 {{- define "kubemail.metadataEnv" -}}
 {{ include "kubemail.commonEnv" . }}
 - name: KUBEMAIL_METADATA_LISTEN
-  value: {{ printf "0.0.0.0:%d" (int .Values.metadata.port) | quote }}
+  value: {{ printf "[::]:%d" (int .Values.metadata.port) | quote }}
 {{- include "kubemail.redisEnv" . | nindent 0 }}
 {{- include "kubemail.s3Env" . | nindent 0 }}
 {{- end -}}

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kubemail/v1/limits.proto\x12\x0bkubemail.v1\"^\n\nHitRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x04 \x01(\r\x12\x0c\n\x04\x63ost\x18\x05 \x01(\r\"J\n\x0bHitResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\r\"Q\n\x0bPeekRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x04 \x01(\r\"K\n\x0cPeekResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\r2\x86\x01\n\rLimitsService\x12\x38\n\x03Hit\x12\x17.kubemail.v1.HitRequest\x1a\x18.kubemail.v1.HitResponse\x12;\n\x04Peek\x12\x18.kubemail.v1.PeekRequest\x1a\x19.kubemail.v1.PeekResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18kubemail/v1/limits.proto\x12\x0bkubemail.v1\"^\n\nHitRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x04 \x01(\r\x12\x0c\n\x04\x63ost\x18\x05 \x01(\r\"J\n\x0bHitResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\r\"Q\n\x0bPeekRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x16\n\x0ewindow_seconds\x18\x04 \x01(\r\"K\n\x0cPeekResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x03 \x01(\r\"s\n\x12\x42\x61\x63koffFailRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x15\n\rfree_failures\x18\x03 \x01(\r\x12\x14\n\x0c\x62\x61se_seconds\x18\x04 \x01(\r\x12\x13\n\x0bmax_seconds\x18\x05 \x01(\r\"D\n\x13\x42\x61\x63koffFailResponse\x12\x10\n\x08\x66\x61ilures\x18\x01 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x02 \x01(\r\"2\n\x13\x42\x61\x63koffCheckRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"E\n\x14\x42\x61\x63koffCheckResponse\x12\x10\n\x08\x66\x61ilures\x18\x01 \x01(\r\x12\x1b\n\x13retry_after_seconds\x18\x02 \x01(\r\"2\n\x13\x42\x61\x63koffResetRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"\x16\n\x14\x42\x61\x63koffResetResponse2\x82\x03\n\rLimitsService\x12\x38\n\x03Hit\x12\x17.kubemail.v1.HitRequest\x1a\x18.kubemail.v1.HitResponse\x12;\n\x04Peek\x12\x18.kubemail.v1.PeekRequest\x1a\x19.kubemail.v1.PeekResponse\x12P\n\x0b\x42\x61\x63koffFail\x12\x1f.kubemail.v1.BackoffFailRequest\x1a .kubemail.v1.BackoffFailResponse\x12S\n\x0c\x42\x61\x63koffCheck\x12 .kubemail.v1.BackoffCheckRequest\x1a!.kubemail.v1.BackoffCheckResponse\x12S\n\x0c\x42\x61\x63koffReset\x12 .kubemail.v1.BackoffResetRequest\x1a!.kubemail.v1.BackoffResetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PEEKREQUEST']._serialized_end=294
   _globals['_PEEKRESPONSE']._serialized_start=296
   _globals['_PEEKRESPONSE']._serialized_end=371
-  _globals['_LIMITSSERVICE']._serialized_start=374
-  _globals['_LIMITSSERVICE']._serialized_end=508
+  _globals['_BACKOFFFAILREQUEST']._serialized_start=373
+  _globals['_BACKOFFFAILREQUEST']._serialized_end=488
+  _globals['_BACKOFFFAILRESPONSE']._serialized_start=490
+  _globals['_BACKOFFFAILRESPONSE']._serialized_end=558
+  _globals['_BACKOFFCHECKREQUEST']._serialized_start=560
+  _globals['_BACKOFFCHECKREQUEST']._serialized_end=610
+  _globals['_BACKOFFCHECKRESPONSE']._serialized_start=612
+  _globals['_BACKOFFCHECKRESPONSE']._serialized_end=681
+  _globals['_BACKOFFRESETREQUEST']._serialized_start=683
+  _globals['_BACKOFFRESETREQUEST']._serialized_end=733
+  _globals['_BACKOFFRESETRESPONSE']._serialized_start=735
+  _globals['_BACKOFFRESETRESPONSE']._serialized_end=757
+  _globals['_LIMITSSERVICE']._serialized_start=760
+  _globals['_LIMITSSERVICE']._serialized_end=1146
 # @@protoc_insertion_point(module_scope)

@@ -44,6 +44,21 @@ class LimitsServiceStub:
                 request_serializer=kubemail_dot_v1_dot_limits__pb2.PeekRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_limits__pb2.PeekResponse.FromString,
                 _registered_method=True)
+        self.BackoffFail = channel.unary_unary(
+                '/kubemail.v1.LimitsService/BackoffFail',
+                request_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffFailRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffFailResponse.FromString,
+                _registered_method=True)
+        self.BackoffCheck = channel.unary_unary(
+                '/kubemail.v1.LimitsService/BackoffCheck',
+                request_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffCheckRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffCheckResponse.FromString,
+                _registered_method=True)
+        self.BackoffReset = channel.unary_unary(
+                '/kubemail.v1.LimitsService/BackoffReset',
+                request_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffResetRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffResetResponse.FromString,
+                _registered_method=True)
 
 
 class LimitsServiceServicer:
@@ -63,6 +78,30 @@ class LimitsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BackoffFail(self, request, context):
+        """Exponential backoff of one key (decision 0011; the front-ends key it by login name and
+        client IP): counts a failure; from the `free_failures`-th on, each failure blocks the key
+        for base_seconds * 2^k (k = 0, 1, 2, ...), at most max_seconds. The key is forgotten
+        max_seconds after its block ends. A failure while the key is blocked is not counted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BackoffCheck(self, request, context):
+        """Whether the key is blocked now, without counting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BackoffReset(self, request, context):
+        """Forgets the key (a successful login).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LimitsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +114,21 @@ def add_LimitsServiceServicer_to_server(servicer, server):
                     servicer.Peek,
                     request_deserializer=kubemail_dot_v1_dot_limits__pb2.PeekRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_limits__pb2.PeekResponse.SerializeToString,
+            ),
+            'BackoffFail': grpc.unary_unary_rpc_method_handler(
+                    servicer.BackoffFail,
+                    request_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffFailRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffFailResponse.SerializeToString,
+            ),
+            'BackoffCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.BackoffCheck,
+                    request_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffCheckRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffCheckResponse.SerializeToString,
+            ),
+            'BackoffReset': grpc.unary_unary_rpc_method_handler(
+                    servicer.BackoffReset,
+                    request_deserializer=kubemail_dot_v1_dot_limits__pb2.BackoffResetRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_limits__pb2.BackoffResetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +185,87 @@ class LimitsService:
             '/kubemail.v1.LimitsService/Peek',
             kubemail_dot_v1_dot_limits__pb2.PeekRequest.SerializeToString,
             kubemail_dot_v1_dot_limits__pb2.PeekResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BackoffFail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.LimitsService/BackoffFail',
+            kubemail_dot_v1_dot_limits__pb2.BackoffFailRequest.SerializeToString,
+            kubemail_dot_v1_dot_limits__pb2.BackoffFailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BackoffCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.LimitsService/BackoffCheck',
+            kubemail_dot_v1_dot_limits__pb2.BackoffCheckRequest.SerializeToString,
+            kubemail_dot_v1_dot_limits__pb2.BackoffCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BackoffReset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.LimitsService/BackoffReset',
+            kubemail_dot_v1_dot_limits__pb2.BackoffResetRequest.SerializeToString,
+            kubemail_dot_v1_dot_limits__pb2.BackoffResetResponse.FromString,
             options,
             channel_credentials,
             insecure,
