@@ -12,6 +12,8 @@ import ast
 import sys
 from pathlib import Path
 
+from tests.fixtures import pyast
+
 ROOT = Path(__file__).resolve().parent.parent
 # (directory on sys.path, package directory below it)
 TREES = (("", "services"), ("operator", "kubemail_operator"))
@@ -61,7 +63,7 @@ def import_graph(root: Path = ROOT) -> Graph:
     files = module_files(root)
     graph: Graph = {name: set() for name in files}
     for name, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = pyast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 graph[name] |= _targets(node, name, path.name == "__init__.py", set(files)) - {name}
@@ -133,7 +135,7 @@ def function_level_imports(root: Path = ROOT) -> list[str]:
     files = module_files(root)
     out: list[str] = []
     for name, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = pyast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for fn in ast.walk(tree):
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue

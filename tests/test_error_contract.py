@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import pyast
+
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = [ROOT / "services", ROOT / "operator"]
 SKIPPED = {ROOT / "services" / "gen"}
@@ -123,7 +125,7 @@ class _Scanner:
 
 
 def scan(source: str) -> list[tuple[int, str]]:
-    return sorted(_Scanner(ast.parse(source)).violations())
+    return sorted(_Scanner(pyast.parse(source)).violations())
 
 
 def test_no_module_branches_on_error_text() -> None:

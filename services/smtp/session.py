@@ -176,7 +176,12 @@ class KubemailSMTP(SMTP):
             log.exception("session %s: setup failed", self.session_id)
             self._close()
             return
-        await super()._handle_client()
+        try:
+            await super()._handle_client()
+        except ConnectionResetError:
+            # a STARTTLS that failed (logged once where it failed) ends the session here, not as
+            # an unretrieved task exception with a traceback
+            self._close()
 
     def _close(self) -> None:
         if self.transport is not None:

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from services.metadata import keys, lua
+from tests.fixtures import pyast
 
 ROOT = Path(__file__).resolve().parents[2]
 METADATA = ROOT / "services" / "metadata"
@@ -18,7 +19,7 @@ def test_key_names_only_in_keys_module() -> None:
     for path in sorted(METADATA.rglob("*.py")):
         if path.name == "keys.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(pyast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(PREFIXES):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not found, "build key names with services.metadata.keys:\n" + "\n".join(found)
