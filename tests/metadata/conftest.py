@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +18,9 @@ from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
-from tests.conftest import MetadataHandle
+from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_domain, seed_user
+from tests.fixtures.servers import RedisCluster, S3Server
 
 
 def summary(raw: bytes) -> mime_pb.MessageSummary:
@@ -108,6 +111,28 @@ async def make_world(handle: MetadataHandle) -> AsyncIterator[World]:
         yield World(client, blobs, user, handle)
     finally:
         await client.close()
+
+
+@contextlib.asynccontextmanager
+async def cluster_world(cluster: RedisCluster, s3: S3Server, deadline: float) -> AsyncIterator[World]:
+    """A world whose metadata service runs on `cluster`, with a client of per-call `deadline`."""
+    env = {
+        **s3.env(f"c{uuid.uuid4().hex[:16]}"),
+        "KUBEMAIL_REDIS_URL": cluster.url,
+        "KUBEMAIL_REDIS_CLUSTER": "true",
+        "KUBEMAIL_REDIS_TIMEOUT": "2",
+        "KUBEMAIL_METRICS_PORT": "0",
+    }
+    h = _start_metadata(env)
+    try:
+        async for w in make_world(h):
+            w.client = MetadataClient(h.addr, timeout=deadline)
+            try:
+                yield w
+            finally:
+                await w.client.close()
+    finally:
+        _stop_metadata(h)
 
 
 @pytest.fixture

@@ -22,13 +22,11 @@ import grpc
 import pytest
 from redis.crc import key_slot
 
-from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.metadata.keys import user_prefix
-from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import RedisCluster, S3Server
-from tests.metadata.conftest import World, make_world, message, summary
+from tests.metadata.conftest import World, cluster_world, message, summary
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -47,23 +45,8 @@ def ha_cluster(tmp_path: Path) -> Any:
 
 @pytest.fixture
 async def hworld(ha_cluster: RedisCluster, s3_server: S3Server) -> AsyncIterator[World]:
-    env = {
-        **s3_server.env(f"h{uuid.uuid4().hex[:16]}"),
-        "KUBEMAIL_REDIS_URL": ha_cluster.url,
-        "KUBEMAIL_REDIS_CLUSTER": "true",
-        "KUBEMAIL_REDIS_TIMEOUT": "2",
-        "KUBEMAIL_METRICS_PORT": "0",
-    }
-    h: MetadataHandle = _start_metadata(env)
-    try:
-        async for w in make_world(h):
-            w.client = MetadataClient(h.addr, timeout=DEADLINE)
-            try:
-                yield w
-            finally:
-                await w.client.close()
-    finally:
-        _stop_metadata(h)
+    async with cluster_world(ha_cluster, s3_server, DEADLINE) as w:
+        yield w
 
 
 def slot_of(user_id: str) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,13 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata.keys import user_prefix
-from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import seed_user
 from tests.fixtures.servers import RedisCluster, S3Server
-from tests.metadata.conftest import World, make_world, message
+from tests.metadata.conftest import World, cluster_world, message
 
 pytestmark = pytest.mark.cluster
 
@@ -44,23 +41,8 @@ def own_cluster(tmp_path: Path) -> Any:
 
 @pytest.fixture
 async def fworld(own_cluster: RedisCluster, s3_server: S3Server) -> AsyncIterator[World]:
-    env = {
-        **s3_server.env(f"f{uuid.uuid4().hex[:16]}"),
-        "KUBEMAIL_REDIS_URL": own_cluster.url,
-        "KUBEMAIL_REDIS_CLUSTER": "true",
-        "KUBEMAIL_REDIS_TIMEOUT": "2",
-        "KUBEMAIL_METRICS_PORT": "0",
-    }
-    h: MetadataHandle = _start_metadata(env)
-    try:
-        async for w in make_world(h):
-            w.client = MetadataClient(h.addr, timeout=DEADLINE)
-            try:
-                yield w
-            finally:
-                await w.client.close()
-    finally:
-        _stop_metadata(h)
+    async with cluster_world(own_cluster, s3_server, DEADLINE) as w:
+        yield w
 
 
 def owner(cluster: RedisCluster, user_id: str) -> int:

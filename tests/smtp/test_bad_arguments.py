@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.smtp import addresses, paths
+from tests.fixtures.linesock import read_until_closed
 from tests.smtp.conftest import DOMAIN, World, message
 
 ALICE = f"alice@{DOMAIN}"
@@ -96,12 +97,7 @@ def test_starttls_then_plain_bytes_logs_one_line(world: World, caplog: pytest.Lo
         sock.sendall(b"STARTTLS\r\n")
         assert f.readline().startswith(b"220 ")
         sock.sendall(b"this is not TLS at all\r\n" * 4)
-        try:
-            while sock.recv(4096):
-                pass
-        except OSError:
-            pass
-        sock.close()
+        read_until_closed(sock, timeout=10)
         _clean_log(caplog, 1)
         with world.smtp() as s:  # the server goes on serving
             s.ehlo()

@@ -17,20 +17,10 @@ from collections.abc import Callable
 from prometheus_client import REGISTRY
 
 from services.common.admission import Verdict
+from tests.fixtures.linesock import read_until_closed
 from tests.smtp.conftest import World
 
 LISTENERS = ("mx", "submission", "submissions")
-
-
-def _read_until_closed(sock: socket.socket) -> None:
-    """Reads until the server closes the connection (or 5 s pass), then closes our end."""
-    sock.settimeout(5)
-    try:
-        while sock.recv(4096):
-            pass
-    except OSError:
-        pass
-    sock.close()
 
 
 def _gauges() -> dict[str, float]:
@@ -115,7 +105,7 @@ def test_gauge_returns_to_start_on_every_session_end(world: World) -> None:
     sock.sendall(b"STARTTLS\r\n")
     assert f.readline().startswith(b"220 ")  # type: ignore[attr-defined]
     sock.sendall(b"this is not TLS at all\r\n" * 4)
-    _read_until_closed(sock)
+    read_until_closed(sock)
     # STARTTLS accepted, the client refuses our certificate (verification fails client-side)
     sock, f = _connect(sub)
     f.readline()  # type: ignore[attr-defined]
@@ -137,7 +127,7 @@ def test_gauge_returns_to_start_on_every_session_end(world: World) -> None:
         assert tf.readline().startswith(b"221 ")
     sock, _ = _connect(subs)
     sock.sendall(b"EHLO plain.test\r\n")
-    _read_until_closed(sock)
+    read_until_closed(sock)
     for _ in range(5):
         socket.create_connection(("127.0.0.1", subs), timeout=5).close()
 
@@ -175,7 +165,7 @@ def test_gauge_returns_to_start_after_rejections_proxy_failures_and_timeouts(mak
     # a good header in front of implicit TLS, then garbage instead of a handshake
     sock, _ = _connect(subs)
     sock.sendall(b"PROXY TCP4 203.0.113.8 192.0.2.1 40000 465\r\nnot tls\r\n")
-    _read_until_closed(sock)
+    read_until_closed(sock)
     _settles(world, base)
 
 
