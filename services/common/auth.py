@@ -17,8 +17,8 @@ pod and protocol (decision 0011):
   balancer, node or carrier NAT sources shared by many clients), which one burst must not
   turn against everybody behind them.
 Too many recent failures refuse the attempt before the password is checked.
-`connection_allowed(ip)` is the per-IP connection-rate check ("conn-ip"), also skipped for
-shared networks.
+`connection_allowed(client, limits, ip)` is the per-IP connection-rate check ("conn-ip"), also
+skipped for shared networks; services.common.admission applies it to every new connection.
 """
 
 from __future__ import annotations
@@ -257,11 +257,6 @@ class Authenticator:
             return self._done(AuthResult(LoginOutcome.OK, user=resp.user), mechanism)
         outcome = LoginOutcome.DISABLED if resp.reason == "disabled" else LoginOutcome.BAD_CREDENTIALS
         return await self._failed(outcome, user_key, remote_ip, mechanism)
-
-    async def connection_allowed(self, remote_ip: str) -> tuple[bool, int]:
-        """Counts a new connection from `remote_ip` ("conn-ip"); (allowed, retry_after).
-        Fails open when the metadata service is unavailable or the limit is off."""
-        return await connection_allowed(self.client, self.limits, remote_ip, self.service)
 
 
 async def connection_allowed(

@@ -18,10 +18,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-import grpc
-
 from services.common.grpcclient import MetadataClient
-from services.common.mailstore import Ingested, MailStore, MailStoreError, from_rpc
+from services.common.mailstore import Ingested, MailStore, MailStoreError
 from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.smtp.reasons import delivery_reply
 
@@ -54,10 +52,6 @@ class Job:
 
 def failure(exc: MailStoreError, recipients: int) -> DeliveryError:
     return DeliveryError(*delivery_reply(exc, recipients))
-
-
-def _grpc_failure(exc: grpc.aio.AioRpcError, recipients: int) -> DeliveryError:
-    return failure(from_rpc(exc), recipients)
 
 
 async def queue_outbound(store: MailStore, client: MetadataClient, msg: Ingested, job: Job) -> None:

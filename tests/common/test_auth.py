@@ -97,8 +97,7 @@ async def test_disabled_user(metadata) -> None:  # type: ignore[no-untyped-def]
 async def test_connection_rate(metadata) -> None:  # type: ignore[no-untyped-def]
     async with MetadataClient(metadata.addr, timeout=5) as client:
         lim = AuthLimits(conn_per_ip=3, conn_window=60)
-        auth = Authenticator(client, "smtp", lim)
-        got = [await auth.connection_allowed("203.0.113.1") for _ in range(4)]
+        got = [await connection_allowed(client, lim, "203.0.113.1", "smtp") for _ in range(4)]
         assert [a for a, _ in got] == [True, True, True, False]
         assert got[3][1] > 0
         assert (await connection_allowed(client, lim, "203.0.113.2"))[0]

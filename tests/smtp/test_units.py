@@ -5,11 +5,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from services.common.mailstore import from_rpc
 from services.common.rpcerrors import MetadataError
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.smtp import addresses, headers, replies
 from services.smtp.addresses import Verdict
-from services.smtp.delivery import _grpc_failure
+from services.smtp.delivery import DeliveryError, failure
 
 
 @pytest.mark.parametrize(
@@ -107,16 +108,21 @@ def test_alerted_series_exist_before_any_traffic() -> None:
         assert reg.get_sample_value("kubemail_smtp_connections", {"listener": listener}) is not None
 
 
-def _failed(reason: int, details: str) -> Exception:
+def _grpc_failure(exc: MetadataError, recipients: int) -> DeliveryError:
+    """What delivery answers for a failed metadata call: the mail store's typed failure."""
+    return failure(from_rpc(exc), recipients)
+
+
+def _failed(reason: int, details: str) -> MetadataError:
     return MetadataError(grpc.StatusCode.RESOURCE_EXHAUSTED, reason, details)
 
 
 def test_delivery_failures_follow_the_reason_not_the_text() -> None:
-    too_big = _grpc_failure(_failed(er.ERROR_REASON_MESSAGE_TOO_LARGE, "over quota"), 1)  # type: ignore[arg-type]
+    too_big = _grpc_failure(_failed(er.ERROR_REASON_MESSAGE_TOO_LARGE, "over quota"), 1)
     assert too_big.reply.startswith("552 5.3.4") and too_big.reason == "size"
-    full = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, "message larger than size"), 1)  # type: ignore[arg-type]
+    full = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, "message larger than size"), 1)
     assert full.reply.startswith("552 5.2.2") and full.reason == "quota"
-    some = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, ""), 3)  # type: ignore[arg-type]
+    some = _grpc_failure(_failed(er.ERROR_REASON_QUOTA_EXCEEDED, ""), 3)
     assert some.reply.startswith("452 4.2.2") and some.temporary
     for reason in (
         er.ERROR_REASON_BACKEND_UNAVAILABLE,
@@ -124,7 +130,7 @@ def test_delivery_failures_follow_the_reason_not_the_text() -> None:
         er.ERROR_REASON_BLOB_COLLECTING,
         er.ERROR_REASON_UNSPECIFIED,
     ):
-        tmp = _grpc_failure(_failed(reason, "quota larger size"), 1)  # type: ignore[arg-type]
+        tmp = _grpc_failure(_failed(reason, "quota larger size"), 1)
         assert tmp.reply.startswith("451 4.3.0") and tmp.temporary
 
 
