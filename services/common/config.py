@@ -151,6 +151,15 @@ class CommonConfig:
     hostname: str = setting(
         "KUBEMAIL_HOSTNAME", "localhost", "Host name the servers announce in greetings and Received:."
     )
+    srs_secret_file: str = setting(
+        "KUBEMAIL_SRS_SECRET_FILE",
+        "",
+        "File holding the SRS secret (a mounted Secret): the relay rewrites the sender of forwarded mail "
+        "(forwardTo) with it, the MX turns bounces to those addresses back; empty = no SRS.",
+    )
+    srs_domain: str = setting(
+        "KUBEMAIL_SRS_DOMAIN", "", "Domain of SRS-rewritten senders; empty = KUBEMAIL_HOSTNAME. Its MX must be ours."
+    )
     ephemeral_ports: bool = setting(
         "KUBEMAIL_EPHEMERAL_PORTS",
         False,
@@ -217,6 +226,7 @@ def _import_all() -> None:
         "services.smtp.config",
         "services.imap.config",
         "services.pop3.config",
+        "services.relay.config",
         "kubemail_operator.config",
     ):
         try:
