@@ -31,3 +31,12 @@ class OperatorConfig:
     argon2_time_cost: int = setting("KUBEMAIL_OPERATOR_ARGON2_TIME_COST", 3, "argon2id iterations of password hashes.")
     argon2_memory_kib: int = setting("KUBEMAIL_OPERATOR_ARGON2_MEMORY_KIB", 65536, "argon2id memory cost in KiB.")
     argon2_parallelism: int = setting("KUBEMAIL_OPERATOR_ARGON2_PARALLELISM", 4, "argon2id lanes.")
+    dkim_keys_secret: str = setting(
+        "KUBEMAIL_OPERATOR_DKIM_KEYS_SECRET",
+        "",
+        "Secret the operator keeps the private key of every MailDomain's DKIM selector in (keys "
+        "<selector>._domainkey.<domain>.pem), mounted by the relay for signing; empty = not kept.",
+    )
+    dkim_keys_namespace: str = setting(
+        "KUBEMAIL_OPERATOR_DKIM_KEYS_NAMESPACE", "", "Namespace of KUBEMAIL_OPERATOR_DKIM_KEYS_SECRET (the release's)."
+    )

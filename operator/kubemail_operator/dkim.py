@@ -55,3 +55,17 @@ def txt_value(private_pem: bytes) -> str:
 
 def record_name(selector: str, domain: str) -> str:
     return f"{selector}._domainkey.{domain}"
+
+
+KEY_FILE_MARK = "._domainkey."
+
+
+def key_file_name(selector: str, domain: str) -> str:
+    """The relay's file name of a signing key (services.relay.dkimsign reads the same form)."""
+    return f"{selector}{KEY_FILE_MARK}{domain}.pem"
+
+
+def key_file_domain(name: str) -> str | None:
+    if not name.endswith(".pem") or KEY_FILE_MARK not in name:
+        return None
+    return name[: -len(".pem")].partition(KEY_FILE_MARK)[2] or None

@@ -44,6 +44,23 @@ async def create_secret(settings: OperatorSettings, body: dict[str, Any]) -> dic
     return created
 
 
+async def patch_secret_data(
+    settings: OperatorSettings, namespace: str, name: str, data: dict[str, str | None]
+) -> bool:
+    """Merge-patches `data` (base64 values; None removes the key) into a Secret; False if it does not exist."""
+    try:
+        await api.patch(
+            _secret_url(namespace, name),
+            payload={"data": data},
+            headers={"Content-Type": "application/merge-patch+json"},
+            settings=settings,
+            logger=logger,
+        )
+    except errors.APINotFoundError:
+        return False
+    return True
+
+
 async def patch_status(
     settings: OperatorSettings, plural: str, namespace: str, name: str, status: dict[str, Any]
 ) -> None:

@@ -160,8 +160,11 @@ def domain_owner(domain_owners: Mapping[Any, Any], domain: str) -> tuple[str, st
     return (entries[0][1], entries[0][2]) if entries else None
 
 
-async def ensure_dkim(ctx: Context, body: Mapping[str, Any], domain: str, selector: str) -> dict[str, Any]:
-    """The DKIM Secret <name>-dkim (created with a new RSA-2048 key if missing) and its DNS record."""
+async def ensure_dkim(
+    ctx: Context, body: Mapping[str, Any], domain: str, selector: str
+) -> tuple[dict[str, Any], bytes]:
+    """The DKIM Secret <name>-dkim (created with a new RSA-2048 key if missing): the status
+    (its DNS record) and the private key."""
     meta = body["metadata"]
     namespace, secret_name = meta["namespace"], f"{meta['name']}-dkim"
     secret = await kube.read_secret(ctx.settings, namespace, secret_name)
@@ -199,7 +202,37 @@ async def ensure_dkim(ctx: Context, body: Mapping[str, Any], domain: str, select
         "recordName": dkim.record_name(selector, domain),
         "txtValue": txt,
     }
-    return status
+    return status, pem_value
+
+
+async def publish_dkim_key(ctx: Context, domain: str, selector: str, pem: bytes | None) -> None:
+    """Keeps the relay's signing-key Secret in step: exactly `selector`'s key for `domain`, or
+    none when `pem` is None (DKIM off, domain deleted). Writes only when something differs."""
+    name, namespace = ctx.config.dkim_keys_secret, ctx.config.dkim_keys_namespace
+    if not name or not namespace:
+        return
+    want = {dkim.key_file_name(selector, domain): base64.b64encode(pem).decode()} if pem is not None else {}
+    secret = await kube.read_secret(ctx.settings, namespace, name)
+    if secret is None:
+        if not want:
+            return
+        body: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
+            "data": want,
+        }
+        if await kube.create_secret(ctx.settings, body) is not None:
+            return
+        secret = await kube.read_secret(ctx.settings, namespace, name)
+        if secret is None:
+            raise Waiting("DkimKeysSecretMissing", f"Secret {namespace}/{name} vanished while being created", 2)
+    have = {k: v for k, v in (secret.get("data") or {}).items() if dkim.key_file_domain(k) == domain}
+    change: dict[str, str | None] = {k: None for k in have if k not in want}
+    change.update({k: v for k, v in want.items() if have.get(k) != v})
+    if change:
+        await kube.patch_secret_data(ctx.settings, namespace, name, change)
 
 
 async def apply_domain(
@@ -217,7 +250,10 @@ async def apply_domain(
     extra: dict[str, Any] = {"domain": want.name}
     event: Event = None
     if want.dkim_selector:
-        extra["dkim"] = await ensure_dkim(ctx, body, want.name, want.dkim_selector)
+        extra["dkim"], pem = await ensure_dkim(ctx, body, want.name, want.dkim_selector)
+        await publish_dkim_key(ctx, want.name, want.dkim_selector, pem)
+    else:
+        await publish_dkim_key(ctx, want.name, "", None)
     client = ctx.metadata()
     actual = await get_domain(client, want.name)
     if actual is None:
@@ -257,6 +293,7 @@ async def delete_domain(
             raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 10) from None
         if not _not_found(exc):
             raise
+    await publish_dkim_key(ctx, domain, "", None)
     return {}, ("Deleted", f"domain {domain} deleted from the metadata service")
 
 

@@ -290,12 +290,18 @@ def test_operator_rbac_is_least_privilege() -> None:
     assert not by_kind(docs, "ClusterRole") and not by_kind(docs, "ClusterRoleBinding")
     role = by_kind(docs, "Role")[f"{FULL}-operator"]
     grants: dict[tuple[str, str], set[str]] = {}
+    named: dict[tuple[str, str], set[str]] = {}
     for rule in role["rules"]:
         for group in rule["apiGroups"]:
             for res in rule["resources"]:
-                grants.setdefault((group, res), set()).update(rule["verbs"])
+                target = named if rule.get("resourceNames") else grants
+                target.setdefault((group, res), set()).update(rule["verbs"])
     assert all("*" not in verbs for verbs in grants.values()) and ("*", "*") not in grants
     assert grants[("", "secrets")] == {"get", "list", "watch", "create"}
+    # patch only on the relay's signing-key Secret, by name
+    assert named == {("", "secrets"): {"patch"}}
+    (keys_rule,) = [r for r in role["rules"] if r.get("resourceNames")]
+    assert keys_rule["resourceNames"] == [f"{FULL}-dkim-keys"]
     assert grants[("", "events")] == {"create"}
     for kind in ("maildomains", "mailusers"):
         assert {"get", "list", "watch", "patch"} <= grants[("kubemail.io", kind)]

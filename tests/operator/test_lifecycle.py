@@ -11,6 +11,7 @@ import redis
 from kubemail_operator import dkim
 
 from services.common.grpcclient import MetadataClient
+from services.relay import dkimsign
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -120,6 +121,33 @@ async def test_create_applies_domain_user_quota_aliases_catch_all_and_dkim(
     reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events(k8s)}
     assert ("MailUser", "Created") in reasons and ("MailDomain", "DkimKeyCreated") in reasons
     assert all(PW not in str(e) for e in events(k8s)) and PW not in str(u)
+
+
+async def test_dkim_keys_reach_the_relay_secret_and_follow_selector_and_deletion(
+    k8s: Emulator, operator: Any, client: MetadataClient
+) -> None:
+    await setup_domain_and_user(k8s)
+    domain_key = obj(k8s, "secrets", "example-dkim")["data"][dkim.PRIVATE_KEY]  # type: ignore[index]
+
+    async def keys() -> dict[str, str]:
+        secret = obj(k8s, "secrets", "kubemail-dkim-keys")
+        assert secret is not None
+        return {k: v for k, v in (secret.get("data") or {}).items() if v is not None}
+
+    async def published(expected: dict[str, str]) -> None:
+        async def check() -> None:
+            assert await keys() == expected
+
+        await eventually(check)
+
+    # the relay's Secret holds the domain's key under the name services.relay.dkimsign reads
+    await published({"mail2026._domainkey.example.test.pem": domain_key})
+    assert dkimsign.parse_name("mail2026._domainkey.example.test.pem") == ("mail2026", "example.test")
+    await patch(k8s, DOMAINS, "example", {"spec": {"dkim": {"selector": "mail2027"}}})
+    await published({"mail2027._domainkey.example.test.pem": domain_key})
+    await delete(k8s, USERS, "alice")
+    await delete(k8s, DOMAINS, "example")
+    await published({})
 
 
 async def test_update_and_password_change_via_secret(k8s: Emulator, operator: Any, client: MetadataClient) -> None:

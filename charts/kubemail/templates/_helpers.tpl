@@ -305,6 +305,10 @@ prometheus.io/path: /metrics
 {{- define "kubemail.operatorEnv" -}}
 - name: KUBEMAIL_OPERATOR_NAMESPACES
   value: {{ .Release.Namespace | quote }}
+- name: KUBEMAIL_OPERATOR_DKIM_KEYS_SECRET
+  value: {{ printf "%s-dkim-keys" (include "kubemail.fullname" .) | quote }}
+- name: KUBEMAIL_OPERATOR_DKIM_KEYS_NAMESPACE
+  value: {{ .Release.Namespace | quote }}
 {{- if .Values.operator.peering.enabled }}
 - name: KUBEMAIL_OPERATOR_PEERING_NAME
   value: {{ .Values.operator.peering.name | quote }}
