@@ -44,9 +44,7 @@ async def create_secret(settings: OperatorSettings, body: dict[str, Any]) -> dic
     return created
 
 
-async def patch_secret_data(
-    settings: OperatorSettings, namespace: str, name: str, data: dict[str, str | None]
-) -> bool:
+async def patch_secret_data(settings: OperatorSettings, namespace: str, name: str, data: dict[str, str | None]) -> bool:
     """Merge-patches `data` (base64 values; None removes the key) into a Secret; False if it does not exist."""
     try:
         await api.patch(

@@ -11,11 +11,11 @@ import redis
 from kubemail_operator import dkim
 
 from services.common.grpcclient import MetadataClient
-from services.relay import dkimsign
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
+from services.relay import dkimsign
 from tests.operator.conftest import (
     DOMAINS,
     USERS,
