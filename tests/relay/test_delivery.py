@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import dkim
 import dns.resolver
 
-from services.common import config
+from services.common import config, srs
 from services.common.blobstore import blob_id_of, make_blobstore
 from services.common.config import CommonConfig
-from tests.relay.conftest import DOMAIN, SELECTOR, RelayWorld, message
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from tests.fixtures.ipv6 import needs_ipv6
+from tests.fixtures.smtpsink import Behaviour
+from tests.relay.conftest import DOMAIN, SELECTOR, RelayWorld, base_zone, message
 
 
 def _dnsfunc(resolver: dns.resolver.Resolver) -> Callable[..., bytes]:
@@ -54,3 +59,35 @@ def test_submission_arrives_byte_for_byte_with_a_valid_dkim_signature(make_relay
     assert not dkim.verify(got.data.replace(b"Hello there.", b"Hello there!"), dnsfunc=_dnsfunc(resolver))
     w.wait_queue_empty()
     assert got.tls is False  # the sink offers no STARTTLS
+
+
+@needs_ipv6
+def test_an_ipv6_only_mx_is_reached_over_ipv6(make_relay_world: Any, dkim_key: tuple[Path, str]) -> None:
+    zone = base_zone(dkim_key[1]).mx("v6.test", "mx.v6.test", 10).host("mx.v6.test", "::1")
+    w: RelayWorld = make_relay_world({"127.0.0.2": Behaviour(), "::1": Behaviour()}, zone=zone)
+    w.start_relay()
+    w.submit(["dave@v6.test"], message("over v6", to="dave@v6.test"))
+    (got,) = w.sink.wait(1)
+    assert (got.host, got.rcpt_to) == ("::1", ["dave@v6.test"])
+    w.wait_queue_empty()
+
+
+def test_a_forward_from_a_foreign_sender_gets_an_srs_reverse_path(make_relay_world: Any, tmp_path: Path) -> None:
+    w: RelayWorld = make_relay_world()
+    secret = tmp_path / "srs"
+    secret.write_text("a-test-srs-secret-of-some-length\n")
+    bob = w.smtp.users[f"bob@{DOMAIN}"]
+    bob.forward_to.append("carol@remote.test")
+
+    async def upsert() -> None:
+        await w.smtp.client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=bob))
+
+    w.smtp.run(upsert())
+    w.start_relay(KUBEMAIL_SRS_SECRET_FILE=str(secret), KUBEMAIL_SRS_DOMAIN=DOMAIN)
+    with smtplib.SMTP("127.0.0.1", w.smtp.mx, local_hostname="sender.foreign.test", timeout=10) as s:
+        s.sendmail("someone@foreign.test", [f"bob@{DOMAIN}"], message("forwarded", to=f"bob@{DOMAIN}"))
+    (got,) = w.sink.wait(1)
+    assert got.rcpt_to == ["carol@remote.test"]
+    assert got.mail_from.startswith("SRS0=") and got.mail_from.endswith(f"@{DOMAIN}")
+    assert srs.reverse(got.mail_from, secret.read_bytes().strip()) == "someone@foreign.test"
+    assert len(w.smtp.messages(f"bob@{DOMAIN}")) == 1  # bob keeps his copy
