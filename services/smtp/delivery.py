@@ -21,6 +21,7 @@ import logging
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import Ingested, MailStore, MailStoreError
 from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
+from services.smtp.params import RcptParams
 from services.smtp.reasons import delivery_reply
 
 log = logging.getLogger("kubemail.smtp.delivery")
@@ -48,22 +49,39 @@ class Job:
     key: str  # idempotency key of this transaction (services.common.mailstore.new_key)
     submitted_by: str = ""  # user id of the authenticated sender
     recipients: int = 1
+    ret: str = ""  # RFC 3461 RET: "", FULL or HDRS
+    envid: str = ""  # RFC 3461 ENVID, decoded
+    remote_dsn: dict[str, RcptParams] = dataclasses.field(default_factory=dict)  # NOTIFY/ORCPT per remote
 
 
 def failure(exc: MailStoreError, recipients: int) -> DeliveryError:
     return DeliveryError(*delivery_reply(exc, recipients))
 
 
-async def queue_outbound(store: MailStore, client: MetadataClient, msg: Ingested, job: Job) -> None:
-    """Queues `msg` for the remote recipients (the one outbound-queue call)."""
-    req = outbound_pb.QueueRequest(
+_RET = {"FULL": outbound_pb.EnvelopeDsn.RET_FULL, "HDRS": outbound_pb.EnvelopeDsn.RET_HDRS}
+
+
+def _recipient(address: str, dsn: RcptParams | None) -> outbound_pb.QueueRecipient:
+    d = dsn or RcptParams()
+    return outbound_pb.QueueRecipient(address=address, dsn=outbound_pb.RecipientDsn(notify=d.notify, orcpt=d.orcpt))
+
+
+def queue_request(msg: Ingested, job: Job) -> outbound_pb.QueueRequest:
+    """The Outbound.Queue request for `job`'s remote recipients, with their DSN parameters."""
+    return outbound_pb.QueueRequest(
         blob_id=msg.blob_id,
         mail_from="" if job.mail_from == "<>" else job.mail_from,
-        recipients=job.remote,
+        dsn_recipients=[_recipient(a, job.remote_dsn.get(a)) for a in job.remote],
         submitted_by=job.submitted_by,
         size=msg.size,
         idempotency_key=job.key,
+        dsn=outbound_pb.EnvelopeDsn(ret=_RET.get(job.ret, outbound_pb.EnvelopeDsn.RET_UNSPECIFIED), envid=job.envid),
     )
+
+
+async def queue_outbound(store: MailStore, client: MetadataClient, msg: Ingested, job: Job) -> None:
+    """Queues `msg` for the remote recipients (the one outbound-queue call)."""
+    req = queue_request(msg, job)
     await store.commit(lambda: client.outbound.Queue(req))
 
 

@@ -20,11 +20,15 @@ from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.smtp import addresses, headers, metrics
 from services.smtp.addresses import Verdict
 from services.smtp.delivery import DeliveryError, Job
+from services.smtp.params import MailParams, RcptParams, xtext_encode
 from services.smtp.session import KmEnvelope, KubemailSMTP
 
 log = logging.getLogger("kubemail.smtp")
 
 R = directory_pb.Resolution
+# RFC 3461 4: the DSN parameters lengthen MAIL by up to 110 octets and RCPT by up to 500
+DSN_MAIL_EXTRA = 110
+DSN_RCPT_EXTRA = 500
 
 
 class Handler:
@@ -33,11 +37,13 @@ class Handler:
     ) -> list[str]:
         session.host_name = hostname
         out = [r for r in responses if not r.startswith("250-AUTH") or server.listener.auth]
-        extra = ["250-PIPELINING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING"]
+        extra = ["250-PIPELINING", "250-ENHANCEDSTATUSCODES", "250-CHUNKING", "250-DSN"]
+        server.command_size_limits["MAIL"] += DSN_MAIL_EXTRA
+        server.command_size_limits["RCPT"] += DSN_RCPT_EXTRA
         return out[:-1] + extra + out[-1:]
 
     async def handle_MAIL(  # noqa: N802
-        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: list[str]
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: MailParams
     ) -> str:
         ctx = server.ctx
         user = server.user
@@ -58,11 +64,11 @@ class Handler:
         if not await ctx.hit("msg-sender", key, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window):
             return "451 4.7.1 Too many messages from this sender, try later"
         envelope.mail_from = address
-        envelope.mail_options.extend(options)
+        envelope.mail_params = options
         return "250 2.1.0 Sender OK"
 
     async def handle_RCPT(  # noqa: N802
-        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: list[str]
+        self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: RcptParams
     ) -> str:
         ctx = server.ctx
         if len(envelope.rcpt_tos) >= ctx.cfg.max_recipients:
@@ -93,14 +99,15 @@ class Handler:
             for uid in res.user_ids:
                 if uid not in envelope.local_user_ids:
                     envelope.local_user_ids.append(uid)
+            # a forward copy keeps the recipient's NOTIFY; its ORCPT names the address the sender
+            # used (RFC 3461 6.2.1: one is always passed on where it is known)
+            orcpt = options.orcpt or f"rfc822;{xtext_encode(checked.address)}"
             for fwd in res.forward_to:
-                if fwd not in envelope.remote:
-                    envelope.remote.append(fwd)
+                _add_remote(envelope, fwd, RcptParams(options.notify, orcpt))
         elif res.status == R.STATUS_NOT_LOCAL:
             if server.user is None:
                 return "550 5.7.1 Relay access denied"
-            if checked.address not in envelope.remote:
-                envelope.remote.append(checked.address)
+            _add_remote(envelope, checked.address, options)
         elif res.status == R.STATUS_UNKNOWN_USER:
             return "550 5.1.1 User unknown"
         elif res.status == R.STATUS_DISABLED:
@@ -109,7 +116,6 @@ class Handler:
             return "553 5.1.3 Bad recipient address"
         if checked.address not in envelope.rcpt_tos:
             envelope.rcpt_tos.append(checked.address)
-            envelope.rcpt_options.extend(options)
         return "250 2.1.5 Recipient OK"
 
     async def _over_quota(self, server: KubemailSMTP, user_ids: list[str]) -> bool | None:
@@ -167,6 +173,9 @@ class Handler:
             key=new_key("smtp"),  # one per transaction attempt (decision 0010)
             submitted_by=user.id if user is not None else "",
             recipients=len(envelope.rcpt_tos),
+            ret=envelope.mail_params.ret,
+            envid=envelope.mail_params.envid,
+            remote_dsn=dict(envelope.remote_dsn),
         )
         try:
             await server.ctx.deliverer.deliver(job)
@@ -181,6 +190,13 @@ class Handler:
             len(job.remote),
         )
         return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+def _add_remote(envelope: KmEnvelope, address: str, dsn: RcptParams) -> None:
+    """A remote recipient, once (the first RCPT's DSN parameters count)."""
+    if address not in envelope.remote:
+        envelope.remote.append(address)
+        envelope.remote_dsn[address] = dsn
 
 
 def ctx_hostname(server: KubemailSMTP) -> str:

@@ -30,7 +30,7 @@ from services.common.admission import Verdict
 from services.common.auth import LoginOutcome
 from services.common.sockets import norm_ip
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
-from services.smtp import chunking, metrics, paths
+from services.smtp import chunking, metrics, params, paths
 from services.smtp.context import Context, Listener
 from services.smtp.replies import code_of, enhance
 
@@ -50,12 +50,14 @@ logging.getLogger("mail.log").addFilter(_DropLoginDataWarning())
 
 
 class KmEnvelope(Envelope):
-    """aiosmtpd's envelope plus what RCPT resolution learned."""
+    """aiosmtpd's envelope plus the parsed parameters and what RCPT resolution learned."""
 
     def __init__(self) -> None:
         super().__init__()
         self.local_user_ids: list[str] = []
         self.remote: list[str] = []
+        self.mail_params = params.MailParams()
+        self.remote_dsn: dict[str, params.RcptParams] = {}  # DSN parameters of each remote recipient
 
 
 class KubemailSMTP(SMTP):
@@ -298,6 +300,7 @@ class KubemailSMTP(SMTP):
     async def smtp_EHLO(self, hostname: str) -> None:  # type: ignore[override]  # noqa: N802
         if await self._bad_helo("EHLO", hostname):
             return
+        self.command_size_limits.clear()  # each EHLO grows them from the base again
         self._raw_push = True
         try:
             await super().smtp_EHLO(hostname)
@@ -340,11 +343,43 @@ class KubemailSMTP(SMTP):
             return
         await super().smtp_AUTH(arg)
 
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:  # noqa: N802
+        """aiosmtpd's MAIL, with the parameters parsed by services.smtp.params (their values
+        keep their case: ENVID is data) and every refusal carrying an enhanced code."""
+        if await self.check_helo_needed() or await self.check_auth_needed("MAIL"):
+            return
+        assert self.session is not None and self.envelope is not None
+        try:
+            address, mail = params.mail_command(arg, self.session.extended_smtp, self.data_size_limit or 0)
+        except params.ParamError as exc:
+            log.info("session %s: MAIL refused: %s", self.session_id, exc)
+            await self.push(exc.reply)
+            return
+        if self.envelope.mail_from:
+            await self.push("503 5.5.1 Error: nested MAIL command")
+            return
+        self.envelope.smtp_utf8 = mail.smtputf8
+        await self.push(await self._call_handler_hook("MAIL", address, mail))
+
+    @syntax("RCPT TO: <address>", extended=" [SP <rcpt-parameters>]")
     async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        assert self.session is not None and self.envelope is not None
         if self._bdat_active:
             await self.push("503 5.5.1 RCPT not allowed after BDAT")
             return
-        await super().smtp_RCPT(arg)
+        if not self.envelope.mail_from:
+            await self.push("503 5.5.1 Error: need MAIL command")
+            return
+        try:
+            address, rcpt = params.rcpt_command(arg, self.session.extended_smtp)
+        except params.ParamError as exc:
+            log.info("session %s: RCPT refused: %s", self.session_id, exc)
+            await self.push(exc.reply)
+            return
+        await self.push(await self._call_handler_hook("RCPT", address, rcpt))
 
     async def smtp_DATA(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
         if self._bdat_active:  # RFC 3030 2: DATA and BDAT do not mix in one transaction

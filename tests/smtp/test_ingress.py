@@ -130,7 +130,7 @@ def test_no_open_relay(world: World, rcpt: str) -> None:
         s.ehlo()
         assert s.mail("x@remote.test")[0] == 250
         code, text = s.docmd(f"RCPT TO:{rcpt}")
-        assert 550 <= code <= 554, (code, text)
+        assert code == 501 or 550 <= code <= 554, (code, text)  # 501: not even a path
         assert s.docmd("DATA")[0] == 503
 
 
@@ -221,7 +221,7 @@ def test_overlong_lines(world: World) -> None:
         s.ehlo()
         code, text = s.docmd("NOOP " + "x" * 2000)
         assert (code, text[:5]) == (500, b"5.5.2")
-        code, text = s.docmd("MAIL FROM:<" + "x" * 600 + "@remote.test>")
+        code, text = s.docmd("MAIL FROM:<" + "x" * 700 + "@remote.test>")  # over 512 + SIZE, SMTPUTF8, DSN
         assert code == 500 and text[:5] == b"5.5.2"
         s.mail("x@remote.test")
         s.rcpt(ALICE)

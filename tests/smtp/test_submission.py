@@ -176,7 +176,7 @@ def test_proxy_header_before_implicit_tls(make_world: Callable[..., World]) -> N
         assert f.readline().startswith(b"220 ")
         plain = base64.b64encode(f"\0{ALICE}\0{PASSWORD}".encode())
         tls.sendall(b"EHLO p.test\r\nAUTH PLAIN " + plain + b"\r\n")
-        lines = [f.readline() for _ in range(10)]  # 9 EHLO lines, then the AUTH reply
+        lines = [f.readline() for _ in range(11)]  # 10 EHLO lines, then the AUTH reply
         assert lines[-1].startswith(b"235 "), lines
         tls.sendall(b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
         assert [f.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
