@@ -9,10 +9,11 @@ import logging
 import grpc
 from aiosmtpd.smtp import SMTP
 
+from services.common import srs
 from services.common.admission import Admission
 from services.common.auth import Authenticator, AuthLimits, AuthResult
 from services.common.blobstore import BlobStore
-from services.common.config import CommonConfig, ip_in, parse_networks
+from services.common.config import CommonConfig, ConfigError, ip_in, parse_networks
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
 from services.common.tls import ReloadingTLS
@@ -66,6 +67,23 @@ class Context:
         self.auth_limits = auth_limits or AuthLimits()
         self.authenticator = Authenticator(client, "smtp", self.auth_limits)
         self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions)
+        try:
+            self.srs_secret = srs.load_secret(common.srs_secret_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"KUBEMAIL_SRS_SECRET_FILE: {exc}") from None
+        self.srs_domain = (common.srs_domain or common.hostname).lower()
+
+    def srs_original(self, address: str) -> str | None:
+        """The original sender behind an SRS0 address of ours (valid hash, not expired), else None."""
+        if self.srs_secret is None:
+            return None
+        local, _, domain = address.rpartition("@")
+        if domain.lower() != self.srs_domain or not srs.is_srs(local):
+            return None
+        try:
+            return srs.reverse(address, self.srs_secret)
+        except srs.SrsError:
+            return None
 
     def trusted_ip(self, ip: str) -> bool:
         return ip_in(ip, self.trusted)

@@ -80,6 +80,12 @@ class Handler:
             return "553 5.1.3 Bad recipient address syntax"
         if checked.needs_utf8 and not envelope.smtp_utf8:
             return "553 5.6.7 Non-ASCII address requires SMTPUTF8"
+        original = ctx.srs_original(checked.address)
+        if original is not None:  # a bounce to a forward the relay rewrote (SRS0): to its sender
+            _add_remote(envelope, original, options)
+            if checked.address not in envelope.rcpt_tos:
+                envelope.rcpt_tos.append(checked.address)
+            return "250 2.1.5 Recipient OK"
         try:
             resp = await ctx.client.directory.ResolveRecipients(
                 directory_pb.ResolveRecipientsRequest(addresses=[checked.address])

@@ -99,7 +99,10 @@ def make_relay_world(
     built: list[RelayWorld] = []
 
     def build(hosts: dict[str, Behaviour] | None = None, zone: Zone | None = None, **overrides: str) -> RelayWorld:
-        smtp = make_world()
+        srs_secret = dkim_key[0].parent / "srs-secret"
+        srs_secret.write_text("a-test-srs-secret-of-some-length\n")
+        srs_env = {"KUBEMAIL_SRS_SECRET_FILE": str(srs_secret), "KUBEMAIL_SRS_DOMAIN": DOMAIN}
+        smtp = make_world(**srs_env)
         dns = DnsServer(zone or base_zone(dkim_key[1])).start()
         sink = SmtpSink(hosts or {"127.0.0.2": Behaviour(), "127.0.0.3": Behaviour(), "127.0.0.4": Behaviour()})
         sink.start()
@@ -113,6 +116,7 @@ def make_relay_world(
             "KUBEMAIL_RELAY_CONNECT_TIMEOUT": "5",
             "KUBEMAIL_RELAY_COMMAND_TIMEOUT": "10",
             "KUBEMAIL_RELAY_DATA_TIMEOUT": "20",
+            **srs_env,
             **overrides,
         }
         w = RelayWorld(smtp, dns, sink, env)

@@ -132,3 +132,21 @@ def test_smtputf8_message_to_a_peer_without_it_bounces_with_5_6_7(make_relay_wor
     _, (_, per_rcpt), _ = report_parts(dsn)
     assert per_rcpt["Status"] == "5.6.7"
     assert w.sink.received == []
+
+
+def test_ret_hdrs_envid_and_orcpt_shape_the_report(make_relay_world: Any) -> None:
+    w: RelayWorld = make_relay_world({"127.0.0.2": Behaviour(rcpt={"nobody@remote.test": "550 5.1.1 no such user"})})
+    w.start_relay()
+    w.submit(
+        ["nobody@remote.test"],
+        message("headers only", body="secret body text\r\n"),
+        mail_options=["RET=HDRS", "ENVID=env+2B42"],
+        rcpt_options=["NOTIFY=FAILURE", "ORCPT=rfc822;alias+40remote.test"],
+    )
+    (dsn,) = w.wait_inbox(1)
+    _, (per_message, per_rcpt), returned = report_parts(dsn)
+    assert per_message["Original-Envelope-Id"] == "env+42"
+    assert per_rcpt["Original-Recipient"] == "rfc822;alias+40remote.test"
+    assert returned.get_content_type() == "text/rfc822-headers"
+    assert "Subject: headers only" in returned.get_content()
+    assert "secret body text" not in dsn.as_string()

@@ -72,10 +72,9 @@ def test_an_ipv6_only_mx_is_reached_over_ipv6(make_relay_world: Any, dkim_key: t
     w.wait_queue_empty()
 
 
-def test_a_forward_from_a_foreign_sender_gets_an_srs_reverse_path(make_relay_world: Any, tmp_path: Path) -> None:
+def test_a_forward_from_a_foreign_sender_gets_an_srs_reverse_path(make_relay_world: Any) -> None:
     w: RelayWorld = make_relay_world()
-    secret = tmp_path / "srs"
-    secret.write_text("a-test-srs-secret-of-some-length\n")
+    secret = Path(w.env["KUBEMAIL_SRS_SECRET_FILE"])  # the MX and the relay share it
     bob = w.smtp.users[f"bob@{DOMAIN}"]
     bob.forward_to.append("carol@remote.test")
 
@@ -83,11 +82,21 @@ def test_a_forward_from_a_foreign_sender_gets_an_srs_reverse_path(make_relay_wor
         await w.smtp.client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=bob))
 
     w.smtp.run(upsert())
-    w.start_relay(KUBEMAIL_SRS_SECRET_FILE=str(secret), KUBEMAIL_SRS_DOMAIN=DOMAIN)
+    w.start_relay()
     with smtplib.SMTP("127.0.0.1", w.smtp.mx, local_hostname="sender.foreign.test", timeout=10) as s:
-        s.sendmail("someone@foreign.test", [f"bob@{DOMAIN}"], message("forwarded", to=f"bob@{DOMAIN}"))
+        s.sendmail("someone@other.test", [f"bob@{DOMAIN}"], message("forwarded", to=f"bob@{DOMAIN}"))
     (got,) = w.sink.wait(1)
     assert got.rcpt_to == ["carol@remote.test"]
     assert got.mail_from.startswith("SRS0=") and got.mail_from.endswith(f"@{DOMAIN}")
-    assert srs.reverse(got.mail_from, secret.read_bytes().strip()) == "someone@foreign.test"
+    assert srs.reverse(got.mail_from, secret.read_bytes().strip()) == "someone@other.test"
     assert len(w.smtp.messages(f"bob@{DOMAIN}")) == 1  # bob keeps his copy
+    # the next hop bounces to the SRS address: our MX turns it back to the original sender
+    with smtplib.SMTP("127.0.0.1", w.smtp.mx, local_hostname="mx.remote.test", timeout=10) as s:
+        forged = got.mail_from.replace("SRS0=", "SRS0=x", 1)
+        s.ehlo()
+        assert s.docmd("MAIL FROM:<>")[0] == 250
+        assert s.docmd(f"RCPT TO:<{forged}>")[0] == 550  # a forged hash is an unknown user
+        s.rset()
+        s.sendmail("", [got.mail_from], message("bounce", to=got.mail_from))
+    bounce = w.sink.wait(2)[1]
+    assert (bounce.host, bounce.mail_from, bounce.rcpt_to) == ("127.0.0.3", "<>", ["someone@other.test"])
