@@ -264,9 +264,11 @@ service auth {{
 class Postfix:
     """A private Postfix: smtpd on a free loopback port, virtual(8) delivery into `mail_root`."""
 
-    def __init__(self, mail_root: Path, work: Path | None = None) -> None:
+    def __init__(self, mail_root: Path, work: Path | None = None, extra_main: str = "") -> None:
         require("/usr/sbin/postfix", "/usr/lib/postfix/sbin/master")
+        self.extra_main = extra_main
         self.work = work or _tmpdir("ref-postfix-")
+        self.work.mkdir(parents=True, exist_ok=True)
         self.own_work = work is None
         self.mail_root = mail_root
         (self.smtp_port,) = outside_ephemeral_range(1)
@@ -320,6 +322,7 @@ virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
 virtual_minimum_uid = 1
 """
+            + self.extra_main
         )
         master = []
         for line in Path("/etc/postfix/master.cf").read_text().splitlines():
@@ -331,6 +334,13 @@ virtual_minimum_uid = 1
                 line = " ".join(fields)
             master.append(line)
         (self.etc / "master.cf").write_text("\n".join(master) + "\n")
+
+    def postconf(self, setting: str) -> None:
+        env = {**os.environ, "MAIL_CONFIG": str(self.etc)}
+        subprocess.run(["/usr/sbin/postconf", "-c", str(self.etc), "-e", setting], env=env, check=True, timeout=30)
+
+    def command(self, *args: str) -> None:
+        self._postfix(*args)
 
     def _postfix(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         env = {**os.environ, "MAIL_CONFIG": str(self.etc)}

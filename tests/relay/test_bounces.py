@@ -150,3 +150,16 @@ def test_ret_hdrs_envid_and_orcpt_shape_the_report(make_relay_world: Any) -> Non
     assert returned.get_content_type() == "text/rfc822-headers"
     assert "Subject: headers only" in returned.get_content()
     assert "secret body text" not in dsn.as_string()
+
+
+def test_notify_success_to_a_peer_without_dsn_gives_a_relayed_notice(make_relay_world: Any) -> None:
+    w: RelayWorld = make_relay_world()
+    w.start_relay()
+    w.submit(["bob@remote.test"], message("success please"), rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+    (got,) = w.sink.wait(1)
+    assert got.rcpt_options == []  # the sink does not offer DSN: the parameters are not passed on
+    (dsn,) = w.wait_inbox(1)
+    _, (_, per_rcpt), _ = report_parts(dsn)
+    assert (per_rcpt["Action"], per_rcpt["Status"]) == ("relayed", "2.0.0")
+    assert per_rcpt["Remote-MTA"] == "dns; mx.remote.test"
+    w.wait_queue_empty()
