@@ -23,7 +23,7 @@ import logging
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import grpc
 
@@ -43,6 +43,30 @@ from services.relay.message import Outgoing, domain_of, outgoing, strip_return_p
 from services.relay.smarthost import Smarthost, choose
 
 log = logging.getLogger("kubemail.relay")
+
+
+class DomainLimiter:
+    """At most `limit` concurrent transactions per destination; a domain's semaphore lives only
+    while someone holds or waits for it (the map does not grow with every domain ever seen)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._sems: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, domain: str) -> AsyncIterator[None]:
+        sem, users = self._sems.setdefault(domain, (asyncio.Semaphore(self.limit), [0]))
+        users[0] += 1
+        try:
+            async with sem:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._sems[domain]
+
+    def __len__(self) -> int:
+        return len(self._sems)
 
 
 class NoticeFailed(Exception):  # noqa: N818 - reads as a condition
@@ -83,9 +107,7 @@ class Relay:
         self.stopping = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(max(1, cfg.concurrency))
-        self.per_domain: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(max(1, cfg.destination_concurrency))
-        )
+        self.per_domain = DomainLimiter(cfg.destination_concurrency)
         self.healthy = True
         self._loop_task: asyncio.Task[None] | None = None
         self._stats_task: asyncio.Task[None] | None = None
@@ -205,7 +227,7 @@ class Relay:
         return dataclasses.replace(msg, mail_from=srs.forward(entry.mail_from, self.srs_secret, self.srs_domain))
 
     async def _deliver(self, domain: str, msg: Outgoing, smarthost: Smarthost | None) -> dict[str, Result]:
-        async with self.per_domain[domain]:
+        async with self.per_domain.slot(domain):
             return await self.deliverer.deliver(domain, msg, smarthost)
 
     async def _report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -12,7 +13,7 @@ from services.relay.message import needs_smtputf8, strip_return_path
 from services.relay.routing import is_null_mx, make_resolver, order_mx
 from services.relay.smarthost import parse_hostport
 from services.relay.transfer import xtext
-from services.relay.worker import backoff
+from services.relay.worker import DomainLimiter, backoff
 
 
 def test_mx_order_is_by_preference_random_among_equals() -> None:
@@ -100,3 +101,20 @@ def test_message_facts() -> None:
     assert parse_hostport("smtp.example.com:465") == ("smtp.example.com", 465)
     assert parse_hostport("[2001:db8::1]:25") == ("2001:db8::1", 25)
     assert parse_hostport("smtp.example.com") == ("smtp.example.com", 587)
+
+
+async def test_domain_limiter_bounds_concurrency_and_forgets_idle_domains() -> None:
+    limiter = DomainLimiter(2)
+    active, peak = 0, 0
+
+    async def one() -> None:
+        nonlocal active, peak
+        async with limiter.slot("a.test"):
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.01)
+            active -= 1
+
+    await asyncio.gather(*(one() for _ in range(6)))
+    assert peak == 2
+    assert len(limiter) == 0
