@@ -227,6 +227,7 @@ def _import_all() -> None:
         "services.imap.config",
         "services.pop3.config",
         "services.relay.config",
+        "services.web.config",
         "kubemail_operator.config",
     ):
         try:

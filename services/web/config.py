@@ -1,0 +1,46 @@
+"""Web front-end settings (KUBEMAIL_WEB_*): its listener and what it tells mail clients.
+
+The published names and ports are what clients outside the cluster use (the chart fills them
+from the mail Service and its TLS settings), not the pods' own ports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.common.config import register, setting
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class WebConfig:
+    host: str = setting(
+        "KUBEMAIL_WEB_HOST", "::", "Address the HTTP listener binds; `::` = every IPv6 and IPv4 address (dual stack)."
+    )
+    port: int = setting("KUBEMAIL_WEB_PORT", 8080, "HTTP port (TLS ends at the Ingress); 0 = off.")
+    max_body_bytes: int = setting("KUBEMAIL_WEB_MAX_BODY_BYTES", 64 * 1024, "Largest request body accepted (413).")
+    mail_host: str = setting(
+        "KUBEMAIL_WEB_MAIL_HOST", "", "Host name clients connect to for IMAP/POP3/SMTP; empty = KUBEMAIL_HOSTNAME."
+    )
+    imaps_port: int = setting("KUBEMAIL_WEB_IMAPS_PORT", 993, "Published IMAP implicit-TLS port; 0 = not offered.")
+    imap_port: int = setting("KUBEMAIL_WEB_IMAP_PORT", 143, "Published IMAP STARTTLS port; 0 = not offered.")
+    pop3s_port: int = setting("KUBEMAIL_WEB_POP3S_PORT", 995, "Published POP3 implicit-TLS port; 0 = not offered.")
+    pop3_port: int = setting("KUBEMAIL_WEB_POP3_PORT", 0, "Published POP3 STARTTLS port; 0 = not offered.")
+    submissions_port: int = setting(
+        "KUBEMAIL_WEB_SUBMISSIONS_PORT", 465, "Published submission implicit-TLS port; 0 = not offered."
+    )
+    submission_port: int = setting(
+        "KUBEMAIL_WEB_SUBMISSION_PORT", 587, "Published submission STARTTLS port; 0 = not offered."
+    )
+    public_url: str = setting(
+        "KUBEMAIL_WEB_PUBLIC_URL", "", "https:// base URL of this front-end (ActiveSync); empty = https://<mail host>."
+    )
+    mta_sts_mode: str = setting(
+        "KUBEMAIL_WEB_MTA_STS_MODE", "testing", "MTA-STS policy mode served: `enforce`, `testing` or `none`."
+    )
+    mta_sts_mx: tuple[str, ...] = setting(
+        "KUBEMAIL_WEB_MTA_STS_MX", (), "MX patterns of the MTA-STS policy; empty = the mail host."
+    )
+    mta_sts_max_age: int = setting(
+        "KUBEMAIL_WEB_MTA_STS_MAX_AGE", 604800, "max_age of the MTA-STS policy in seconds (RFC 8461: up to a year)."
+    )
