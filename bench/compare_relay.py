@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -132,6 +133,15 @@ def postfix_side(sink: CountingSink, raws: list[bytes], limit: float) -> float:
     mail_root = work / "mail"
     mail_root.mkdir()
     base = sink.count
+    try:
+        return _postfix_run(sink, raws, limit, mail_root, work, extra, base)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _postfix_run(
+    sink: CountingSink, raws: list[bytes], limit: float, mail_root: Path, work: Path, extra: str, base: int
+) -> float:
     with Postfix(mail_root, work=work / "pf", extra_main=extra) as pf:
         errors: list[str] = []
         threads = [
