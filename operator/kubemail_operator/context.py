@@ -16,6 +16,7 @@ from kopf._cogs.configs.configuration import OperatorSettings
 from kubemail_operator.config import OperatorConfig
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
+from services.web.autoconfig import Published
 
 
 @dataclasses.dataclass
@@ -24,6 +25,8 @@ class Context:
     common: CommonConfig
     settings: OperatorSettings
     client: MetadataClient | None = None
+    # what the web front-end publishes (the chart gives both the same KUBEMAIL_WEB_* settings)
+    published: Published | None = None
     # kopf's live indexes (captured at startup; timers do not always receive them as kwargs).
     indexes: dict[str, Any] = dataclasses.field(default_factory=dict)
     hasher: PasswordHasher = dataclasses.field(init=False)

@@ -183,6 +183,19 @@ def maildomain_crd() -> Schema:
                     "txtValue": {"type": "string", "description": "The DNS TXT record value to publish."},
                 },
             },
+            "dnsRecords": {
+                "type": "array",
+                "description": "Records to publish for the domain: MX, SPF, DMARC, SRV (RFC 6186/8314), "
+                "Autodiscover/autoconfig, MTA-STS and DKIM.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "type": {"type": "string"},
+                        "value": {"type": "string"},
+                    },
+                },
+            },
         }
     )
     columns: list[Schema] = [

@@ -18,7 +18,7 @@ from typing import Any, cast
 import grpc
 import kopf
 
-from kubemail_operator import conditions, desired, dkim, kube, metrics, patterns
+from kubemail_operator import conditions, desired, dkim, dnsrecords, kube, metrics, patterns
 from kubemail_operator.context import Context
 from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
@@ -254,6 +254,9 @@ async def apply_domain(
         await publish_dkim_key(ctx, want.name, want.dkim_selector, pem)
     else:
         await publish_dkim_key(ctx, want.name, "", None)
+    if ctx.published is not None:
+        dkim_record = (extra["dkim"]["recordName"], extra["dkim"]["txtValue"]) if "dkim" in extra else None
+        extra["dnsRecords"] = dnsrecords.records(want.name, ctx.published, dkim_record)
     client = ctx.metadata()
     actual = await get_domain(client, want.name)
     if actual is None:

@@ -13,7 +13,9 @@ from kubemail_operator import GROUP
 from kubemail_operator.config import OperatorConfig
 from kubemail_operator.context import Context
 from kubemail_operator.handlers import build_registry
-from services.common.config import CommonConfig
+from services.common.config import CommonConfig, load
+from services.web.autoconfig import Published
+from services.web.config import WebConfig
 
 
 def make_settings(config: OperatorConfig) -> kopf.OperatorSettings:
@@ -34,7 +36,8 @@ def make_settings(config: OperatorConfig) -> kopf.OperatorSettings:
 
 
 def make_context(config: OperatorConfig, common: CommonConfig, settings: kopf.OperatorSettings) -> Context:
-    return Context(config=config, common=common, settings=settings)
+    published = Published.of(load(WebConfig), common.hostname)
+    return Context(config=config, common=common, settings=settings, published=published)
 
 
 def operator_kwargs(config: OperatorConfig) -> dict[str, Any]:

@@ -189,6 +189,7 @@ def operator_env(metadata_env: dict[str, str], **extra: str) -> dict[str, str]:
         "KUBEMAIL_OPERATOR_ARGON2_TIME_COST": "1",
         "KUBEMAIL_OPERATOR_ARGON2_MEMORY_KIB": "8192",
         "KUBEMAIL_OPERATOR_ARGON2_PARALLELISM": "1",
+        "KUBEMAIL_HOSTNAME": "mail.kubemail.test",
         "KUBEMAIL_OPERATOR_DKIM_KEYS_SECRET": "kubemail-dkim-keys",
         "KUBEMAIL_OPERATOR_DKIM_KEYS_NAMESPACE": NS,
         **extra,

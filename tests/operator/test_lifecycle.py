@@ -284,3 +284,19 @@ async def test_drift_repair_after_flushall(k8s: Emulator, operator: Any, client:
 
     await eventually(restored, timeout=30)
     await wait_event(k8s, "DriftRepaired")
+
+
+async def test_status_lists_the_dns_records_to_publish(k8s: Emulator, operator: Any, client: MetadataClient) -> None:
+    await setup_domain_and_user(k8s)
+    d = obj(k8s, DOMAINS, "example")
+    assert d is not None
+    records = {(r["name"], r["type"]): r["value"] for r in d["status"]["dnsRecords"]}
+    host = "mail.kubemail.test."
+    assert records[("example.test.", "MX")] == f"10 {host}"
+    assert records[("_imaps._tcp.example.test.", "SRV")] == f"0 1 993 {host}"
+    assert records[("_submissions._tcp.example.test.", "SRV")] == f"0 1 465 {host}"
+    assert records[("_pop3._tcp.example.test.", "SRV")] == "0 0 0 ."  # not offered (RFC 6186 4)
+    assert records[("autodiscover.example.test.", "CNAME")] == host
+    assert records[("_mta-sts.example.test.", "TXT")].startswith("v=STSv1; id=")
+    assert records[("mail2026._domainkey.example.test.", "TXT")] == d["status"]["dkim"]["txtValue"]
+    assert records[("_dmarc.example.test.", "TXT")].startswith("v=DMARC1;")
