@@ -90,7 +90,7 @@ class Deliverer:
             except SessionFailed as exc:
                 metrics.ATTEMPT_SECONDS.observe(time.monotonic() - started)
                 log.info("%s [%s]: %s", target.hostname, target.address, exc)
-                if exc.stage == "starttls" or "4.7.4" in exc.reply.text:
+                if exc.stage == "starttls":
                     metrics.TLS.labels("failed").inc()
                 if exc.stage in ("auth", "starttls") or exc.reply.code < 500:
                     last = Reply(451 if exc.reply.code >= 500 else exc.reply.code, exc.reply.text)
