@@ -36,6 +36,7 @@ from prometheus_client import Counter, Histogram
 
 from services.common.rpcerrors import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.gen.kubemail.v1 import devices_pb2_grpc as devices_rpc
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
@@ -135,6 +136,7 @@ class MetadataClient:
         interceptors: list[Any] = [_Interceptor(timeout)]
         self.channel = grpc.aio.insecure_channel(addr, options=options, interceptors=interceptors)
         self.directory = directory_rpc.DirectoryServiceStub(self.channel)
+        self.devices = devices_rpc.DevicesServiceStub(self.channel)
         self.mailboxes = mailboxes_rpc.MailboxesServiceStub(self.channel)
         self.messages = messages_rpc.MessagesServiceStub(self.channel)
         self.changes = changes_rpc.ChangesServiceStub(self.channel)

@@ -16,6 +16,8 @@ from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
+from services.gen.kubemail.v1 import devices_pb2_grpc as devices_rpc
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
@@ -30,6 +32,7 @@ from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.gen.kubemail.v1 import outbound_pb2_grpc as outbound_rpc
 from services.metadata.changes import ChangesServicer, Hub
 from services.metadata.config import MetadataConfig
+from services.metadata.devices import DevicesServicer
 from services.metadata.directory import DirectoryData, DirectoryServicer
 from services.metadata.errors import wrap_stream, wrap_unary
 from services.metadata.gc import BlobGC
@@ -48,6 +51,7 @@ SERVICE_FILES = {
     "MaildropService": maildrop_pb.DESCRIPTOR,
     "LimitsService": limits_pb.DESCRIPTOR,
     "OutboundService": outbound_pb.DESCRIPTOR,
+    "DevicesService": devices_pb.DESCRIPTOR,
 }
 SERVICES = tuple(SERVICE_FILES)
 
@@ -174,6 +178,7 @@ async def start(
         _wrap(MaildropServicer(store, directory), "MaildropService"), server
     )
     limits_rpc.add_LimitsServiceServicer_to_server(_wrap(LimitsServicer(store), "LimitsService"), server)
+    devices_rpc.add_DevicesServiceServicer_to_server(_wrap(DevicesServicer(store, directory), "DevicesService"), server)
     outbound_rpc.add_OutboundServiceServicer_to_server(
         _wrap(OutboundServicer(cfg, store, blobs), "OutboundService"), server
     )

@@ -11,6 +11,7 @@ import pytest
 
 from services.common.grpcclient import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
@@ -220,6 +221,11 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ("outbound", "Defer", outbound_pb.DeferRequest(queue_id="1", lease_token="1.1"), gone),
         ("outbound", "Bounce", outbound_pb.BounceRequest(queue_id="1", lease_token="1.1", recipients=["x"]), inv),
         ("outbound", "Bounce", outbound_pb.BounceRequest(queue_id="1", lease_token="1.1"), gone),
+        ("devices", "GetDevice", devices_pb.GetDeviceRequest(user_id=GHOST, device_id="d"), usr),
+        ("devices", "GetDevice", devices_pb.GetDeviceRequest(user_id=uid, device_id=""), inv),
+        ("devices", "PutDevice", devices_pb.PutDeviceRequest(user_id=uid, device=devices_pb.Device()), inv),
+        ("devices", "ListDevices", devices_pb.ListDevicesRequest(user_id=GHOST), usr),
+        ("devices", "DeleteDevice", devices_pb.DeleteDeviceRequest(user_id=uid, device_id="x" * 200), inv),
         ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=uid), inv),
         ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=GHOST, holder="h"), usr),
         ("maildrop", "Refresh", maildrop_pb.RefreshRequest(user_id=uid, holder="h"), inv),
