@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from services.common.config import register, setting
+from services.common.config import ConfigError, register, setting
+from services.smtp import addresses
 
 
 @register
@@ -39,6 +40,20 @@ class SmtpConfig:
         "KUBEMAIL_SMTP_MSG_RATE_LIMIT", 300, "Messages per sender per window (451 4.7.1); 0 = off."
     )
     msg_rate_window: int = setting("KUBEMAIL_SMTP_MSG_RATE_WINDOW", 3600, "Window of the message limit, seconds.")
+    postmaster: str = setting(
+        "KUBEMAIL_SMTP_POSTMASTER",
+        "",
+        "Address of a local user that receives mail for `<Postmaster>` and for postmaster@ of every "
+        "local domain where no user, alias or catch-all takes it (RFC 5321 4.5.1); empty = such mail "
+        "is refused with 550 5.1.1 (and a warning is logged at startup).",
+    )
     max_sessions: int = setting(
         "KUBEMAIL_SMTP_MAX_SESSIONS", 1000, "Concurrent sessions per process; more get 421 4.3.2 and are closed."
     )
+
+    def __post_init__(self) -> None:
+        if self.postmaster:
+            checked = addresses.check(self.postmaster)
+            if checked.verdict is not addresses.Verdict.OK:
+                raise ConfigError(f"KUBEMAIL_SMTP_POSTMASTER: not a mailbox address: {self.postmaster!r}")
+            object.__setattr__(self, "postmaster", checked.address)

@@ -17,7 +17,7 @@ from services.common.mailstore import new_key
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.smtp import addresses, headers, metrics
+from services.smtp import addresses, headers, metrics, paths
 from services.smtp.addresses import Verdict
 from services.smtp.delivery import DeliveryError, Job
 from services.smtp.params import MailParams, RcptParams, xtext_encode
@@ -29,6 +29,8 @@ R = directory_pb.Resolution
 # RFC 3461 4: the DSN parameters lengthen MAIL by up to 110 octets and RCPT by up to 500
 DSN_MAIL_EXTRA = 110
 DSN_RCPT_EXTRA = 500
+NO_DOMAIN = "postmaster.invalid"  # <Postmaster> while KUBEMAIL_SMTP_POSTMASTER is unset: never local
+NO_POSTMASTER = f"{paths.POSTMASTER}@{NO_DOMAIN}"
 
 
 class Handler:
@@ -73,6 +75,8 @@ class Handler:
         ctx = server.ctx
         if len(envelope.rcpt_tos) >= ctx.cfg.max_recipients:
             return "452 4.5.3 Too many recipients"
+        if address == paths.POSTMASTER:
+            address = ctx.cfg.postmaster or f"{paths.POSTMASTER}@{NO_DOMAIN}"
         checked = addresses.check(address)
         if checked.verdict is Verdict.RELAY_TRICK:
             return "550 5.7.1 Relay access denied"
@@ -80,16 +84,14 @@ class Handler:
             return "553 5.1.3 Bad recipient address syntax"
         if checked.needs_utf8 and not envelope.smtp_utf8:
             return "553 5.6.7 Non-ASCII address requires SMTPUTF8"
-        try:
-            resp = await ctx.client.directory.ResolveRecipients(
-                directory_pb.ResolveRecipientsRequest(addresses=[checked.address])
-            )
-        except grpc.aio.AioRpcError as exc:
-            log.warning("ResolveRecipients failed: %s", exc.code().name)
-            return "451 4.3.0 Directory temporarily unavailable, try later"
-        if not resp.results:
-            return "451 4.3.0 Directory gave no answer, try later"
-        res = resp.results[0]
+        res = await _resolve(server, checked.address)
+        if isinstance(res, str):
+            return res
+        postmaster = checked.local.lower() == paths.POSTMASTER
+        if postmaster and (res.status == R.STATUS_UNKNOWN_USER or checked.address == NO_POSTMASTER):
+            res = await _postmaster(server)
+            if isinstance(res, str):
+                return res
         if res.status == R.STATUS_LOCAL:
             full = await self._over_quota(server, list(res.user_ids))
             if full is None:
@@ -190,6 +192,34 @@ class Handler:
             len(job.remote),
         )
         return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+async def _resolve(server: KubemailSMTP, address: str) -> directory_pb.Resolution | str:
+    """The directory's resolution of one address, or the reply when it cannot be had."""
+    try:
+        resp = await server.ctx.client.directory.ResolveRecipients(
+            directory_pb.ResolveRecipientsRequest(addresses=[address])
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.warning("ResolveRecipients failed: %s", exc.code().name)
+        return "451 4.3.0 Directory temporarily unavailable, try later"
+    if not resp.results:
+        return "451 4.3.0 Directory gave no answer, try later"
+    return resp.results[0]  # type: ignore[no-any-return]
+
+
+async def _postmaster(server: KubemailSMTP) -> directory_pb.Resolution | str:
+    """postmaster@ a local domain that no user, alias or catch-all takes, or <Postmaster>: the
+    mailbox of KUBEMAIL_SMTP_POSTMASTER (RFC 5321 4.5.1), which must be local."""
+    target = server.ctx.cfg.postmaster
+    if not target:
+        log.info("session %s: mail for postmaster refused: KUBEMAIL_SMTP_POSTMASTER is not set", server.session_id)
+        return "550 5.1.1 User unknown"
+    got = await _resolve(server, target)
+    if isinstance(got, str) or got.status == R.STATUS_LOCAL:
+        return got
+    log.warning("KUBEMAIL_SMTP_POSTMASTER %s is not a local mailbox: mail for postmaster refused", target)
+    return "550 5.1.1 User unknown"
 
 
 def _add_remote(envelope: KmEnvelope, address: str, dsn: RcptParams) -> None:

@@ -337,6 +337,25 @@ class KubemailSMTP(SMTP):
             # the connection went away mid-handshake without an error: the session is over
             raise ConnectionResetError("connection lost during the TLS handshake")
 
+    async def smtp_HELP(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        """214 (RFC 5321 4.2.2): the commands, or one command's syntax; 504 for an unknown topic."""
+        if await self.check_auth_needed("HELP"):
+            return
+        assert self.session is not None
+        if arg:
+            # the methods themselves: _smtp_methods holds their metric wrappers (_instrument)
+            method = getattr(self, f"smtp_{arg.upper()}", None) if arg.upper() in self._smtp_methods else None
+            if method is None or not self._syntax_available(method):
+                await self.push("504 5.5.1 No help for that topic")
+                return
+            text = method.__smtp_syntax__  # type: ignore[attr-defined]
+            if self.session.extended_smtp and method.__smtp_syntax_extended__:  # type: ignore[attr-defined]
+                text += method.__smtp_syntax_extended__  # type: ignore[attr-defined]
+            await self.push(f"214 2.0.0 Syntax: {text}")
+            return
+        names = sorted(n for n in self._smtp_methods if self._syntax_available(getattr(self, f"smtp_{n}")))
+        await self.push(f"214 2.0.0 Supported commands: {' '.join(names)}")
+
     async def smtp_AUTH(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
         if not self.listener.auth:
             await self.push("502 5.5.1 AUTH not available on this port; use submission")
