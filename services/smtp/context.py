@@ -65,7 +65,7 @@ class Context:
         self.draining = False
         self.auth_limits = auth_limits or AuthLimits()
         self.authenticator = Authenticator(client, "smtp", self.auth_limits)
-        self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions)
+        self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions, cfg.max_sessions_per_ip)
 
     def trusted_ip(self, ip: str) -> bool:
         return ip_in(ip, self.trusted)

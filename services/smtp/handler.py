@@ -5,6 +5,7 @@ One hook per command, each taking the server (a KubemailSMTP), its session and e
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 import uuid
@@ -47,7 +48,6 @@ class Handler:
     async def handle_MAIL(  # noqa: N802
         self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: MailParams
     ) -> str:
-        ctx = server.ctx
         user = server.user
         if address == "<>":
             if user is not None:
@@ -62,8 +62,7 @@ class Handler:
                 owned = [user.address, *user.aliases]
                 if not any(addresses.same_mailbox(address, a) for a in owned):
                     return "553 5.7.1 Sender address not owned by the authenticated user"
-        key = f"user:{user.id}" if user is not None else f"from:{address.lower()}"
-        if not await ctx.hit("msg-sender", key, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window):
+        if not await _within_message_limit(server):
             return "451 4.7.1 Too many messages from this sender, try later"
         envelope.mail_from = address
         envelope.mail_params = options
@@ -192,6 +191,31 @@ class Handler:
             len(job.remote),
         )
         return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+def client_network(ip: str) -> str:
+    """What the MX message limit counts by: the IPv4 address, or the IPv6 /64."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if addr.version == 6:
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
+async def _within_message_limit(server: KubemailSMTP) -> bool:
+    """One more transaction against the message limit of what cannot be forged: the
+    authenticated user (submission), else the client's address (MX). The envelope sender is
+    never the key: anyone can write any sender, `<>` (every bounce) included (#13 item 15)."""
+    ctx = server.ctx
+    user = server.user
+    if user is not None:
+        return await ctx.hit("msg-user", user.id, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window)
+    ip = server.client_ip
+    if ctx.trusted_ip(ip) or ctx.auth_limits.shared(ip):
+        return True
+    return await ctx.hit("msg-net", client_network(ip), ctx.cfg.mx_msg_rate_limit, ctx.cfg.msg_rate_window)
 
 
 async def _resolve(server: KubemailSMTP, address: str) -> directory_pb.Resolution | str:

@@ -93,6 +93,9 @@ class KubemailSMTP(SMTP):
         self._raw_push = False
         self._proxied = False
         self._data_started = False
+        self._deadline: asyncio.TimerHandle | None = None  # KUBEMAIL_SMTP_SESSION_TIMEOUT
+        self._in_command = False
+        self._expired = False
         for name, method in list(self._smtp_methods.items()):
             self._smtp_methods[name] = self._instrument(name, method)
 
@@ -142,6 +145,8 @@ class KubemailSMTP(SMTP):
         self._release()
         if self._timeout_handle is not None:
             self._timeout_handle.cancel()
+        if self._deadline is not None:
+            self._deadline.cancel()
         if self.transport is not None:
             with contextlib.suppress(Exception):
                 self.transport.close()
@@ -169,6 +174,8 @@ class KubemailSMTP(SMTP):
             if not await self._admit():
                 self._close()
                 return
+            if self.ctx.cfg.session_timeout > 0:
+                self._deadline = self.loop.call_later(self.ctx.cfg.session_timeout, self._session_time_up)
             if self.listener.implicit_tls and not await self._start_implicit_tls():
                 self._close()
                 return
@@ -189,6 +196,21 @@ class KubemailSMTP(SMTP):
         if self.transport is not None:
             self.transport.close()
 
+    def _session_time_up(self) -> None:
+        """The whole-session deadline: between commands the session ends now, inside one (a
+        delivery, a DATA body bounded by its own timeout) right after its reply."""
+        self._expired = True
+        if not self._in_command:
+            self._expire()
+
+    def _expire(self) -> None:
+        self._expired = False  # once
+        log.info("session %s from %s: session time limit reached", self.session_id, self.client_ip)
+        metrics.COMMANDS.labels("timeout", "tempfail").inc()
+        with contextlib.suppress(Exception):
+            self._writer.write(f"421 4.4.2 {self.hostname} Session time limit exceeded\r\n".encode())
+        self._close()
+
     async def _read_proxy(self) -> bool:
         self._reset_timeout(self.ctx.cfg.proxy_timeout)
         data = await get_proxy(self._reader)
@@ -206,7 +228,8 @@ class KubemailSMTP(SMTP):
     async def _admit(self) -> bool:
         ctx = self.ctx
         ctx.admission.draining = ctx.draining
-        verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip)  # this session included
+        same_ip = sum(1 for s in ctx.sessions if getattr(s, "client_ip", None) == self.client_ip)
+        verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip, same_ip)  # this session included
         if verdict is Verdict.BUSY:
             await self.push(f"421 4.3.2 {self.hostname} Service not available, try later")
             metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "busy").inc()
@@ -268,10 +291,14 @@ class KubemailSMTP(SMTP):
 
         async def wrapped(arg: Any) -> None:
             self._last_code = None
+            self._in_command = True
             try:
                 await method(arg)
             finally:
+                self._in_command = False
                 metrics.COMMANDS.labels(label, metrics.result_label(self._last_code)).inc()
+                if self._expired:
+                    self._expire()
 
         return wrapped
 
