@@ -39,6 +39,17 @@ class MetadataConfig:
     gc_interval_seconds: int = setting(
         "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS", 300, "Seconds between blob GC passes; 0 = no background GC."
     )
+    gc_sweep_interval_seconds: int = setting(
+        "KUBEMAIL_METADATA_GC_SWEEP_INTERVAL_SECONDS",
+        3600,
+        "Seconds between reconcile sweeps, which page through the blob store and delete blobs that no "
+        "count references (left by a failed DATA/APPEND) once older than the grace period; 0 = off.",
+    )
+    gc_sweep_batch: int = setting(
+        "KUBEMAIL_METADATA_GC_SWEEP_BATCH",
+        1000,
+        "Blobs one reconcile sweep looks at (it goes on where the last stopped).",
+    )
     hash_workers: int = setting(
         "KUBEMAIL_METADATA_HASH_WORKERS",
         2,
