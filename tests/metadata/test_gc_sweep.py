@@ -7,9 +7,11 @@ is older than the grace period. Referenced blobs and young blobs stay."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
+from services.common.blobstore import FsBlobStore, blob_id_of, object_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.metadata import keys
 from services.metadata.metrics import SWEEP_DELETED
@@ -82,3 +84,16 @@ async def test_sweep_collects_a_released_blob_the_gc_lost(world: World, metadata
     assert metadata.loop.run(metadata.server.run_gc(GRACE)) == 0  # the GC cannot see it any more
     assert metadata.loop.run(metadata.server.run_sweep(GRACE)) == 1
     assert await world.blobs.stat(blob_id) is None
+
+
+async def test_fs_listing_pages_in_id_order_and_a_rewrite_is_a_write(tmp_path: Any) -> None:
+    store = FsBlobStore(tmp_path)
+    data = {blob_id_of(d): d for d in (f"blob {i}".encode() for i in range(5))}
+    ids = sorted([await store.put(d) for d in data.values()])
+    first = await store.listing("", 3)
+    assert [b for b, _ in first] == ids[:3]
+    assert [b for b, _ in await store.listing(first[-1][0], 3)] == ids[3:]
+    path = tmp_path / object_key(ids[0])
+    os.utime(path, (1, 1))
+    await store.put(data[ids[0]])  # the same content again (a new DATA): the file is not rewritten
+    assert dict(await store.listing("", 5))[ids[0]] > time.time() - 60
