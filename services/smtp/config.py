@@ -68,7 +68,7 @@ class SmtpConfig:
         "KUBEMAIL_SMTP_MAX_SESSIONS_PER_IP",
         20,
         "Concurrent sessions per process from one client IP (421 4.7.0), so one address cannot take "
-        "every session; KUBEMAIL_AUTH_SHARED_NETWORKS are exempt; 0 = off.",
+        "every session; KUBEMAIL_TRUSTED_NETWORKS and KUBEMAIL_AUTH_SHARED_NETWORKS are exempt; 0 = off.",
     )
 
     def __post_init__(self) -> None:

@@ -228,7 +228,9 @@ class KubemailSMTP(SMTP):
     async def _admit(self) -> bool:
         ctx = self.ctx
         ctx.admission.draining = ctx.draining
-        same_ip = sum(1 for s in ctx.sessions if getattr(s, "client_ip", None) == self.client_ip)
+        # sessions from this address (none counted for trusted networks: internal relays, the laptop)
+        ip = self.client_ip
+        same_ip = 0 if ctx.trusted_ip(ip) else sum(1 for s in ctx.sessions if getattr(s, "client_ip", None) == ip)
         verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip, same_ip)  # this session included
         if verdict is Verdict.BUSY:
             await self.push(f"421 4.3.2 {self.hostname} Service not available, try later")
