@@ -85,6 +85,10 @@ class BlobStore(Protocol):
     def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """The same bytes as get(), in chunks of bounded size."""
 
+    async def listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        """Up to `limit` stored blobs with ids above `after`, in id order: (blob id, unix time of
+        the last write). The blob GC's reconcile sweep pages through the store with it."""
+
     async def close(self) -> None: ...
 
 
@@ -113,6 +117,7 @@ class FsBlobStore:
     def _put(self, data: bytes, blob_id: str) -> None:
         path = self._path(blob_id)
         if path.exists() and path.stat().st_size == len(data):
+            os.utime(path)  # a write all the same: the reconcile sweep goes by the last write's time
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -172,6 +177,26 @@ class FsBlobStore:
 
     def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         return _ranged_chunks(self.get, blob_id, offset, None if length is None else offset + length)
+
+    def _listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        out: list[tuple[str, float]] = []
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return out
+        for prefix in sorted(p.name for p in base.iterdir() if p.is_dir() and p.name >= after[:2]):
+            for name in sorted(os.listdir(base / prefix)):
+                if name > after and _BLOB_ID.match(name):
+                    with contextlib.suppress(FileNotFoundError):
+                        out.append((name, (base / prefix / name).stat().st_mtime))
+                        if len(out) >= limit:
+                            return out
+        return out
+
+    async def listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        try:
+            return await asyncio.to_thread(self._listing, after, limit)
+        except OSError as exc:
+            raise BlobUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
         return None
@@ -279,6 +304,22 @@ class S3BlobStore:
     async def delete(self, blob_id: str) -> None:
         await self._call(self._delete, blob_id)
 
+    def _listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        self._ensure_bucket()
+        start = object_key(after) if after else None
+        out: list[tuple[str, float]] = []
+        for obj in self.client.list_objects(self.bucket, prefix="sha256/", recursive=True, start_after=start):
+            blob_id = str(obj.object_name).rpartition("/")[2]
+            if not _BLOB_ID.match(blob_id):
+                continue
+            out.append((blob_id, obj.last_modified.timestamp() if obj.last_modified else time.time()))
+            if len(out) >= limit:
+                break
+        return out
+
+    async def listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        return await self._call(self._listing, after, limit)  # type: ignore[no-any-return]
+
     async def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         size = await self.stat(blob_id)
         if size is None:
@@ -352,6 +393,9 @@ class CachedBlobStore:
         async for part in self.inner.stream(blob_id, offset, length):
             yield part
 
+    async def listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        return await self.inner.listing(after, limit)
+
     async def close(self) -> None:
         await self.inner.close()
 
@@ -368,7 +412,7 @@ BLOB_LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
 BLOB_CACHE = Counter("kubemail_blob_cache_requests_total", "Blob reads served by the in-pod cache", ["result"])
-_OPS = ("put", "get", "stat", "delete", "stream")
+_OPS = ("put", "get", "stat", "delete", "stream", "list")
 for _op in _OPS:
     BLOB_LATENCY.labels(_op)
     for _result in ("ok", "not_found", "unavailable", "error"):
@@ -426,6 +470,9 @@ class InstrumentedBlobStore:
         yield first
         async for part in parts:
             yield part
+
+    async def listing(self, after: str, limit: int) -> list[tuple[str, float]]:
+        return await self._timed("list", self.inner.listing(after, limit))
 
     async def close(self) -> None:
         await self.inner.close()

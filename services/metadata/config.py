@@ -39,6 +39,31 @@ class MetadataConfig:
     gc_interval_seconds: int = setting(
         "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS", 300, "Seconds between blob GC passes; 0 = no background GC."
     )
+    gc_sweep_interval_seconds: int = setting(
+        "KUBEMAIL_METADATA_GC_SWEEP_INTERVAL_SECONDS",
+        3600,
+        "Seconds between reconcile sweeps, which page through the blob store and delete blobs that no "
+        "count references (left by a failed DATA/APPEND) once older than the grace period; 0 = off.",
+    )
+    gc_sweep_batch: int = setting(
+        "KUBEMAIL_METADATA_GC_SWEEP_BATCH",
+        1000,
+        "Blobs one reconcile sweep looks at (it goes on where the last stopped).",
+    )
+    hash_workers: int = setting(
+        "KUBEMAIL_METADATA_HASH_WORKERS",
+        2,
+        "Password hashes (argon2) verified at once; memory is bounded by this times the hash's memory cost.",
+    )
+    hash_queue_per_source: int = setting(
+        "KUBEMAIL_METADATA_HASH_QUEUE_PER_SOURCE",
+        4,
+        "Logins from one client IP that may wait for a hashing worker (workers go to the IPs in turn); "
+        "more are answered as temporarily unavailable at once.",
+    )
+    hash_queue: int = setting(
+        "KUBEMAIL_METADATA_HASH_QUEUE", 64, "Logins from all sources that may wait for a hashing worker."
+    )
     max_message_bytes: int = setting(
         "KUBEMAIL_METADATA_MAX_MESSAGE_BYTES", 50 * 1024 * 1024, "Largest message accepted (a domain may set less)."
     )

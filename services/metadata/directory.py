@@ -11,7 +11,6 @@ which makes a user visible, is written last and removed first.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import secrets
@@ -29,6 +28,7 @@ from services.metadata import keys, paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.errors import Fail, invalid
+from services.metadata.hashgate import HashGate, OverloadedError
 from services.metadata.store import Store
 
 log = logging.getLogger("kubemail.metadata.directory")
@@ -49,6 +49,12 @@ def _verify(password_hash: str, password: bytes) -> bool:
 def _dummy_hash() -> str:
     """An argon2 hash of a random secret with _HASHER's parameters, verified for unknown users."""
     return _HASHER.hash(secrets.token_bytes(16))
+
+
+def _verify_dummy(password: bytes) -> bool:
+    """The same argon2 work as a wrong password (made on the hashing worker, first time included)."""
+    _verify(_dummy_hash(), password)
+    return False
 
 
 class DirectoryData:
@@ -129,9 +135,11 @@ class DirectoryData:
 
 
 class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
-    def __init__(self, data: DirectoryData) -> None:
+    def __init__(self, data: DirectoryData, gate: HashGate | None = None) -> None:
         self.d = data
         self.store = data.store
+        cfg = data.cfg
+        self.gate = gate or HashGate(cfg.hash_workers, cfg.hash_queue_per_source, cfg.hash_queue)
 
     # -- domains -----------------------------------------------------------------------
 
@@ -329,12 +337,15 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         parts = v.split_address(login_name(request.username))
         uid = await self.d.user_id_by_address(f"{parts[0]}@{parts[1]}") if parts else None
         user = await self.d.user_by_id(uid) if uid else None
-        if user is None or not user.password_hash:
-            # the same argon2 work as a wrong password: no user enumeration by timing
-            await asyncio.to_thread(_verify, _dummy_hash(), request.password)
-            return bad
-        if not await asyncio.to_thread(_verify, user.password_hash, request.password):
-            return bad
+        try:
+            if user is None or not user.password_hash:
+                # the same argon2 work as a wrong password: no user enumeration by timing
+                await self.gate.run(request.remote_ip, _verify_dummy, request.password)
+                return bad
+            if not await self.gate.run(request.remote_ip, _verify, user.password_hash, request.password):
+                return bad
+        except OverloadedError:
+            raise Fail(er.ERROR_REASON_BACKEND_UNAVAILABLE, "too many logins waiting for a password check") from None
         dom = await self.d.domain(user.address.rpartition("@")[2])
         if not user.enabled or dom is None or not dom.enabled:
             return directory_pb.AuthenticateResponse(ok=False, reason="disabled")

@@ -6,6 +6,17 @@ re-checks refs == 0 and the age, then sets a tombstone (dead=1). While the tombs
 exists Deliver refuses the blob with ABORTED. The blob is then deleted from the store and
 the key removed. A Deliver that increments after that finds no blob (stat) and gets
 FAILED_PRECONDITION, so no message can ever reference a deleted blob.
+
+That pass only sees counts that reached zero. The reconcile sweep (#13 item 17) looks from the
+other side: it pages through the blob store (KUBEMAIL_METADATA_GC_SWEEP_BATCH objects a pass,
+the cursor in Redis "gc:sweep", so pods and restarts go on where the last pass stopped) and, for
+each blob last written before the grace period, runs blob_sweep on its "{b:<sha>}" key: a blob
+with no key at all (its DATA/APPEND failed before the commit) or with refs 0 released long ago
+(a gc:zero entry lost) is tombstoned the same way, listed in gc:zero (so a crash before the
+delete is finished by the next GC pass) and deleted. Each step is one key, so it works on Redis
+Cluster unchanged. A count that is too high (a count with no message, a double count after a
+killed commit and its retry) keeps its blob: finding it needs every user's messages, which no
+bounded pass can read; such blobs are kept (safe) rather than collected.
 """
 
 from __future__ import annotations
@@ -13,22 +24,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from services.common.blobstore import BlobStore
 from services.metadata import keys
-from services.metadata.keys import GC_ZERO
-from services.metadata.metrics import GC_DELETED, GC_RUNS
+from services.metadata.keys import GC_SWEEP_CURSOR, GC_ZERO
+from services.metadata.metrics import GC_DELETED, GC_RUNS, SWEEP_DELETED, SWEEP_RUNS
 from services.metadata.store import Store
 
 log = logging.getLogger("kubemail.metadata.gc")
 BATCH = 500
+for _result in ("ok", "error"):
+    GC_RUNS.labels(_result)
+    SWEEP_RUNS.labels(_result)
 
 
 class BlobGC:
-    def __init__(self, store: Store, blobs: BlobStore, grace_seconds: int) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, grace_seconds: int, sweep_batch: int = 1000) -> None:
         self.store = store
         self.blobs = blobs
         self.grace = grace_seconds
+        self.sweep_batch = max(1, sweep_batch)
 
     async def run_once(self, grace: int | None = None) -> int:
         """One pass; returns the number of blobs deleted (grace overrides the configured one)."""
@@ -64,14 +80,48 @@ class BlobGC:
         GC_RUNS.labels("ok").inc()
         return deleted
 
+    async def sweep_once(self, grace: int | None = None) -> int:
+        """One reconcile sweep over the next page of the blob store; returns the blobs deleted."""
+        cutoff = int(time.time()) - (self.grace if grace is None else grace)
+        r = self.store.r
+        deleted = 0
+        try:
+            raw = await self.store.timed("gc_sweep_cursor", r.get(GC_SWEEP_CURSOR))
+            after = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+            page = await self.blobs.listing(after, self.sweep_batch)
+            for blob_id, written in page:
+                if written > cutoff:
+                    continue  # perhaps a DATA/APPEND between its upload and its commit
+                if int(await self.store.script("blob_sweep", [keys.blob(blob_id)], [cutoff])) != 1:
+                    continue
+                await self.store.timed("gc_zadd", r.zadd(GC_ZERO, {blob_id: cutoff}))
+                await self.blobs.delete(blob_id)
+                await self.store.script("blob_done", [keys.blob(blob_id)], [])
+                await self.store.timed("gc_zrem", r.zrem(GC_ZERO, blob_id))
+                SWEEP_DELETED.inc()
+                deleted += 1
+            cursor = page[-1][0] if len(page) >= self.sweep_batch else ""
+            await self.store.timed("gc_sweep_cursor", r.set(GC_SWEEP_CURSOR, cursor))
+        except Exception:
+            SWEEP_RUNS.labels("error").inc()
+            raise
+        SWEEP_RUNS.labels("ok").inc()
+        return deleted
+
     async def loop(self, interval: float) -> None:
+        await self._every(interval, self.run_once, "blob GC")
+
+    async def sweep_loop(self, interval: float) -> None:
+        await self._every(interval, self.sweep_once, "reconcile sweep")
+
+    async def _every(self, interval: float, step: Callable[[], Awaitable[int]], what: str) -> None:
         while True:
             await asyncio.sleep(interval)
             try:
-                n = await self.run_once()
+                n = await step()
                 if n:
-                    log.info("blob GC deleted %d blobs", n)
+                    log.info("%s deleted %d blobs", what, n)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("blob GC pass failed: %s", exc)
+                log.warning("%s failed: %s", what, exc)

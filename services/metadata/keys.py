@@ -34,8 +34,9 @@ Per user (P = "{u:<user_id>}:"):
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
 
 Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, addr:<address key>,
-users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead) and the
-collector's gc:zero zset. Rate limits: {l:<bucket>:<key>}:<window>; backoff keys: {bo:<bucket>:<key>}
+users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead), the
+collector's gc:zero zset and the reconcile sweep's cursor gc:sweep (string, a blob id).
+Rate limits: {l:<bucket>:<key>}:<window>; backoff keys: {bo:<bucket>:<key>}
 (hash f = failures, u = blocked until, ms).
 
 The outbound queue (T = "{outbound}:", one hash tag, so one slot: docs/decisions/0009):
@@ -158,6 +159,7 @@ def domain_users(domain_name: str) -> str:
 # -- blobs, outbound queue, rate limits --------------------------------------------------
 
 GC_ZERO = "gc:zero"
+GC_SWEEP_CURSOR = "gc:sweep"  # the last blob id the reconcile sweep looked at ("" = start over)
 OUTBOUND_TAG = "{outbound}"
 OUTBOUND_PREFIX = OUTBOUND_TAG + ":"
 OUTBOUND_SEQ = OUTBOUND_PREFIX + "seq"

@@ -25,6 +25,12 @@ BLOB_REFS = Counter(
 )
 GC_DELETED = Counter("kubemail_metadata_gc_blobs_deleted_total", "Unreferenced blobs deleted by the blob GC")
 GC_RUNS = Counter("kubemail_metadata_gc_runs_total", "Blob GC passes, by result (ok, error)", ["result"])
+SWEEP_DELETED = Counter(
+    "kubemail_metadata_gc_sweep_blobs_deleted_total", "Blobs no reference count knew of, deleted by the reconcile sweep"
+)
+SWEEP_RUNS = Counter(
+    "kubemail_metadata_gc_sweep_runs_total", "Reconcile sweeps of the blob store, by result (ok, error)", ["result"]
+)
 OUTBOUND_DEPTH = Gauge("kubemail_metadata_outbound_queue_messages", "Entries in the outbound queue (leased or not)")
 OUTBOUND_OLDEST = Gauge(
     "kubemail_metadata_outbound_oldest_age_seconds", "Age of the oldest entry in the outbound queue (0 = empty)"

@@ -87,6 +87,10 @@ class MetadataServer:
         """One blob GC pass (tests, operators); returns the number of blobs deleted."""
         return await self.gc.run_once(grace)
 
+    async def run_sweep(self, grace: int | None = None) -> int:
+        """One reconcile sweep (tests, operators); returns the number of blobs deleted."""
+        return await self.gc.sweep_once(grace)
+
     async def _probe(self) -> None:
         while True:
             try:
@@ -162,7 +166,7 @@ async def start(
     directory = DirectoryData(store, cfg)
     mailboxes = MailboxData(store)
     hub = Hub(cfg.redis_url, cfg.redis_timeout)
-    gc = BlobGC(store, blobs, cfg.gc_grace_seconds)
+    gc = BlobGC(store, blobs, cfg.gc_grace_seconds, cfg.gc_sweep_batch)
     server = grpc.aio.server(options=server_options(cfg), interceptors=list(interceptors))
     directory_rpc.add_DirectoryServiceServicer_to_server(
         _wrap(DirectoryServicer(directory), "DirectoryService"), server
@@ -197,5 +201,7 @@ async def start(
     ms._tasks.append(asyncio.create_task(ms._probe(), name="metadata-probe"))
     if cfg.gc_interval_seconds > 0:
         ms._tasks.append(asyncio.create_task(gc.loop(cfg.gc_interval_seconds), name="blob-gc"))
+    if cfg.gc_sweep_interval_seconds > 0:
+        ms._tasks.append(asyncio.create_task(gc.sweep_loop(cfg.gc_sweep_interval_seconds), name="blob-sweep"))
     log.info("metadata gRPC listening on %s", addr)
     return ms

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from services.common.config import register, setting
+from services.common.config import ConfigError, register, setting
+from services.smtp import addresses
 
 
 @register
@@ -35,10 +36,44 @@ class SmtpConfig:
     proxy_timeout: float = setting(
         "KUBEMAIL_SMTP_PROXY_TIMEOUT", 5.0, "Seconds to wait for a PROXY header from KUBEMAIL_PROXY_NETWORKS."
     )
-    msg_rate_limit: int = setting(
-        "KUBEMAIL_SMTP_MSG_RATE_LIMIT", 300, "Messages per sender per window (451 4.7.1); 0 = off."
+    session_timeout: float = setting(
+        "KUBEMAIL_SMTP_SESSION_TIMEOUT",
+        1800.0,
+        "Seconds one session may last in all (421 4.4.2 after the command in progress); 0 = no limit.",
     )
-    msg_rate_window: int = setting("KUBEMAIL_SMTP_MSG_RATE_WINDOW", 3600, "Window of the message limit, seconds.")
+    msg_rate_limit: int = setting(
+        "KUBEMAIL_SMTP_MSG_RATE_LIMIT",
+        300,
+        "Messages per authenticated user per window, from all pods (451 4.7.1); 0 = off.",
+    )
+    mx_msg_rate_limit: int = setting(
+        "KUBEMAIL_SMTP_MX_MSG_RATE_LIMIT",
+        1000,
+        "Messages per window without AUTH per client address (IPv4 address, IPv6 /64), from all pods "
+        "(451 4.7.1); never keyed by the envelope sender, which anyone can forge; trusted and shared "
+        "networks are exempt; 0 = off.",
+    )
+    msg_rate_window: int = setting("KUBEMAIL_SMTP_MSG_RATE_WINDOW", 3600, "Window of the message limits, seconds.")
+    postmaster: str = setting(
+        "KUBEMAIL_SMTP_POSTMASTER",
+        "",
+        "Address of a local user that receives mail for `<Postmaster>` and for postmaster@ of every "
+        "local domain where no user, alias or catch-all takes it (RFC 5321 4.5.1); empty = such mail "
+        "is refused with 550 5.1.1 (and a warning is logged at startup).",
+    )
     max_sessions: int = setting(
         "KUBEMAIL_SMTP_MAX_SESSIONS", 1000, "Concurrent sessions per process; more get 421 4.3.2 and are closed."
     )
+    max_sessions_per_ip: int = setting(
+        "KUBEMAIL_SMTP_MAX_SESSIONS_PER_IP",
+        20,
+        "Concurrent sessions per process from one client IP (421 4.7.0), so one address cannot take "
+        "every session; KUBEMAIL_TRUSTED_NETWORKS and KUBEMAIL_AUTH_SHARED_NETWORKS are exempt; 0 = off.",
+    )
+
+    def __post_init__(self) -> None:
+        if self.postmaster:
+            checked = addresses.check(self.postmaster)
+            if checked.verdict is not addresses.Verdict.OK:
+                raise ConfigError(f"KUBEMAIL_SMTP_POSTMASTER: not a mailbox address: {self.postmaster!r}")
+            object.__setattr__(self, "postmaster", checked.address)

@@ -66,7 +66,7 @@ class Context:
         self.draining = False
         self.auth_limits = auth_limits or AuthLimits()
         self.authenticator = Authenticator(client, "smtp", self.auth_limits)
-        self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions)
+        self.admission = Admission(client, self.auth_limits, "smtp", cfg.max_sessions, cfg.max_sessions_per_ip)
         try:
             self.srs_secret = srs.load_secret(common.srs_secret_file)
         except (OSError, ValueError) as exc:

@@ -5,6 +5,7 @@ One hook per command, each taking the server (a KubemailSMTP), its session and e
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 import uuid
@@ -17,7 +18,7 @@ from services.common.mailstore import new_key
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.smtp import addresses, headers, metrics
+from services.smtp import addresses, headers, metrics, paths
 from services.smtp.addresses import Verdict
 from services.smtp.delivery import DeliveryError, Job
 from services.smtp.params import MailParams, RcptParams, xtext_encode
@@ -29,6 +30,8 @@ R = directory_pb.Resolution
 # RFC 3461 4: the DSN parameters lengthen MAIL by up to 110 octets and RCPT by up to 500
 DSN_MAIL_EXTRA = 110
 DSN_RCPT_EXTRA = 500
+NO_DOMAIN = "postmaster.invalid"  # <Postmaster> while KUBEMAIL_SMTP_POSTMASTER is unset: never local
+NO_POSTMASTER = f"{paths.POSTMASTER}@{NO_DOMAIN}"
 
 
 class Handler:
@@ -45,7 +48,6 @@ class Handler:
     async def handle_MAIL(  # noqa: N802
         self, server: KubemailSMTP, session: Session, envelope: KmEnvelope, address: str, options: MailParams
     ) -> str:
-        ctx = server.ctx
         user = server.user
         if address == "<>":
             if user is not None:
@@ -60,8 +62,7 @@ class Handler:
                 owned = [user.address, *user.aliases]
                 if not any(addresses.same_mailbox(address, a) for a in owned):
                     return "553 5.7.1 Sender address not owned by the authenticated user"
-        key = f"user:{user.id}" if user is not None else f"from:{address.lower()}"
-        if not await ctx.hit("msg-sender", key, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window):
+        if not await _within_message_limit(server):
             return "451 4.7.1 Too many messages from this sender, try later"
         envelope.mail_from = address
         envelope.mail_params = options
@@ -73,6 +74,8 @@ class Handler:
         ctx = server.ctx
         if len(envelope.rcpt_tos) >= ctx.cfg.max_recipients:
             return "452 4.5.3 Too many recipients"
+        if address == paths.POSTMASTER:
+            address = ctx.cfg.postmaster or f"{paths.POSTMASTER}@{NO_DOMAIN}"
         checked = addresses.check(address)
         if checked.verdict is Verdict.RELAY_TRICK:
             return "550 5.7.1 Relay access denied"
@@ -86,16 +89,14 @@ class Handler:
             if checked.address not in envelope.rcpt_tos:
                 envelope.rcpt_tos.append(checked.address)
             return "250 2.1.5 Recipient OK"
-        try:
-            resp = await ctx.client.directory.ResolveRecipients(
-                directory_pb.ResolveRecipientsRequest(addresses=[checked.address])
-            )
-        except grpc.aio.AioRpcError as exc:
-            log.warning("ResolveRecipients failed: %s", exc.code().name)
-            return "451 4.3.0 Directory temporarily unavailable, try later"
-        if not resp.results:
-            return "451 4.3.0 Directory gave no answer, try later"
-        res = resp.results[0]
+        res = await _resolve(server, checked.address)
+        if isinstance(res, str):
+            return res
+        postmaster = checked.local.lower() == paths.POSTMASTER
+        if postmaster and (res.status == R.STATUS_UNKNOWN_USER or checked.address == NO_POSTMASTER):
+            res = await _postmaster(server)
+            if isinstance(res, str):
+                return res
         if res.status == R.STATUS_LOCAL:
             full = await self._over_quota(server, list(res.user_ids))
             if full is None:
@@ -196,6 +197,59 @@ class Handler:
             len(job.remote),
         )
         return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+def client_network(ip: str) -> str:
+    """What the MX message limit counts by: the IPv4 address, or the IPv6 /64."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if addr.version == 6:
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
+async def _within_message_limit(server: KubemailSMTP) -> bool:
+    """One more transaction against the message limit of what cannot be forged: the
+    authenticated user (submission), else the client's address (MX). The envelope sender is
+    never the key: anyone can write any sender, `<>` (every bounce) included (#13 item 15)."""
+    ctx = server.ctx
+    user = server.user
+    if user is not None:
+        return await ctx.hit("msg-user", user.id, ctx.cfg.msg_rate_limit, ctx.cfg.msg_rate_window)
+    ip = server.client_ip
+    if ctx.trusted_ip(ip) or ctx.auth_limits.shared(ip):
+        return True
+    return await ctx.hit("msg-net", client_network(ip), ctx.cfg.mx_msg_rate_limit, ctx.cfg.msg_rate_window)
+
+
+async def _resolve(server: KubemailSMTP, address: str) -> directory_pb.Resolution | str:
+    """The directory's resolution of one address, or the reply when it cannot be had."""
+    try:
+        resp = await server.ctx.client.directory.ResolveRecipients(
+            directory_pb.ResolveRecipientsRequest(addresses=[address])
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.warning("ResolveRecipients failed: %s", exc.code().name)
+        return "451 4.3.0 Directory temporarily unavailable, try later"
+    if not resp.results:
+        return "451 4.3.0 Directory gave no answer, try later"
+    return resp.results[0]  # type: ignore[no-any-return]
+
+
+async def _postmaster(server: KubemailSMTP) -> directory_pb.Resolution | str:
+    """postmaster@ a local domain that no user, alias or catch-all takes, or <Postmaster>: the
+    mailbox of KUBEMAIL_SMTP_POSTMASTER (RFC 5321 4.5.1), which must be local."""
+    target = server.ctx.cfg.postmaster
+    if not target:
+        log.info("session %s: mail for postmaster refused: KUBEMAIL_SMTP_POSTMASTER is not set", server.session_id)
+        return "550 5.1.1 User unknown"
+    got = await _resolve(server, target)
+    if isinstance(got, str) or got.status == R.STATUS_LOCAL:
+        return got
+    log.warning("KUBEMAIL_SMTP_POSTMASTER %s is not a local mailbox: mail for postmaster refused", target)
+    return "550 5.1.1 User unknown"
 
 
 def _add_remote(envelope: KmEnvelope, address: str, dsn: RcptParams) -> None:

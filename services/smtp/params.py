@@ -206,13 +206,16 @@ def _path(rest: str, enhanced: str, what: str) -> tuple[str, str]:
 def mail_command(arg: str | None, extended: bool, size_limit: int) -> tuple[str, MailParams]:
     """(reverse-path, parameters) of ``MAIL`` with argument `arg`; the null path is ``<>``."""
     address, text = _path(_argument("FROM:", arg, MAIL_SYNTAX), "5.1.7", "sender")
+    if address == paths.POSTMASTER:  # a domain-less path is for RCPT only
+        raise ParamError(501, "5.1.7", "Bad sender address syntax")
     if text and not extended:
         raise _bad("Parameters need EHLO")
     return address, mail_params(text, size_limit)
 
 
 def rcpt_command(arg: str | None, extended: bool) -> tuple[str, RcptParams]:
-    """(forward-path, parameters) of ``RCPT`` with argument `arg`."""
+    """(forward-path, parameters) of ``RCPT`` with argument `arg`; ``<Postmaster>`` is
+    :data:`services.smtp.paths.POSTMASTER`."""
     address, text = _path(_argument("TO:", arg, RCPT_SYNTAX), "5.1.3", "recipient")
     if address == "<>":
         raise ParamError(501, "5.1.3", "Bad recipient address syntax")

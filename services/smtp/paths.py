@@ -30,6 +30,8 @@ _ROUTE = rf"@{_DOMAIN}(?:,@{_DOMAIN})*:"
 
 _ANGLE = re.compile(rf"<(?:{_ROUTE})?({_MAILBOX})>|<>")
 _BARE = re.compile(_MAILBOX)
+_POSTMASTER = re.compile(r"<postmaster>", re.IGNORECASE)  # RFC 5321 4.1.1.3: a path without a domain
+POSTMASTER = "postmaster"
 _HELO = re.compile(rf"[\x21-\x7e{_UTF8}]+")
 
 
@@ -40,10 +42,14 @@ class ArgumentSyntaxError(ValueError):
 def parse_path(arg: str) -> tuple[str, str]:
     """(mailbox, parameters) of a path with what follows it, as after ``MAIL FROM:``.
 
-    The null path is returned as ``<>``; a source route is dropped (RFC 5321 4.1.1.3 says
-    to ignore it); a mailbox without angle brackets is tolerated, as aiosmtpd does.
+    The null path is returned as ``<>``, ``<Postmaster>`` (any case) as :data:`POSTMASTER`; a
+    source route is dropped (RFC 5321 4.1.1.3 says to ignore it); a mailbox without angle
+    brackets is tolerated, as aiosmtpd does.
     """
     arg = arg.lstrip(" ")
+    pm = _POSTMASTER.match(arg)
+    if pm is not None:
+        arg = "<" + POSTMASTER + "@p.invalid>" + arg[pm.end() :]  # the same checks of what follows
     m = _ANGLE.match(arg) if arg.startswith("<") else _BARE.match(arg)
     if m is None:
         raise ArgumentSyntaxError("malformed path")
@@ -51,7 +57,7 @@ def parse_path(arg: str) -> tuple[str, str]:
     if rest and not rest.startswith(" "):
         raise ArgumentSyntaxError("no space between the path and its parameters")
     address = (m.group(1) or "<>") if arg.startswith("<") else m.group(0)
-    return address, rest.strip(" ")
+    return (POSTMASTER if pm is not None else address), rest.strip(" ")
 
 
 def parse_helo(arg: str | None) -> str:

@@ -81,6 +81,11 @@ async def start(
         plan.append((SUBMISSIONS, cfg.submissions_port))
     elif cfg.submissions_port:
         log.warning("no TLS certificate configured: implicit-TLS submission listener is off")
+    if not cfg.postmaster:
+        log.warning(
+            "KUBEMAIL_SMTP_POSTMASTER is not set: <Postmaster>, and postmaster@ a domain without such "
+            "a user, alias or catch-all, are refused (RFC 5321 4.5.1 wants them accepted)"
+        )
     try:
         for listener, configured in plan:
             port = common.port(configured)

@@ -93,6 +93,9 @@ class KubemailSMTP(SMTP):
         self._raw_push = False
         self._proxied = False
         self._data_started = False
+        self._deadline: asyncio.TimerHandle | None = None  # KUBEMAIL_SMTP_SESSION_TIMEOUT
+        self._in_command = False
+        self._expired = False
         for name, method in list(self._smtp_methods.items()):
             self._smtp_methods[name] = self._instrument(name, method)
 
@@ -142,6 +145,8 @@ class KubemailSMTP(SMTP):
         self._release()
         if self._timeout_handle is not None:
             self._timeout_handle.cancel()
+        if self._deadline is not None:
+            self._deadline.cancel()
         if self.transport is not None:
             with contextlib.suppress(Exception):
                 self.transport.close()
@@ -169,6 +174,8 @@ class KubemailSMTP(SMTP):
             if not await self._admit():
                 self._close()
                 return
+            if self.ctx.cfg.session_timeout > 0:
+                self._deadline = self.loop.call_later(self.ctx.cfg.session_timeout, self._session_time_up)
             if self.listener.implicit_tls and not await self._start_implicit_tls():
                 self._close()
                 return
@@ -189,6 +196,21 @@ class KubemailSMTP(SMTP):
         if self.transport is not None:
             self.transport.close()
 
+    def _session_time_up(self) -> None:
+        """The whole-session deadline: between commands the session ends now, inside one (a
+        delivery, a DATA body bounded by its own timeout) right after its reply."""
+        self._expired = True
+        if not self._in_command:
+            self._expire()
+
+    def _expire(self) -> None:
+        self._expired = False  # once
+        log.info("session %s from %s: session time limit reached", self.session_id, self.client_ip)
+        metrics.COMMANDS.labels("timeout", "tempfail").inc()
+        with contextlib.suppress(Exception):
+            self._writer.write(f"421 4.4.2 {self.hostname} Session time limit exceeded\r\n".encode())
+        self._close()
+
     async def _read_proxy(self) -> bool:
         self._reset_timeout(self.ctx.cfg.proxy_timeout)
         data = await get_proxy(self._reader)
@@ -206,7 +228,10 @@ class KubemailSMTP(SMTP):
     async def _admit(self) -> bool:
         ctx = self.ctx
         ctx.admission.draining = ctx.draining
-        verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip)  # this session included
+        # sessions from this address (none counted for trusted networks: internal relays, the laptop)
+        ip = self.client_ip
+        same_ip = 0 if ctx.trusted_ip(ip) else sum(1 for s in ctx.sessions if getattr(s, "client_ip", None) == ip)
+        verdict = await ctx.admission.check(len(ctx.sessions), self.client_ip, same_ip)  # this session included
         if verdict is Verdict.BUSY:
             await self.push(f"421 4.3.2 {self.hostname} Service not available, try later")
             metrics.CONNECTIONS_TOTAL.labels(self.listener.kind, "busy").inc()
@@ -268,10 +293,14 @@ class KubemailSMTP(SMTP):
 
         async def wrapped(arg: Any) -> None:
             self._last_code = None
+            self._in_command = True
             try:
                 await method(arg)
             finally:
+                self._in_command = False
                 metrics.COMMANDS.labels(label, metrics.result_label(self._last_code)).inc()
+                if self._expired:
+                    self._expire()
 
         return wrapped
 
@@ -336,6 +365,25 @@ class KubemailSMTP(SMTP):
         if self._tls_protocol is not None and not self._tls_up():
             # the connection went away mid-handshake without an error: the session is over
             raise ConnectionResetError("connection lost during the TLS handshake")
+
+    async def smtp_HELP(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
+        """214 (RFC 5321 4.2.2): the commands, or one command's syntax; 504 for an unknown topic."""
+        if await self.check_auth_needed("HELP"):
+            return
+        assert self.session is not None
+        if arg:
+            # the methods themselves: _smtp_methods holds their metric wrappers (_instrument)
+            method = getattr(self, f"smtp_{arg.upper()}", None) if arg.upper() in self._smtp_methods else None
+            if method is None or not self._syntax_available(method):
+                await self.push("504 5.5.1 No help for that topic")
+                return
+            text = method.__smtp_syntax__  # type: ignore[attr-defined]
+            if self.session.extended_smtp and method.__smtp_syntax_extended__:  # type: ignore[attr-defined]
+                text += method.__smtp_syntax_extended__  # type: ignore[attr-defined]
+            await self.push(f"214 2.0.0 Syntax: {text}")
+            return
+        names = sorted(n for n in self._smtp_methods if self._syntax_available(getattr(self, f"smtp_{n}")))
+        await self.push(f"214 2.0.0 Supported commands: {' '.join(names)}")
 
     async def smtp_AUTH(self, arg: str) -> None:  # type: ignore[override]  # noqa: N802
         if not self.listener.auth:

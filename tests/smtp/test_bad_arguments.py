@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.smtp import addresses, paths
+from services.smtp import addresses, params, paths
 from tests.fixtures.linesock import read_until_closed
 from tests.smtp.conftest import DOMAIN, World, message
 
@@ -128,6 +128,8 @@ def test_internal_error_is_a_temporary_failure_logged_once(
 
 SEEDS = [
     b"<a@b.test>",
+    b"<a@b.test> RET=HDRS ENVID=QQ+2B314 SIZE=10",
+    b"<Postmaster> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+2Bb@c.test",
     b"<> SIZE=10",
     b'<"q x"@b.test> BODY=8BITMIME',
     b"<@hop.test,@h2.test:a@b.test> SMTPUTF8",
@@ -165,6 +167,16 @@ def test_fuzz_argument_parsing_raises_only_its_syntax_error(seed: bytes, cuts: l
         pass
     else:
         name.encode("utf-8")
+    for parse in (
+        lambda: params.mail_command("FROM:" + arg, True, 1000),
+        lambda: params.rcpt_command("TO:" + arg, True),
+    ):
+        try:
+            address, _ = parse()
+        except params.ParamError as exc:
+            assert exc.reply[:3] in ("501", "552", "555"), exc.reply
+        else:
+            address.encode("utf-8")
 
 
 @settings(max_examples=300, deadline=None)

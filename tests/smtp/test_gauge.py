@@ -173,7 +173,7 @@ def test_gauge_returns_to_start_when_clients_leave_during_slow_admission(world: 
     """Metadata slow or down (as with redis-server killed): clients give up before the greeting."""
     ctx = world.server.ctx
 
-    async def slow_check(open_sessions: int, ip: str) -> Verdict:
+    async def slow_check(open_sessions: int, ip: str, from_ip: int = 0) -> Verdict:
         await asyncio.sleep(2.0)  # long enough that, even on a loaded machine, clients leave first
         return Verdict.ADMITTED
 

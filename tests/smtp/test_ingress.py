@@ -345,16 +345,6 @@ def test_connection_rate_limit(make_world: Callable[..., World]) -> None:
     assert exc.value.smtp_code == 421
 
 
-def test_message_rate_limit(make_world: Callable[..., World]) -> None:
-    world = make_world(KUBEMAIL_SMTP_MSG_RATE_LIMIT="1")
-    with world.smtp() as s:
-        s.ehlo()
-        assert s.sendmail("r@remote.test", [ALICE], message()) == {}
-        code, text = s.mail("r@remote.test")
-        assert (code, text[:5]) == (451, b"4.7.1")
-        assert s.mail("other@remote.test")[0] == 250
-
-
 def test_blob_store_down_gives_451_and_stores_nothing(make_world: Callable[..., World]) -> None:
     world = make_world(KUBEMAIL_S3_ENDPOINT="127.0.0.1:9")
     before = _sample("kubemail_smtp_messages_total", result="tempfail", reason="blob")
