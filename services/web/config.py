@@ -44,3 +44,12 @@ class WebConfig:
     mta_sts_max_age: int = setting(
         "KUBEMAIL_WEB_MTA_STS_MAX_AGE", 604800, "max_age of the MTA-STS policy in seconds (RFC 8461: up to a year)."
     )
+    eas_require_password: bool = setting(
+        "KUBEMAIL_WEB_EAS_REQUIRE_PASSWORD", False, "ActiveSync policy: devices must have a lock-screen password."
+    )
+    eas_min_password_length: int = setting(
+        "KUBEMAIL_WEB_EAS_MIN_PASSWORD_LENGTH", 6, "ActiveSync policy: shortest device password (when required)."
+    )
+    eas_max_inactivity: int = setting(
+        "KUBEMAIL_WEB_EAS_MAX_INACTIVITY_SECONDS", 900, "ActiveSync policy: seconds before the device locks."
+    )

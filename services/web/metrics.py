@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-ENDPOINTS = ("autoconfig", "autodiscover_xml", "autodiscover_json", "mobileconfig", "mta_sts", "other")
+ENDPOINTS = ("activesync", "autoconfig", "autodiscover_xml", "autodiscover_json", "mobileconfig", "mta_sts", "other")
 
 REQUESTS = Counter("kubemail_web_requests_total", "HTTP requests by endpoint and status class", ["endpoint", "status"])
 DURATION = Histogram(

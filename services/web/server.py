@@ -20,9 +20,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from services.common.auth import AuthLimits
 from services.common.config import CommonConfig
+from services.common.grpcclient import MetadataClient
 from services.common.sockets import bind_socket
 from services.web import autoconfig, metrics
+from services.web.activesync import ActiveSync
 from services.web.autoconfig import Published, RequestError
 from services.web.config import WebConfig
 
@@ -37,6 +40,8 @@ def _endpoint(path: str) -> str:
         return "autoconfig"
     if p == "/autodiscover/autodiscover.xml":
         return "autodiscover_xml"
+    if p == "/microsoft-server-activesync":
+        return "activesync"
     if p.startswith("/autodiscover/autodiscover.json"):
         return "autodiscover_json"
     if p == "/apple/mobileconfig":
@@ -124,7 +129,7 @@ class Routes:
         return web.Response(body=autoconfig.mta_sts_policy(self.p), content_type="text/plain", charset="utf-8")
 
 
-def build_app(cfg: WebConfig, common: CommonConfig) -> web.Application:
+def build_app(cfg: WebConfig, common: CommonConfig, eas: ActiveSync | None = None) -> web.Application:
     r = Routes(Published.of(cfg, common.hostname), cfg.max_body_bytes)
     app = web.Application(middlewares=[_observe], client_max_size=cfg.max_body_bytes)
     app.router.add_get("/mail/config-v1.1.xml", r.mozilla)
@@ -135,14 +140,17 @@ def build_app(cfg: WebConfig, common: CommonConfig) -> web.Application:
     app.router.add_get("/autodiscover/autodiscover.json/v1.0/{address}", r.json)
     app.router.add_get("/apple/mobileconfig", r.mobileconfig)
     app.router.add_get("/.well-known/mta-sts.txt", r.mta_sts)
+    if eas is not None:
+        eas.routes(app)
     return app
 
 
 class WebServer:
-    def __init__(self, runner: web.AppRunner, port: int | None) -> None:
+    def __init__(self, runner: web.AppRunner, port: int | None, client: MetadataClient | None) -> None:
         self.runner = runner
         self.port = port
         self.stopping = False
+        self._own_client = client
 
     def bound_ports(self) -> dict[str, int]:
         return {"http": self.port} if self.port is not None else {}
@@ -154,10 +162,21 @@ class WebServer:
         self.stopping = True
         await self.runner.shutdown()
         await self.runner.cleanup()
+        if self._own_client is not None:
+            await self._own_client.close()
 
 
-async def start(cfg: WebConfig, common: CommonConfig) -> WebServer:
-    runner = web.AppRunner(build_app(cfg, common), access_log=None, handle_signals=False)
+async def start(
+    cfg: WebConfig,
+    common: CommonConfig,
+    *,
+    client: MetadataClient | None = None,
+    auth_limits: AuthLimits | None = None,
+) -> WebServer:
+    rpc = client if client is not None else MetadataClient(common.metadata_addr, common.grpc_timeout)
+    own = rpc if client is None else None
+    eas = ActiveSync(cfg, rpc, auth_limits or AuthLimits())
+    runner = web.AppRunner(build_app(cfg, common, eas), access_log=None, handle_signals=False)
     await runner.setup()
     port = common.port(cfg.port)
     bound: int | None = None
@@ -167,4 +186,4 @@ async def start(cfg: WebConfig, common: CommonConfig) -> WebServer:
         await site.start()
         bound = int(sock.getsockname()[1])
     log.info("web listening on %s", bound)
-    return WebServer(runner, bound)
+    return WebServer(runner, bound, own)
