@@ -819,11 +819,30 @@ def decode_body(data: bytes, encoding: str) -> bytes:
     if enc == "BASE64":
         return _b64(data)
     if enc == "QUOTED-PRINTABLE":
-        try:
-            return binascii.a2b_qp(data)
-        except (binascii.Error, ValueError):
-            return data
+        return _qp(data)
     return data
+
+
+def _qp(data: bytes) -> bytes:
+    """Quoted-printable decoding (RFC 2045 6.7): whitespace at the end of a line is deleted
+    (rule 3: it was added in transport), so `=` followed only by whitespace is a soft line
+    break (rule 5) like a bare `=`; line breaks are kept as they stand (CRLF or LF)."""
+    out: list[bytes] = []
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for k, line in enumerate(lines):
+        eol = b"\n" if k < last else b""
+        if eol and line.endswith(b"\r"):
+            line, eol = line[:-1], b"\r\n"
+        line = line.rstrip(b" \t")
+        if line.endswith(b"="):
+            line, eol = line[:-1], b""
+        try:
+            out.append(binascii.a2b_qp(line))
+        except (binascii.Error, ValueError):
+            out.append(line)
+        out.append(eol)
+    return b"".join(out)
 
 
 def decoded_text(raw: bytes, summary: mime_pb.MessageSummary | None = None) -> str:

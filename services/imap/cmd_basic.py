@@ -117,7 +117,7 @@ async def enable(s: Session, cmd: Command) -> Result:
             if cap in ("CONDSTORE", "QRESYNC"):
                 if cap == "QRESYNC" and "CONDSTORE" not in s.enabled:
                     s.enabled.add("CONDSTORE")
-                s.condstore = True
+                s.enable_condstore()
     s.untagged(("ENABLED " + " ".join(done)).rstrip())
     return Result(text="ENABLE completed")
 

@@ -146,6 +146,16 @@ class MailboxSync(ABC):
             items.append(f"MODSEQ ({modseq})")
         self.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
 
+    def enable_condstore(self) -> None:
+        """A CONDSTORE-enabling command (RFC 7162 3.1): from now on MODSEQ goes with FETCH. The
+        first one in a mailbox selected without CONDSTORE is preceded by its HIGHESTMODSEQ
+        (`* OK [HIGHESTMODSEQ n]`), which the client did not get from SELECT."""
+        if self.condstore:
+            return
+        self.condstore = True
+        if self.sel is not None:
+            self.untagged(f"OK [HIGHESTMODSEQ {self.sel.highest_modseq}] Highest")
+
     def announce_keywords(self, flags: list[str]) -> None:
         """Sends FLAGS (and PERMANENTFLAGS) again when a keyword not yet announced shows up."""
         sel = self.sel
