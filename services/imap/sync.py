@@ -95,6 +95,9 @@ class MailboxSync(ABC):
             for m in resp.changed:
                 if m.uid > top:
                     sel.reported[m.uid] = m.modseq
+                    # a keyword that arrived with a new message (APPEND here or elsewhere):
+                    # FLAGS / PERMANENTFLAGS now, not at the client's next look at its flags
+                    self.announce_keywords(list(m.flags))
             sel.add(new)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await self.load_recent(sel)
@@ -126,19 +129,25 @@ class MailboxSync(ABC):
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 
     def announce_expunges(self, uids: list[int]) -> None:
+        """EXPUNGE (or VANISHED) for messages gone from the selected mailbox; then, for an
+        IMAP4rev1 session, RECENT, since the mailbox size changed (RFC 3501 7.3.2)."""
         sel = self.sel
         assert sel is not None
+        gone = [u for u in uids if sel.contains(u)]
         if self.qresync:
-            gone = [u for u in uids if sel.contains(u)]
             for u in gone:
                 sel.remove(u)
             if gone:
                 self.untagged(f"VANISHED {compress(gone)}")
-            return
-        for u in sorted(uids, reverse=True):
-            seq = sel.remove(u)
-            if seq is not None:
-                self.untagged(f"{seq} EXPUNGE")
+        else:
+            for u in sorted(gone, reverse=True):
+                seq = sel.remove(u)
+                if seq is not None:
+                    self.untagged(f"{seq} EXPUNGE")
+        for u in uids:
+            sel.ghosts.discard(u)
+        if gone and not self.rev2:
+            self.untagged(f"{len(sel.recent)} RECENT")
 
     def send_flags(self, seq: int, uid: int, flags: list[str], modseq: int) -> None:
         items = [f"UID {uid}", "FLAGS (" + " ".join(self.visible_flags(uid, flags)) + ")"]
