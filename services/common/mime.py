@@ -129,6 +129,25 @@ def _first(fields: list[tuple[str, bytes]]) -> dict[str, bytes]:
 _TSPECIALS = frozenset(b'()<>@,;:\\"/[]?=')
 
 
+def _comment_end(s: bytes, i: int) -> int:
+    """s[i] opens a comment ("(", nested, with quoted-pairs): the index after its ")"."""
+    n = len(s)
+    depth = 0
+    while i < n:
+        c = s[i]
+        if c == 0x5C:
+            i += 2
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return n
+
+
 def _skip_cfws(s: bytes, i: int) -> int:
     n = len(s)
     while i < n:
@@ -136,20 +155,7 @@ def _skip_cfws(s: bytes, i: int) -> int:
         if c in b" \t\r\n":
             i += 1
         elif c == 0x28:  # "(" comment, nested
-            depth = 0
-            while i < n:
-                c = s[i]
-                if c == 0x5C:
-                    i += 2
-                    continue
-                if c == 0x28:
-                    depth += 1
-                elif c == 0x29:
-                    depth -= 1
-                    if depth == 0:
-                        i += 1
-                        break
-                i += 1
+            i = _comment_end(s, i)
         else:
             break
     return min(i, n)
@@ -269,7 +275,7 @@ def _addr_tokens(s: bytes) -> list[_Tok]:
             value, i = _quoted(s, i)
             toks.append(_Tok(_QS, value, s[start:i], space))
         elif c == 0x28:
-            i = _skip_cfws(s, i)
+            i = _comment_end(s, i)
             inner = s[start + 1 : i - 1] if i - 1 > start and s[i - 1] == 0x29 else s[start + 1 : i]
             toks.append(_Tok(_COMMENT, inner.strip(), s[start:i], space))
         elif c == 0x5B:
@@ -295,9 +301,15 @@ Addr = tuple[bytes | None, bytes | None, bytes | None, bytes | None]  # name, ad
 
 class _AddrParser:
     def __init__(self, value: bytes) -> None:
-        self.all = _addr_tokens(value)
-        self.toks = [t for t in self.all if t.kind != _COMMENT]
-        self.comments = [t for t in self.all if t.kind == _COMMENT]
+        self.toks: list[_Tok] = []
+        # comments (CFWS) with the index of the token they precede: a comment is never part
+        # of an address, and names only the mailbox it trails (`user@host (Name)`)
+        self.comments: list[tuple[int, bytes]] = []
+        for t in _addr_tokens(value):
+            if t.kind == _COMMENT:
+                self.comments.append((len(self.toks), t.value))
+            else:
+                self.toks.append(t)
         self.i = 0
         self.out: list[Addr] = []
 
@@ -398,8 +410,6 @@ class _AddrParser:
             self.skip_to(b">,;")
             if self.peek() == b">":
                 self.i += 1
-            if name is None and self.comments:
-                name = self.comments[0].value or None
         else:
             local = self.concat(words)
             host = b""
@@ -411,10 +421,29 @@ class _AddrParser:
                 if self.i == start:
                     self.i += 1
                 return
-            if self.comments:
-                name = self.comments[0].value or None
+            # the comment right after a bare addr-spec is its display name (`user@host (Name)`,
+            # the old convention Dovecot follows too); comments inside the address are not
+            end = self.i
+            name = next((c for pos, c in self.comments if pos == end), None) or None
         self.skip_to(b",;")
         self.out.append((name, adl, local, host))
+
+
+ADDRESS_FIELDS = ("from", "to", "cc", "bcc")  # SEARCH keys that match the ENVELOPE's addresses
+
+
+def envelope_addresses(env: mime_pb.Envelope, field: str) -> str:
+    """One ENVELOPE address list as SEARCH FROM/TO/CC/BCC match it (RFC 3501 6.4.4: "the
+    envelope structure's FROM field"): `Name <mailbox@host>` per address, comments gone,
+    names RFC 2047 decoded, group markers left out; "" for no addresses."""
+    out: list[str] = []
+    for a in getattr(env, field.replace("-", "_")):
+        if not a.HasField("host"):
+            continue  # group start / end marker
+        spec = _raw_text(a.mailbox.value) + "@" + _raw_text(a.host.value)
+        name = decode_header_value(a.name.value) if a.HasField("name") else ""
+        out.append(f"{name} <{spec}>" if name else f"<{spec}>")
+    return ", ".join(out)
 
 
 def parse_addresses(value: bytes) -> list[Addr]:
@@ -500,6 +529,24 @@ def parse_date(value: bytes) -> int:
         return int(dt.timestamp())
     except Exception:
         return 0
+
+
+def date_day(value: bytes | str) -> int | None:
+    """The calendar day an RFC 5322 date-time names, its time and zone disregarded (SEARCH
+    SENTBEFORE/SENTON/SENTSINCE, RFC 3501/9051 6.4.4), as unix seconds at 00:00 UTC of that
+    day; None when invalid. `Sun, 25 Mar 2007 00:00:00 +0200` is 25 March, not the 24th."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        parsed = email.utils.parsedate_tz(text)
+        if parsed is None:
+            return None
+        day = datetime.date(parsed[0], parsed[1], parsed[2])
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return (day - _EPOCH_DAY).days * 86400
+
+
+_EPOCH_DAY = datetime.date(1970, 1, 1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -772,11 +819,30 @@ def decode_body(data: bytes, encoding: str) -> bytes:
     if enc == "BASE64":
         return _b64(data)
     if enc == "QUOTED-PRINTABLE":
-        try:
-            return binascii.a2b_qp(data)
-        except (binascii.Error, ValueError):
-            return data
+        return _qp(data)
     return data
+
+
+def _qp(data: bytes) -> bytes:
+    """Quoted-printable decoding (RFC 2045 6.7): whitespace at the end of a line is deleted
+    (rule 3: it was added in transport), so `=` followed only by whitespace is a soft line
+    break (rule 5) like a bare `=`; line breaks are kept as they stand (CRLF or LF)."""
+    out: list[bytes] = []
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for k, line in enumerate(lines):
+        eol = b"\n" if k < last else b""
+        if eol and line.endswith(b"\r"):
+            line, eol = line[:-1], b"\r\n"
+        line = line.rstrip(b" \t")
+        if line.endswith(b"="):
+            line, eol = line[:-1], b""
+        try:
+            out.append(binascii.a2b_qp(line))
+        except (binascii.Error, ValueError):
+            out.append(line)
+        out.append(eol)
+    return b"".join(out)
 
 
 def decoded_text(raw: bytes, summary: mime_pb.MessageSummary | None = None) -> str:

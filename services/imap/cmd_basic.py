@@ -4,7 +4,10 @@ NAMESPACE CHECK."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+
+import grpc
 
 from services.common import sasl
 from services.imap import metrics, reasons, wire
@@ -13,6 +16,7 @@ from services.imap.grammar import LOGOUT, AuthenticateArgs, Command, LoginArgs
 from services.imap.session import Session
 
 VERSION = "0.1.0"
+log = logging.getLogger("kubemail.imap")
 
 
 async def capability(s: Session, cmd: Command) -> Result:
@@ -117,7 +121,7 @@ async def enable(s: Session, cmd: Command) -> Result:
             if cap in ("CONDSTORE", "QRESYNC"):
                 if cap == "QRESYNC" and "CONDSTORE" not in s.enabled:
                     s.enabled.add("CONDSTORE")
-                s.condstore = True
+                s.enable_condstore()
     s.untagged(("ENABLED " + " ".join(done)).rstrip())
     return Result(text="ENABLE completed")
 
@@ -127,19 +131,51 @@ async def namespace(s: Session, cmd: Command) -> Result:
     return Result(text="NAMESPACE completed")
 
 
+class _Outage:
+    """The metadata service unreachable during IDLE: since when (monotonic), None when not."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+
+async def _idle_sync(s: Session, outage: _Outage) -> bool:
+    """Re-reads the selected mailbox's changes. A failing metadata service does not end the
+    IDLE (clients that do not re-issue IDLE would stop getting pushes): the watch stream
+    reconnects by itself (services.imap.watch) and the next wake-up or tick re-reads, so the
+    session resumes when the service is back. False once the outage has lasted
+    KUBEMAIL_IMAP_IDLE_OUTAGE_LIMIT."""
+    if s.sel is None:
+        return True
+    try:
+        await s.sync(True, True)
+    except grpc.aio.AioRpcError as exc:
+        now = time.monotonic()
+        if outage.since is None:
+            outage.since = now
+            log.warning("metadata unavailable during IDLE (%s); the IDLE stays open", exc.code().name)
+        limit = s.cfg.idle_outage_limit
+        return not (limit > 0 and now - outage.since >= limit)
+    if outage.since is not None:
+        log.info("metadata reachable again after %.1f s; IDLE resumes", time.monotonic() - outage.since)
+        outage.since = None
+    return True
+
+
 async def idle(s: Session, cmd: Command) -> Result:
     s.send(wire.cont("idling"))
-    if s.sel is not None:
-        await s.sync(True, True)
+    outage = _Outage()
+    await _idle_sync(s, outage)
     await s.flush()
+    if s.state == LOGOUT:
+        return Result(text="IDLE terminated")
     metrics.IDLE_SESSIONS.inc()
     try:
-        return await _idle_loop(s)
+        return await _idle_loop(s, outage)
     finally:
         metrics.IDLE_SESSIONS.dec()
 
 
-async def _idle_loop(s: Session) -> Result:
+async def _idle_loop(s: Session, outage: _Outage) -> Result:
     read_task: asyncio.Task[bytes] | None = None
     last_keepalive = time.monotonic()
     deadline = time.monotonic() + s.cfg.idle_timeout
@@ -176,8 +212,12 @@ async def _idle_loop(s: Session) -> Result:
                 s.untagged("BYE Autologout; idle for too long")
                 s.state = LOGOUT
                 return Result("NO", "IDLE timed out")
-            if s.sel is not None:
-                await s.sync(True, True)
+            if not await _idle_sync(s, outage):
+                s.untagged("BYE Mail store unavailable; please reconnect")
+                s.state = LOGOUT
+                return Result("NO", "IDLE ended: mail store unavailable", "UNAVAILABLE")
+            if s.state == LOGOUT:  # the sync said BYE (the selected mailbox was deleted)
+                return Result("OK", "IDLE terminated")
             if now - last_keepalive >= s.cfg.keepalive:
                 s.untagged("OK Still here")
                 last_keepalive = now

@@ -87,7 +87,7 @@ async def fetch(s: Session, cmd: Command) -> Result:
     if a.vanished and (not cmd.uid or not s.qresync):
         return Result("BAD", "VANISHED needs UID FETCH and QRESYNC")
     if a.changed_since is not None or any(x.name == "MODSEQ" for x in a.atts):
-        s.condstore = True
+        s.enable_condstore()
     uids = sel.uids_of_uidset(a.seqset) if cmd.uid else sel.uids_of_seqs(a.seqset)
     atts = list(a.atts)
     names = {x.name for x in atts}
@@ -374,10 +374,10 @@ async def _binary(s: Session, m: messages_pb.MessageMeta, att: FetchAtt, size_on
         data = await _read(s, m, sections.Source(start=0, end=m.size), None, cache) or b""
     else:
         part = sections.binary_part(m.summary, sec)
-        if part is None or part.type == "multipart" or (part.type == "message" and len(part.parts) == 1):
-            if part is None:
-                return label.encode() + b" NIL"
-            raise no("BINARY of a composite part", "UNKNOWN-CTE")
+        if part is None:
+            return label.encode() + b" NIL"
+        # a composite part (message/rfc822, multipart) has an identity encoding (RFC 2045
+        # 6.4): its decoded content is its body as it stands (RFC 3516 4.2)
         raw = await _read(s, m, sections.Source(start=part.body_offset, end=part.end_offset), None, cache) or b""
         try:
             data = sections.decode_binary(raw, part.encoding)

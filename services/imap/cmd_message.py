@@ -77,7 +77,7 @@ async def store(s: Session, cmd: Command) -> Result:
     if a.mode == "REMOVE":  # every spelling the mailbox holds (keywords are case-insensitive)
         flags = [x for f in flags for x in (keyword_spellings(f, sel.keywords) if f[:1] != "\\" else [f])]
     if a.unchanged_since is not None:
-        s.condstore = True
+        s.enable_condstore()
     uids = target_uids(s, cmd, a.seqset)
     uids = [u for u in uids if u not in sel.ghosts]
     if not uids:
@@ -191,7 +191,7 @@ async def search(s: Session, cmd: Command) -> Result:
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
     key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
-        s.condstore = True
+        s.enable_condstore()
     resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
@@ -229,9 +229,23 @@ async def search(s: Session, cmd: Command) -> Result:
     if "COUNT" in ret:
         parts.append(f"COUNT {len(nums)}")
     if uses_modseq and nums:
-        parts.append(f"MODSEQ {resp.highest_modseq}")
+        parts.append(f"MODSEQ {await _esearch_modseq(s, sel, uids, ret, resp.highest_modseq)}")
     s.untagged(" ".join(parts))
     return Result(text="SEARCH completed")
+
+
+async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[str], highest: int) -> int:
+    """ESEARCH MODSEQ (RFC 7162 3.1.5, RFC 4731 3.2): the highest MODSEQ of the messages the
+    response reports: with MIN and/or MAX alone those one or two, else every match."""
+    if {"ALL", "COUNT"} & set(ret) or not {"MIN", "MAX"} & set(ret):
+        return highest
+    picked = sorted({uids[0] if r == "MIN" else uids[-1] for r in ret if r in ("MIN", "MAX")})
+    resp = await s.md.messages.FetchMessages(
+        messages_pb.FetchMessagesRequest(
+            user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(picked), flags_only=True
+        )
+    )
+    return max((m.modseq for m in resp.messages), default=highest)
 
 
 def _unused(x: object) -> None:  # keep imports used by type checkers

@@ -27,7 +27,19 @@ class ImapConfig:
     idle_timeout: float = setting(
         "KUBEMAIL_IMAP_IDLE_TIMEOUT", 1800.0, "Autologout in seconds when authenticated (RFC 3501: at least 30 min)."
     )
-    keepalive: float = setting("KUBEMAIL_IMAP_KEEPALIVE", 120.0, "Seconds between '* OK Still here' lines during IDLE.")
+    keepalive: float = setting(
+        "KUBEMAIL_IMAP_KEEPALIVE",
+        120.0,
+        "Seconds between '* OK Still here' lines during IDLE (also while the metadata service is"
+        " unreachable); keep it below the idle timeouts of carrier-grade NATs and load balancers"
+        " (often 5-15 min) so an idling connection is not dropped silently.",
+    )
+    idle_outage_limit: float = setting(
+        "KUBEMAIL_IMAP_IDLE_OUTAGE_LIMIT",
+        300.0,
+        "Seconds an IDLE stays open while the metadata service is unreachable (it resumes, watch"
+        " reconnected, when the service is back); then '* BYE' so the client reconnects. 0 = no limit.",
+    )
     poll_interval: float = setting(
         "KUBEMAIL_IMAP_POLL_INTERVAL", 10.0, "Seconds between change re-reads of an idle session without events."
     )

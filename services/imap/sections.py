@@ -67,7 +67,9 @@ def locate(summary: mime_pb.MessageSummary, size: int, section: Section) -> Sour
     if section.kind == "MIME":
         return Source(start=part.header_offset, end=part.body_offset)
     if not mime.is_message(part):
-        return Source(nil=True)
+        # HEADER / TEXT of a part that is not a message: empty, as Dovecot answers (the part
+        # exists; NIL stays for parts that do not)
+        return Source(data=b"")
     child = part.parts[0]
     if section.kind == "TEXT":
         return Source(start=child.body_offset, end=child.end_offset)

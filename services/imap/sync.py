@@ -95,6 +95,9 @@ class MailboxSync(ABC):
             for m in resp.changed:
                 if m.uid > top:
                     sel.reported[m.uid] = m.modseq
+                    # a keyword that arrived with a new message (APPEND here or elsewhere):
+                    # FLAGS / PERMANENTFLAGS now, not at the client's next look at its flags
+                    self.announce_keywords(list(m.flags))
             sel.add(new)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await self.load_recent(sel)
@@ -126,25 +129,41 @@ class MailboxSync(ABC):
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 
     def announce_expunges(self, uids: list[int]) -> None:
+        """EXPUNGE (or VANISHED) for messages gone from the selected mailbox; then, for an
+        IMAP4rev1 session, RECENT, since the mailbox size changed (RFC 3501 7.3.2)."""
         sel = self.sel
         assert sel is not None
+        gone = [u for u in uids if sel.contains(u)]
         if self.qresync:
-            gone = [u for u in uids if sel.contains(u)]
             for u in gone:
                 sel.remove(u)
             if gone:
                 self.untagged(f"VANISHED {compress(gone)}")
-            return
-        for u in sorted(uids, reverse=True):
-            seq = sel.remove(u)
-            if seq is not None:
-                self.untagged(f"{seq} EXPUNGE")
+        else:
+            for u in sorted(gone, reverse=True):
+                seq = sel.remove(u)
+                if seq is not None:
+                    self.untagged(f"{seq} EXPUNGE")
+        for u in uids:
+            sel.ghosts.discard(u)
+        if gone and not self.rev2:
+            self.untagged(f"{len(sel.recent)} RECENT")
 
     def send_flags(self, seq: int, uid: int, flags: list[str], modseq: int) -> None:
         items = [f"UID {uid}", "FLAGS (" + " ".join(self.visible_flags(uid, flags)) + ")"]
         if self.condstore:
             items.append(f"MODSEQ ({modseq})")
         self.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
+
+    def enable_condstore(self) -> None:
+        """A CONDSTORE-enabling command (RFC 7162 3.1): from now on MODSEQ goes with FETCH. The
+        first one in a mailbox selected without CONDSTORE is preceded by its HIGHESTMODSEQ
+        (`* OK [HIGHESTMODSEQ n]`), which the client did not get from SELECT."""
+        if self.condstore:
+            return
+        self.condstore = True
+        if self.sel is not None:
+            self.untagged(f"OK [HIGHESTMODSEQ {self.sel.highest_modseq}] Highest")
 
     def announce_keywords(self, flags: list[str]) -> None:
         """Sends FLAGS (and PERMANENTFLAGS) again when a keyword not yet announced shows up."""

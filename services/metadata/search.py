@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from services.common import mime
 from services.common.blobstore import BlobNotFound, BlobStore
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
@@ -44,6 +45,18 @@ class Msg:
     summary: mime_pb.MessageSummary | None = None
     _headers: list[tuple[str, str]] | None = field(default=None, repr=False)
     _body: str | None = field(default=None, repr=False)
+
+    def sent_day(self) -> int:
+        """The Date: header's own calendar day (time and zone disregarded, RFC 3501 6.4.4) as
+        00:00 UTC of it; without a valid Date: the internal date."""
+        value = next((v for n, v in self.headers() if n == "date"), None)
+        day = mime.date_day(value) if value is not None else None
+        return self.date if day is None else day
+
+    def addresses(self, field: str) -> str:
+        if self.summary is None or not self.summary.HasField("envelope"):
+            return ""
+        return mime.envelope_addresses(self.summary.envelope, field)
 
     def headers(self) -> list[tuple[str, str]]:
         if self._headers is None:
@@ -207,11 +220,14 @@ class Searcher:
         if which == "internal_date_since":
             return m.date >= k.internal_date_since
         if which in ("sent_before", "sent_on", "sent_since"):
-            sent = m.summary.sent_date if m.summary is not None and m.summary.sent_date else m.date
-            return _date_cmp(which[5:], sent, getattr(k, which))
+            return _date_cmp(which[5:], m.sent_day(), getattr(k, which))
         if which == "header":
             name, needle = k.header.field.lower(), k.header.value.casefold()
-            return any(n == name and needle in val.casefold() for n, val in m.headers())
+            if any(n == name and needle in val.casefold() for n, val in m.headers()):
+                return True
+            # FROM/TO/CC/BCC: the addresses as parsed for the ENVELOPE too, so that comments
+            # and spacing inside an address do not hide it (`<user (c)@ (c) host>`)
+            return bool(needle) and name in mime.ADDRESS_FIELDS and needle in m.addresses(name).casefold()
         if which == "body":
             return k.body.casefold() in await self._body(m)
         if which == "text":
