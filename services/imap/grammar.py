@@ -645,6 +645,11 @@ def _search_key(c: Cursor, depth: int) -> tuple[Any, ...]:
     if word in _DATE_KEYS:
         c.sp()
         return (word, date(c))
+    if word in ("SAVEDBEFORE", "SAVEDON", "SAVEDSINCE"):  # RFC 8514 4.3
+        c.sp()
+        return (word, date(c))
+    if word == "SAVEDATESUPPORTED":  # every mailbox records save dates: all messages match
+        return ("ALL",)
     if word in ("LARGER", "SMALLER"):
         c.sp()
         return (word, c.number())

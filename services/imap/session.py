@@ -115,6 +115,7 @@ class Session(MailboxSync):
             "UTF8=ACCEPT",
             "BINARY",
             "OBJECTID",
+            "SAVEDATE",
         ]
         return " ".join(caps)
 
