@@ -116,6 +116,11 @@ class Session(MailboxSync):
             "BINARY",
             "OBJECTID",
             "SAVEDATE",
+            "SORT",
+            "SORT=DISPLAY",
+            "ESORT",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
         ]
         return " ".join(caps)
 
