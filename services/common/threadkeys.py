@@ -22,14 +22,24 @@ _FWD_WRAP = re.compile(r"^\[fwd:(.*)\]$", re.IGNORECASE | re.DOTALL)
 
 def base_subject(subject: str) -> str:
     """The RFC 5256 base subject, case folded: "Re: [list] Fwd: Hello (fwd)" -> "hello"."""
+    return subject_key(subject)[0]
+
+
+def subject_key(subject: str) -> tuple[str, bool]:
+    """The base subject and whether the subject was a reply or forward (a subj-refwd, a "(fwd)"
+    trailer or a "[fwd: ...]" wrapper was removed: RFC 5256 REFERENCES step 5)."""
     s = " ".join(subject.split())[: MAX_SUBJECT * 4]
+    refwd = False
     while True:
         before = s
-        s = _TRAILER.sub("", s).strip()
+        t = _TRAILER.sub("", s).strip()
+        refwd = refwd or t != s.strip()
+        s = t
         while True:
             m = _LEADER.match(s)
             if m is not None:
                 s = s[m.end() :]
+                refwd = True
                 continue
             b = _LEADING_BLOB.match(s)
             if b is not None and b.end() < len(s):  # a blob is removed only when text remains
@@ -39,9 +49,10 @@ def base_subject(subject: str) -> str:
         w = _FWD_WRAP.match(s)
         if w is not None:
             s = w.group(1).strip()
+            refwd = True
         if s == before:
             break
-    return s.casefold()[:MAX_SUBJECT]
+    return s.casefold()[:MAX_SUBJECT], refwd
 
 
 def msg_ids(value: str) -> list[str]:

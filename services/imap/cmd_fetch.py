@@ -268,11 +268,13 @@ def _simple_item(s: Session, m: messages_pb.MessageMeta, n: str) -> bytes:
         return b"INTERNALDATE " + internal_date(m.internal_date).encode()
     if n == "RFC822.SIZE":
         return b"RFC822.SIZE %d" % m.size
+    if n == "SAVEDATE":  # RFC 8514 4.1; a message stored before save dates: its internal date
+        return b"SAVEDATE " + internal_date(m.save_date or m.internal_date).encode()
     if n == "EMAILID" and m.email_id:  # RFC 8474 5.1: parenthesised objectid
         return b"EMAILID (" + m.email_id.encode() + b")"
     if n == "THREADID" and m.thread_id:  # RFC 8474 5.2
         return b"THREADID (" + m.thread_id.encode() + b")"
-    return n.encode() + b" NIL"  # SAVEDATE; EMAILID/THREADID of a message stored before ids
+    return n.encode() + b" NIL"  # EMAILID/THREADID of a message stored before ids
 
 
 def _implied(s: Session, m: messages_pb.MessageMeta, atts: list[FetchAtt], seen_changed: bool) -> list[bytes]:

@@ -48,3 +48,8 @@ class ImapConfig:
         "KUBEMAIL_IMAP_MAX_BAD_COMMANDS", 50, "Malformed commands in a row before the connection is closed."
     )
     fetch_batch: int = setting("KUBEMAIL_IMAP_FETCH_BATCH", 500, "Messages per metadata round trip in FETCH.")
+    literal_minus: bool = setting(
+        "KUBEMAIL_IMAP_LITERAL_MINUS",
+        False,
+        "Advertise LITERAL- instead of LITERAL+ (RFC 7888): non-synchronising literals of at most 4096 octets.",
+    )

@@ -112,7 +112,7 @@ class CommandLoop(Session):
             # after LOGOUT's BYE only the tagged OK may follow (RFC 3501 6.1.3): no pending updates
             ended = self.state == LOGOUT
             if self.sel is not None and not ended and result.status != "BAD" and cmd.name not in ("SELECT", "EXAMINE"):
-                allow_expunge = cmd.uid or cmd.name not in ("FETCH", "STORE", "SEARCH")
+                allow_expunge = cmd.uid or cmd.name not in ("FETCH", "STORE", "SEARCH", "SORT", "THREAD")
                 force = cmd.name in ("NOOP", "CHECK", "IDLE")
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await self.sync(allow_expunge, force)

@@ -645,6 +645,11 @@ def _search_key(c: Cursor, depth: int) -> tuple[Any, ...]:
     if word in _DATE_KEYS:
         c.sp()
         return (word, date(c))
+    if word in ("SAVEDBEFORE", "SAVEDON", "SAVEDSINCE"):  # RFC 8514 4.3
+        c.sp()
+        return (word, date(c))
+    if word == "SAVEDATESUPPORTED":  # every mailbox records save dates: all messages match
+        return ("ALL",)
     if word in ("LARGER", "SMALLER"):
         c.sp()
         return (word, c.number())
@@ -700,6 +705,74 @@ def _search(c: Cursor) -> SearchArgs:
         if len(keys) > 1000:
             raise ParseError("Too many search keys")
     return SearchArgs(("AND", keys) if len(keys) > 1 else keys[0], charset, None if ret is None else tuple(ret))
+
+
+# SORT / THREAD (RFC 5256, RFC 5267 ESORT, RFC 5957 DISPLAY) -------------------------
+SORT_KEYS = frozenset({"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"})
+THREAD_ALGORITHMS = ("ORDEREDSUBJECT", "REFERENCES")
+
+
+@dataclass(frozen=True, slots=True)
+class SortArgs:
+    criteria: tuple[tuple[str, bool], ...]  # (sort key, REVERSE)
+    charset: str
+    key: tuple[Any, ...]
+    ret: tuple[str, ...] | None = None  # ESORT RETURN options; None = plain SORT
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadArgs:
+    algorithm: str
+    charset: str
+    key: tuple[Any, ...]
+
+
+def _charset_and_keys(c: Cursor) -> tuple[str, tuple[Any, ...]]:
+    """SP charset 1*(SP search-key) of SORT and THREAD (the charset is not optional there)."""
+    c.sp()
+    charset = c.astring().decode("ascii", "replace").upper()
+    c.sp()
+    keys = [_search_key(c, 1)]
+    while c.maybe_sp():
+        keys.append(_search_key(c, 1))
+        if len(keys) > 1000:
+            raise ParseError("Too many search keys")
+    return charset, ("AND", keys) if len(keys) > 1 else keys[0]
+
+
+def _sort_criterion(c: Cursor) -> tuple[str, bool]:
+    word = c.atom_upper()
+    reverse = word == "REVERSE"
+    if reverse:
+        c.sp()
+        word = c.atom_upper()
+    if word not in SORT_KEYS:
+        raise ParseError(f"Unknown sort key {word}")
+    return word, reverse
+
+
+def _sort(c: Cursor) -> SortArgs:
+    c.sp()
+    ret: list[str] | None = None
+    if c.keyword("RETURN"):  # RFC 5267 ESORT
+        c.sp()
+        ret = [str(x).upper() for x in c.paren_list(c.atom)]
+        for r in ret:
+            if r not in ("MIN", "MAX", "ALL", "COUNT"):
+                raise ParseError(f"Unknown RETURN option {r}")
+        c.sp()
+    criteria = [x for x in c.paren_list(lambda: _sort_criterion(c), allow_empty=False)]
+    charset, key = _charset_and_keys(c)
+    return SortArgs(tuple(criteria), charset, key, None if ret is None else tuple(ret))  # type: ignore[arg-type]
+
+
+def _thread(c: Cursor) -> ThreadArgs:
+    c.sp()
+    algorithm = c.atom_upper()
+    if algorithm not in THREAD_ALGORITHMS:
+        raise ParseError(f"Unknown threading algorithm {algorithm}")
+    charset, key = _charset_and_keys(c)
+    return ThreadArgs(algorithm, charset, key)
 
 
 def _getquota(c: Cursor) -> bytes:
@@ -767,6 +840,8 @@ COMMANDS: dict[str, Spec] = {
     "UNSELECT": Spec(_none, SEL),
     "EXPUNGE": Spec(_expunge, SEL, True, _uid_expunge),
     "SEARCH": Spec(_search, SEL, True),
+    "SORT": Spec(_sort, SEL, True),
+    "THREAD": Spec(_thread, SEL, True),
     "FETCH": Spec(_fetch, SEL, True),
     "STORE": Spec(_store, SEL, True),
     "COPY": Spec(_copy, SEL, True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message
+from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_sort, cmd_thread
 from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
 from services.imap.session import Session
@@ -44,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
     "COPY": cmd_message.copy,
     "MOVE": cmd_message.copy,
     "SEARCH": cmd_message.search,
+    "SORT": cmd_sort.sort,
+    "THREAD": cmd_thread.thread,
     "FETCH": cmd_fetch.fetch,
 }
 

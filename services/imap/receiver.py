@@ -209,7 +209,8 @@ class Receiver:
         nonsync = m.group(2) is not None
         limit = lim.max_literal if pending.name == "APPEND" else lim.max_small_literal
         if lim.literal_minus and nonsync and size > 4096:
-            return self._reject(pending, size, True, Bad(pending.tag, "Non-synchronising literal too big"))
+            # RFC 7888 4: tagged BAD [TOOBIG]; the literal the client sends anyway is dropped
+            return self._reject(pending, size, True, Bad(pending.tag, "Non-synchronising literal too big", "TOOBIG"))
         if size > limit or pending.size + size > lim.max_command:
             code = "TOOBIG" if pending.name == "APPEND" else None
             status = "NO" if pending.name == "APPEND" else "BAD"

@@ -83,6 +83,8 @@ def translate(
             return messages_pb.SearchKey(**{op.lower(): k[1]})
         if op in ("SENTBEFORE", "SENTON", "SENTSINCE"):
             return messages_pb.SearchKey(**{"sent_" + op[4:].lower(): k[1]})
+        if op in ("SAVEDBEFORE", "SAVEDON", "SAVEDSINCE"):  # RFC 8514
+            return messages_pb.SearchKey(**{"saved_" + op[5:].lower(): k[1]})
         if op in ("OLDER", "YOUNGER"):
             # RFC 5032: OLDER n = internal date more than n seconds ago; YOUNGER n = within n
             edge = t_now - k[1]

@@ -49,6 +49,7 @@ class Session(MailboxSync):
                 max_line=ctx.cfg.max_line,
                 max_literal=ctx.cfg.append_limit,
                 max_command=ctx.cfg.append_limit + ctx.cfg.max_line * 4,
+                literal_minus=ctx.cfg.literal_minus,
             )
         )
         self.id = uuid.uuid4().hex[:12]
@@ -81,7 +82,9 @@ class Session(MailboxSync):
         return self.tls_active or self.trusted
 
     def capabilities(self) -> str:
-        caps = ["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"]
+        # RFC 7888 5: never both LITERAL+ and LITERAL-
+        literal = "LITERAL-" if self.cfg.literal_minus else "LITERAL+"
+        caps = ["IMAP4rev1", "IMAP4rev2", literal, "SASL-IR", "ID", "ENABLE", "IDLE"]
         if self.state == NONAUTH:
             if not self.tls_active and self.ctx.tls is not None:
                 caps.append("STARTTLS")
@@ -112,6 +115,12 @@ class Session(MailboxSync):
             "UTF8=ACCEPT",
             "BINARY",
             "OBJECTID",
+            "SAVEDATE",
+            "SORT",
+            "SORT=DISPLAY",
+            "ESORT",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
         ]
         return " ".join(caps)
 

@@ -25,6 +25,7 @@ Per user (P = "{u:<user_id>}:"):
   P un:<id>       zset   unseen uids;  P dl:<id> zset deleted uids;  P rc:<id> zset recent uids
   P m:<id>:<uid>  hash   f flags (space separated) d internal date s size b blob m modseq S summary
                          e EMAILID t THREADID (RFC 8474; absent on messages stored before ids)
+                         v save date (RFC 8514, unix seconds; absent on messages stored before it)
   P emseq         string last EMAILID number ("E<n>"); P thrseq: last THREADID number ("T<n>").
                          Never reset (not even by a purge), so an id is never reused
   P tm            hash   sha256(Message-ID)[:24] -> "<THREADID> <sha256(base subject)[:16]>",

@@ -88,7 +88,7 @@ def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessages
         return out
     summaries = res[2:]
     for i, line in enumerate(text.split(b"\n")):
-        uid, ms, size, idate, blob, eid, tid, fl = line.split(b" ", 7)
+        uid, ms, size, idate, blob, eid, tid, saved, fl = line.split(b" ", 8)
         meta = add(
             uid=int(uid),
             modseq=int(ms),
@@ -98,6 +98,7 @@ def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessages
             email_id=_id(eid),
             thread_id=_id(tid),
             flags=fl.decode().split(),
+            save_date=int(saved),
         )
         if mode == "S" and summaries[i]:
             meta.summary.ParseFromString(summaries[i])

@@ -42,6 +42,7 @@ class Msg:
     recent: bool
     email_id: str = ""
     thread_id: str = ""
+    saved: int = 0  # RFC 8514 save date; the internal date for a message stored before it
     summary: mime_pb.MessageSummary | None = None
     _headers: list[tuple[str, str]] | None = field(default=None, repr=False)
     _body: str | None = field(default=None, repr=False)
@@ -124,7 +125,7 @@ class Searcher:
         if fast is not None:
             return fast
         uids = await self.data.resolve(user_id, mbid, [])
-        fields = ["f", "d", "s", "b", "m", "e", "t"] + (["S"] if "summary" in needs else [])
+        fields = ["f", "d", "s", "b", "m", "e", "t", "v"] + (["S"] if "summary" in needs else [])
         rows = await self.data.rows(user_id, mbid, uids, fields)
         recent: set[int] = set()
         if "recent" in needs:
@@ -137,8 +138,8 @@ class Searcher:
         hms = 0
         for uid, row in rows:
             summary = None
-            if len(row) > 7 and row[7]:
-                summary = mime_pb.MessageSummary.FromString(row[7])
+            if len(row) > 8 and row[8]:
+                summary = mime_pb.MessageSummary.FromString(row[8])
             m = Msg(
                 uid=uid,
                 flags=set((row[0] or b"").decode().split()),
@@ -149,6 +150,7 @@ class Searcher:
                 recent=uid in recent,
                 email_id=(row[5] or b"").decode(),
                 thread_id=(row[6] or b"").decode(),
+                saved=int(row[7] or row[1] or 0),
                 summary=summary,
             )
             if await self._match(key, m, max_uid):
@@ -215,6 +217,8 @@ class Searcher:
             return m.size < k.smaller
         if which in ("before", "on", "since"):
             return _date_cmp(which, m.date, getattr(k, which))
+        if which in ("saved_before", "saved_on", "saved_since"):
+            return _date_cmp(which[6:], m.saved, getattr(k, which))
         if which == "internal_date_before":
             return m.date < k.internal_date_before
         if which == "internal_date_since":

@@ -22,8 +22,10 @@ from services.imap.grammar import (
     SearchArgs,
     Section,
     SelectArgs,
+    SortArgs,
     StatusArgs,
     StoreArgs,
+    ThreadArgs,
 )
 from services.imap.receiver import Continue, Receiver
 
@@ -159,6 +161,29 @@ CASES: list[tuple[bytes, Command]] = [
     (
         b"a SEARCH $ KEYWORD $Work YOUNGER 60",
         Command("a", "SEARCH", args=SearchArgs(("AND", [("SEQ", ((-1, -1),)), ("FLAG", "$Work"), ("YOUNGER", 60)]))),
+    ),
+    # SORT (RFC 5256) with ESORT RETURN (RFC 5267); THREAD (RFC 5256)
+    (
+        b"a UID SORT RETURN (MIN COUNT) (REVERSE DATE subject DISPLAYFROM) utf-8 SEEN SAVEDON 1-Feb-2020",
+        Command(
+            "a",
+            "SORT",
+            uid=True,
+            args=SortArgs(
+                (("DATE", True), ("SUBJECT", False), ("DISPLAYFROM", False)),
+                "UTF-8",
+                ("AND", [("FLAG", "\\Seen"), ("SAVEDON", 1580515200)]),
+                ("MIN", "COUNT"),
+            ),
+        ),
+    ),
+    (
+        b"a SORT (ARRIVAL) US-ASCII ALL",
+        Command("a", "SORT", args=SortArgs((("ARRIVAL", False),), "US-ASCII", ("ALL",))),
+    ),
+    (
+        b"a THREAD references UTF-8 1:3",
+        Command("a", "THREAD", args=ThreadArgs("REFERENCES", "UTF-8", ("SEQ", ((1, 3),)))),
     ),
     # FETCH: items, macros, sections and partials, CHANGEDSINCE / VANISHED (RFC 7162)
     (

@@ -1,7 +1,7 @@
 -- Read-only. ARGV: P mbid mode(F|M|S) changed_since limit lo hi ...   (no ranges = all)
 -- Returns {next_uid, lines, summary*} with one line per message, ascending:
---   F: "uid modseq flags..."   M/S: "uid modseq size idate blob emailid threadid flags..."
---   (S: one summary each; "-" for a missing blob or id)
+--   F: "uid modseq flags..."   M/S: "uid modseq size idate blob emailid threadid savedate flags..."
+--   (S: one summary each; "-" for a missing blob or id, 0 for a missing save date)
 -- or an error JSON string. At most `limit` messages; next_uid = the first UID left out (0 = none).
 local mbid, mode, since, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('EXISTS', P..'mb:'..mbid) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
@@ -83,12 +83,12 @@ for i = 1, n do
     break
   else
     local v
-    if mode == 'S' then v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'e', 't', 'f', 'S')
-    else v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'e', 't', 'f') end
+    if mode == 'S' then v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'e', 't', 'v', 'f', 'S')
+    else v = redis.call('HMGET', pre..uid, 'm', 's', 'd', 'b', 'e', 't', 'v', 'f') end
     if v[1] then
       lines[#lines + 1] = uid..' '..v[1]..' '..(v[2] or '0')..' '..(v[3] or '0')..' '..(v[4] or '-')..' '
-        ..(v[5] or '-')..' '..(v[6] or '-')..' '..(v[7] or '')
-      if mode == 'S' then out[#out + 1] = v[8] or '' end
+        ..(v[5] or '-')..' '..(v[6] or '-')..' '..(v[7] or '0')..' '..(v[8] or '')
+      if mode == 'S' then out[#out + 1] = v[9] or '' end
     end
   end
 end

@@ -68,7 +68,8 @@ local function msg_insert(mbid, blob, size, idate, summary, fs, ms, eid, tid)
   local uid = redis.call('HINCRBY', mb, 'uidnext', 1) - 1
   if fs ~= '' then kw_add(mbid, fs) end
   local mk = P..'m:'..mbid..':'..uid
-  redis.call('HSET', mk, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary)
+  -- v: the save date (RFC 8514), when this copy entered the mailbox
+  redis.call('HSET', mk, 'f', fs, 'd', idate, 's', size, 'b', blob, 'm', ms, 'S', summary, 'v', redis.call('TIME')[1])
   if eid then redis.call('HSET', mk, 'e', eid, 't', tid or eid) end
   redis.call('HSET', P..'fl:'..mbid, uid, ms..' '..fs)
   redis.call('ZADD', P..'u:'..mbid, uid, uid)

@@ -7,6 +7,7 @@ import base64
 import email
 import imaplib
 import re
+import time
 
 from tests.imap.commands.util import expect_bad, fetch_flags, fill, force_state, pop, selected
 from tests.imap.conftest import ImapHandle, Raw, msg
@@ -272,3 +273,29 @@ def test_bodystructure_of_text_without_charset_reports_us_ascii(imap: ImapHandle
     assert b'("text" "plain" ("charset" "us-ascii") nil nil "7bit"' in first.lower(), first
     assert b'("charset" "utf-8")' in second.lower() and b"us-ascii" not in second.lower(), second
     c.logout()
+
+
+def test_fetch_savedate(imap: ImapHandle) -> None:
+    """RFC 8514 SAVEDATE: when the message was saved in this mailbox, not its internal date (an
+    APPEND with an old date, a COPY keeping the internal date both get the time of saving)."""
+    c = imap.login()
+    c.append("INBOX", None, '"01-Feb-2020 10:00:00 +0000"', msg(1))
+    c.create("Other")
+    c.logout()
+    r = Raw(imap.port)
+    r.login()
+    lines, _ = r.cmd("c", "CAPABILITY")
+    assert b" SAVEDATE" in lines[0]
+    r.cmd("s", "SELECT INBOX")
+    lines, t = r.cmd("f1", "FETCH 1 (INTERNALDATE SAVEDATE)")
+    assert t.startswith(b"f1 OK"), t
+    m = re.fullmatch(rb'\* 1 FETCH \(INTERNALDATE "01-Feb-2020 10:00:00 \+0000" SAVEDATE "([^"]+)"\)', lines[0])
+    assert m, lines
+    saved = email.utils.parsedate_to_datetime(m.group(1).decode().replace("-", " ", 2)).timestamp()
+    assert abs(saved - time.time()) < 120  # saved just now
+    _, t = r.cmd("c1", "COPY 1 Other")
+    r.cmd("s2", "SELECT Other")
+    lines, _ = r.cmd("f2", "UID FETCH 1 (SAVEDATE INTERNALDATE)")
+    m2 = re.search(rb'SAVEDATE "([^"]+)" INTERNALDATE "01-Feb-2020 10:00:00 \+0000"', lines[0])
+    assert m2, lines
+    r.close()

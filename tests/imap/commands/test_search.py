@@ -3,8 +3,10 @@ results follow other sessions' changes, BADCHARSET, syntax errors, wrong state."
 
 from __future__ import annotations
 
+import time
+
 from tests.imap.commands.util import code_of, expect_bad, fill, fill_mail, force_state, object_ids, raw, selected
-from tests.imap.conftest import ImapHandle, Raw
+from tests.imap.conftest import ImapHandle, Raw, msg
 
 
 def _s(c: object, *crit: str) -> list[int]:
@@ -139,3 +141,21 @@ def test_search_emailid_threadid(imap: ImapHandle) -> None:
     _, t = r.cmd("Q5", "SEARCH THREADID " + "x" * 256)
     assert t.startswith(b"Q5 BAD"), t
     r.close()
+
+
+def test_search_savedate_keys(imap: ImapHandle) -> None:
+    """RFC 8514 SAVEDBEFORE / SAVEDON / SAVEDSINCE compare the save date (today for messages just
+    appended with an old internal date), SAVEDATESUPPORTED matches every message."""
+    c = imap.login()
+    c.append("INBOX", None, '"01-Feb-2020 10:00:00 +0000"', msg(1))
+    c.append("INBOX", None, '"01-Mar-2020 10:00:00 +0000"', msg(2))
+    c.select("INBOX")
+    today = time.strftime("%d-%b-%Y", time.gmtime())
+    assert _s(c, "SAVEDATESUPPORTED") == [1, 2]
+    assert _s(c, "SAVEDON", today) == [1, 2]
+    assert _s(c, "SAVEDSINCE", today) == [1, 2]
+    assert _s(c, "SAVEDBEFORE", today) == []
+    assert _s(c, "SAVEDBEFORE", "01-Jan-2100", "SINCE", "15-Feb-2020") == [2]  # internal date still its own
+    assert _s(c, "ON", today) == []
+    expect_bad(c.search, None, "SAVEDON", "yesterday")
+    c.logout()

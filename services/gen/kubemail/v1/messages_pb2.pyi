@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MessageMeta(_message.Message):
-    __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary", "email_id", "thread_id")
+    __slots__ = ("uid", "modseq", "flags", "internal_date", "size", "blob_id", "summary", "email_id", "thread_id", "save_date")
     UID_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class MessageMeta(_message.Message):
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    SAVE_DATE_FIELD_NUMBER: _ClassVar[int]
     uid: int
     modseq: int
     flags: _containers.RepeatedScalarFieldContainer[str]
@@ -29,7 +30,8 @@ class MessageMeta(_message.Message):
     summary: _mime_pb2.MessageSummary
     email_id: str
     thread_id: str
-    def __init__(self, uid: _Optional[int] = ..., modseq: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., size: _Optional[int] = ..., blob_id: _Optional[str] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
+    save_date: int
+    def __init__(self, uid: _Optional[int] = ..., modseq: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., size: _Optional[int] = ..., blob_id: _Optional[str] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., save_date: _Optional[int] = ...) -> None: ...
 
 class DeliverRequest(_message.Message):
     __slots__ = ("blob_id", "size", "summary", "deliveries", "internal_date", "idempotency_key")
@@ -282,7 +284,7 @@ class SearchRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., key: _Optional[_Union[SearchKey, _Mapping]] = ...) -> None: ...
 
 class SearchKey(_message.Message):
-    __slots__ = ("all", "flag", "no_flag", "uids", "larger", "smaller", "before", "on", "since", "sent_before", "sent_on", "sent_since", "header", "body", "text", "modseq", "recent", "internal_date_before", "internal_date_since", "email_id", "thread_id")
+    __slots__ = ("all", "flag", "no_flag", "uids", "larger", "smaller", "before", "on", "since", "sent_before", "sent_on", "sent_since", "header", "body", "text", "modseq", "recent", "internal_date_before", "internal_date_since", "email_id", "thread_id", "saved_before", "saved_on", "saved_since")
     ALL_FIELD_NUMBER: _ClassVar[int]
     AND_FIELD_NUMBER: _ClassVar[int]
     OR_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +309,9 @@ class SearchKey(_message.Message):
     INTERNAL_DATE_SINCE_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    SAVED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    SAVED_ON_FIELD_NUMBER: _ClassVar[int]
+    SAVED_SINCE_FIELD_NUMBER: _ClassVar[int]
     all: bool
     flag: str
     no_flag: str
@@ -328,7 +333,10 @@ class SearchKey(_message.Message):
     internal_date_since: int
     email_id: str
     thread_id: str
-    def __init__(self, all: _Optional[bool] = ..., flag: _Optional[str] = ..., no_flag: _Optional[str] = ..., uids: _Optional[_Union[_types_pb2.UidSet, _Mapping]] = ..., larger: _Optional[int] = ..., smaller: _Optional[int] = ..., before: _Optional[int] = ..., on: _Optional[int] = ..., since: _Optional[int] = ..., sent_before: _Optional[int] = ..., sent_on: _Optional[int] = ..., sent_since: _Optional[int] = ..., header: _Optional[_Union[HeaderMatch, _Mapping]] = ..., body: _Optional[str] = ..., text: _Optional[str] = ..., modseq: _Optional[int] = ..., recent: _Optional[bool] = ..., internal_date_before: _Optional[int] = ..., internal_date_since: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., **kwargs) -> None: ...
+    saved_before: int
+    saved_on: int
+    saved_since: int
+    def __init__(self, all: _Optional[bool] = ..., flag: _Optional[str] = ..., no_flag: _Optional[str] = ..., uids: _Optional[_Union[_types_pb2.UidSet, _Mapping]] = ..., larger: _Optional[int] = ..., smaller: _Optional[int] = ..., before: _Optional[int] = ..., on: _Optional[int] = ..., since: _Optional[int] = ..., sent_before: _Optional[int] = ..., sent_on: _Optional[int] = ..., sent_since: _Optional[int] = ..., header: _Optional[_Union[HeaderMatch, _Mapping]] = ..., body: _Optional[str] = ..., text: _Optional[str] = ..., modseq: _Optional[int] = ..., recent: _Optional[bool] = ..., internal_date_before: _Optional[int] = ..., internal_date_since: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., saved_before: _Optional[int] = ..., saved_on: _Optional[int] = ..., saved_since: _Optional[int] = ..., **kwargs) -> None: ...
 
 class SearchKeys(_message.Message):
     __slots__ = ("keys",)
