@@ -212,12 +212,14 @@ def _peer_matches(peer: dict[str, Any], src: Peer, policy_ns: str) -> bool:
     return selector_matches(peer.get("podSelector"), src.labels)
 
 
-def _port_matches(ports: list[dict[str, Any]] | None, port: int) -> bool:
+def _port_matches(ports: list[dict[str, Any]] | None, port: int, protocol: str = "TCP") -> bool:
     if not ports:
         return True
     for p in ports:
         assert isinstance(p.get("port"), int), f"policies use numeric ports: {p}"
-        if p.get("protocol", "TCP") == "TCP" and (p["port"] == port or p["port"] <= port <= p.get("endPort", -1)):
+        if p.get("protocol", "TCP") == protocol and (
+            p["port"] == port or p["port"] <= port <= p.get("endPort", -1)
+        ):
             return True
     return False
 
@@ -240,6 +242,31 @@ def ingress_allowed(policies: list[dict[str, Any]], src: Peer, dst_labels: dict[
             if not froms:
                 return True
             if any(_peer_matches(peer, src, pol["metadata"].get("namespace", NAMESPACE)) for peer in froms):
+                return True
+    return False
+
+
+def egress_allowed(
+    policies: list[dict[str, Any]], src_labels: dict[str, str], dst: Peer, port: int, protocol: str = "TCP"
+) -> bool:
+    """Whether a pod of the release with `src_labels` may open `dst`:`port` under the egress policies."""
+    applicable = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace", NAMESPACE) == NAMESPACE
+        and "Egress" in p["spec"].get("policyTypes", [])
+        and selector_matches(p["spec"]["podSelector"], src_labels)
+    ]
+    if not applicable:
+        return True  # egress not isolated
+    for pol in applicable:
+        for rule in pol["spec"].get("egress") or []:
+            if not _port_matches(rule.get("ports"), port, protocol):
+                continue
+            tos = rule.get("to")
+            if not tos:
+                return True
+            if any(_peer_matches(peer, dst, pol["metadata"].get("namespace", NAMESPACE)) for peer in tos):
                 return True
     return False
 

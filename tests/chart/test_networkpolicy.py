@@ -6,7 +6,18 @@ from typing import Any
 
 import pytest
 
-from tests.chart.helpers import NAMESPACE, Peer, by_kind, component, ingress_allowed, render, workloads
+from tests.chart.helpers import (
+    CHART,
+    NAMESPACE,
+    Peer,
+    by_kind,
+    component,
+    egress_allowed,
+    ingress_allowed,
+    render,
+    template,
+    workloads,
+)
 
 FRONTENDS = ("smtp", "imap", "pop3")
 PROM_NS = {"kubernetes.io/metadata.name": "monitoring"}
@@ -51,9 +62,11 @@ def _expected(src: Peer, dst: str, port_name: str) -> bool:
     if dst in FRONTENDS:
         return True  # mail ports: open to the world
     if dst == "metadata":
-        return src.name in (*FRONTENDS, "operator")
-    if dst in ("redis", "minio"):
+        return src.name in (*FRONTENDS, "relay", "operator")
+    if dst == "redis":
         return src.name in ("metadata", *FRONTENDS)
+    if dst == "minio":
+        return src.name in ("metadata", *FRONTENDS, "relay")
     raise AssertionError(f"unexpected port {dst}/{port_name}")
 
 
@@ -65,7 +78,7 @@ def test_network_policy_matrix(case: str, prom_pod: dict[str, str]) -> None:
     docs = render(case)
     policies = list(by_kind(docs, "NetworkPolicy").values())
     pods = _pods(docs)
-    assert set(pods) == {"smtp", "imap", "pop3", "metadata", "operator", "redis", "minio"}
+    assert set(pods) == {"smtp", "imap", "pop3", "relay", "metadata", "operator", "redis", "minio"}
     # Every pod of the release is selected by some policy (none is left open by accident).
     for name, labels in pods.items():
         assert any(
@@ -100,3 +113,48 @@ def test_evaluator_isolates_only_selected_pods() -> None:
     assert ingress_allowed([], outsider, pods["redis"], 6379)
     deny_all = {"metadata": {"namespace": NAMESPACE}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
     assert not ingress_allowed([deny_all], outsider, pods["redis"], 6379)
+
+
+def _relay_egress(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, dict[str, str]]]:
+    policies = list(by_kind(docs, "NetworkPolicy").values())
+    pods = _pods(docs)
+    return policies, pods["relay"], pods
+
+
+def test_relay_egress_reaches_exactly_metadata_blobs_dns_and_smtp() -> None:
+    docs = render("default")
+    policies, relay, pods = _relay_egress(docs)
+    own = {"kubernetes.io/metadata.name": NAMESPACE}
+    metadata, minio, redis = (Peer(c, ns_labels=own, labels=pods[c]) for c in ("metadata", "minio", "redis"))
+    kube_dns = Peer("kube-dns", namespace="kube-system", ns_labels={"kubernetes.io/metadata.name": "kube-system"})
+    mx4, mx6 = Peer("mx", ip="203.0.113.25"), Peer("mx6", ip="2001:db8::25")
+    allowed = [
+        (metadata, 50051, "TCP"), (minio, 9000, "TCP"),
+        (kube_dns, 53, "UDP"), (kube_dns, 53, "TCP"), (Peer("resolver", ip="192.0.2.53"), 53, "UDP"),
+        (mx4, 25, "TCP"), (mx6, 25, "TCP"), (mx4, 465, "TCP"), (mx4, 587, "TCP"), (mx4, 443, "TCP"),
+    ]  # fmt: skip
+    denied = [
+        (redis, 6379, "TCP"), (metadata, 9100, "TCP"), (minio, 50051, "TCP"),
+        (mx4, 22, "TCP"), (mx4, 80, "TCP"), (mx4, 6379, "TCP"), (mx4, 2525, "TCP"), (mx4, 53, "SCTP"),
+        (Peer("apiserver", ip="10.96.0.1"), 6443, "TCP"),
+    ]  # fmt: skip
+    wrong = [f"{d.name}:{p}/{proto} allowed" for d, p, proto in denied if egress_allowed(policies, relay, d, p, proto)]
+    wrong += [f"{d.name}:{p}/{proto} denied" for d, p, proto in allowed if not egress_allowed(policies, relay, d, p, proto)]
+    assert not wrong, wrong
+    # Only the relay's egress is restricted: the other pods keep theirs.
+    assert egress_allowed(policies, pods["smtp"], mx4, 22)
+
+
+def test_relay_egress_follows_smarthost_port_and_external_s3() -> None:
+    docs = template("--set", "relay.smarthost.host=smtp.provider.example", "--set", "relay.smarthost.port=2525")
+    policies, relay, _ = _relay_egress(docs)
+    assert egress_allowed(policies, relay, Peer("smarthost", ip="198.51.100.7"), 2525)
+    ext = template("-f", str(CHART / "ci" / "external-backends-values.yaml"))
+    policies, relay, _ = _relay_egress(ext)
+    s3 = Peer("s3", ip="52.95.0.1")
+    assert egress_allowed(policies, relay, s3, 443), "s3.eu-west-1.amazonaws.com has no port: HTTPS"
+    assert not egress_allowed(policies, relay, s3, 9000)
+    ext9 = template("--set", "minio.enabled=false", "--set", "minio.external.endpoint=s3.internal:9443",
+                    "--set", "minio.external.existingSecret=s3")  # fmt: skip
+    policies, relay, _ = _relay_egress(ext9)
+    assert egress_allowed(policies, relay, s3, 9443)

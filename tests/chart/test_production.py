@@ -29,6 +29,8 @@ FULL = f"{RELEASE}-kubemail"
 FRONTENDS = ("smtp", "imap", "pop3")
 # Seconds each service drains after SIGTERM (stop() grace in services/<name>/server.py).
 DRAIN = {"smtp": 20, "imap": 20, "pop3": 10, "metadata": 10}
+# The relay: deliveries in flight get 30 s; no Service routes to it, so no preStop sleep by default.
+RELAY_DRAIN = 30
 UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
 PROXY_ANNOTATION = re.compile(r"proxy-?protocol", re.I)
 
@@ -194,15 +196,31 @@ def test_every_proxy_listener_has_a_proxy_protocol_load_balancer(case: str) -> N
 
 
 def test_offline_render_without_credentials_fails_clearly() -> None:
-    rc, _, err = _offline()
-    assert rc != 0
-    assert "redis.auth.existingSecret" in err and "helm template" in err and "generateCredentials" in err
-    rc, _, err = _offline("--set", "redis.auth.password=r3dis")
-    assert rc != 0 and "minio.auth.existingSecret" in err
+    """Each chart-generated credential (Redis, MinIO, SRS) fails the offline render, naming its values;
+    once all are given, the render succeeds."""
+    fixes = {
+        "redis.auth.existingSecret": ("--set", "redis.auth.password=r3dis"),
+        "minio.auth.existingSecret": ("--set", "minio.auth.accessKey=kubemail", "--set", "minio.auth.secretKey=s3cr3t"),
+        "srs.existingSecret": ("--set", "srs.secret=0123456789abcdef"),
+    }  # fmt: skip
+    args: tuple[str, ...] = ()
+    demanded = []
+    for _ in fixes:
+        rc, _, err = _offline(*args)
+        assert rc != 0
+        assert "helm template" in err and "generateCredentials" in err, err
+        hint = next((h for h in fixes if h in err and h not in demanded), None)
+        assert hint, err
+        demanded.append(hint)
+        args += fixes[hint]
+    assert sorted(demanded) == sorted(fixes)
+    rc, _, err = _offline(*args)
+    assert rc == 0, err
 
 
 def test_offline_render_with_existing_secrets_creates_none() -> None:
-    args = ("--set", "redis.auth.existingSecret=my-redis", "--set", "minio.auth.existingSecret=my-s3")
+    args = ("--set", "redis.auth.existingSecret=my-redis", "--set", "minio.auth.existingSecret=my-s3",
+            "--set", "srs.existingSecret=my-srs")  # fmt: skip
     rc, out, err = _offline(*args)
     assert rc == 0, err
     docs = [d for d in yaml.safe_load_all(out) if d]
@@ -217,6 +235,7 @@ def test_offline_render_with_explicit_values_is_stable() -> None:
         "--set", "redis.auth.password=r3dis",
         "--set", "minio.auth.accessKey=kubemail",
         "--set", "minio.auth.secretKey=s3cr3t-s3cr3t",
+        "--set", "srs.secret=srs-s3cr3t-0123456789",
     )  # fmt: skip
     first, second = _offline(*args), _offline(*args)
     assert first[0] == 0, first[2]
@@ -224,12 +243,13 @@ def test_offline_render_with_explicit_values_is_stable() -> None:
     secrets = by_kind([d for d in yaml.safe_load_all(first[1]) if d], "Secret")
     assert base64.b64decode(secrets[f"{FULL}-redis"]["data"]["redis-password"]) == b"r3dis"
     assert base64.b64decode(secrets[f"{FULL}-minio"]["data"]["secret-key"]) == b"s3cr3t-s3cr3t"
+    assert base64.b64decode(secrets[f"{FULL}-srs"]["data"]["srs-secret"]) == b"srs-s3cr3t-0123456789"
 
 
 def test_generate_credentials_opt_in_renders_offline() -> None:
     rc, out, err = _offline("--set", "generateCredentials=true")
     assert rc == 0, err
-    assert {f"{FULL}-redis", f"{FULL}-minio"} <= set(by_kind([d for d in yaml.safe_load_all(out) if d], "Secret"))
+    assert {f"{FULL}-redis", f"{FULL}-minio", f"{FULL}-srs"} <= set(by_kind([d for d in yaml.safe_load_all(out) if d], "Secret"))
     readme = (CHART / "README.md").read_text()
     assert "generateCredentials" in readme and "Argo CD" in readme
 
@@ -247,6 +267,11 @@ def test_every_frontend_and_metadata_pod_sleeps_before_sigterm(case: str) -> Non
         cmd = spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
         assert cmd[0] == "sleep" and int(cmd[1]) > 0, (case, comp)
         assert spec["terminationGracePeriodSeconds"] > int(cmd[1]) + drain, (case, comp)
+    if "relay" in deployments:
+        spec = deployments["relay"]["spec"]["template"]["spec"]
+        lifecycle = spec["containers"][0].get("lifecycle")
+        pre = int(lifecycle["preStop"]["exec"]["command"][1]) if lifecycle else 0
+        assert spec["terminationGracePeriodSeconds"] > pre + RELAY_DRAIN, case
 
 
 def test_grace_period_too_short_for_prestop_and_drain_fails() -> None:

@@ -16,7 +16,7 @@ import yaml
 from tests.chart import sync_crds, values_doc
 from tests.chart.helpers import CHART, ROOT, by_kind, render
 
-COMPONENTS = ("metadata", "smtp", "imap", "pop3", "operator")
+COMPONENTS = ("metadata", "smtp", "imap", "pop3", "relay", "operator")
 
 
 def test_crds_in_sync() -> None:
@@ -143,7 +143,7 @@ def test_image_layout_is_self_contained(tmp_path: Path) -> None:
     code = (
         "import importlib, importlib.util, pkgutil, sys\n"
         "import services, kubemail_operator\n"
-        "for comp in ('metadata', 'smtp', 'imap', 'pop3'):\n"
+        "for comp in ('metadata', 'smtp', 'imap', 'pop3', 'relay'):\n"
         "    assert importlib.util.find_spec(f'services.{comp}.__main__'), comp\n"
         "assert importlib.util.find_spec('kubemail_operator.__main__')\n"
         "for pkg in (services, kubemail_operator):\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -59,7 +60,7 @@ def test_each_protocol_has_its_own_deployment_service_hpa_pdb() -> None:
             assert all(pod_labels[k] == v for k, v in sel.items())
     assert services[f"{FULL}-metadata"]["spec"]["type"] == "ClusterIP"
     targets = [h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()]
-    assert len(targets) == len(set(targets)) == 4
+    assert len(targets) == len(set(targets)) == 5  # smtp, imap, pop3, metadata, relay
     assert deployments[f"{FULL}-operator"]["spec"]["template"]["spec"]["containers"][0]["args"] == ["operator"]
 
 
@@ -102,7 +103,7 @@ def test_no_container_runs_as_root_and_all_are_hardened(case: str) -> None:
 
 def test_probes_are_wired_to_health_endpoints() -> None:
     docs = render("default")
-    for comp in (*PROTOCOLS, "operator"):
+    for comp in (*PROTOCOLS, "relay", "operator"):
         c = _deployment_container(docs, comp)
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         assert ports["metrics"] == 9100
@@ -237,12 +238,12 @@ def test_frontends_and_metadata_get_backend_settings() -> None:
     md = _env(_deployment_container(docs, "metadata"))
     assert md["KUBEMAIL_REDIS_URL"] == f"redis://:$(REDIS_PASSWORD)@{FULL}-redis.mail.svc:6379/0"
     assert md["KUBEMAIL_METADATA_LISTEN"] == "[::]:50051"  # dual stack
-    for comp in (*PROTOCOLS, "metadata"):
+    for comp in (*PROTOCOLS, "relay", "metadata"):
         env = _env(_deployment_container(docs, comp))
         assert env["KUBEMAIL_BLOB_BACKEND"] == "s3"
         assert env["KUBEMAIL_S3_ENDPOINT"] == f"{FULL}-minio.mail.svc:9000"
         assert env["KUBEMAIL_S3_SECRET_KEY"]["secretKeyRef"]["name"] == f"{FULL}-minio"
-    for comp in (*PROTOCOLS, "operator"):
+    for comp in (*PROTOCOLS, "relay", "operator"):
         addr = _env(_deployment_container(docs, comp))["KUBEMAIL_METADATA_ADDR"]
         assert addr == f"dns:///{FULL}-metadata-headless.mail.svc.cluster.local:50051"
     op = _env(_deployment_container(docs, "operator"))
@@ -315,7 +316,7 @@ def test_operator_rbac_is_least_privilege() -> None:
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{FULL}-operator", "namespace": "mail"}]
     op = by_kind(docs, "Deployment")[f"{FULL}-operator"]["spec"]["template"]["spec"]
     assert op["serviceAccountName"] == f"{FULL}-operator"
-    for comp in (*PROTOCOLS, "metadata"):
+    for comp in (*PROTOCOLS, "relay", "metadata"):
         pod = by_kind(docs, "Deployment")[f"{FULL}-{comp}"]["spec"]["template"]["spec"]
         assert pod["automountServiceAccountToken"] is False
 
@@ -339,7 +340,7 @@ def test_dashboards_and_rules_come_from_the_observability_files() -> None:
     metrics_services = [
         s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"].get("kubemail.io/metrics")
     ]
-    assert {component(s) for s in metrics_services} == {"smtp", "imap", "pop3", "metadata", "operator", "redis"}
+    assert {component(s) for s in metrics_services} == {"smtp", "imap", "pop3", "relay", "metadata", "operator", "redis"}
     for s in metrics_services:
         assert all(s["metadata"]["labels"][k] == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())
         port = 9121 if component(s) == "redis" else 9100  # redis_exporter's port
@@ -355,7 +356,150 @@ def test_component_env_reaches_only_its_component(settings: set[str]) -> None:
     assert "KUBEMAIL_IMAP_IDLE_TIMEOUT" not in _env(smtp)
     assert "KUBEMAIL_IMAP_IDLE_TIMEOUT" in settings
     # Overrides replace the chart's own entry in place: no duplicate names.
-    for comp in ("smtp", "imap", "pop3", "metadata", "operator"):
+    for comp in ("smtp", "imap", "pop3", "relay", "metadata", "operator"):
         names = [e["name"] for e in _deployment_container(docs, comp)["env"]]
         assert len(names) == len(set(names)), comp
         assert _env(_deployment_container(docs, comp))["KUBEMAIL_LOG_LEVEL"] == "DEBUG"
+
+
+# --- the relay (outbound delivery) -------------------------------------------------------------------
+
+
+def _volume(dep: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == name)
+
+
+def _mounted_file(dep: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    """The volume a file path of the first container lies in, and the file's name inside it."""
+    c = containers(dep)[0]
+    for m in c["volumeMounts"]:
+        if path.startswith(m["mountPath"].rstrip("/") + "/"):
+            assert "subPath" not in m and m.get("readOnly") is True, m
+            return _volume(dep, m["name"]), path[len(m["mountPath"].rstrip("/")) + 1 :]
+    raise AssertionError(f"{path} is in no mounted volume of {dep['metadata']['name']}")
+
+
+def test_relay_deployment_hpa_pdb_and_no_service() -> None:
+    docs = render("default")
+    name = f"{FULL}-relay"
+    dep = by_kind(docs, "Deployment")[name]
+    c = containers(dep)[0]
+    assert c["args"] == ["relay"]
+    assert [p["name"] for p in c["ports"]] == ["metrics"], "the relay listens on no mail port"
+    assert name not in by_kind(docs, "Service"), "nothing connects to the relay"
+    hpa = by_kind(docs, "HorizontalPodAutoscaler")[name]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == name
+    assert [m["type"] for m in hpa["spec"]["metrics"]] == ["Resource"]
+    pdb = by_kind(docs, "PodDisruptionBudget")[name]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "relay"
+    assert all(labels[k] == v for k, v in pdb["spec"]["selector"]["matchLabels"].items())
+    assert "kubemail.io/mail-frontend" not in labels, "the shared mail Service must not select the relay"
+    spec = dep["spec"]["template"]["spec"]
+    assert spec["terminationGracePeriodSeconds"] > 30, "the relay drains deliveries for 30 s after SIGTERM"
+    env = _env(c)
+    assert env["KUBEMAIL_RELAY_RETRY_SCHEDULE"] == "300,600,1200,2400,4000"
+    assert env["KUBEMAIL_RELAY_MAX_LIFETIME"] == "432000" and env["KUBEMAIL_RELAY_DELAY_WARNING"] == "14400"
+    assert "KUBEMAIL_RELAY_SMARTHOST" not in env and "KUBEMAIL_RELAY_DNS_SERVERS" not in env
+    # DKIM keys: the operator's Secret, optional until it exists, mounted as a directory.
+    mount = next(m for m in c["volumeMounts"] if m["mountPath"] == env["KUBEMAIL_RELAY_DKIM_KEYS_DIR"])
+    dkim = _volume(dep, mount["name"])["secret"]
+    assert dkim["secretName"] == f"{FULL}-dkim-keys" and dkim["optional"] is True and "items" not in dkim
+    assert "subPath" not in mount
+    off = template("--set", "relay.enabled=false")
+    assert not [d for d in off if d["metadata"]["name"] == name]
+
+
+def test_relay_values_reach_its_environment(settings: set[str]) -> None:
+    docs = template(
+        "--set", "relay.heloName=out.example.com",
+        "--set", "relay.dnsServers={10.0.0.10,10.0.0.11:5353}",
+        "--set", "relay.retrySchedule={60,120}",
+        "--set", "relay.maxLifetime=86400",
+        "--set", "relay.delayWarning=0",
+        "--set", "relay.smarthost.host=smtp.provider.example",
+        "--set", "relay.smarthost.port=465",
+        "--set", "relay.smarthost.tls=implicit",
+        "--set", "relay.smarthost.username=kubemail",
+        "--set", "relay.smarthost.existingSecret=smarthost-auth",
+        "--set", "relay.smarthost.passwordKey=pw",
+        "--set", "relay.dkim.secretName=my-dkim",
+        "--set", "relay.env.KUBEMAIL_RELAY_CONCURRENCY=20",
+    )  # fmt: skip
+    dep = by_kind(docs, "Deployment")[f"{FULL}-relay"]
+    env = _env(containers(dep)[0])
+    assert env["KUBEMAIL_RELAY_HELO_NAME"] == "out.example.com"
+    assert env["KUBEMAIL_RELAY_DNS_SERVERS"] == "10.0.0.10,10.0.0.11:5353"
+    assert env["KUBEMAIL_RELAY_RETRY_SCHEDULE"] == "60,120"
+    assert env["KUBEMAIL_RELAY_MAX_LIFETIME"] == "86400" and env["KUBEMAIL_RELAY_DELAY_WARNING"] == "0"
+    assert env["KUBEMAIL_RELAY_SMARTHOST"] == "smtp.provider.example:465"
+    assert env["KUBEMAIL_RELAY_SMARTHOST_TLS"] == "implicit"
+    assert env["KUBEMAIL_RELAY_SMARTHOST_USERNAME"] == "kubemail"
+    assert env["KUBEMAIL_RELAY_CONCURRENCY"] == "20"
+    assert "KUBEMAIL_RELAY_CONCURRENCY" not in _env(_deployment_container(docs, "smtp"))
+    # The password is a file from the user's Secret, never an env value.
+    vol, key = _mounted_file(dep, env["KUBEMAIL_RELAY_SMARTHOST_PASSWORD_FILE"])
+    assert vol["secret"]["secretName"] == "smarthost-auth"
+    assert {"key": "pw", "path": key} in vol["secret"]["items"]
+    assert not any("pw" in str(v) for k, v in env.items() if k != "KUBEMAIL_RELAY_SMARTHOST_PASSWORD_FILE")
+    mount = next(m for m in containers(dep)[0]["volumeMounts"] if m["mountPath"] == env["KUBEMAIL_RELAY_DKIM_KEYS_DIR"])
+    assert _volume(dep, mount["name"])["secret"]["secretName"] == "my-dkim"
+    assert all(n in settings for n in env if n.startswith("KUBEMAIL_"))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "relay.smarthost.tls=ssl"], "tls"),
+        (["--set", "relay.smarthost.username=u"], "relay.smarthost.host"),
+        (["--set", "relay.smarthos.host=x"], "smarthos"),
+        (["--set", "relay.terminationGracePeriodSeconds=30"], "relay.terminationGracePeriodSeconds"),
+        (["--set", "srs.secret=short"], "16 characters"),
+    ],
+)
+def test_relay_values_are_checked(args: list[str], message: str) -> None:
+    with pytest.raises(AssertionError, match=message):
+        template(*args)
+
+
+def test_srs_secret_is_generated_once_and_mounted_into_relay_and_smtp() -> None:
+    docs = render("default")
+    secret = by_kind(docs, "Secret")[f"{FULL}-srs"]
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    (key,) = secret["data"]
+    assert len(base64.b64decode(secret["data"][key])) >= 16
+    for comp in ("relay", "smtp"):
+        dep = by_kind(docs, "Deployment")[f"{FULL}-{comp}"]
+        env = _env(containers(dep)[0])
+        vol, name = _mounted_file(dep, env["KUBEMAIL_SRS_SECRET_FILE"])
+        assert vol["secret"]["secretName"] == f"{FULL}-srs" and name == key
+        assert "KUBEMAIL_SRS_DOMAIN" not in env
+    for comp in ("imap", "pop3", "metadata"):
+        assert "KUBEMAIL_SRS_SECRET_FILE" not in _env(_deployment_container(docs, comp))
+    own = template("--set", "srs.existingSecret=mine", "--set", "srs.domain=srs.example.com")
+    assert f"{FULL}-srs" not in by_kind(own, "Secret")
+    for comp in ("relay", "smtp"):
+        dep = by_kind(own, "Deployment")[f"{FULL}-{comp}"]
+        env = _env(containers(dep)[0])
+        assert _mounted_file(dep, env["KUBEMAIL_SRS_SECRET_FILE"])[0]["secret"]["secretName"] == "mine"
+        assert env["KUBEMAIL_SRS_DOMAIN"] == "srs.example.com"
+    explicit = template("--set", "srs.secret=0123456789abcdef0123")
+    data = by_kind(explicit, "Secret")[f"{FULL}-srs"]["data"]["srs-secret"]
+    assert base64.b64decode(data) == b"0123456789abcdef0123"
+
+
+def test_relay_scales_on_the_queue_only_when_enabled() -> None:
+    on = template(
+        "--set", "relay.autoscaling.queue.enabled=true", "--set", "relay.autoscaling.queue.averageValue=50"
+    )  # fmt: skip
+    metrics = by_kind(on, "HorizontalPodAutoscaler")[f"{FULL}-relay"]["spec"]["metrics"]
+    assert [m["type"] for m in metrics] == ["Resource", "External"]
+    ext = metrics[1]["external"]
+    assert ext["metric"]["name"] == "kubemail_relay_queue_due_messages"
+    assert ext["metric"]["selector"] == {"matchLabels": {"namespace": "mail"}}
+    # One queue for the whole release: AverageValue divides it by the replica count.
+    assert ext["target"] == {"type": "AverageValue", "averageValue": "50"}
+    readme = (CHART / "README.md").read_text()
+    assert "kubemail_relay_queue_due_messages" in readme and "externalRules" in readme
+    metrics_doc = (CHART.parents[1] / "docs" / "metrics.md").read_text()
+    assert "| `kubemail_relay_queue_due_messages` | gauge |" in metrics_doc

@@ -48,6 +48,10 @@ ENUMS: dict[str, list[Any]] = {
     "pullPolicy": ["Always", "IfNotPresent", "Never"],
     "kind": ["Issuer", "ClusterIssuer"],
 }
+# Enums of one key only (the same name elsewhere takes other values: redis.external.tls is a boolean).
+PATH_ENUMS: dict[str, list[Any]] = {
+    "relay.smarthost.tls": ["starttls", "implicit", "none"],
+}
 KEY = re.compile(r"^( *)([A-Za-z0-9_.-]+):(.*)$")
 
 
@@ -130,7 +134,9 @@ def _schema(value: Any, key: str, doc: dict[str, str], path: str) -> dict[str, A
         out["type"] = "number"
     elif isinstance(value, str):
         out["type"] = "string"
-    if key in ENUMS:
+    if path in PATH_ENUMS:
+        out["enum"] = PATH_ENUMS[path]
+    elif key in ENUMS:
         out["enum"] = ENUMS[key]
     return out
 

@@ -23,6 +23,7 @@ PACKAGES = [
     "services.smtp",
     "services.imap",
     "services.pop3",
+    "services.relay",
     "kubemail_operator",
 ]
 

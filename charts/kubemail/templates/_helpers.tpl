@@ -150,7 +150,7 @@ lifecycle:
 
 {{/* Seconds each service drains after SIGTERM (the stop() grace of services/<name>/server.py). */}}
 {{- define "kubemail.drainSeconds" -}}
-{{- $d := dict "smtp" 20 "imap" 20 "pop3" 10 "metadata" 10 -}}
+{{- $d := dict "smtp" 20 "imap" 20 "pop3" 10 "metadata" 10 "relay" 30 -}}
 {{- index $d . -}}
 {{- end -}}
 
@@ -256,6 +256,41 @@ topologySpreadConstraints:
     secretKeyRef:
       name: {{ include "kubemail.s3SecretName" . }}
       key: {{ .Values.minio.auth.secretKeyKey }}
+{{- end -}}
+
+{{- define "kubemail.srsSecretName" -}}
+{{- default (printf "%s-srs" (include "kubemail.fullname" .)) .Values.srs.existingSecret -}}
+{{- end -}}
+
+{{/* The Secret of DKIM private keys the operator maintains (<selector>._domainkey.<domain>.pem). */}}
+{{- define "kubemail.dkimSecretName" -}}
+{{- default (printf "%s-dkim-keys" (include "kubemail.fullname" .)) .Values.relay.dkim.secretName -}}
+{{- end -}}
+
+{{/* SRS secret as a file (relay and smtp): env, mount and volume. Whole-directory mount, never subPath. */}}
+{{- define "kubemail.srsEnv" -}}
+- name: KUBEMAIL_SRS_SECRET_FILE
+  value: {{ printf "%s/%s" .Values.srs.mountPath .Values.srs.secretKey | quote }}
+{{- with .Values.srs.domain }}
+- name: KUBEMAIL_SRS_DOMAIN
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "kubemail.srsMount" -}}
+- name: srs
+  mountPath: {{ .Values.srs.mountPath }}
+  readOnly: true
+{{- end -}}
+
+{{- define "kubemail.srsVolume" -}}
+- name: srs
+  secret:
+    secretName: {{ include "kubemail.srsSecretName" . }}
+    defaultMode: 288
+    items:
+      - key: {{ .Values.srs.secretKey }}
+        path: {{ .Values.srs.secretKey }}
 {{- end -}}
 
 {{/* REDIS_PASSWORD is not a kubemail setting: it only feeds $(REDIS_PASSWORD) in KUBEMAIL_REDIS_URL. */}}
@@ -378,6 +413,52 @@ prometheus.io/path: /metrics
   value: {{ printf "%s/tls.crt" $.Values.tls.mountPath | quote }}
 - name: KUBEMAIL_TLS_KEY
   value: {{ printf "%s/tls.key" $.Values.tls.mountPath | quote }}
+{{- end }}
+{{- if eq $component "smtp" }}
+{{- include "kubemail.srsEnv" $ | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{- define "kubemail.relayEnv" -}}
+{{- $v := .Values.relay -}}
+{{ include "kubemail.commonEnv" . }}
+- name: KUBEMAIL_METADATA_ADDR
+  value: {{ include "kubemail.metadataAddr" . | quote }}
+{{- include "kubemail.s3Env" . | nindent 0 }}
+{{- include "kubemail.srsEnv" . | nindent 0 }}
+{{- with $v.heloName }}
+- name: KUBEMAIL_RELAY_HELO_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.dnsServers }}
+- name: KUBEMAIL_RELAY_DNS_SERVERS
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: KUBEMAIL_RELAY_RETRY_SCHEDULE
+  value: {{ join "," $v.retrySchedule | quote }}
+- name: KUBEMAIL_RELAY_MAX_LIFETIME
+  value: {{ $v.maxLifetime | int64 | toString | quote }}
+- name: KUBEMAIL_RELAY_DELAY_WARNING
+  value: {{ $v.delayWarning | int64 | toString | quote }}
+- name: KUBEMAIL_RELAY_DKIM_KEYS_DIR
+  value: {{ $v.dkim.mountPath | quote }}
+{{- with $v.smarthost }}
+{{- if .host }}
+- name: KUBEMAIL_RELAY_SMARTHOST
+  value: {{ printf "%s:%d" .host (int .port) | quote }}
+- name: KUBEMAIL_RELAY_SMARTHOST_TLS
+  value: {{ .tls | quote }}
+{{- with .username }}
+- name: KUBEMAIL_RELAY_SMARTHOST_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if .existingSecret }}
+- name: KUBEMAIL_RELAY_SMARTHOST_PASSWORD_FILE
+  value: {{ printf "/etc/kubemail/smarthost/%s" .passwordKey | quote }}
+{{- end }}
+{{- else if or .username .existingSecret }}
+{{- fail "kubemail: relay.smarthost.username/existingSecret need relay.smarthost.host" }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
