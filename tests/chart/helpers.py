@@ -217,9 +217,7 @@ def _port_matches(ports: list[dict[str, Any]] | None, port: int, protocol: str =
         return True
     for p in ports:
         assert isinstance(p.get("port"), int), f"policies use numeric ports: {p}"
-        if p.get("protocol", "TCP") == protocol and (
-            p["port"] == port or p["port"] <= port <= p.get("endPort", -1)
-        ):
+        if p.get("protocol", "TCP") == protocol and (p["port"] == port or p["port"] <= port <= p.get("endPort", -1)):
             return True
     return False
 

@@ -54,7 +54,9 @@ def _pod_labels(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
 def _metadata_target(docs: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     """The Service and port the clients' KUBEMAIL_METADATA_ADDR names; every client names the same one."""
     pods = _pods(docs)
-    addrs = {_env(containers(pods[c])[0])["KUBEMAIL_METADATA_ADDR"] for c in ("smtp", "imap", "pop3", "relay", "operator")}
+    addrs = {
+        _env(containers(pods[c])[0])["KUBEMAIL_METADATA_ADDR"] for c in ("smtp", "imap", "pop3", "relay", "operator")
+    }
     assert len(addrs) == 1, addrs
     m = ADDR.match(addrs.pop())
     assert m, "KUBEMAIL_METADATA_ADDR is not a dns:/// target"

@@ -139,7 +139,9 @@ def test_relay_egress_reaches_exactly_metadata_blobs_dns_and_smtp() -> None:
         (Peer("apiserver", ip="10.96.0.1"), 6443, "TCP"),
     ]  # fmt: skip
     wrong = [f"{d.name}:{p}/{proto} allowed" for d, p, proto in denied if egress_allowed(policies, relay, d, p, proto)]
-    wrong += [f"{d.name}:{p}/{proto} denied" for d, p, proto in allowed if not egress_allowed(policies, relay, d, p, proto)]
+    wrong += [
+        f"{d.name}:{p}/{proto} denied" for d, p, proto in allowed if not egress_allowed(policies, relay, d, p, proto)
+    ]
     assert not wrong, wrong
     # Only the relay's egress is restricted: the other pods keep theirs.
     assert egress_allowed(policies, pods["smtp"], mx4, 22)

@@ -249,7 +249,9 @@ def test_offline_render_with_explicit_values_is_stable() -> None:
 def test_generate_credentials_opt_in_renders_offline() -> None:
     rc, out, err = _offline("--set", "generateCredentials=true")
     assert rc == 0, err
-    assert {f"{FULL}-redis", f"{FULL}-minio", f"{FULL}-srs"} <= set(by_kind([d for d in yaml.safe_load_all(out) if d], "Secret"))
+    assert {f"{FULL}-redis", f"{FULL}-minio", f"{FULL}-srs"} <= set(
+        by_kind([d for d in yaml.safe_load_all(out) if d], "Secret")
+    )
     readme = (CHART / "README.md").read_text()
     assert "generateCredentials" in readme and "Argo CD" in readme
 

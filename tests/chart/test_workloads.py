@@ -334,7 +334,15 @@ def test_dashboards_and_rules_come_from_the_observability_files() -> None:
     metrics_services = [
         s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"].get("kubemail.io/metrics")
     ]
-    assert {component(s) for s in metrics_services} == {"smtp", "imap", "pop3", "relay", "metadata", "operator", "redis"}
+    assert {component(s) for s in metrics_services} == {
+        "smtp",
+        "imap",
+        "pop3",
+        "relay",
+        "metadata",
+        "operator",
+        "redis",
+    }
     for s in metrics_services:
         assert all(s["metadata"]["labels"][k] == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())
         port = 9121 if component(s) == "redis" else 9100  # redis_exporter's port
