@@ -18,7 +18,7 @@ BUF := $(BUF_DIR)/node_modules/.bin/buf
 .PHONY: help deps sysdeps proto proto-check proto-lint proto-baseline lint fmt docs test pytest run chart-test tools bench bench-deps image clean
 
 help:
-	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3)"
+	@echo "make run    - the whole suite on this machine (redis-server, metadata, smtp, imap, pop3, relay, web)"
 	@echo "make test   - install dependencies, check generated code, lint, run every test"
 	@echo "make lint   - ruff + mypy + buf lint/breaking (proto/)"
 	@echo "make proto  - regenerate gRPC code from proto/"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
-from scripts.suite import Ports, Suite, create_demo  # noqa: E402
+from scripts.suite import LOCAL_SERVICES, Ports, Suite, create_demo  # noqa: E402
 
 DOMAIN = os.environ.get("KUBEMAIL_DEMO_DOMAIN", "example.test")
 USER = f"demo@{DOMAIN}"
@@ -67,7 +67,7 @@ def main() -> int:
         print(f"cannot start: ports already in use: {', '.join(map(str, busy))} "
               "(another `make run`? stop it first)", file=sys.stderr)  # fmt: skip
         return 1
-    suite = Suite(workdir, ports=ports, quiet=True)
+    suite = Suite(workdir, ports=ports, quiet=True, services=LOCAL_SERVICES)
     stop = False
     failed = False
 

@@ -144,7 +144,7 @@ class Ports:
             1993,
             1110,
             1995,
-            {"metadata": 9101, "smtp": 9102, "imap": 9103, "pop3": 9104},
+            {"metadata": 9101, "smtp": 9102, "imap": 9103, "pop3": 9104, "relay": 9105, "web": 9106},
         )
 
     @classmethod
@@ -174,10 +174,13 @@ PORT_ENV = {
     "imaps": "KUBEMAIL_IMAP_TLS_PORT",
     "pop3": "KUBEMAIL_POP3_PORT",
     "pop3s": "KUBEMAIL_POP3_TLS_PORT",
+    "http": "KUBEMAIL_WEB_PORT",
 }
 # The name a service reports a listener under, where it differs from the Ports field.
 REPORTED_AS = {"smtp": "mx", "smtps": "submissions"}
 FRONTENDS = ("smtp", "imap", "pop3")
+# `make run` also starts the relay (outbound delivery) and the web front-end (autoconfig, ActiveSync)
+LOCAL_SERVICES = (*FRONTENDS, "relay", "web")
 
 
 class Suite:

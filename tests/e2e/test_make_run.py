@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 DEMO = "demo@example.test"
 DEMO_PASSWORD = "demo-password"
 BANNER_END = "self-signed certificate"
-PORTS = Ports.fixed()  # what `make run` documents: 2525/2587/2465/1143/1993/1110/1995/50051/6380/9101-9104
+PORTS = Ports.fixed()  # what `make run` documents: 2525/2587/2465/1143/1993/1110/1995/50051/6380/9101-9106
 LAUNCHER = [sys.executable, "scripts/run_local.py"]
 
 
