@@ -115,6 +115,12 @@ def _fields(raw: bytes, start: int, end: int) -> list[tuple[str, bytes]]:
     return out
 
 
+def header_fields(raw: bytes) -> list[tuple[str, bytes]]:
+    """The top-level header fields of a message: lower-case names, unfolded values."""
+    fields_end, _ = _header_end(raw, 0, len(raw))
+    return _fields(raw, 0, fields_end)
+
+
 def _first(fields: list[tuple[str, bytes]]) -> dict[str, bytes]:
     d: dict[str, bytes] = {}
     for name, value in fields:

@@ -11,7 +11,7 @@ from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
 from services.imap.search import translate
-from services.imap.selected import Selected, compress, keyword_spellings, ranges
+from services.imap.selected import Selected, compress, in_order, keyword_spellings, ranges
 from services.imap.session import Session, store_result
 
 
@@ -158,7 +158,7 @@ async def copy(s: Session, cmd: Command) -> Result:
         raise no("Some of the requested messages no longer exist", "EXPUNGEISSUED")
     code = None
     if resp.source_uids:
-        code = f"COPYUID {resp.uidvalidity} {_uidlist(resp.source_uids)} {_uidlist(resp.destination_uids)}"
+        code = f"COPYUID {resp.uidvalidity} {in_order(resp.source_uids)} {in_order(resp.destination_uids)}"
     if s.changed is not None:
         s.changed.set()
     if move:
@@ -167,20 +167,6 @@ async def copy(s: Session, cmd: Command) -> Result:
         s.announce_expunges(sorted(u for u in resp.source_uids if sel.contains(u)))
         return Result(text="MOVE completed")
     return Result(text="COPY completed", code=code)
-
-
-def _uidlist(uids: list[int]) -> str:
-    """UID list in the given order (COPYUID pairs source and destination positionally)."""
-    parts: list[str] = []
-    i = 0
-    ul = list(uids)
-    while i < len(ul):
-        j = i
-        while j + 1 < len(ul) and ul[j + 1] == ul[j] + 1:
-            j += 1
-        parts.append(str(ul[i]) if i == j else f"{ul[i]}:{ul[j]}")
-        i = j + 1
-    return ",".join(parts)
 
 
 async def search(s: Session, cmd: Command) -> Result:

@@ -6,22 +6,9 @@ from __future__ import annotations
 from services.imap.errors import Result
 from services.imap.grammar import Command, SortArgs
 from services.imap.matching import matching_uids, metas_of
+from services.imap.selected import in_order
 from services.imap.session import Session
 from services.imap.sorting import NO_SUMMARY, sort_messages
-
-
-def in_order(nums: list[int]) -> str:
-    """A sequence-set listing `nums` in the given order (RFC 5267 ESORT ALL): only ascending runs
-    of consecutive numbers become ranges, as a range carries no order."""
-    parts: list[str] = []
-    i = 0
-    while i < len(nums):
-        j = i
-        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-            j += 1
-        parts.append(str(nums[i]) if i == j else f"{nums[i]}:{nums[j]}")
-        i = j + 1
-    return ",".join(parts)
 
 
 async def sort(s: Session, cmd: Command) -> Result:

@@ -699,12 +699,17 @@ def _search(c: Cursor) -> SearchArgs:
         c.sp()
         charset = c.astring().decode("ascii", "replace").upper()
         c.sp()
+    return SearchArgs(_search_keys(c), charset, None if ret is None else tuple(ret))
+
+
+def _search_keys(c: Cursor) -> tuple[Any, ...]:
+    """1*(SP search-key) as one key: the key itself, or ("AND", keys)."""
     keys = [_search_key(c, 1)]
     while c.maybe_sp():
         keys.append(_search_key(c, 1))
         if len(keys) > 1000:
             raise ParseError("Too many search keys")
-    return SearchArgs(("AND", keys) if len(keys) > 1 else keys[0], charset, None if ret is None else tuple(ret))
+    return ("AND", keys) if len(keys) > 1 else keys[0]
 
 
 # SORT / THREAD (RFC 5256, RFC 5267 ESORT, RFC 5957 DISPLAY) -------------------------
@@ -732,12 +737,7 @@ def _charset_and_keys(c: Cursor) -> tuple[str, tuple[Any, ...]]:
     c.sp()
     charset = c.astring().decode("ascii", "replace").upper()
     c.sp()
-    keys = [_search_key(c, 1)]
-    while c.maybe_sp():
-        keys.append(_search_key(c, 1))
-        if len(keys) > 1000:
-            raise ParseError("Too many search keys")
-    return charset, ("AND", keys) if len(keys) > 1 else keys[0]
+    return charset, _search_keys(c)
 
 
 def _sort_criterion(c: Cursor) -> tuple[str, bool]:

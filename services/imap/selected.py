@@ -166,3 +166,19 @@ def compress(nums: Iterable[int]) -> str:
     if start >= 0:
         parts.append(str(start) if start == prev else f"{start}:{prev}")
     return ",".join(parts)
+
+
+def in_order(nums: Iterable[int]) -> str:
+    """A sequence set listing `nums` in the given order (COPYUID pairs source and destination
+    positionally; ESORT ALL keeps the sort order): only ascending runs of consecutive numbers
+    become ranges, as a range carries no order."""
+    ns = list(nums)
+    parts: list[str] = []
+    i = 0
+    while i < len(ns):
+        j = i
+        while j + 1 < len(ns) and ns[j + 1] == ns[j] + 1:
+            j += 1
+        parts.append(str(ns[i]) if i == j else f"{ns[i]}:{ns[j]}")
+        i = j + 1
+    return ",".join(parts)

@@ -9,12 +9,13 @@ is read again when its modification time changes (kubelet swaps a mounted Secret
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 from pathlib import Path
 
 import dkim
+
+from services.common import mime
 
 log = logging.getLogger("kubemail.relay.dkim")
 
@@ -34,20 +35,13 @@ def parse_name(filename: str) -> tuple[str, str] | None:
 
 def from_domain(message: bytes) -> str:
     """The domain of the (first) From: header address, lower case; "" when there is none."""
-    end = message.find(b"\r\n\r\n")
-    head = (message if end < 0 else message[:end]).decode("utf-8", "replace")
-    value = ""
-    collecting = False
-    for line in head.split("\r\n"):
-        if collecting and line[:1] in (" ", "\t"):
-            value += line
-            continue
-        collecting = False
-        name, sep, rest = line.partition(":")
-        if sep and name.strip().lower() == "from" and not value:
-            value, collecting = rest, True
-    addresses = email.utils.getaddresses([value])
-    return addresses[0][1].rpartition("@")[2].lower() if addresses and "@" in addresses[0][1] else ""
+    value = next((v for name, v in mime.header_fields(message) if name == "from"), None)
+    if value is None:
+        return ""
+    for _name, _adl, mailbox, host in mime.parse_addresses(value):
+        if mailbox is not None and host is not None:
+            return host.decode("utf-8", "replace").lower()
+    return ""
 
 
 class Signer:

@@ -39,7 +39,7 @@ from services.relay import dsn, metrics
 from services.relay.config import RelayConfig
 from services.relay.destination import Deliverer, Result
 from services.relay.dkimsign import Signer
-from services.relay.message import Outgoing, domain_of, outgoing, strip_return_path
+from services.relay.message import Outgoing, domain_of, outgoing, ret_of, strip_return_path
 from services.relay.smarthost import Smarthost, choose
 
 log = logging.getLogger("kubemail.relay")
@@ -373,7 +373,7 @@ class Relay:
             action=action,
             recipients=notices,
             original=original,
-            ret=("HDRS" if entry.dsn.ret == outbound_pb.EnvelopeDsn.RET_HDRS else ""),
+            ret=ret_of(entry.dsn),
             envid=entry.dsn.envid,
             queue_id=entry.queue_id,
             arrival=float(entry.queued_at),
