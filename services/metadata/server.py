@@ -91,6 +91,10 @@ class MetadataServer:
         """One reconcile sweep (tests, operators); returns the number of blobs deleted."""
         return await self.gc.sweep_once(grace)
 
+    async def set_health(self, status: int) -> None:
+        for name in ("", *(f"kubemail.v1.{s}" for s in SERVICES)):
+            await self.health.set(name, status)
+
     async def _probe(self) -> None:
         while True:
             try:
@@ -99,9 +103,9 @@ class MetadataServer:
             except Exception:
                 ok = False
             self.healthy = ok
-            status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
-            for name in ("", *(f"kubemail.v1.{s}" for s in SERVICES)):
-                await self.health.set(name, status)
+            await self.set_health(
+                health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
             with contextlib.suppress(Exception):
                 await OutboundData(self.store).refresh_metrics()
             await asyncio.sleep(5)
@@ -197,6 +201,9 @@ async def start(
         raise OSError(f"cannot listen on {addr}")
     ms = MetadataServer(server, bound, store, blobs, hub, gc)
     health_pb2_grpc.add_HealthServicer_to_server(ms.health, server)
+    # every service is known to the health service before the port serves: a Check that comes
+    # before the first Redis probe answers NOT_SERVING, not NOT_FOUND
+    await ms.set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
     await server.start()
     ms._tasks.append(asyncio.create_task(ms._probe(), name="metadata-probe"))
     if cfg.gc_interval_seconds > 0:

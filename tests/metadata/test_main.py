@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -81,3 +82,26 @@ async def test_second_server_on_a_taken_port_fails_to_bind(backend_env: dict[str
             await second.stop(0)
     finally:
         await first.stop(0)
+
+
+def test_health_knows_every_service_before_the_first_redis_probe(backend_env: dict[str, str], tmp_path: Path) -> None:
+    """A Check between the port opening and the first Redis probe gets NOT_SERVING, never
+    NOT_FOUND (seen once in a pristine-root run). Redis here accepts but never answers, so the
+    first probe takes its full timeout."""
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(16)
+        env = {
+            **backend_env,
+            "KUBEMAIL_REDIS_URL": f"redis://127.0.0.1:{mute.getsockname()[1]}/0",
+            "KUBEMAIL_METADATA_LISTEN": "127.0.0.1:50051",
+        }
+        service = ServiceProcess("metadata", env, tmp_path, capture=True).start()
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{service.ports['grpc']}") as ch:
+                health = health_pb2_grpc.HealthStub(ch)
+                for name in ("", "kubemail.v1.MessagesService", "kubemail.v1.DevicesService"):
+                    status = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+                    assert status == health_pb2.HealthCheckResponse.NOT_SERVING, name
+        finally:
+            service.kill()
