@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 
-from services.metadata import keys, lua
+from services.metadata import keys, lua, store
 from tests.fixtures import pyast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,3 +48,11 @@ def test_every_lua_file_is_loaded_and_packaged() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert data["services.metadata.lua"] == ["*.lua"]
     assert "COPY services /app/services" in (ROOT / "Containerfile").read_text()  # the image carries them
+
+
+def test_every_timed_operation_has_a_precreated_error_series() -> None:
+    """Store.timed's literal operation names are all in store.OPS (their kubemail_metadata_redis_
+    errors_total series exist at 0 from the start)."""
+    root = Path(store.__file__).parent
+    used = {m.group(1) for f in root.glob("*.py") for m in re.finditer(r'\.timed\(\s*"([a-z_]+)"', f.read_text())}
+    assert used and used <= set(store.OPS), sorted(used - set(store.OPS))
