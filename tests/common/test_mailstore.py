@@ -8,7 +8,10 @@ from typing import Any
 import grpc
 import pytest
 
+from services.common import config
 from services.common import mailstore as ms
+from services.common.config import CommonConfig
+from services.common.mailstore.client import backoff_total
 from services.common.rpcerrors import MetadataError
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.imap import reasons as imap_reasons
@@ -109,3 +112,12 @@ def test_a_definite_refusal_is_not_retried() -> None:
     with pytest.raises(ms.QuotaExceeded):
         asyncio.run(_store().commit(calls.make("k")))
     assert calls.keys == ["k"]
+
+
+def test_default_commit_retries_outlast_a_metadata_restart() -> None:
+    """A commit cut off by a metadata crash must be retried (same key) after the pod is back,
+    or the client gets a 4xx and resends a message that was in fact stored (seen in
+    tests/smtp/test_fault.py, where a restart takes several seconds)."""
+    attempts = config.load(CommonConfig, {}).commit_attempts
+    assert backoff_total(attempts) >= 5.0
+    assert ms.MailStore(None, None).commit_attempts == attempts  # type: ignore[arg-type]

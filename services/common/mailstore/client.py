@@ -49,6 +49,11 @@ T = TypeVar("T")
 _BACKOFF = 0.1  # seconds before the second attempt; doubled for each further one
 
 
+def backoff_total(attempts: int) -> float:
+    """Seconds all the waits between `attempts` commit attempts add up to."""
+    return sum(_BACKOFF * 2 ** (a - 1) for a in range(1, max(1, attempts)))
+
+
 def new_key(kind: str) -> str:
     """A fresh idempotency key for one client transaction (`kind`: "smtp", "append", ...)."""
     return f"{kind}:{uuid.uuid4().hex}"
@@ -69,7 +74,7 @@ class MailStore:
         client: MetadataClient,
         blobs: BlobStore,
         parse_in_thread_bytes: int = 256 * 1024,
-        commit_attempts: int = 3,
+        commit_attempts: int = 7,
     ) -> None:
         self.client = client
         self.blobs = blobs
