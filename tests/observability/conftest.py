@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.smtpsink import Behaviour, SmtpSink
 from tests.observability import helpers
 from tests.observability.promserver import Prometheus
 
-SERVICES = ("metadata", "smtp", "imap", "pop3")
+SERVICES = ("metadata", "smtp", "imap", "pop3", "relay")
+# Outbound mail goes through a smarthost sink: this recipient is refused (a bounce), others are taken.
+REFUSED = "refused@remote.test"
 DOMAIN = "obs.test"
 USER = f"alice@{DOMAIN}"
 PASSWORD = "correct horse"
@@ -30,6 +33,7 @@ class Observed:
     services: tuple[str, ...]
     user: str = USER
     password: str = PASSWORD
+    sink: SmtpSink | None = None
 
     targets: dict[str, int] = dataclasses.field(default_factory=dict)
 
@@ -88,16 +92,24 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     missing = _missing_services()
     if missing:
         pytest.skip(f"services without an entry point yet: {missing}")
-    from scripts.suite import Suite
+    from scripts.suite import FRONTENDS, Suite
 
     work = tmp_path_factory.mktemp("obs-suite")
+    sink = SmtpSink({"127.0.0.2": Behaviour(rcpt={REFUSED: "550 5.1.1 no such user"})}).start()
     env = {
+        "KUBEMAIL_RELAY_SMARTHOST": f"127.0.0.2:{sink.port}",
+        "KUBEMAIL_RELAY_SMARTHOST_TLS": "none",
+        "KUBEMAIL_RELAY_POLL_INTERVAL": "0.2",
         # blobs in a local directory (the suite's default): the S3 code path has its own tests
         "KUBEMAIL_LOG_LEVEL": "WARNING",
         "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS": "1",
     }
-    suite = Suite(work / "suite", extra_env=env)
-    suite.start()
+    suite = Suite(work / "suite", services=(*FRONTENDS, "relay"), extra_env=env)
+    try:
+        suite.start()
+    except BaseException:
+        sink.stop()
+        raise
     prom = None
     operator = None
     try:
@@ -107,7 +119,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         rule_files = [str(f) for f in helpers.rule_files()]
         prom = Prometheus(work / "prometheus", targets, rule_files=rule_files).start()
         prom.wait_scrapes(1)
-        yield Observed(suite, prom, tuple(targets), targets=targets)
+        yield Observed(suite, prom, tuple(targets), targets=targets, sink=sink)
     finally:
         if prom is not None:
             prom.stop()
@@ -119,3 +131,4 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
                 operator.kill()
                 operator.wait(10)
         suite.stop()
+        sink.stop()

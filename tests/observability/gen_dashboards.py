@@ -619,6 +619,85 @@ def operator() -> dict[str, Any]:
     )
 
 
+def relay() -> dict[str, Any]:
+    queue = "kubemail_metadata_outbound_queue_messages"
+    delivered = rate("kubemail_relay_deliveries_total")
+    bounced = rate("kubemail_relay_deliveries_total", 'result="bounced"')
+    items: list[Item] = [
+        Row("Queue"),
+        Panel(
+            "Queue depth",
+            [
+                (f"max({s(queue)})", "entries (metadata)"),
+                (f"max({s('kubemail_relay_queue_due_messages')})", "due now"),
+                (f"sum({s('kubemail_relay_inflight_entries')})", "in flight"),
+            ],
+            width=8,
+            description="Entries queued (leased or not), due for an attempt now, and being delivered by relay pods.",
+        ),
+        Panel(
+            "Oldest entry",
+            [(f"max({s('kubemail_metadata_outbound_oldest_age_seconds')})", "age")],
+            "s",
+            width=8,
+            description="Age of the oldest undelivered entry; alert above 4 hours (Postfix's delay warning).",
+        ),
+        Panel(
+            "Bounce ratio",
+            [(f"sum({bounced}) / clamp_min(sum({delivered}), 1e-9)", "bounced / all outcomes")],
+            "percentunit",
+            width=8,
+            description="Recipients bounced among all recipient outcomes (alert above 20% for 30 minutes).",
+        ),
+        Row("Delivery"),
+        Panel(
+            "Recipient outcomes",
+            [(sumby("result", delivered), "{{result}}")],
+            "ops",
+            stack=True,
+        ),
+        Panel(
+            "Attempt latency p50 / p99",
+            [
+                (quantile(0.5, "kubemail_relay_attempt_duration_seconds"), "p50"),
+                (quantile(0.99, "kubemail_relay_attempt_duration_seconds"), "p99"),
+            ],
+            "s",
+            description="One SMTP transaction to one destination, connect to the last reply.",
+        ),
+        Panel("TLS outcomes", [(sumby("result", rate("kubemail_relay_tls_total")), "{{result}}")], "ops", width=8),
+        Panel(
+            "MTA-STS outcomes",
+            [(sumby("result", rate("kubemail_relay_mta_sts_total")), "{{result}}")],
+            "ops",
+            width=8,
+            description="mismatch: an enforce policy the destination did not meet; the entry was deferred.",
+        ),
+        Panel(
+            "Notifications (DSN) by action",
+            [(sumby("action", rate("kubemail_relay_dsn_total")), "{{action}}")],
+            "ops",
+            width=8,
+        ),
+        Panel(
+            "Queue calls failed",
+            [(sumby("call", rate("kubemail_relay_lease_errors_total")), "{{call}}")],
+            "ops",
+            width=24,
+            description="Lease / Complete / Defer / Bounce / Stats calls to the metadata service that failed.",
+        ),
+        *_grpc_client_panels(),
+        *_process_panels(),
+    ]
+    return dashboard(
+        "kubemail-relay",
+        "kubemail / Relay",
+        "kubemail_relay_inflight_entries",
+        items,
+        "Outbound delivery: the queue, recipient outcomes, TLS and MTA-STS, notifications.",
+    )
+
+
 DASHBOARDS = {
     "overview": overview,
     "smtp": smtp,
@@ -626,6 +705,7 @@ DASHBOARDS = {
     "pop3": pop3,
     "storage": storage,
     "operator": operator,
+    "relay": relay,
 }
 
 

@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 
 from tests.observability import helpers, traffic
-from tests.observability.conftest import Observed
+from tests.observability.conftest import REFUSED, Observed
 from tests.observability.test_metrics_doc import documented, registered
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -28,6 +28,9 @@ def _drive(obs: Observed) -> None:
     assert traffic.smtp_mx(obs.port("smtp"), user, [f"warmup{i}@sender.test" for i in range(3)]) == 3
     traffic.smtp_failures(obs.port("smtp"), obs.port("submission"), user)
     traffic.smtp_submission(obs.port("submission"), user, password)
+    if "relay" in obs.services:
+        traffic.smtp_outbound(obs.port("submission"), user, password, ["bob@remote.test", REFUSED])
+        _wait_relayed(obs)  # before the Redis outage below, which would fail the relay's Complete
     if "imap" in obs.services:
         traffic.imap(obs.port("imap"), user, password)
     if "pop3" in obs.services:
@@ -76,6 +79,22 @@ def _exposed(obs: Observed) -> set[str]:
 def _accepted(obs: Observed) -> float:
     res = obs.prom.query('sum(kubemail_smtp_messages_total{result="accepted"})')
     return float(res[0]["value"][1]) if res else 0.0
+
+
+def _outcomes(obs: Observed) -> dict[str, float]:
+    res = obs.prom.query("sum by (result) (kubemail_relay_deliveries_total)")
+    return {r["metric"]["result"]: float(r["value"][1]) for r in res}
+
+
+def _wait_relayed(obs: Observed, timeout: float = 60.0) -> None:
+    """The relay delivered one recipient to the smarthost and bounced the refused one, as Prometheus saw it."""
+    deadline = time.monotonic() + timeout
+    while not (_outcomes(obs).get("delivered", 0) >= 1 and _outcomes(obs).get("bounced", 0) >= 1):
+        assert time.monotonic() < deadline, f"relay outcomes seen by Prometheus: {_outcomes(obs)}"
+        time.sleep(0.25)
+    assert obs.sink is not None
+    got = obs.sink.wait(1)
+    assert [r.rcpt_to for r in got] == [["bob@remote.test"]], got
 
 
 def _wait_accepted(obs: Observed, at_least: float, timeout: float = 60.0) -> None:
@@ -162,7 +181,7 @@ def test_dashboards_and_alerts_evaluate_against_real_prometheus(observed: Observ
     # One wrong password per protocol was sent: the auth-burst expression sees each of them.
     burst = next(r for r in helpers.alerts() if r["alert"] == "KubemailAuthFailureBurst")
     seen = {r["metric"].get("service") for r in obs.prom.query(burst["expr"].replace("> 100", "> 0"))}
-    missing = set(obs.services) - {"metadata", "operator"} - seen
+    missing = set(obs.services) - {"metadata", "operator", "relay"} - seen  # the relay takes no logins
     if missing:
         problems.append(f"failed logins not visible to KubemailAuthFailureBurst for {sorted(missing)}")
 

@@ -95,6 +95,15 @@ def smtp_submission(submission_port: int, user: str, password: str) -> None:
         s.sendmail(user, [user], message(user, user, 9999))
 
 
+def smtp_outbound(submission_port: int, user: str, password: str, rcpts: list[str]) -> None:
+    """Submission to remote recipients: queued for the relay (one message, every recipient)."""
+    with smtplib.SMTP("127.0.0.1", submission_port, timeout=TIMEOUT) as s:
+        _ehlo_tls(s)
+        s.login(user, password)
+        refused = s.sendmail(user, rcpts, message(user, rcpts[0], 8888))
+        assert not refused, refused
+
+
 def imap(port: int, user: str, password: str) -> None:
     """A failed LOGIN, then LOGIN, SELECT, SEARCH, FETCH, STORE, a NO and a BAD."""
     with imaplib.IMAP4("127.0.0.1", port, timeout=TIMEOUT) as c:
