@@ -1,8 +1,9 @@
-"""One SMTP transaction to one address of a destination, on aiosmtplib (RFC 5321 client side).
+"""One SMTP transaction to one address of a destination (RFC 5321 client side).
 
 `send` connects (its own socket, so an MX host's name and the address tried stay apart: the
 name is what TLS verifies), says EHLO, upgrades with STARTTLS as the target's TLS mode asks,
-authenticates when the target has credentials, and sends MAIL, RCPT per recipient and DATA.
+authenticates when the target has credentials, and sends MAIL, RCPT per recipient and DATA, as
+one pipelined group when the server offers PIPELINING (RFC 2920; services.relay.smtpclient).
 What happened comes back per recipient as an SMTP reply; a failure before MAIL was accepted
 (connection, greeting, TLS, AUTH) raises `SessionFailed` so the caller tries the next address.
 """
@@ -17,9 +18,11 @@ import socket
 import ssl
 from collections.abc import Sequence
 
-import aiosmtplib
-
 from services.relay.message import Outgoing
+from services.relay.smtpclient import Connection, Disconnected, ReplyError
+from services.relay.smtpwire import ProtocolError, Reply, command
+
+__all__ = ["Outcome", "Reply", "SessionFailed", "Target", "Timeouts", "TlsMode", "client_contexts", "send", "xtext"]
 
 
 class TlsMode(enum.Enum):
@@ -44,24 +47,6 @@ class Timeouts:
     connect: float = 30.0
     command: float = 300.0
     data: float = 600.0
-
-
-@dataclasses.dataclass(frozen=True)
-class Reply:
-    code: int
-    text: str  # as received, enhanced code included
-
-    @property
-    def line(self) -> str:
-        return f"{self.code} {self.text}".strip()
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.code < 300
-
-    @property
-    def permanent(self) -> bool:
-        return 500 <= self.code < 600
 
 
 class SessionFailed(Exception):  # noqa: N818 - reads as a condition
@@ -117,20 +102,22 @@ async def _connect(address: str, port: int, timeout: float) -> socket.socket:
 
 
 def _reply(exc: BaseException) -> Reply:
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return Reply(exc.code, exc.message)
-    if isinstance(exc, asyncio.TimeoutError | aiosmtplib.SMTPTimeoutError):
+    if isinstance(exc, ReplyError):
+        return exc.reply
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return Reply(451, "4.4.2 timeout waiting for the remote server")
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return Reply(451, f"4.7.5 TLS failed: {exc}")
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+    if isinstance(exc, Disconnected | ConnectionError):
         return Reply(451, "4.4.2 connection lost")
+    if isinstance(exc, ProtocolError):
+        return Reply(451, f"4.5.0 the remote server broke the protocol: {exc}")
     if isinstance(exc, OSError):
         return Reply(451, f"4.4.1 connection failed: {exc.strerror or exc}")
     return Reply(451, f"4.4.0 {type(exc).__name__}: {exc}")
 
 
-_FAILURES = (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError)
+_FAILURES = (ReplyError, Disconnected, ProtocolError, OSError, asyncio.TimeoutError, ssl.SSLError)
 
 
 async def send(
@@ -142,62 +129,59 @@ async def send(
 ) -> Outcome:
     loose, strict = contexts
     stage = "connect"
-    smtp: aiosmtplib.SMTP | None = None
+    conn: Connection | None = None
     try:
-        if target.tls is TlsMode.IMPLICIT:
-            smtp = aiosmtplib.SMTP(
-                hostname=target.address,
-                port=target.port,
-                local_hostname=helo,
-                use_tls=True,
-                tls_context=strict,
-                timeout=timeouts.command,
+        sock = await _connect(target.address, target.port, timeouts.connect)
+        try:
+            implicit = target.tls is TlsMode.IMPLICIT
+            conn = await Connection.open(
+                sock, timeouts.command, strict if implicit else None, target.hostname if implicit else ""
             )
-            await asyncio.wait_for(smtp.connect(), timeouts.connect + timeouts.command)
-        else:
-            sock = await _connect(target.address, target.port, timeouts.connect)
-            smtp = aiosmtplib.SMTP(local_hostname=helo, sock=sock, start_tls=False, timeout=timeouts.command)
-            stage = "greeting"
-            await smtp.connect()
+        except BaseException:
+            sock.close()
+            raise
+        stage = "greeting"
+        await conn.greeting()
         stage = "ehlo"
-        await smtp.ehlo()
+        await conn.ehlo(helo)
         tls = "verified" if target.tls is TlsMode.IMPLICIT else "none"
-        if target.tls in (TlsMode.OPPORTUNISTIC, TlsMode.VERIFIED) and not smtp.supports_extension("starttls"):
+        if target.tls in (TlsMode.OPPORTUNISTIC, TlsMode.VERIFIED) and not conn.supports("starttls"):
             if target.tls is TlsMode.VERIFIED:
                 raise SessionFailed(Reply(451, "4.7.4 TLS required but STARTTLS is not offered"), "starttls")
         elif target.tls in (TlsMode.OPPORTUNISTIC, TlsMode.VERIFIED):
             stage = "starttls"
             verified = target.tls is TlsMode.VERIFIED
-            await smtp.starttls(server_hostname=target.hostname, tls_context=strict if verified else loose)
-            await smtp.ehlo()
+            await conn.starttls(strict if verified else loose, target.hostname)
+            await conn.ehlo(helo)
             tls = "verified" if verified else "opportunistic"
         if target.username:
             stage = "auth"
             if tls == "none":
                 raise SessionFailed(Reply(530, "5.7.0 refusing to send credentials without TLS"), stage)
-            await smtp.login(target.username, target.password)
-        return await _transaction(smtp, msg, timeouts, tls)
+            await conn.login(target.username, target.password)
+        stage = "transaction"
+        return await _transaction(conn, msg, timeouts, tls)
     except SessionFailed:
         raise
     except _FAILURES as exc:
         raise SessionFailed(_reply(exc), stage) from None
     finally:
-        if smtp is not None and smtp.is_connected:
+        if conn is not None:
             try:
-                await asyncio.wait_for(smtp.quit(), 5)
+                await conn.quit()
             except Exception:
-                smtp.close()
+                conn.close()
 
 
-def _mail_options(smtp: aiosmtplib.SMTP, msg: Outgoing) -> list[str]:
+def _mail_options(conn: Connection, msg: Outgoing) -> list[str]:
     opts: list[str] = []
-    if smtp.supports_extension("size"):
+    if conn.supports("size"):
         opts.append(f"SIZE={len(msg.data)}")
-    if msg.eight_bit and smtp.supports_extension("8bitmime"):
+    if msg.eight_bit and conn.supports("8bitmime"):
         opts.append("BODY=8BITMIME")
     if msg.smtputf8:
         opts.append("SMTPUTF8")
-    if smtp.supports_extension("dsn"):
+    if conn.supports("dsn"):
         if msg.ret:
             opts.append(f"RET={msg.ret}")
         if msg.envid:
@@ -205,8 +189,8 @@ def _mail_options(smtp: aiosmtplib.SMTP, msg: Outgoing) -> list[str]:
     return opts
 
 
-def _rcpt_options(smtp: aiosmtplib.SMTP, notify: Sequence[str], orcpt: str) -> list[str]:
-    if not smtp.supports_extension("dsn"):
+def _rcpt_options(conn: Connection, notify: Sequence[str], orcpt: str) -> list[str]:
+    if not conn.supports("dsn"):
         return []
     opts = []
     if notify:
@@ -216,50 +200,69 @@ def _rcpt_options(smtp: aiosmtplib.SMTP, notify: Sequence[str], orcpt: str) -> l
     return opts
 
 
-def refusal(smtp: aiosmtplib.SMTP, msg: Outgoing) -> Reply | None:
+def refusal(conn: Connection, msg: Outgoing) -> Reply | None:
     """A reason not to start the transaction with this peer (it would have to refuse it)."""
-    if msg.smtputf8 and not smtp.supports_extension("smtputf8"):
+    if msg.smtputf8 and not conn.supports("smtputf8"):
         return Reply(553, "5.6.7 the remote server does not support SMTPUTF8, which this message needs")
-    if msg.eight_bit and not smtp.supports_extension("8bitmime"):
+    if msg.eight_bit and not conn.supports("8bitmime"):
         return Reply(554, "5.6.3 the remote server does not accept 8-bit content (no 8BITMIME)")
-    limit = smtp.esmtp_extensions.get("size", "")
+    limit = conn.extensions.get("size", "")
     if limit.isdigit() and int(limit) and len(msg.data) > int(limit):
         return Reply(552, f"5.3.4 message size {len(msg.data)} exceeds the remote limit {limit}")
     return None
 
 
-async def _transaction(smtp: aiosmtplib.SMTP, msg: Outgoing, timeouts: Timeouts, tls: str) -> Outcome:
-    replies: dict[str, Reply] = {}
-    dsn = smtp.supports_extension("dsn")
-    refused = refusal(smtp, msg)
+async def _transaction(conn: Connection, msg: Outgoing, timeouts: Timeouts, tls: str) -> Outcome:
+    """MAIL, every RCPT and DATA as one group (RFC 2920 3.1: DATA may end a group), then the
+    message if DATA got 354. A server that accepted no recipient must refuse DATA; if it says
+    354 anyway, only the terminating dot is sent."""
+    dsn = conn.supports("dsn")
+    refused = refusal(conn, msg)
     if refused is not None:
         return Outcome({r.address: refused for r in msg.recipients}, tls)
-    encoding = "utf-8" if msg.smtputf8 else "ascii"
-    try:
-        await smtp.mail(msg.mail_from, options=_mail_options(smtp, msg), encoding=encoding)
-    except aiosmtplib.SMTPResponseException as exc:
-        return Outcome({r.address: Reply(exc.code, exc.message) for r in msg.recipients}, tls)
-    accepted: list[str] = []
-    for r in msg.recipients:
-        try:
-            resp = await smtp.rcpt(r.address, options=_rcpt_options(smtp, r.notify, r.orcpt), encoding=encoding)
-            accepted.append(r.address)
-            replies[r.address] = Reply(resp.code, resp.message)
-        except aiosmtplib.SMTPResponseException as exc:
-            replies[r.address] = Reply(exc.code, exc.message)
-    if not accepted:
+    utf8 = msg.smtputf8
+    lines = [command("MAIL", f"FROM:<{msg.mail_from}>", *_mail_options(conn, msg), utf8=utf8)]
+    lines += [
+        command("RCPT", f"TO:<{r.address}>", *_rcpt_options(conn, r.notify, r.orcpt), utf8=utf8) for r in msg.recipients
+    ]
+    pipelined = conn.supports("pipelining")
+    if pipelined:
+        lines.append(command("DATA"))
+    replies_in = await conn.pipeline(lines, timeouts.command)
+    mail, rcpts = replies_in[0], replies_in[1 : 1 + len(msg.recipients)]
+    if not mail.ok:
+        if pipelined:
+            await _end_refused_data(conn, replies_in[-1], timeouts)
+        return Outcome({r.address: mail for r in msg.recipients}, tls, dsn)
+    replies = {r.address: reply for r, reply in zip(msg.recipients, rcpts, strict=True)}
+    accepted = [r.address for r, reply in zip(msg.recipients, rcpts, strict=True) if reply.ok]
+    if not pipelined:
+        if not accepted:
+            return Outcome(replies, tls, dsn)
+        go = await conn.execute(command("DATA"), timeouts.command)
+    else:
+        go = replies_in[-1]
+        if not accepted:
+            await _end_refused_data(conn, go, timeouts)
+            return Outcome(replies, tls, dsn)
+    if go.code != 354:
+        for address in accepted:
+            replies[address] = go
         return Outcome(replies, tls, dsn)
     try:
-        resp = await smtp.data(msg.data, timeout=timeouts.data)
-        final = Reply(resp.code, resp.message)
-    except aiosmtplib.SMTPResponseException as exc:
-        final = Reply(exc.code, exc.message)
+        final = await conn.data(msg.data, timeouts.data)
     except _FAILURES as exc:
         # the end of DATA may or may not have been received: retrying can duplicate (RFC 5321 6.1)
         final = _reply(exc)
     for address in accepted:
         replies[address] = final
     return Outcome(replies, tls, dsn)
+
+
+async def _end_refused_data(conn: Connection, data_reply: Reply, timeouts: Timeouts) -> None:
+    """A pipelined DATA that the server (wrongly) answered 354 with nothing to send: end it empty."""
+    if data_reply.code == 354:
+        await conn.execute(b".\r\n", timeouts.data)
 
 
 def xtext(value: str) -> str:
