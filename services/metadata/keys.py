@@ -35,8 +35,9 @@ Per user (P = "{u:<user_id>}:"):
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
 
 Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, addr:<address key>,
-users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead), the
-collector's gc:zero zset and the reconcile sweep's cursor gc:sweep (string, a blob id).
+users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead, and
+i:<op> = an open intent's JSON {"t", "k", "u": {user: refs}}), the collector's gc:zero zset, the
+open intents' gc:intents zset and the reconcile sweep's cursor gc:sweep (string, a blob id).
 Rate limits: {l:<bucket>:<key>}:<window>; backoff keys: {bo:<bucket>:<key>}
 (hash f = failures, u = blocked until, ms).
 
@@ -160,6 +161,8 @@ def domain_users(domain_name: str) -> str:
 # -- blobs, outbound queue, rate limits --------------------------------------------------
 
 GC_ZERO = "gc:zero"
+# "<blob id> <op>" -> start time: references taken before a commit and not yet settled (store.Intent)
+GC_INTENTS = "gc:intents"
 GC_SWEEP_CURSOR = "gc:sweep"  # the last blob id the reconcile sweep looked at ("" = start over)
 OUTBOUND_TAG = "{outbound}"
 OUTBOUND_PREFIX = OUTBOUND_TAG + ":"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from array import array
 from collections import Counter
@@ -19,11 +20,13 @@ from services.metadata import keys, paging
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
-from services.metadata.errors import Fail, invalid
+from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, invalid
 from services.metadata.mailboxes import MailboxData
 from services.metadata.search import Searcher
-from services.metadata.store import Store
+from services.metadata.store import Intent, Store
 from services.metadata.threads import thread_args
+
+log = logging.getLogger("kubemail.metadata.messages")
 
 MAX_DELIVERIES = 1000
 _MODES = {
@@ -200,9 +203,25 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             raise invalid("summary too large")
         return raw
 
-    async def _blob_ready(self, blob_id: str, refs: int) -> None:
-        """References first (over-counting is safe), then check the blob really exists."""
-        await self.store.blob_ready(self.blobs, blob_id, refs)
+    async def _blob_ready(self, blob_id: str, refs: int, intent: Intent) -> None:
+        """References first, as an intent settled after the commit, then check the blob exists."""
+        await self.store.blob_ready(self.blobs, blob_id, refs, intent)
+
+    def _intent(self, idem: str, refs: dict[str, int], op: str = "") -> Intent:
+        """An intent for references taken before a commit. Without a client key the commit still
+        records one of its own ("op-<op>"), which is what tells the GC pass that it happened."""
+        intent = Intent(idem, refs, op=op) if op else Intent(idem, refs)
+        if not intent.idem:
+            intent.idem = self._idem("op-" + intent.op)
+        return intent
+
+    async def _settle(self, blob_id: str, intent: Intent, kept: dict[str, int]) -> None:
+        """After a commit: if Redis fails here the intent stays open and the GC pass settles it from
+        the idempotency record, so the (committed) call does not fail for it."""
+        try:
+            await self.store.blob_settle(blob_id, intent, kept)
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("blob %s: references not settled (%s); the GC pass will", blob_id[:12], type(exc).__name__)
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -263,14 +282,15 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, "message larger than the domain allows")
             quotas[uid] = quota
         threading = thread_args(request.summary)
-        pending = sum(len(g) for g in groups.values())
-        await self._blob_ready(request.blob_id, pending)
+        intent = self._intent(idem, {uid: len(items) for uid, items in groups.items()})
+        await self._blob_ready(request.blob_id, sum(intent.refs.values()), intent)
         out: list[messages_pb.Delivered | None] = [None] * len(request.deliveries)
+        kept: dict[str, int] = {}
         try:
             for uid, items in groups.items():
                 rows, dup = await self._commit(
                     uid,
-                    idem,
+                    intent.script_key(),
                     request.blob_id,
                     request.size,
                     idate,
@@ -280,15 +300,14 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                     [(n, f) for _, n, f in items],
                     threading,
                 )
-                pending -= len(items)
-                if dup:
-                    await self.store.blob_decr(request.blob_id, len(items))
+                kept[uid] = 0 if dup else len(items)  # a retry's duplicate references nothing new
                 for (i, _, _), row in zip(items, rows, strict=False):
                     out[i] = messages_pb.Delivered(user_id=uid, **_placed(row))
         except Fail:
             # definite refusal (quota, missing INBOX): release the references not used
-            await self.store.blob_decr(request.blob_id, pending)
+            await self.store.blob_settle(request.blob_id, intent, {u: kept.get(u, 0) for u in intent.refs})
             raise
+        await self._settle(request.blob_id, intent, kept)
         return messages_pb.DeliverResponse(delivered=[d for d in out if d is not None])
 
     async def Append(self, request: messages_pb.AppendRequest, context: Any) -> messages_pb.AppendResponse:
@@ -297,12 +316,12 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         limit, max_bytes = await self.dir.limits(user)
         summary = self._check_message(request.blob_id, request.size, request.summary, max_bytes)
         fl = " ".join(v.flags(request.flags))
-        idem = self._idem(request.idempotency_key)
-        await self._blob_ready(request.blob_id, 1)
+        intent = self._intent(self._idem(request.idempotency_key), {user.id: 1})
+        await self._blob_ready(request.blob_id, 1, intent)
         try:
             rows, dup = await self._commit(
                 user.id,
-                idem,
+                intent.script_key(),
                 request.blob_id,
                 request.size,
                 request.internal_date or int(time.time()),
@@ -313,10 +332,9 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 thread_args(request.summary),
             )
         except Fail:
-            await self.store.blob_decr(request.blob_id, 1)
+            await self.store.blob_settle(request.blob_id, intent, {user.id: 0})
             raise
-        if dup:
-            await self.store.blob_decr(request.blob_id, 1)
+        await self._settle(request.blob_id, intent, {user.id: 0 if dup else 1})
         row = rows[0]
         return messages_pb.AppendResponse(**_placed(row))
 
@@ -391,20 +409,23 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "b"])
         wanted = Counter((row[2] or b"").decode() for _, row in rows)
         wanted.pop("", None)
+        first = self._intent(idem, {})
+        intents = {b: Intent(first.idem, {request.user_id: n}, op=first.op) for b, n in wanted.items()}
+        head[5] = first.script_key()
         done: list[str] = []
         try:
             for blob_id, n in wanted.items():
-                await self.store.blob_incr(blob_id, n)
+                await self.store.blob_incr(blob_id, n, intents[blob_id])
                 done.append(blob_id)
             res = await self.store.user_script("copy", request.user_id, [*head, *[u for u, _ in rows]])
             res = dict(res.get("dup") or res)  # a retry: no blobs referenced, the extra ones go back
         except Fail:
             for blob_id in done:
-                await self.store.blob_decr(blob_id, wanted[blob_id])
+                await self.store.blob_settle(blob_id, intents[blob_id], {request.user_id: 0})
             raise
-        extra = wanted - Counter(res.get("blobs") or [])
-        for blob_id, n in extra.items():
-            await self.store.blob_decr(blob_id, n)
+        used = Counter(res.get("blobs") or [])
+        for blob_id in wanted:
+            await self._settle(blob_id, intents[blob_id], {request.user_id: used.get(blob_id, 0)})
         return res
 
     async def CopyMessages(

@@ -31,6 +31,12 @@ SWEEP_DELETED = Counter(
 SWEEP_RUNS = Counter(
     "kubemail_metadata_gc_sweep_runs_total", "Reconcile sweeps of the blob store, by result (ok, error)", ["result"]
 )
+GC_INTENTS_RESOLVED = Counter(
+    "kubemail_metadata_gc_intents_resolved_total",
+    "Users' shares of blob reference intents left open by a crash, resolved by the GC pass: committed "
+    "(kept), released (the commit never happened or a retry's did), unknown (older than the idempotency TTL: kept)",
+    ["result"],
+)
 OUTBOUND_DEPTH = Gauge("kubemail_metadata_outbound_queue_messages", "Entries in the outbound queue (leased or not)")
 OUTBOUND_OLDEST = Gauge(
     "kubemail_metadata_outbound_oldest_age_seconds", "Age of the oldest entry in the outbound queue (0 = empty)"

@@ -170,7 +170,7 @@ async def start(
     directory = DirectoryData(store, cfg)
     mailboxes = MailboxData(store)
     hub = Hub(cfg.redis_url, cfg.redis_timeout)
-    gc = BlobGC(store, blobs, cfg.gc_grace_seconds, cfg.gc_sweep_batch)
+    gc = BlobGC(store, blobs, cfg.gc_grace_seconds, cfg.gc_sweep_batch, cfg.idempotency_ttl_seconds)
     server = grpc.aio.server(options=server_options(cfg), interceptors=list(interceptors))
     directory_rpc.add_DirectoryServiceServicer_to_server(
         _wrap(DirectoryServicer(directory), "DirectoryService"), server

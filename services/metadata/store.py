@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -16,7 +18,7 @@ from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata import keys, lua
 from services.metadata.config import MetadataConfig
 from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, from_token
-from services.metadata.keys import GC_ZERO
+from services.metadata.keys import GC_INTENTS, GC_ZERO
 from services.metadata.metrics import BLOB_REFS, REDIS_DURATION, REDIS_ERRORS
 
 T = TypeVar("T")
@@ -47,9 +49,36 @@ def make_redis(cfg: MetadataConfig) -> Any:
 #: increase that rate() sees (KubemailRedisErrors), not a new series with a single sample.
 OPS = (
     "changes", "device_delete", "device_get", "device_list", "dir_del", "dir_get", "dir_list", "dir_set",
-    "fetch", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get", "mbx_list", "quota_get", "search",
-    "subs", "uids",
+    "fetch", "gc_intent", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get", "mbx_list", "quota_get",
+    "search", "subs", "uids",
 )  # fmt: skip
+
+
+@dataclasses.dataclass
+class Intent:
+    """References taken before a commit that may not happen (invariant 4): an id for this attempt,
+    the idempotency key its commit records the id under, and the references per user. A crash
+    between the increment and `blob_settle` leaves the intent for the GC pass, which keeps the
+    references if the user's idempotency record names this attempt and releases them if not."""
+
+    idem: str
+    refs: dict[str, int]
+    op: str = dataclasses.field(default_factory=lambda: secrets.token_hex(8))
+    started: int = dataclasses.field(default_factory=lambda: int(time.time()))
+    users: set[str] = dataclasses.field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.users = set(self.refs)
+
+    def record(self) -> str:
+        return json.dumps({"t": self.started, "k": self.idem, "u": self.refs}, separators=(",", ":"))
+
+    def member(self, blob_id: str) -> str:
+        return f"{blob_id} {self.op}"
+
+    def script_key(self) -> str:
+        """The idempotency argument of deliver.lua / copy.lua: "<key> <op>"."""
+        return f"{self.idem} {self.op}"
 
 
 class Store:
@@ -106,26 +135,56 @@ class Store:
 
     # -- blob reference counts (invariant 4) -----------------------------------------
 
-    async def blob_incr(self, blob_id: str, n: int) -> None:
-        """Adds n references before a commit; ABORTED while the blob is being collected."""
+    async def blob_incr(self, blob_id: str, n: int, intent: Intent | None = None) -> None:
+        """Adds n references before a commit; ABORTED while the blob is being collected. With an
+        intent they stay open (listed in gc:intents) until `blob_settle`."""
         if n <= 0:
             return
-        res = await self.script("blob_incr", [keys.blob(blob_id)], [n])
+        args: list[Arg] = [n]
+        if intent is not None:
+            args += [intent.op, intent.record()]
+            await self.timed("gc_zadd", self.r.zadd(GC_INTENTS, {intent.member(blob_id): intent.started}))
+        res = await self.script("blob_incr", [keys.blob(blob_id)], args)
         if int(res) < 0:
+            if intent is not None:
+                await self.timed("gc_zrem", self.r.zrem(GC_INTENTS, intent.member(blob_id)))
             raise Fail(er.ERROR_REASON_BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
 
-    async def blob_ready(self, blobs: BlobStore, blob_id: str, refs: int) -> None:
+    async def blob_ready(self, blobs: BlobStore, blob_id: str, refs: int, intent: Intent | None = None) -> None:
         """References first (over-counting is safe), then check the blob really exists."""
-        await self.blob_incr(blob_id, refs)
+        await self.blob_incr(blob_id, refs, intent)
         try:
             size = await blobs.stat(blob_id)
         except BlobUnavailable:
-            await self.blob_decr(blob_id, refs)
+            await self._release(blob_id, refs, intent)
             raise
         if size is None:
-            await self.blob_decr(blob_id, refs)
+            await self._release(blob_id, refs, intent)
             raise Fail(er.ERROR_REASON_BLOB_MISSING, "blob not found in the blob store: store it first")
+
+    async def _release(self, blob_id: str, refs: int, intent: Intent | None) -> None:
+        if intent is None:
+            await self.blob_decr(blob_id, refs)
+        else:
+            await self.blob_settle(blob_id, intent, {u: 0 for u in intent.users})
+
+    async def blob_settle(self, blob_id: str, intent: Intent, keep: dict[str, int]) -> int:
+        """The intent's references of each user in `keep` become that many (what the commit kept);
+        when the intent has no user left it leaves gc:intents. Returns the count (-1: settled before)."""
+        args: list[Arg] = [intent.op, int(time.time())]
+        for user, n in keep.items():
+            args += [user, n]
+        left = int(await self.script("blob_settle", [keys.blob(blob_id)], args))
+        intent.users.difference_update(keep)
+        if not intent.users:
+            await self.timed("gc_zrem", self.r.zrem(GC_INTENTS, intent.member(blob_id)))
+        dropped = sum(intent.refs.get(u, 0) - n for u, n in keep.items())
+        if left >= 0 and dropped > 0:
+            BLOB_REFS.labels("decr").inc(dropped)
+        if left == 0:
+            await self.timed("gc_zadd", self.r.zadd(GC_ZERO, {blob_id: int(time.time())}))
+        return left
 
     async def blob_decr(self, blob_id: str, n: int = 1) -> None:
         if n <= 0 or not blob_id:

@@ -20,7 +20,9 @@ _USER = (
     "deliver", "store", "expunge", "copy", "init_user", "create", "delete", "purge", "rename",
     "claim_recent", "maildrop", "fetch_meta", "list_uids", "search_set", "device_put",
 )  # fmt: skip
-_PLAIN = ("blob_incr", "blob_decr", "blob_mark", "blob_done", "blob_sweep", "limit_hit", "backoff")
+_PLAIN = (
+    "blob_incr", "blob_decr", "blob_settle", "blob_mark", "blob_done", "blob_sweep", "limit_hit", "backoff",
+)  # fmt: skip
 _OUTBOUND = ("outbound_add", "outbound_lease", "outbound_done", "outbound_stats")
 _INCLUDES = {"delete": ("mb_delete",), "purge": ("mb_delete",)}
 

@@ -1,8 +1,8 @@
--- ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit idem_key idem_ttl uid*
+-- ARGV: P src_mbid dst_name move(0|1) quota_limit xlimit "idem_key op" idem_ttl uid*
 -- (explicit uids, resolved by the caller). A retry under idem_key returns the first result
 -- as {dup=...} without blobs, so the caller releases the references it took again.
 local src, move, limit, xlimit = ARGV[2], ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
-local ikey = ARGV[7]
+local ikey, op = string.match(ARGV[7], '^(%S*) ?(%S*)$')  -- op: as in deliver.lua
 if ikey ~= '' then
   local prev = redis.call('GET', P..'idem:'..ikey)
   if prev then return prev end
@@ -42,6 +42,6 @@ local uv = tonumber(redis.call('HGET', P..'mb:'..dst, 'uidvalidity'))
 local hms = tonumber(redis.call('HGET', P..'mb:'..src, 'hms'))
 if ikey ~= '' then
   local first = {uidvalidity=uv, src=srcs, dst=dsts, modseq=hms}
-  redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=first}), 'EX', tonumber(ARGV[8]))
+  redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=first, op=op}), 'EX', tonumber(ARGV[8]))
 end
 return cjson.encode({uidvalidity=uv, src=srcs, dst=dsts, blobs=sblobs, modseq=hms})

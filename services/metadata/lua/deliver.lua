@@ -1,9 +1,11 @@
--- ARGV: P idem_key idem_ttl blob size idate summary quota_limit strict n (name flags)*n
+-- ARGV: P "idem_key op" idem_ttl blob size idate summary quota_limit strict n (name flags)*n
 --       own_msgid_hash subject_hash nrefs ref_hash*nrefs   (threading, RFC 8474 THREADID)
 -- One EMAILID for the message (all its targets in this user), one THREADID: the thread of the
 -- known message it names (its own Message-ID, then its references, most recent first) whose
 -- base subject is the same; else a new thread. Only earlier messages are looked at.
-local ikey = ARGV[2]
+-- op: the caller's id of this attempt, kept in the idempotency record: the GC pass tells from it
+-- whether an attempt that crashed before settling its blob references committed (gc.py)
+local ikey, op = string.match(ARGV[2], '^(%S*) ?(%S*)$')
 if ikey ~= '' then
   local prev = redis.call('GET', P..'idem:'..ikey)
   if prev then return prev end
@@ -65,5 +67,5 @@ for i = 1, n do
   publish('m', ids[i], ms)
 end
 local res = cjson.encode({ok=out})
-if ikey ~= '' then redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=out}), 'EX', tonumber(ARGV[3])) end
+if ikey ~= '' then redis.call('SET', P..'idem:'..ikey, cjson.encode({dup=out, op=op}), 'EX', tonumber(ARGV[3])) end
 return res
