@@ -50,6 +50,18 @@ class MetadataConfig:
         1000,
         "Blobs one reconcile sweep looks at (it goes on where the last stopped).",
     )
+    auth_cache_ttl_seconds: float = setting(
+        "KUBEMAIL_METADATA_AUTH_CACHE_TTL_SECONDS",
+        300.0,
+        "Seconds a verified password is remembered, so a repeated login skips argon2; keyed by the user's "
+        "current password hash (a changed password never matches) and checked for a disabled user or "
+        "domain every time; 0 = off.",
+    )
+    auth_cache_size: int = setting(
+        "KUBEMAIL_METADATA_AUTH_CACHE_SIZE",
+        100_000,
+        "Verified credentials remembered per metadata pod (~150 bytes each); 0 = off.",
+    )
     hash_workers: int = setting(
         "KUBEMAIL_METADATA_HASH_WORKERS",
         2,

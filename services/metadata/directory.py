@@ -26,6 +26,7 @@ from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata import keys, paging
 from services.metadata import validate as v
+from services.metadata.authcache import AuthCache
 from services.metadata.config import MetadataConfig
 from services.metadata.errors import Fail, invalid
 from services.metadata.hashgate import HashGate, OverloadedError
@@ -140,6 +141,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         self.store = data.store
         cfg = data.cfg
         self.gate = gate or HashGate(cfg.hash_workers, cfg.hash_queue_per_source, cfg.hash_queue)
+        self.auth_cache = AuthCache(cfg.auth_cache_ttl_seconds, cfg.auth_cache_size)
 
     # -- domains -----------------------------------------------------------------------
 
@@ -342,8 +344,10 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
                 # the same argon2 work as a wrong password: no user enumeration by timing
                 await self.gate.run(request.remote_ip, _verify_dummy, request.password)
                 return bad
-            if not await self.gate.run(request.remote_ip, _verify, user.password_hash, request.password):
-                return bad
+            if not self.auth_cache.hit(user.id, user.password_hash, request.password):
+                if not await self.gate.run(request.remote_ip, _verify, user.password_hash, request.password):
+                    return bad
+                self.auth_cache.add(user.id, user.password_hash, request.password)
         except OverloadedError:
             raise Fail(er.ERROR_REASON_BACKEND_UNAVAILABLE, "too many logins waiting for a password check") from None
         dom = await self.d.domain(user.address.rpartition("@")[2])
