@@ -18,7 +18,7 @@ from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 
-log = logging.getLogger("kubemail.imap.watch")
+log = logging.getLogger("kubemail.watch")
 RECONNECT_DELAY = 0.05  # after a live stream ended: bounds a reconnect loop, keeps pushes prompt
 
 
