@@ -31,8 +31,12 @@ class Changes:
     expunged: set[int]
 
 
+_NOT_FOUND = (er.ERROR_REASON_NO_SUCH_MAILBOX, er.ERROR_REASON_NO_SUCH_DESTINATION, er.ERROR_REASON_INVALID_ARGUMENT)
+
+
 def not_found(exc: grpc.aio.AioRpcError) -> bool:
-    return reason_of(exc) in (er.ERROR_REASON_NO_SUCH_MAILBOX, er.ERROR_REASON_NO_SUCH_DESTINATION)
+    """A mailbox id the device sent names no mailbox (INVALID_ARGUMENT: not even an id's shape)."""
+    return reason_of(exc) in _NOT_FOUND
 
 
 class Store:
