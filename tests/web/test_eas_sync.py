@@ -402,3 +402,36 @@ def test_compose_reply_forward_and_refusals(eas: Eas) -> None:
     missing = el(C, "Source", el(C, "FolderId", inbox), el(C, "ItemId", f"{inbox}:999"))
     st, data = compose("SmartReply", reply, missing)
     assert status(decode(data), C) == "150"
+
+
+def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
+    """Each command gets the others' roots, empty ones and half-formed ones: always a protocol
+    answer (200 with a Status, or a 4xx), never a 500."""
+    io, mv = "ItemOperations", "Move"
+    bodies: list[Element | None] = [
+        None,
+        el(S, "Sync"),
+        el(S, "Sync", el(S, "Collections", el(S, "Collection", el(S, "SyncKey", "1"), el(S, "CollectionId", "")))),
+        el(F, "FolderSync"),
+        el(F, "FolderCreate", el(F, "SyncKey", "1")),
+        el(PG, "Ping", el(PG, "Folders")),
+        el(PG, "Ping", el(PG, "HeartbeatInterval", "x")),
+        el(G, "GetItemEstimate", el(G, "Collections", el(G, "Collection"))),
+        el(io, "ItemOperations", el(io, "Fetch")),
+        el(io, "ItemOperations", el(io, "Fetch", el(io, "Store", "Mailbox"), el(S, "ServerId", ":::"))),
+        el(mv, "MoveItems", el(mv, "Move")),
+        el(C, "SendMail", el(C, "Mime", b"\xff\xfe\x00garbage")),
+        el(C, "SmartReply", el(C, "Mime", b"To: a@b\r\n\r\nx"), el(C, "Source")),
+    ]
+    commands_ = [
+        "Sync", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete", "Ping", "GetItemEstimate",
+        "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward",
+    ]  # fmt: skip
+    key = eas.provision()
+    eas.wbxml("FolderSync", el(F, "FolderSync", el(F, "SyncKey", "0")), key)
+    for cmd in commands_:
+        for body in bodies:
+            st, _, data = eas.request(cmd, body, key=key)
+            assert st in (200, 400), (cmd, body, st, data[:200])
+            if st == 200 and data:
+                decode(data)  # a well-formed WBXML answer

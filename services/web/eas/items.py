@@ -23,7 +23,7 @@ MAX_OPERATIONS = 32
 async def estimate(store: Store, user_id: str, state: DeviceState, body: Element | None) -> Element:
     cols = body.find(G, "Collections") if body is not None and body.tag == "GetItemEstimate" else None
     if cols is None or not cols.findall(G, "Collection"):
-        return el(G, "GetItemEstimate", el(G, "Status", 3))  # protocol error? 3 = sync state not primed
+        return el(G, "GetItemEstimate", el(G, "Status", 2))  # no (valid) collection in the request
     out = []
     for c in cols.findall(G, "Collection")[:64]:
         cid_el, key_el = c.find(G, "CollectionId"), c.find(S, "SyncKey")
