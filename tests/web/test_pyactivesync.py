@@ -1,5 +1,5 @@
-"""The PyPI client pyactivesync (EAS 16.1) end to end against services/web: provision, folders,
-Sync of a message delivered over SMTP by another process (subject, body, attachment byte-exact),
+"""The PyPI client pyactivesync (EAS 16.1) end to end against `python -m services.web`: provision,
+folders, Sync of a message delivered by the SMTP process (subject, body, attachment byte-exact),
 read and flag visible over IMAP and the reverse, move, delete both ways, attachment fetch,
 SendMail to a local user with a copy in Sent, and Ping woken by that SMTP delivery.
 
@@ -24,11 +24,7 @@ import pytest
 from pyactivesync import BodyType, Client, EmailChange, FolderType
 from pyactivesync.exceptions import StatusError
 
-from services.common import config
-from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
-from services.web.config import WebConfig
-from services.web.server import WebServer, start
 from tests.fixtures.seed import seed_domain, seed_user
 from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.imap.conftest import start_imap, stop_imap
@@ -67,39 +63,32 @@ def world(metadata: Any, tmp_path: Path) -> Iterator[World]:
         "KUBEMAIL_LOG_LEVEL": "WARNING",
     }
     lt = LoopThread()
-    common = dataclasses.replace(config.load(CommonConfig, env), ephemeral_ports=True)
 
-    async def up() -> tuple[MetadataClient, WebServer]:
-        client = MetadataClient(env["KUBEMAIL_METADATA_ADDR"], 10)
-        await seed_domain(client, "example.test")
-        await seed_user(client, ALICE, PASSWORD)
-        await seed_user(client, BOB, PASSWORD)
-        return client, await start(config.load(WebConfig, env), common)
+    async def seed() -> None:
+        async with MetadataClient(env["KUBEMAIL_METADATA_ADDR"], 10) as client:
+            await seed_domain(client, "example.test")
+            await seed_user(client, ALICE, PASSWORD)
+            await seed_user(client, BOB, PASSWORD)
 
-    client, web = lt.run(up())
+    lt.run(seed())
+    lt.close()
+    served = {**env, "KUBEMAIL_METRICS_HOST": "127.0.0.1"}
+    web = ServiceProcess("web", served, tmp_path, log=tmp_path / "web.log").start()  # python -m services.web
     smtp_env = {
-        **env,
+        **served,
         "KUBEMAIL_SMTP_HOST": "127.0.0.1",
         "KUBEMAIL_SMTP_SUBMISSION_PORT": "0",
         "KUBEMAIL_SMTP_SUBMISSIONS_PORT": "0",
         "KUBEMAIL_SMTP_MSG_RATE_LIMIT": "0",
-        "KUBEMAIL_METRICS_HOST": "127.0.0.1",
     }
     smtp = ServiceProcess("smtp", smtp_env, tmp_path, log=tmp_path / "smtp.log").start()
     imap, imap_loop = start_imap(env)
-    assert web.port is not None
     try:
-        yield World(web.port, smtp.ports["mx"], imap.port_of("imap"))
+        yield World(web.ports["http"], smtp.ports["mx"], imap.port_of("imap"))
     finally:
         stop_imap(imap, imap_loop)
         smtp.stop()
-
-        async def down() -> None:
-            await web.stop()
-            await client.close()
-
-        lt.run(down())
-        lt.close()
+        assert web.stop() == 0  # a graceful stop
 
 
 def _message(subject: str, text: str) -> bytes:
@@ -236,3 +225,40 @@ def test_pyactivesync_end_to_end(world: World) -> None:
     b.logout()
     dev.close()
     pinger.close()
+
+
+def test_pyactivesync_folders_and_estimate(world: World) -> None:
+    dev = world.client("PYAS0003")
+    dev.provision()
+    inbox = next(f for f in dev.list_folders() if f.type == FolderType.INBOX)
+    key = dev.sync_folder(inbox.id).sync_key
+    for i in range(3):
+        with smtplib.SMTP("127.0.0.1", world.mx) as s:
+            s.sendmail("sender@remote.test", [ALICE], _message(f"estimate {i}", "x\n"))
+    deadline = time.monotonic() + 20
+    while dev.get_item_estimate(inbox.id, key) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert dev.get_item_estimate(inbox.id, key) == 3
+    first = dev.sync_folder(inbox.id, key, window_size=2)
+    assert len(first.added) == 2 and first.more_available
+    rest = dev.sync_folder(inbox.id, first.sync_key, window_size=2)
+    assert len(rest.added) == 1 and not rest.more_available
+    assert dev.get_item_estimate(inbox.id, rest.sync_key) == 0
+
+    made = dev.create_folder("Receipts")
+    sub = dev.create_folder("2026", parent_id=made.id)
+    names = {f.id: (f.name, f.parent_id) for f in dev.list_folders()}
+    assert names[made.id] == ("Receipts", "0") and names[sub.id] == ("2026", made.id)
+    dev.update_folder(made.id, "Invoices")
+    names = {f.id: f.name for f in dev.list_folders()}
+    assert names[made.id] == "Invoices" and sub.id in names  # renamed with its child, ids kept
+    m = world.imap_login()
+    typ, listing = m.list()
+    assert typ == "OK" and any(b"Invoices/2026" in line for line in listing if isinstance(line, bytes))
+    dev.delete_folder(sub.id)
+    assert sub.id not in {f.id for f in dev.list_folders()}
+    with pytest.raises(StatusError) as err:
+        dev.delete_folder(inbox.id)
+    assert err.value.code == "3"  # a special folder
+    m.logout()
+    dev.close()
