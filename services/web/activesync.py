@@ -75,7 +75,7 @@ class ActiveSync:
         bounds = ping.Bounds(cfg.eas_ping_min_heartbeat, cfg.eas_ping_max_heartbeat, cfg.eas_ping_recheck)
         self.bounds = bounds
         self.pinger = ping.Pinger(self.store, self.hub, bounds)
-        self.composer = compose.Composer(self.store)
+        self.composer = compose.Composer(self.store, cfg.eas_msg_rate_limit, cfg.eas_msg_rate_window)
 
     async def close(self) -> None:
         await self.hub.close()

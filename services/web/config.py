@@ -71,3 +71,12 @@ class WebConfig:
         30.0,
         "A waiting Ping re-reads its folders this often even without a change-feed event (events may be lost).",
     )
+    eas_msg_rate_limit: int = setting(
+        "KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT",
+        300,
+        "Messages per user per window sent over ActiveSync, counted with SMTP submission in one bucket "
+        "(keep it equal to KUBEMAIL_SMTP_MSG_RATE_LIMIT); SendMail Status 115 past it; 0 = off.",
+    )
+    eas_msg_rate_window: int = setting(
+        "KUBEMAIL_WEB_EAS_MSG_RATE_WINDOW", 3600, "Window of KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT, seconds."
+    )

@@ -111,6 +111,7 @@ def eas(metadata: Any) -> Iterator[Eas]:
         "KUBEMAIL_WEB_EAS_PING_MIN_HEARTBEAT_SECONDS": "1",
         "KUBEMAIL_WEB_EAS_PING_MAX_HEARTBEAT_SECONDS": "30",
         "KUBEMAIL_WEB_EAS_PING_RECHECK_SECONDS": "60",
+        "KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT": "3",  # tests/web/test_eas_sync.py sends 3, then one too many
     }
     lt = LoopThread()
     common = dataclasses.replace(config.load(CommonConfig, env), ephemeral_ports=True)

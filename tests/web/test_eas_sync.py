@@ -396,9 +396,13 @@ def test_compose_reply_forward_and_refusals(eas: Eas) -> None:
     sent = flags(eas, eas.mailbox_id("Sent"))
     assert len(sent) == 0  # SaveInSentItems was not asked for
     st, data = compose("SendMail", b"From: <mallory@example.test>\r\nTo: bob@example.test\r\n\r\nhi\r\n")
-    assert st == 200 and status(decode(data), C) == "110"  # not the user's own address
+    assert st == 200 and status(decode(data), C) == "120"  # not the user's own address
     st, data = compose("SendMail", b"Subject: nobody\r\n\r\nhi\r\n")
-    assert st == 200 and status(decode(data), C) == "107"  # no recipients
+    assert st == 200 and status(decode(data), C) == "119"  # no recipients
+    st, data = compose("SendMail", b"To: nobody@example.test\r\n\r\nhi\r\n")
+    assert st == 200 and status(decode(data), C) == "116"  # a local address nobody has
+    st, data = compose("SendMail", b"To: bob@example.test\r\n\r\none too many\r\n")
+    assert st == 200 and status(decode(data), C) == "115"  # the 4th message in the window: send quota
     missing = el(C, "Source", el(C, "FolderId", inbox), el(C, "ItemId", f"{inbox}:999"))
     st, data = compose("SmartReply", reply, missing)
     assert status(decode(data), C) == "150"

@@ -10,8 +10,10 @@ SmartReply sends the device's MIME as it is (the device quotes the original itse
 the original \\Answered; SmartForward marks it $Forwarded.
 
 A success is an empty response; failures are ComposeMail Status values (common status codes,
-[MS-ASCMD] 2.2.2): 102 invalid WBXML, 103 invalid request, 107 invalid MIME, 110 submission
-failed, 150 source item not found."""
+[MS-ASCMD] 2.2.2): 103 invalid request, 107 invalid MIME, 110 server error, 111 retry later
+(store unavailable), 113 mailbox quota, 115 send quota (the per-user message rate limit, shared
+with SMTP submission), 116 a recipient unresolved, 119 no recipient, 120 submission refused (a
+From that is not the user's), 150 source item not found."""
 
 from __future__ import annotations
 
@@ -20,8 +22,18 @@ import email.policy
 import email.utils
 import logging
 
-from services.common.mailstore import MailStoreError, new_key
+import grpc
+
+from services.common.mailstore import (
+    BlobUnavailable,
+    MailStoreError,
+    QuotaExceeded,
+    StorageFull,
+    Unavailable,
+    new_key,
+)
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.web.eas import mailitem
@@ -31,7 +43,8 @@ from services.web.wbxml.codec import Element, el
 log = logging.getLogger("kubemail.web.eas.compose")
 
 C = "ComposeMail"
-INVALID_WBXML, INVALID_REQUEST, INVALID_MIME, SUBMISSION_FAILED, NOT_FOUND = 102, 103, 107, 110, 150
+INVALID_REQUEST, INVALID_MIME, SERVER_ERROR, RETRY_LATER, MAILBOX_FULL = 103, 107, 110, 111, 113
+SEND_QUOTA, UNRESOLVED, NO_RECIPIENT, SUBMISSION_FAILED, NOT_FOUND = 115, 116, 119, 120, 150
 MAX_RECIPIENTS = 1000
 R = directory_pb.Resolution
 
@@ -78,7 +91,9 @@ def _prepare(raw: bytes, user: directory_pb.User) -> tuple[bytes, list[str]] | i
     own = {user.address.lower(), *(a.lower() for a in user.aliases)}
     if sender and sender.lower() not in own:
         return SUBMISSION_FAILED
-    if not recipients or len(recipients) > MAX_RECIPIENTS:
+    if not recipients:
+        return NO_RECIPIENT
+    if len(recipients) > MAX_RECIPIENTS:
         return INVALID_MIME
     extra = b""
     if not sender:
@@ -90,9 +105,34 @@ def _prepare(raw: bytes, user: directory_pb.User) -> tuple[bytes, list[str]] | i
     return extra + _strip_bcc(raw), recipients
 
 
+def _status_of(exc: MailStoreError) -> int:
+    if isinstance(exc, QuotaExceeded):
+        return MAILBOX_FULL
+    if isinstance(exc, Unavailable | StorageFull | BlobUnavailable):
+        return RETRY_LATER
+    return SERVER_ERROR
+
+
 class Composer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, rate_limit: int = 0, rate_window: int = 3600) -> None:
         self.store = store
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+
+    async def _allowed(self, user: directory_pb.User) -> bool:
+        """One message against the per-user submission limit SMTP uses too (bucket msg-user, all
+        pods and both front-ends); fails open when the Limits service is down, as SMTP does."""
+        if self.rate_limit <= 0:
+            return True
+        req = limits_pb.HitRequest(
+            bucket="msg-user", key=user.id, limit=self.rate_limit, window_seconds=self.rate_window, cost=1
+        )
+        try:
+            resp = await self.store.client.limits.Hit(req, timeout=2.0)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("rate limit msg-user unavailable (%s); allowing", exc.code().name)
+            return True
+        return bool(resp.allowed)
 
     async def send(self, command: str, user: directory_pb.User, body: Element | None) -> Element | None:
         if body is None or (body.ns, body.tag) != (C, command):
@@ -116,13 +156,16 @@ class Composer:
             log.info("%s from %s refused: status %d", command, user.address, prepared)
             return _answer(command, prepared)
         data, recipients = prepared
+        if not await self._allowed(user):
+            log.info("%s from %s refused: message rate limit", command, user.address)
+            return _answer(command, SEND_QUOTA)
         try:
             await self._submit(user, data, recipients, save=body.find(C, "SaveInSentItems") is not None)
         except _RefusedError as exc:
             return _answer(command, exc.status)
         except MailStoreError as exc:
             log.warning("%s from %s failed: %s", command, user.address, exc)
-            return _answer(command, SUBMISSION_FAILED)
+            return _answer(command, _status_of(exc))
         if source is not None and parsed is not None:
             flag = "\\Answered" if command == "SmartReply" else "$Forwarded"
             await self.store.set_flag(user.id, parsed[0], parsed[1], flag, True)
@@ -142,7 +185,7 @@ class Composer:
                 remote.append(r.address)
             else:
                 log.info("SendMail from %s: recipient refused (%s)", user.address, R.Status.Name(r.status))
-                raise _RefusedError(SUBMISSION_FAILED)
+                raise _RefusedError(UNRESOLVED)
         mail = self.store.mail
         key = new_key("eas")
         msg = await mail.ingest(data)
