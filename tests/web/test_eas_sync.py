@@ -439,3 +439,40 @@ def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
             assert st in (200, 400), (cmd, body, st, data[:200])
             if st == 200 and data:
                 decode(data)  # a well-formed WBXML answer
+
+
+def test_odd_messages_sync_without_a_500(eas: Eas) -> None:
+    """Raw 8-bit headers, a NUL in the body, a broken multipart and a big message: each becomes an
+    Add (undecodable octets as U+FFFD), and MIME truncation cuts octets, not characters."""
+    key, inbox = ready(eas)
+    raws = [
+        b"From: x@remote.test\r\nTo: alice@example.test\r\nSubject: caf\xe9 \xff\r\n\r\nbody \xe9\x00 end\r\n",
+        b'From: x@remote.test\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nno end',
+        b"Subject: big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + "\u00e9".encode() * 300_000 + b"\r\n",
+    ]
+    for raw in raws:
+        eas.deliver(raw)
+    c = col(eas.wbxml("Sync", sync_req(inbox, "1", options=body_pref(1, 5)), key))
+    adds = commands(c, "Add")
+    assert len(adds) == 3
+    data = [a.find(S, "ApplicationData") for a in adds]
+    assert data[0].find(E, "Subject").value() == "caf\ufffd \ufffd"  # type: ignore[union-attr]
+    big = data[2].find(B, "Body")  # type: ignore[union-attr]
+    assert big.find(B, "Data").value() == "\u00e9\u00e9" and big.find(B, "Truncated").value() == "1"  # type: ignore[union-attr]
+    io = "ItemOperations"
+    mime_pref = el(io, "Options", el(B, "BodyPreference", el(B, "Type", 4), el(B, "TruncationSize", 33)))
+    fetch = el(
+        io,
+        "Fetch",
+        el(io, "Store", "Mailbox"),
+        el(S, "CollectionId", inbox),
+        el(S, "ServerId", sid(adds[0])),
+        mime_pref,
+    )
+    props = (
+        eas.wbxml("ItemOperations", el(io, "ItemOperations", fetch), key)
+        .find(io, "Response")
+        .find(io, "Fetch")
+        .find(io, "Properties")
+    )  # type: ignore[union-attr]
+    assert props.find(B, "Body").find(B, "Data").opaque == raws[0][:33]  # type: ignore[union-attr]

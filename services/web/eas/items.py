@@ -55,9 +55,7 @@ async def _fetch_item(store: Store, user_id: str, f: Element) -> Element:
     meta = await store.message(user_id, parsed[0], parsed[1]) if parsed else None
     if parsed is None or meta is None:
         return el(IO, "Fetch", el(IO, "Status", 6), el(S, "ServerId", sid[:200]))
-    raw = await store.raw(meta)
-    options = f.find(IO, "Options")
-    data = mailitem.application_data(parsed[0], meta, raw, mailitem.preferences(options))
+    data = await store.item(parsed[0], meta, mailitem.preferences(f.find(IO, "Options")))
     props = el(IO, "Properties", *data.children)
     ids = [el(S, "CollectionId", parsed[0]), el(S, "ServerId", sid), el(S, "Class", "Email")]
     return el(IO, "Fetch", el(IO, "Status", 1), *ids, props)

@@ -99,22 +99,29 @@ def attachment_bytes(part: email.message.EmailMessage) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
+def clean(value: str) -> str:
+    """Text that WBXML can carry: undecodable octets (the parser's surrogate escapes) become
+    U+FFFD, NUL characters are dropped."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")
+
+
 def _header(msg: email.message.EmailMessage, name: str) -> str:
     try:
         value = msg.get(name)
-    except (IndexError, ValueError, TypeError):  # a header email's parser cannot make sense of
+        return clean(str(value)) if value is not None else ""
+    except (IndexError, ValueError, TypeError, LookupError):  # a header email's parser cannot make sense of
         return ""
-    return str(value).replace("\x00", "") if value is not None else ""
 
 
 def _date(ts: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
 
 
-def _truncate(data: bytes, limit: int | None) -> tuple[bytes, bool]:
+def _truncate(data: bytes, limit: int | None, text: bool) -> tuple[bytes, bool]:
+    """`data` cut to `limit` octets (text: at a character boundary)."""
     if limit is None or len(data) <= limit:
         return data, False
-    return data[:limit].decode("utf-8", "ignore").encode("utf-8"), True
+    return (data[:limit].decode("utf-8", "ignore").encode("utf-8") if text else data[:limit]), True
 
 
 def body(raw: bytes, msg: email.message.EmailMessage, prefs: list[BodyPreference]) -> tuple[Element, int]:
@@ -125,12 +132,12 @@ def body(raw: bytes, msg: email.message.EmailMessage, prefs: list[BodyPreference
         if pref.type == MIME:
             data = raw
         elif pref.type == HTML:
-            data = (html if html is not None else (plain or "")).encode("utf-8")
+            data = clean(html if html is not None else (plain or "")).encode("utf-8")
         elif pref.type == PLAIN:
-            data = (plain if plain is not None else (html or "")).encode("utf-8")
+            data = clean(plain if plain is not None else (html or "")).encode("utf-8")
         else:
             continue
-        cut, truncated = _truncate(data, pref.truncation)
+        cut, truncated = _truncate(data, pref.truncation, pref.type != MIME)
         if truncated and pref.all_or_none:
             cut = b""
         value: bytes | str = cut if pref.type == MIME else cut.decode("utf-8").replace("\x00", "")
@@ -170,10 +177,13 @@ def application_data(
     body_el, native = body(raw, msg, prefs)
     atts = []
     for n, part in enumerate(attachments(msg)):
-        name = part.get_filename() or f"attachment-{n + 1}"
+        try:
+            name = clean(part.get_filename() or "") or f"attachment-{n + 1}"
+        except (ValueError, TypeError, LookupError):
+            name = f"attachment-{n + 1}"
         cid = _header(part, "Content-ID").strip("<>")
         att = [
-            el(B, "DisplayName", name.replace("\x00", "")),
+            el(B, "DisplayName", name),
             el(B, "FileReference", f"{server_id(mailbox_id, meta.uid)}:{n}"),
             el(B, "Method", 1),
             el(B, "EstimatedDataSize", len(attachment_bytes(part))),

@@ -4,6 +4,7 @@ window asked for, never with the mailbox's size."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import grpc
@@ -15,7 +16,10 @@ from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
+from services.web.eas import mailitem
+from services.web.wbxml.codec import Element
 
+THREAD_BYTES = 256 * 1024  # messages above this are parsed in a worker thread, off the event loop
 PAGE = 5000
 MAX_PAGES = 20  # 100,000 changed messages in one Sync at most; past that the device resyncs
 
@@ -113,6 +117,15 @@ class Store:
 
     async def raw(self, meta: messages_pb.MessageMeta) -> bytes:
         return await self.mail.blobs.get(meta.blob_id)
+
+    async def item(
+        self, mailbox_id: str, meta: messages_pb.MessageMeta, prefs: list[mailitem.BodyPreference]
+    ) -> Element:
+        """The message's ApplicationData (a large message is parsed in a worker thread)."""
+        raw = await self.raw(meta)
+        if len(raw) > THREAD_BYTES:
+            return await asyncio.to_thread(mailitem.application_data, mailbox_id, meta, raw, prefs)
+        return mailitem.application_data(mailbox_id, meta, raw, prefs)
 
     async def set_flag(self, user_id: str, mailbox_id: str, uid: int, flag: str, on: bool) -> int | None:
         """Adds or removes `flag`; the message's new modseq, None when it is gone."""

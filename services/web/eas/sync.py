@@ -212,8 +212,7 @@ class Syncer:
         return _collection(req, OK, *rest, key=str(win.key))
 
     async def _add(self, mbid: str, meta: messages_pb.MessageMeta, prefs: list[mailitem.BodyPreference]) -> Element:
-        raw = await self.store.raw(meta)
-        data = mailitem.application_data(mbid, meta, raw, prefs)
+        data = await self.store.item(mbid, meta, prefs)
         return el(S, "Add", el(S, "ServerId", mailitem.server_id(mbid, meta.uid)), data)
 
     async def _apply(
@@ -282,6 +281,5 @@ class Syncer:
         meta = await self.store.message(self.user_id, mbid, uid)
         if meta is None:
             return el(S, "Fetch", el(S, "ServerId", sid), el(S, "Status", NOT_FOUND))
-        raw = await self.store.raw(meta)
-        data = mailitem.application_data(mbid, meta, raw, prefs)
+        data = await self.store.item(mbid, meta, prefs)
         return el(S, "Fetch", el(S, "ServerId", sid), el(S, "Status", OK), data)
