@@ -47,6 +47,12 @@ class WatchHub:
             if task:
                 task.cancel()
 
+    def wake_all(self) -> None:
+        """Sets every subscriber's event (a shutting-down front-end ends its waits this way)."""
+        for subs in self._subs.values():
+            for ev in subs:
+                ev.set()
+
     def _notify(self, user_id: str) -> None:
         for ev in self._subs.get(user_id, ()):
             ev.set()

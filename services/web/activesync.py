@@ -77,6 +77,10 @@ class ActiveSync:
         self.pinger = ping.Pinger(self.store, self.hub, bounds)
         self.composer = compose.Composer(self.store, cfg.eas_msg_rate_limit, cfg.eas_msg_rate_window)
 
+    def stop_waits(self) -> None:
+        """Shutdown begins: waiting Pings answer now instead of being cut."""
+        self.pinger.stop()
+
     async def close(self) -> None:
         await self.hub.close()
 

@@ -170,7 +170,11 @@ class WebServer:
         return not self.stopping
 
     async def stop(self, grace: float = 10.0) -> None:
+        if self.stopping:
+            return
         self.stopping = True
+        if self._eas is not None:
+            self._eas.stop_waits()
         await self.runner.shutdown()
         await self.runner.cleanup()
         if self._eas is not None:

@@ -35,6 +35,7 @@ class Eas:
     client: MetadataClient
     user_id: str
     mail: MailStore
+    servers: list[WebServer]
 
     def deliver(self, raw: bytes, mailbox: str = "INBOX", flags: tuple[str, ...] = ()) -> int:
         """Stores `raw` in `mailbox` through the mail store (as SMTP or IMAP APPEND would); its UID."""
@@ -127,7 +128,7 @@ def eas(metadata: Any) -> Iterator[Eas]:
         return client, servers, user.id
 
     client, servers, uid = lt.run(up())
-    yield Eas([s.port for s in servers if s.port], lt, client, uid, MailStore(client, blobs))
+    yield Eas([s.port for s in servers if s.port], lt, client, uid, MailStore(client, blobs), servers)
 
     async def down() -> None:
         for s in servers:

@@ -12,6 +12,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -275,6 +277,20 @@ def test_ping_statuses_and_wake_up_across_pods(eas: Eas) -> None:
     resp = decode(got["data"])
     assert status(resp, PG) == "2"
     assert [f.value() for f in resp.find(PG, "Folders").findall(PG, "Folder")] == [inbox]  # type: ignore[union-attr]
+    sync_ok = REGISTRY.get_sample_value("kubemail_web_eas_commands_total", {"command": "Ping", "status": "2xx"})
+    assert sync_ok is not None and sync_ok >= 5
+
+    # a pod that shuts down answers its waiting Pings (Status 1) instead of cutting them
+    th = threading.Thread(target=wait)
+    got.clear()
+    c = col(eas.wbxml("Sync", sync_req(inbox, c.find(S, "SyncKey").value()), key))  # type: ignore[union-attr]
+    th.start()
+    time.sleep(0.8)
+    t0 = time.monotonic()
+    eas.loop.run(eas.servers[0].stop())
+    th.join(40)
+    assert time.monotonic() - t0 < 5 and got["status"] == 200
+    assert status(decode(got["data"]), PG) == "1"
 
 
 def test_folder_commands(eas: Eas) -> None:

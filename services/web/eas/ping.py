@@ -65,6 +65,12 @@ class Pinger:
         self.store = store
         self.hub = hub
         self.bounds = bounds
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Ends every waiting Ping now with Status 1 (the device pings again, on another pod)."""
+        self.stopping = True
+        self.hub.wake_all()
 
     async def _marks(self, user_id: str, folders: list[str]) -> dict[str, tuple[int, int]] | None:
         """folder -> (highest modseq, uidnext) now; None when a folder is gone."""
@@ -96,7 +102,7 @@ class Pinger:
                     found = el(P, "Folders", *(el(P, "Folder", f) for f in changed))
                     return el(P, "Ping", el(P, "Status", CHANGES), found)
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.stopping:
                     return el(P, "Ping", el(P, "Status", EXPIRED))
                 event.clear()
                 with contextlib.suppress(TimeoutError):
