@@ -206,9 +206,9 @@ class ActiveSync:
         body = call.body or Element(folders.F, "FolderSync")
         return folders.handle(body, call.state, folders.hierarchy((m.id, m.name, m.special_use) for m in boxes))
 
-    async def sync(self, call: Call) -> Element:
+    async def sync(self, call: Call) -> Element | None:
         with metrics.SYNC_DURATION.time():
-            return await sync.Syncer(self.store, call.user.id, call.state).run(call.body)
+            return await sync.Syncer(self.store, call.user.id, call.state, self.pinger).run(call.body)
 
     async def ping(self, call: Call) -> Element:
         parsed = ping.parse(call.body, call.state, self.bounds)

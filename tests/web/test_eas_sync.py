@@ -492,3 +492,34 @@ def test_odd_messages_sync_without_a_500(eas: Eas) -> None:
         .find(io, "Properties")
     )  # type: ignore[union-attr]
     assert props.find(B, "Body").find(B, "Data").opaque == raws[0][:33]  # type: ignore[union-attr]
+
+
+def test_sync_waits_for_changes_like_ping(eas: Eas) -> None:
+    key, inbox = ready(eas)
+    c = col(eas.wbxml("Sync", sync_req(inbox, "1"), key))
+    k = c.find(S, "SyncKey").value()  # type: ignore[union-attr]
+
+    def waiting(hb: int) -> Element:
+        req = sync_req(inbox, k)
+        req.children.append(el(S, "HeartbeatInterval", hb))
+        return req
+
+    r = eas.wbxml("Sync", waiting(100), key)
+    assert status(r) == "14" and r.find(S, "Limit").value() == "30"  # type: ignore[union-attr]
+    t0 = time.monotonic()
+    st, _, data = eas.request("Sync", waiting(1), key=key, timeout=30)
+    assert (st, data) == (200, b"") and 0.9 <= time.monotonic() - t0 < 5  # nothing came: an empty response
+    got: dict[str, Any] = {}
+
+    def wait() -> None:
+        t = time.monotonic()
+        got["resp"], got["took"] = eas.wbxml("Sync", waiting(20), key, server=1, timeout=40), time.monotonic() - t
+
+    th = threading.Thread(target=wait)
+    th.start()
+    time.sleep(0.8)
+    uid = eas.deliver(plain("while you waited"))
+    th.join(40)
+    assert got["took"] < 10
+    (add,) = commands(col(got["resp"]), "Add")
+    assert sid(add) == f"{inbox}:{uid}"

@@ -104,9 +104,9 @@ class Pinger:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.stopping:
                     return el(P, "Ping", el(P, "Status", EXPIRED))
-                event.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), min(left, self.bounds.recheck))
+                event.clear()  # before reading: a change during the reads wakes the next wait
                 got = await self._marks(user_id, folders)
                 if got is None:
                     return el(P, "Ping", el(P, "Status", HIERARCHY))

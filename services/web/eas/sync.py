@@ -15,17 +15,25 @@ below `next_uid`, with flags as of `modseq`. From there one Sync is:
 The device's own changes are not echoed back: after applying them the changes are read again
 from the first read's modseq and the device's own writes left out. A SyncKey the device does
 not hold gets Status 3; the previous key is answered again (a retry after a lost response).
+
+A Sync with Wait (minutes) or HeartbeatInterval (seconds) and nothing to report waits for the
+change feed like Ping (the Ping bounds apply, Status 14 outside them) and is answered with an
+empty response when the time runs out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import time
 
 from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.web.eas import mailitem
+from services.web.eas.ping import Bounds, Pinger
 from services.web.eas.state import Collection, DeviceState, Window
 from services.web.eas.store import Changes, HistoryLostError, Store
 from services.web.wbxml.codec import Element, el
@@ -34,7 +42,7 @@ log = logging.getLogger("kubemail.web.eas.sync")
 
 S, E = "AirSync", "Email"
 OK, INVALID_KEY, PROTOCOL_ERROR, SERVER_ERROR, CONVERSION, CONFLICT, NOT_FOUND = 1, 3, 4, 5, 6, 7, 8
-HIERARCHY_CHANGED, INCOMPLETE = 12, 13
+HIERARCHY_CHANGED, INCOMPLETE, BAD_WAIT = 12, 13, 14
 DEFAULT_WINDOW, MAX_WINDOW = 100, 512
 MAX_COLLECTIONS = 64
 
@@ -124,20 +132,70 @@ def _collection(req: Request, status: int, *rest: Element, key: str | None = Non
               el(S, "CollectionId", req.collection_id), el(S, "Status", status), *rest)  # fmt: skip
 
 
+def wait_seconds(body: Element | None, bounds: Bounds) -> int | Element:
+    """How long a Sync may wait for changes (Wait in minutes or HeartbeatInterval in seconds;
+    0 = answer at once), or the Status 14 answer with the bound it broke."""
+    if body is None:
+        return 0
+    wait, hb = body.find(S, "Wait"), body.find(S, "HeartbeatInterval")
+    if wait is None and hb is None:
+        return 0
+    raw = (wait or hb).value()  # type: ignore[union-attr]
+    seconds = int(raw) * (60 if wait is not None else 1) if raw.isdigit() and len(raw) < 7 else -1
+    if seconds < bounds.min_heartbeat or seconds > bounds.max_heartbeat:
+        limit = bounds.min_heartbeat if seconds < bounds.min_heartbeat else bounds.max_heartbeat
+        return el(S, "Sync", el(S, "Status", BAD_WAIT), el(S, "Limit", limit // 60 if wait is not None else limit))
+    return seconds
+
+
+def _quiet(c: Element, req: Request) -> bool:
+    """The collection's answer has nothing for the device (a Sync that waits may keep waiting)."""
+    key = c.find(S, "SyncKey")
+    return (
+        c.find(S, "Status") is not None
+        and c.find(S, "Status").value() == str(OK)  # type: ignore[union-attr]
+        and key is not None
+        and key.value() == req.key
+        and all(c.find(S, t) is None for t in ("Commands", "Responses", "MoreAvailable"))
+    )
+
+
 class Syncer:
     """One Sync request's work for one user (the I/O is in `store`)."""
 
-    def __init__(self, store: Store, user_id: str, state: DeviceState) -> None:
+    def __init__(self, store: Store, user_id: str, state: DeviceState, pinger: Pinger | None = None) -> None:
         self.store = store
         self.user_id = user_id
         self.state = state
+        self.pinger = pinger
 
-    async def run(self, body: Element | None) -> Element:
+    async def run(self, body: Element | None) -> Element | None:
+        """The Sync response; None (an empty response) when a waiting Sync saw no change."""
         reqs = parse(body)
         if isinstance(reqs, int):
             return el(S, "Sync", el(S, "Status", reqs))
-        cols = [await self.collection(r) for r in reqs]
-        return el(S, "Sync", el(S, "Collections", *cols))
+        wait = wait_seconds(body, self.pinger.bounds) if self.pinger is not None else 0
+        if isinstance(wait, Element):
+            return wait
+        if any(r.key == "0" or r.commands for r in reqs):
+            wait = 0
+        deadline = time.monotonic() + wait
+        event = self.pinger.hub.subscribe(self.user_id) if wait and self.pinger is not None else None
+        try:
+            while True:
+                if event is not None:
+                    event.clear()  # before reading: a change during the reads wakes the next wait
+                cols = [await self.collection(r) for r in reqs]
+                if not all(_quiet(c, r) for c, r in zip(cols, reqs, strict=True)):
+                    return el(S, "Sync", el(S, "Collections", *cols))
+                left = deadline - time.monotonic()
+                if event is None or self.pinger is None or left <= 0 or self.pinger.stopping:
+                    return None if wait else el(S, "Sync", el(S, "Collections", *cols))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), min(left, self.pinger.bounds.recheck))
+        finally:
+            if event is not None and self.pinger is not None:
+                self.pinger.hub.unsubscribe(self.user_id, event)
 
     async def collection(self, req: Request) -> Element:
         mbox = await self.store.mailbox(self.user_id, req.collection_id)
