@@ -4,7 +4,7 @@ in the type the device prefers (1 plain text, 2 HTML, 4 MIME) cut to its Truncat
 the attachments with their FileReferences. The MIME structure is read with the stdlib `email`
 package (policy.default).
 
-ServerIds are `<mailbox id>:<uid>` (decision 0015): stable for the message's life in the
+ServerIds are `<mailbox id>:<uid>` (decision 0016): stable for the message's life in the
 mailbox, and enough to find it again from any pod with no lookup table. A FileReference is
 `<mailbox id>:<uid>:<n>`, n counting the attachments in `iter_attachments` order."""
 

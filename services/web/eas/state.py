@@ -1,7 +1,7 @@
 """What the web front-end keeps per device (DevicesService.state, JSON): policy keys, the
 folder hierarchy last sent and one small record per synced collection, so any web pod can
 answer the device's next request. Nothing here grows with the mailbox: a collection's record
-is a few numbers (decision 0015)."""
+is a few numbers (decision 0016)."""
 
 from __future__ import annotations
 
