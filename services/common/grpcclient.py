@@ -21,7 +21,7 @@ The metadata server ages connections out (KUBEMAIL_METADATA_MAX_CONNECTION_AGE_S
 GOAWAY the channel re-resolves and reconnects by itself, unary calls in flight finish within
 the grace, and a call the server refused as the connection went away is retried by gRPC
 (transparent retry; `grpc.enable_retries`). Streams cut after the grace end with UNAVAILABLE:
-their consumers re-open them (services.imap.watch).
+their consumers re-open them (services.common.watch).
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ class _Outage:
 async def _idle_sync(s: Session, outage: _Outage) -> bool:
     """Re-reads the selected mailbox's changes. A failing metadata service does not end the
     IDLE (clients that do not re-issue IDLE would stop getting pushes): the watch stream
-    reconnects by itself (services.imap.watch) and the next wake-up or tick re-reads, so the
+    reconnects by itself (services.common.watch) and the next wake-up or tick re-reads, so the
     session resumes when the service is back. False once the outage has lasted
     KUBEMAIL_IMAP_IDLE_OUTAGE_LIMIT."""
     if s.sel is None:

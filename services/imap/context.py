@@ -10,8 +10,8 @@ from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
+from services.common.watch import WatchHub
 from services.imap.config import ImapConfig
-from services.imap.watch import WatchHub
 
 
 class LiveSession(Protocol):

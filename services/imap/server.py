@@ -15,10 +15,10 @@ from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
 from services.common.tls import server_tls
+from services.common.watch import WatchHub
 from services.imap.config import ImapConfig
 from services.imap.context import ServerContext
 from services.imap.dispatch import CommandLoop
-from services.imap.watch import WatchHub
 
 log = logging.getLogger("kubemail.imap")
 

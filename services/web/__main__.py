@@ -1,4 +1,4 @@
-"""`python -m services.web`: the HTTP front-end (client autoconfiguration; ActiveSync to come).
+"""`python -m services.web`: the HTTP front-end (client autoconfiguration and Exchange ActiveSync).
 
 Exits 0 after a graceful stop on SIGTERM/SIGINT; 2 when the environment is malformed, 1 when
 its port cannot be bound.

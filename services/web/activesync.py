@@ -6,6 +6,7 @@ is answered 503 with Retry-After (the device retries)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -16,17 +17,21 @@ import grpc
 from aiohttp import web
 
 from services.common.auth import Authenticator, AuthLimits
+from services.common.blobstore import BlobError, BlobStore
 from services.common.grpcclient import MetadataClient
+from services.common.mailstore import MailStore, MailStoreError
 from services.common.rpcerrors import reason_of
 from services.common.sockets import norm_ip
+from services.common.watch import WatchHub
 from services.gen.kubemail.v1 import devices_pb2 as devices_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
-from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.web import metrics
 from services.web.config import WebConfig
-from services.web.eas import folders, protocol, provision
+from services.web.eas import compose, folderops, folders, items, ping, protocol, provision, sync
 from services.web.eas.protocol import EasRequest, ProtocolError
 from services.web.eas.state import DeviceState
+from services.web.eas.store import Store
 from services.web.wbxml.codec import Element, WbxmlError, decode, encode
 
 log = logging.getLogger("kubemail.web.activesync")
@@ -42,13 +47,21 @@ class Call:
     device: devices_pb.Device
     state: DeviceState
     body: Element | None
+    saved: bytes = b""  # the state as stored (what a write at the end compares against)
 
 
-Command = Callable[["ActiveSync", Call], Awaitable[Element]]
+Command = Callable[["ActiveSync", Call], Awaitable[Element | None]]
+LARGE = ("SendMail", "SmartReply", "SmartForward")
+
+
+class ConflictError(Exception):
+    """The device's record changed meanwhile (another request of the same device)."""
 
 
 class ActiveSync:
-    def __init__(self, cfg: WebConfig, client: MetadataClient, limits: AuthLimits) -> None:
+    def __init__(
+        self, cfg: WebConfig, client: MetadataClient, limits: AuthLimits, blobs: BlobStore, commit_attempts: int = 7
+    ) -> None:
         self.cfg = cfg
         self.client = client
         self.auth = Authenticator(client, "activesync", limits)
@@ -57,6 +70,19 @@ class ActiveSync:
             min_password_length=cfg.eas_min_password_length,
             max_inactivity_seconds=cfg.eas_max_inactivity,
         )
+        self.store = Store(client, MailStore(client, blobs, commit_attempts=commit_attempts))
+        self.hub = WatchHub(client)
+        bounds = ping.Bounds(cfg.eas_ping_min_heartbeat, cfg.eas_ping_max_heartbeat, cfg.eas_ping_recheck)
+        self.bounds = bounds
+        self.pinger = ping.Pinger(self.store, self.hub, bounds)
+        self.composer = compose.Composer(self.store, cfg.eas_msg_rate_limit, cfg.eas_msg_rate_window)
+
+    def stop_waits(self) -> None:
+        """Shutdown begins: waiting Pings answer now instead of being cut."""
+        self.pinger.stop()
+
+    async def close(self) -> None:
+        await self.hub.close()
 
     def routes(self, app: web.Application) -> None:
         app.router.add_route("OPTIONS", PATH, self.options)
@@ -86,6 +112,13 @@ class ActiveSync:
         return web.Response(status=401, headers=challenge)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
+        resp = await self._post(request)
+        command = request.query.get("Cmd", "")
+        label = command if command in protocol.COMMANDS else "other"
+        metrics.EAS_COMMANDS.labels(label, f"{resp.status // 100}xx").inc()
+        return resp
+
+    async def _post(self, request: web.Request) -> web.StreamResponse:
         login = await self._login(request)
         if isinstance(login, web.Response):
             return login
@@ -97,8 +130,14 @@ class ActiveSync:
         handler = COMMANDS.get(eas.command)
         if handler is None:
             return web.Response(status=501, text=f"{eas.command[:40]} is not supported\n")
-        raw = await request.content.read(self.cfg.max_body_bytes + 1)
-        if len(raw) > self.cfg.max_body_bytes:
+        limit = self.cfg.eas_max_message_bytes if eas.command in LARGE else self.cfg.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return web.Response(status=413)
+        try:
+            raw = await request.content.read(limit + 1)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return web.Response(status=400, text="request body cut short\n")
+        if len(raw) > limit:
             return web.Response(status=413)
         try:
             body = decode(raw) if raw else None
@@ -107,8 +146,14 @@ class ActiveSync:
             return web.Response(status=400, text="malformed WBXML\n")
         try:
             return await self._run(handler, eas, login, body)
+        except ConflictError:
+            log.info("device %s of %s changed meanwhile; asking it to retry", eas.device_id, login.address)
+            return web.Response(status=503, headers={"Retry-After": "1"})
         except grpc.aio.AioRpcError as exc:
             log.warning("ActiveSync %s: metadata call failed: %s", eas.command, exc.code().name)
+            return web.Response(status=503, headers={"Retry-After": "30"})
+        except (MailStoreError, BlobError, OSError) as exc:
+            log.warning("ActiveSync %s: mail store failed: %s", eas.command, exc)
             return web.Response(status=503, headers={"Retry-After": "30"})
 
     async def _run(
@@ -119,25 +164,35 @@ class ActiveSync:
         state = DeviceState.loads(device.state)
         if eas.command != "Provision" and (not state.policy_key or eas.policy_key != state.policy_key):
             return web.Response(status=449, text="provision first\n")  # [MS-ASHTTP] 3.2.5.1.1
-        call = Call(eas, user, device, state, body)
+        call = Call(eas, user, device, state, body, device.state if got.found else b"")
         answer = await handler(self, call)
+        await self.save(call)
+        if answer is None:
+            return web.Response(status=200)
+        return web.Response(body=encode(answer), content_type=WBXML)
+
+    async def save(self, call: Call) -> None:
+        """Writes the device's state back when it changed (compare-and-set on its version)."""
+        data = call.state.dumps()
+        if data == call.saved and call.device.device_type == call.eas.device_type:
+            return
         new = devices_pb.Device(
-            device_id=eas.device_id,
-            device_type=eas.device_type,
-            user_agent=device.user_agent,
-            state=state.dumps(),
-            wipe_requested=device.wipe_requested,
+            device_id=call.eas.device_id,
+            device_type=call.eas.device_type,
+            user_agent=call.device.user_agent,
+            state=data,
+            wipe_requested=call.device.wipe_requested,
         )
         try:
-            await self.client.devices.PutDevice(
-                devices_pb.PutDeviceRequest(user_id=user.id, device=new, expected_version=device.version)
+            resp = await self.client.devices.PutDevice(
+                devices_pb.PutDeviceRequest(user_id=call.user.id, device=new, expected_version=call.device.version)
             )
         except grpc.aio.AioRpcError as exc:
             if reason_of(exc) == er.ERROR_REASON_VERSION_CONFLICT:
-                log.info("device %s of %s changed meanwhile; asking it to retry", eas.device_id, user.address)
-                return web.Response(status=503, headers={"Retry-After": "1"})
+                raise ConflictError() from None
             raise
-        return web.Response(body=encode(answer), content_type=WBXML)
+        call.device = resp.device if resp.HasField("device") else new
+        call.saved = data
 
     # -- commands ----------------------------------------------------------------------
     async def provision(self, call: Call) -> Element:
@@ -147,21 +202,58 @@ class ActiveSync:
         return answer
 
     async def folder_sync(self, call: Call) -> Element:
-        mailboxes: list[tuple[str, str, str]] = []
-        token = ""
-        while True:
-            resp = await self.client.mailboxes.ListMailboxes(
-                mailboxes_pb.ListMailboxesRequest(user_id=call.user.id, page_token=token)
-            )
-            mailboxes += [(m.id, m.name, m.special_use) for m in resp.mailboxes]
-            token = resp.next_page_token
-            if not token:
-                break
+        boxes = await self.store.mailboxes(call.user.id)
         body = call.body or Element(folders.F, "FolderSync")
-        return folders.handle(body, call.state, folders.hierarchy(mailboxes))
+        return folders.handle(body, call.state, folders.hierarchy((m.id, m.name, m.special_use) for m in boxes))
+
+    async def sync(self, call: Call) -> Element | None:
+        with metrics.SYNC_DURATION.time():
+            return await sync.Syncer(self.store, call.user.id, call.state, self.pinger).run(call.body)
+
+    async def ping(self, call: Call) -> Element:
+        parsed = ping.parse(call.body, call.state, self.bounds)
+        if isinstance(parsed, Element):
+            return parsed
+        heartbeat, folder_ids = parsed
+        call.state.ping_heartbeat, call.state.ping_folders = heartbeat, folder_ids
+        await self.save(call)  # before the wait: the next empty Ping finds these folders
+        with metrics.PING_SESSIONS.track_inprogress():
+            return await self.pinger.wait(call.user.id, call.state, heartbeat, folder_ids)
+
+    async def get_item_estimate(self, call: Call) -> Element:
+        return await items.estimate(self.store, call.user.id, call.state, call.body)
+
+    async def item_operations(self, call: Call) -> Element:
+        return await items.operations(self.store, call.user.id, call.body)
+
+    async def move_items(self, call: Call) -> Element:
+        return await items.move(self.store, call.user.id, call.body)
+
+    async def send_mail(self, call: Call) -> Element | None:
+        return await self.composer.send(call.eas.command, call.user, call.body)
+
+    async def folder_create(self, call: Call) -> Element:
+        return await folderops.create(self.store, call.user.id, call.state, call.body)
+
+    async def folder_update(self, call: Call) -> Element:
+        return await folderops.update(self.store, call.user.id, call.state, call.body)
+
+    async def folder_delete(self, call: Call) -> Element:
+        return await folderops.delete(self.store, call.user.id, call.state, call.body)
 
 
 COMMANDS: dict[str, Command] = {
     "Provision": ActiveSync.provision,
     "FolderSync": ActiveSync.folder_sync,
+    "FolderCreate": ActiveSync.folder_create,
+    "FolderUpdate": ActiveSync.folder_update,
+    "FolderDelete": ActiveSync.folder_delete,
+    "Sync": ActiveSync.sync,
+    "Ping": ActiveSync.ping,
+    "GetItemEstimate": ActiveSync.get_item_estimate,
+    "ItemOperations": ActiveSync.item_operations,
+    "MoveItems": ActiveSync.move_items,
+    "SendMail": ActiveSync.send_mail,
+    "SmartReply": ActiveSync.send_mail,
+    "SmartForward": ActiveSync.send_mail,
 }

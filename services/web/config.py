@@ -53,3 +53,30 @@ class WebConfig:
     eas_max_inactivity: int = setting(
         "KUBEMAIL_WEB_EAS_MAX_INACTIVITY_SECONDS", 900, "ActiveSync policy: seconds before the device locks."
     )
+    eas_max_message_bytes: int = setting(
+        "KUBEMAIL_WEB_EAS_MAX_MESSAGE_BYTES",
+        25 * 1024 * 1024,
+        "Largest SendMail/SmartReply/SmartForward request (other ActiveSync commands: KUBEMAIL_WEB_MAX_BODY_BYTES).",
+    )
+    eas_ping_min_heartbeat: int = setting(
+        "KUBEMAIL_WEB_EAS_PING_MIN_HEARTBEAT_SECONDS", 60, "Shortest Ping HeartbeatInterval accepted (Status 5 below)."
+    )
+    eas_ping_max_heartbeat: int = setting(
+        "KUBEMAIL_WEB_EAS_PING_MAX_HEARTBEAT_SECONDS",
+        3540,
+        "Longest Ping HeartbeatInterval accepted (Status 5 above); keep it below the Ingress read timeout.",
+    )
+    eas_ping_recheck: float = setting(
+        "KUBEMAIL_WEB_EAS_PING_RECHECK_SECONDS",
+        30.0,
+        "A waiting Ping re-reads its folders this often even without a change-feed event (events may be lost).",
+    )
+    eas_msg_rate_limit: int = setting(
+        "KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT",
+        300,
+        "Messages per user per window sent over ActiveSync, counted with SMTP submission in one bucket "
+        "(keep it equal to KUBEMAIL_SMTP_MSG_RATE_LIMIT); SendMail Status 115 past it; 0 = off.",
+    )
+    eas_msg_rate_window: int = setting(
+        "KUBEMAIL_WEB_EAS_MSG_RATE_WINDOW", 3600, "Window of KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT, seconds."
+    )

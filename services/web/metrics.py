@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
+
+from services.web.eas.protocol import COMMANDS
 
 ENDPOINTS = ("activesync", "autoconfig", "autodiscover_xml", "autodiscover_json", "mobileconfig", "mta_sts", "other")
 
@@ -16,3 +18,19 @@ DURATION = Histogram(
 for _e in ENDPOINTS:
     for _s in ("2xx", "4xx", "5xx"):
         REQUESTS.labels(_e, _s)
+
+# ActiveSync: every command name of services.web.eas.protocol.COMMANDS, plus "other"
+EAS_COMMANDS = Counter(
+    "kubemail_web_eas_commands_total",
+    "ActiveSync commands by command and HTTP status class",
+    ["command", "status"],
+)
+PING_SESSIONS = Gauge("kubemail_web_eas_ping_sessions", "ActiveSync Ping requests waiting now")
+SYNC_DURATION = Histogram(
+    "kubemail_web_eas_sync_duration_seconds",
+    "Time to answer one ActiveSync Sync request",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+for _c in (*COMMANDS, "other"):
+    for _s in ("2xx", "4xx", "5xx"):
+        EAS_COMMANDS.labels(_c, _s)

@@ -13,6 +13,7 @@ Bad input gets a 4xx and one log line; nothing here reads the directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from services.common.auth import AuthLimits
+from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.sockets import bind_socket
@@ -146,11 +148,20 @@ def build_app(cfg: WebConfig, common: CommonConfig, eas: ActiveSync | None = Non
 
 
 class WebServer:
-    def __init__(self, runner: web.AppRunner, port: int | None, client: MetadataClient | None) -> None:
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        port: int | None,
+        client: MetadataClient | None,
+        eas: ActiveSync | None = None,
+        blobs: BlobStore | None = None,
+    ) -> None:
         self.runner = runner
         self.port = port
         self.stopping = False
         self._own_client = client
+        self._eas = eas
+        self._own_blobs = blobs
 
     def bound_ports(self) -> dict[str, int]:
         return {"http": self.port} if self.port is not None else {}
@@ -159,9 +170,18 @@ class WebServer:
         return not self.stopping
 
     async def stop(self, grace: float = 10.0) -> None:
+        if self.stopping:
+            return
         self.stopping = True
+        if self._eas is not None:
+            self._eas.stop_waits()
         await self.runner.shutdown()
         await self.runner.cleanup()
+        if self._eas is not None:
+            await self._eas.close()
+        if self._own_blobs is not None:
+            with contextlib.suppress(Exception):
+                await self._own_blobs.close()
         if self._own_client is not None:
             await self._own_client.close()
 
@@ -171,11 +191,13 @@ async def start(
     common: CommonConfig,
     *,
     client: MetadataClient | None = None,
+    blobs: BlobStore | None = None,
     auth_limits: AuthLimits | None = None,
 ) -> WebServer:
     rpc = client if client is not None else MetadataClient(common.metadata_addr, common.grpc_timeout)
     own = rpc if client is None else None
-    eas = ActiveSync(cfg, rpc, auth_limits or AuthLimits())
+    store = blobs if blobs is not None else make_blobstore(common, cache=True)
+    eas = ActiveSync(cfg, rpc, auth_limits or AuthLimits(), store, common.commit_attempts)
     runner = web.AppRunner(build_app(cfg, common, eas), access_log=None, handle_signals=False)
     await runner.setup()
     port = common.port(cfg.port)
@@ -186,4 +208,4 @@ async def start(
         await site.start()
         bound = int(sock.getsockname()[1])
     log.info("web listening on %s", bound)
-    return WebServer(runner, bound, own)
+    return WebServer(runner, bound, own, eas, store if blobs is None else None)

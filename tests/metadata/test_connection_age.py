@@ -10,9 +10,9 @@ import grpc
 import pytest
 
 from services.common import config
+from services.common.watch import WatchHub
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
-from services.imap.watch import WatchHub
 from services.metadata.config import MetadataConfig
 from services.metadata.server import server_options
 from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata

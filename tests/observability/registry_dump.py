@@ -24,6 +24,7 @@ PACKAGES = [
     "services.imap",
     "services.pop3",
     "services.relay",
+    "services.web",
     "kubemail_operator",
 ]
 

@@ -15,7 +15,10 @@ from collections.abc import Mapping
 
 VERSIONS = ("14.0", "14.1", "16.0", "16.1")
 # commands answered by this server (OPTIONS lists them; others get HTTP 501)
-COMMANDS = ("FolderSync", "Provision")
+COMMANDS = (
+    "Sync", "SendMail", "SmartForward", "SmartReply", "FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate",
+    "MoveItems", "GetItemEstimate", "Ping", "ItemOperations", "Provision",
+)  # fmt: skip
 # [MS-ASHTTP] 2.2.1.1.1.1.2: command codes of the base64 query form
 _CODES = {
     0: "Sync", 1: "SendMail", 2: "SmartForward", 3: "SmartReply", 4: "GetAttachment", 9: "FolderSync",

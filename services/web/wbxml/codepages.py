@@ -1,6 +1,7 @@
 """Exchange ActiveSync WBXML code pages ([MS-ASWBXML] 2.1.2.1): page number -> namespace and
 its tag tokens. Tokens start at 0x05; None marks a token the specification leaves unassigned.
-Only the pages mail needs are here (contacts, calendar and tasks pages are left out)."""
+Only the pages mail needs are here (contacts and calendar are left out; Tasks is here for the
+due dates inside an email's follow-up Flag)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ PAGES: dict[int, tuple[str, dict[int, str]]] = {
         "Folders", "Folder", "DisplayName", "ServerId", "ParentId", "Type", "Response", "Status", "ContentClass",
         "Changes", "Add", "Delete", "Update", "SyncKey", "FolderCreate", "FolderDelete", "FolderUpdate",
         "FolderSync", "Count",
+    )),
+    0x09: ("Tasks", _page(
+        "Body", "BodySize", "BodyTruncated", "Categories", "Category", "Complete", "DateCompleted", "DueDate",
+        "UtcDueDate", "Importance", "Recurrence", "Type", "Start", "Until", "Occurrences", "Interval",
+        "DayOfMonth", "DayOfWeek", "WeekOfMonth", "MonthOfYear", "Regenerate", "DeadOccur", "ReminderSet",
+        "ReminderTime", "Sensitivity", "StartDate", "UtcStartDate", "Subject", None, "OrdinalDate",
+        "SubOrdinalDate", "CalendarType", "IsLeapMonth", "FirstDayOfWeek",
     )),
     0x0A: ("ResolveRecipients", _page(
         "ResolveRecipients", "Response", "Status", "Type", "Recipient", "DisplayName", "EmailAddress",

@@ -18,7 +18,7 @@ from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 
-log = logging.getLogger("kubemail.imap.watch")
+log = logging.getLogger("kubemail.watch")
 RECONNECT_DELAY = 0.05  # after a live stream ended: bounds a reconnect loop, keeps pushes prompt
 
 
@@ -46,6 +46,12 @@ class WatchHub:
             task = self._tasks.pop(user_id, None)
             if task:
                 task.cancel()
+
+    def wake_all(self) -> None:
+        """Sets every subscriber's event (a shutting-down front-end ends its waits this way)."""
+        for subs in self._subs.values():
+            for ev in subs:
+                ev.set()
 
     def _notify(self, user_id: str) -> None:
         for ev in self._subs.get(user_id, ()):
