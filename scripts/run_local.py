@@ -35,6 +35,9 @@ def banner(suite: Suite) -> str:
         f"                 python3 -c \"import imaplib; m=imaplib.IMAP4('localhost',{p.imap}); "
         f"m.login('{USER}','{PASSWORD}'); print(m.select())\"",
         f"  POP3           localhost:{p.pop3} (STLS)  localhost:{p.pop3s} (TLS)",
+        f"  web            http://localhost:{p.http}/mail/config-v1.1.xml?emailaddress={USER}  (autoconfig; "
+        f"ActiveSync at /Microsoft-Server-ActiveSync)",
+        "  relay          outbound delivery to the Internet's MX hosts (no listener)",
         f"  metadata gRPC  localhost:{p.metadata}",
         "  metrics        " + "  ".join(f"{k}: http://localhost:{v}/metrics" for k, v in p.metrics.items()),
         "  TLS uses a self-signed certificate for 'localhost' (clients must accept it).",
@@ -46,7 +49,7 @@ def banner(suite: Suite) -> str:
 def busy_ports(ports: Ports) -> list[int]:
     """The fixed ports something else already listens on (another `make run`, a local Redis, ...)."""
     wanted = [ports.redis, ports.metadata, ports.smtp, ports.submission, ports.smtps, ports.imap, ports.imaps,
-              ports.pop3, ports.pop3s, *ports.metrics.values()]  # fmt: skip
+              ports.pop3, ports.pop3s, ports.http, *ports.metrics.values()]  # fmt: skip
     busy = []
     for port in wanted:
         with socket.socket() as s:

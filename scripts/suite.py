@@ -130,6 +130,7 @@ class Ports:
     pop3: int
     pop3s: int
     metrics: dict[str, int]
+    http: int = 0  # the web front-end (autoconfig, ActiveSync)
 
     @classmethod
     def fixed(cls) -> Ports:
@@ -145,6 +146,7 @@ class Ports:
             1110,
             1995,
             {"metadata": 9101, "smtp": 9102, "imap": 9103, "pop3": 9104, "relay": 9105, "web": 9106},
+            8080,
         )
 
     @classmethod
@@ -162,6 +164,7 @@ LISTEN_ENV: dict[str, dict[str, str]] = {
     },
     "imap": {"imap": "KUBEMAIL_IMAP_PORT", "imaps": "KUBEMAIL_IMAP_TLS_PORT"},
     "pop3": {"pop3": "KUBEMAIL_POP3_PORT", "pop3s": "KUBEMAIL_POP3_TLS_PORT"},
+    "web": {"http": "KUBEMAIL_WEB_PORT"},
 }
 # The variable that sets each port a service reports (KUBEMAIL_PORTS_FILE), to bind it again.
 PORT_ENV = {

@@ -18,7 +18,7 @@ from tests.fixtures.smtpsink import Behaviour, SmtpSink
 from tests.observability import helpers
 from tests.observability.promserver import Prometheus
 
-SERVICES = ("metadata", "smtp", "imap", "pop3", "relay")
+SERVICES = ("metadata", "smtp", "imap", "pop3", "relay", "web")
 # Outbound mail goes through a smarthost sink: this recipient is refused (a bounce), others are taken.
 REFUSED = "refused@remote.test"
 DOMAIN = "obs.test"
@@ -104,7 +104,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
         "KUBEMAIL_LOG_LEVEL": "WARNING",
         "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS": "1",
     }
-    suite = Suite(work / "suite", services=(*FRONTENDS, "relay"), extra_env=env)
+    suite = Suite(work / "suite", services=(*FRONTENDS, "relay", "web"), extra_env=env)
     try:
         suite.start()
     except BaseException:

@@ -698,6 +698,75 @@ def relay() -> dict[str, Any]:
     )
 
 
+def web() -> dict[str, Any]:
+    requests = rate("kubemail_web_requests_total")
+    errors = rate("kubemail_web_requests_total", 'status="5xx"')
+    items: list[Item] = [
+        Row("HTTP"),
+        Panel(
+            "Requests by endpoint",
+            [(sumby("endpoint", requests), "{{endpoint}}")],
+            "reqps",
+            stack=True,
+            width=8,
+        ),
+        Panel("Requests by status class", [(sumby("status", requests), "{{status}}")], "reqps", stack=True, width=8),
+        Panel(
+            "Server errors (5xx) ratio",
+            [(f"sum({errors}) / clamp_min(sum({requests}), 1e-9)", "5xx / all")],
+            "percentunit",
+            width=8,
+            description="503: the metadata service or the blob store failed. Alert above 5% for 10 minutes.",
+        ),
+        Panel(
+            "Latency p99 by endpoint",
+            [(quantile(0.99, "kubemail_web_request_duration_seconds", by="endpoint"), "{{endpoint}}")],
+            "s",
+            width=24,
+            description="ActiveSync includes Ping and waiting Sync, which last up to their heartbeat.",
+        ),
+        Row("Exchange ActiveSync"),
+        Panel(
+            "Commands by command",
+            [(sumby("command", rate("kubemail_web_eas_commands_total")), "{{command}}")],
+            "reqps",
+            stack=True,
+            width=8,
+        ),
+        Panel(
+            "Commands by status class",
+            [(sumby("status", rate("kubemail_web_eas_commands_total")), "{{status}}")],
+            "reqps",
+            width=8,
+            description="4xx includes 401 (credentials) and 449 (device not provisioned yet).",
+        ),
+        Panel(
+            "Ping sessions waiting",
+            [(sumby("pod", s("kubemail_web_eas_ping_sessions")), "{{pod}}")],
+            width=8,
+            description="Devices holding a Ping open for push; each costs one connection and a change-feed wait.",
+        ),
+        Panel(
+            "Sync latency p50 / p99",
+            [
+                (quantile(0.5, "kubemail_web_eas_sync_duration_seconds"), "p50"),
+                (quantile(0.99, "kubemail_web_eas_sync_duration_seconds"), "p99"),
+            ],
+            "s",
+            width=24,
+        ),
+        *_grpc_client_panels(),
+        *_process_panels(),
+    ]
+    return dashboard(
+        "kubemail-web",
+        "kubemail / Web",
+        "kubemail_web_eas_ping_sessions",
+        items,
+        "The HTTP front-end: autoconfiguration, Autodiscover, MTA-STS policy and Exchange ActiveSync.",
+    )
+
+
 DASHBOARDS = {
     "overview": overview,
     "smtp": smtp,
@@ -706,6 +775,7 @@ DASHBOARDS = {
     "storage": storage,
     "operator": operator,
     "relay": relay,
+    "web": web,
 }
 
 

@@ -6,7 +6,7 @@ import re
 
 from tests.observability import gen_dashboards, helpers
 
-EXPECTED = {"overview", "smtp", "imap", "pop3", "storage", "operator", "relay"}
+EXPECTED = {"overview", "smtp", "imap", "pop3", "storage", "operator", "relay", "web"}
 
 
 def test_committed_json_is_what_the_generator_writes() -> None:

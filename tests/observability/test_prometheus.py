@@ -35,6 +35,8 @@ def _drive(obs: Observed) -> None:
         traffic.imap(obs.port("imap"), user, password)
     if "pop3" in obs.services:
         traffic.pop3(obs.port("pop3"), user, password)
+    if "web" in obs.services:
+        traffic.web(obs.port("http"), user, password)
 
 
 def _redis_outage(obs: Observed) -> None:
@@ -117,7 +119,11 @@ def test_dashboards_and_alerts_evaluate_against_real_prometheus(observed: Observ
     # a second round of wrong passwords, after a scrape: increase() sees them even for
     # counters whose series the first failure created
     traffic.failed_logins(
-        {"submission": obs.port("submission"), **{s: obs.port(s) for s in ("imap", "pop3") if s in obs.services}},
+        {
+            "submission": obs.port("submission"),
+            **{s: obs.port(s) for s in ("imap", "pop3") if s in obs.services},
+            **({"http": obs.port("http")} if "web" in obs.services else {}),
+        },
         obs.user,
     )
     obs.prom.wait_scrapes(3)
@@ -181,7 +187,9 @@ def test_dashboards_and_alerts_evaluate_against_real_prometheus(observed: Observ
     # One wrong password per protocol was sent: the auth-burst expression sees each of them.
     burst = next(r for r in helpers.alerts() if r["alert"] == "KubemailAuthFailureBurst")
     seen = {r["metric"].get("service") for r in obs.prom.query(burst["expr"].replace("> 100", "> 0"))}
-    missing = set(obs.services) - {"metadata", "operator", "relay"} - seen  # the relay takes no logins
+    # the relay takes no logins; the web front-end's are ActiveSync's
+    seen = {"web" if s == "activesync" else s for s in seen}
+    missing = set(obs.services) - {"metadata", "operator", "relay"} - seen
     if missing:
         problems.append(f"failed logins not visible to KubemailAuthFailureBurst for {sorted(missing)}")
 

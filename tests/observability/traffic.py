@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import poplib
 import smtplib
+import urllib.error
+import urllib.request
 from email.message import EmailMessage
 
 TIMEOUT = 20
@@ -76,6 +79,10 @@ def failed_logins(obs_ports: dict[str, int], user: str) -> None:
             with contextlib.suppress(imaplib.IMAP4.error):
                 c.login(user, "still wrong")
                 raise AssertionError("LOGIN with a wrong password succeeded")
+    if "http" in obs_ports:
+        query = "/Microsoft-Server-ActiveSync?Cmd=Sync&User=x&DeviceId=obsdevice2&DeviceType=SmartPhone"
+        bad = "Basic " + base64.b64encode(f"{user}:still wrong".encode()).decode()
+        assert _http(obs_ports["http"], "POST", query, {"Authorization": bad}) == 401
     if "pop3" in obs_ports:
         c3 = poplib.POP3("127.0.0.1", obs_ports["pop3"], timeout=TIMEOUT)
         try:
@@ -102,6 +109,29 @@ def smtp_outbound(submission_port: int, user: str, password: str, rcpts: list[st
         s.login(user, password)
         refused = s.sendmail(user, rcpts, message(user, rcpts[0], 8888))
         assert not refused, refused
+
+
+def _http(port: int, method: str, path: str, headers: dict[str, str] | None = None) -> int:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            resp.read()
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def web(port: int, user: str, password: str) -> None:
+    """Autoconfig, then ActiveSync: OPTIONS, a wrong password (401), an unprovisioned FolderSync (449)."""
+    assert _http(port, "GET", f"/mail/config-v1.1.xml?emailaddress={user}") == 200
+    eas = "/Microsoft-Server-ActiveSync"
+    good = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    bad = "Basic " + base64.b64encode(f"{user}:wrong password".encode()).decode()
+    assert _http(port, "OPTIONS", eas, {"Authorization": good}) == 200
+    query = f"{eas}?Cmd=FolderSync&User={user}&DeviceId=obsdevice1&DeviceType=SmartPhone"
+    headers = {"MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml"}
+    assert _http(port, "POST", query, {**headers, "Authorization": bad}) == 401
+    assert _http(port, "POST", query, {**headers, "Authorization": good}) == 449
 
 
 def imap(port: int, user: str, password: str) -> None:
