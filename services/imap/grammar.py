@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.imap.cursor import Cursor, ParseError
+from services.imap.grammar_meta import _getmetadata, _setmetadata
 from services.imap.wire import astring
 
 __all__ = ["Command", "ParseError", "parse_command"]
@@ -835,6 +836,8 @@ COMMANDS: dict[str, Spec] = {
     "GETQUOTA": Spec(_getquota, AUTHED),
     "GETQUOTAROOT": Spec(_mailbox_only, AUTHED),
     "SETQUOTA": Spec(_setquota, AUTHED),
+    "GETMETADATA": Spec(_getmetadata, AUTHED),
+    "SETMETADATA": Spec(_setmetadata, AUTHED),
     "CHECK": Spec(_none, SEL),
     "CLOSE": Spec(_none, SEL),
     "UNSELECT": Spec(_none, SEL),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_sort, cmd_thread
+from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_metadata, cmd_sort, cmd_thread
 from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
 from services.imap.session import Session
@@ -37,6 +37,8 @@ HANDLERS: dict[str, Handler] = {
     "GETQUOTA": cmd_mailbox.getquota,
     "GETQUOTAROOT": cmd_mailbox.getquotaroot,
     "SETQUOTA": cmd_mailbox.setquota,
+    "GETMETADATA": cmd_metadata.getmetadata,
+    "SETMETADATA": cmd_metadata.setmetadata,
     "CLOSE": cmd_message.close,
     "UNSELECT": cmd_message.unselect,
     "EXPUNGE": cmd_message.expunge,

@@ -121,6 +121,7 @@ class Session(MailboxSync):
             "ESORT",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
+            "METADATA",
         ]
         return " ".join(caps)
 

@@ -10,6 +10,7 @@ from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
 from services.metadata import keys, paging
 from services.metadata import validate as v
+from services.metadata.annotations import Annotations
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
 from services.metadata.lua import MAX_KEYWORDS
@@ -85,6 +86,7 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         self.store = store
         self.dir = directory
         self.data = data
+        self.annotations = Annotations(store)
 
     async def ListMailboxes(
         self, request: mailboxes_pb.ListMailboxesRequest, context: Any
@@ -183,3 +185,15 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         return mailboxes_pb.GetQuotaResponse(
             used_bytes=used, limit_bytes=await self.dir.quota_limit(user), messages=msgs
         )
+
+    async def GetMetadata(
+        self, request: mailboxes_pb.GetMetadataRequest, context: Any
+    ) -> mailboxes_pb.GetMetadataResponse:
+        await self.dir.require_user(request.user_id)
+        return await self.annotations.get(request)
+
+    async def SetMetadata(
+        self, request: mailboxes_pb.SetMetadataRequest, context: Any
+    ) -> mailboxes_pb.SetMetadataResponse:
+        await self.dir.require_user(request.user_id)
+        return await self.annotations.set(request)

@@ -47,8 +47,8 @@ def make_redis(cfg: MetadataConfig) -> Any:
 #: increase that rate() sees (KubemailRedisErrors), not a new series with a single sample.
 OPS = (
     "changes", "device_delete", "device_get", "device_list", "dir_del", "dir_get", "dir_list", "dir_set",
-    "fetch", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get", "mbx_list", "quota_get", "search",
-    "subs", "uids",
+    "fetch", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get", "mbx_list", "metadata_get",
+    "quota_get", "search", "subs", "uids",
 )  # fmt: skip
 
 

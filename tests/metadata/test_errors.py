@@ -75,6 +75,29 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ("directory", "ResolveRecipients", directory_pb.ResolveRecipientsRequest(addresses=["a@b.c"] * 1001), inv),
         ("mailboxes", "ListMailboxes", mailboxes_pb.ListMailboxesRequest(user_id=GHOST), usr),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid), inv),
+        ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=uid), inv),
+        ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=uid, entries=["/x"]), inv),
+        ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=GHOST, entries=["/private/x"]), usr),
+        (
+            "mailboxes",
+            "GetMetadata",
+            mailboxes_pb.GetMetadataRequest(user_id=uid, mailbox="a//b", entries=["/private/x"]),
+            inv,
+        ),
+        (
+            "mailboxes",
+            "SetMetadata",
+            mailboxes_pb.SetMetadataRequest(
+                user_id=uid, mailbox="Nope", entries=[mailboxes_pb.MetadataEntry(name="/private/x")]
+            ),
+            mbx,
+        ),
+        (
+            "mailboxes",
+            "SetMetadata",
+            mailboxes_pb.SetMetadataRequest(user_id=uid, entries=[mailboxes_pb.MetadataEntry(name="")]),
+            inv,
+        ),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, name="Nope"), mbx),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, mailbox_id="x"), inv),
         ("mailboxes", "CreateMailbox", mailboxes_pb.CreateMailboxRequest(user_id=uid, name="a//b"), inv),

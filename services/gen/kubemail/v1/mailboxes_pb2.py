@@ -24,43 +24,53 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/mailboxes.proto\x12\x0bkubemail.v1\"\x8a\x02\n\x07Mailbox\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0buidvalidity\x18\x03 \x01(\r\x12\x0f\n\x07uidnext\x18\x04 \x01(\r\x12\x16\n\x0ehighest_modseq\x18\x05 \x01(\x04\x12\x10\n\x08messages\x18\x06 \x01(\r\x12\x0e\n\x06unseen\x18\x07 \x01(\r\x12\x12\n\nsize_bytes\x18\x08 \x01(\x04\x12\x13\n\x0bspecial_use\x18\t \x01(\t\x12\x12\n\nsubscribed\x18\n \x01(\x08\x12\x0f\n\x07\x64\x65leted\x18\x0b \x01(\r\x12\x0e\n\x06recent\x18\x0c \x01(\r\x12\x10\n\x08keywords\x18\r \x03(\t\x12\x15\n\rkeywords_full\x18\x0e \x01(\x08\"g\n\x14ListMailboxesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscribed_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"y\n\x15ListMailboxesResponse\x12\'\n\tmailboxes\x18\x01 \x03(\x0b\x32\x14.kubemail.v1.Mailbox\x12\x1e\n\x16subscribed_nonexistent\x18\x02 \x03(\t\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"U\n\x11GetMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x12\x14\n\nmailbox_id\x18\x03 \x01(\tH\x00\x42\t\n\x07mailbox\";\n\x12GetMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"J\n\x14\x43reateMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bspecial_use\x18\x03 \x01(\t\">\n\x15\x43reateMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"5\n\x14\x44\x65leteMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x17\n\x15\x44\x65leteMailboxResponse\"K\n\x14RenameMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08old_name\x18\x02 \x01(\t\x12\x10\n\x08new_name\x18\x03 \x01(\t\">\n\x15RenameMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"I\n\x14SetSubscribedRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nsubscribed\x18\x03 \x01(\x08\"\x17\n\x15SetSubscribedResponse\"\"\n\x0fGetQuotaRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"M\n\x10GetQuotaResponse\x12\x12\n\nused_bytes\x18\x01 \x01(\x04\x12\x13\n\x0blimit_bytes\x18\x02 \x01(\x04\x12\x10\n\x08messages\x18\x03 \x01(\x04\x32\xe2\x04\n\x10MailboxesService\x12V\n\rListMailboxes\x12!.kubemail.v1.ListMailboxesRequest\x1a\".kubemail.v1.ListMailboxesResponse\x12M\n\nGetMailbox\x12\x1e.kubemail.v1.GetMailboxRequest\x1a\x1f.kubemail.v1.GetMailboxResponse\x12V\n\rCreateMailbox\x12!.kubemail.v1.CreateMailboxRequest\x1a\".kubemail.v1.CreateMailboxResponse\x12V\n\rDeleteMailbox\x12!.kubemail.v1.DeleteMailboxRequest\x1a\".kubemail.v1.DeleteMailboxResponse\x12V\n\rRenameMailbox\x12!.kubemail.v1.RenameMailboxRequest\x1a\".kubemail.v1.RenameMailboxResponse\x12V\n\rSetSubscribed\x12!.kubemail.v1.SetSubscribedRequest\x1a\".kubemail.v1.SetSubscribedResponse\x12G\n\x08GetQuota\x12\x1c.kubemail.v1.GetQuotaRequest\x1a\x1d.kubemail.v1.GetQuotaResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/mailboxes.proto\x12\x0bkubemail.v1\";\n\rMetadataEntry\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\x05value\x18\x02 \x01(\x0cH\x00\x88\x01\x01\x42\x08\n\x06_value\"\x8a\x02\n\x07Mailbox\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0buidvalidity\x18\x03 \x01(\r\x12\x0f\n\x07uidnext\x18\x04 \x01(\r\x12\x16\n\x0ehighest_modseq\x18\x05 \x01(\x04\x12\x10\n\x08messages\x18\x06 \x01(\r\x12\x0e\n\x06unseen\x18\x07 \x01(\r\x12\x12\n\nsize_bytes\x18\x08 \x01(\x04\x12\x13\n\x0bspecial_use\x18\t \x01(\t\x12\x12\n\nsubscribed\x18\n \x01(\x08\x12\x0f\n\x07\x64\x65leted\x18\x0b \x01(\r\x12\x0e\n\x06recent\x18\x0c \x01(\r\x12\x10\n\x08keywords\x18\r \x03(\t\x12\x15\n\rkeywords_full\x18\x0e \x01(\x08\"g\n\x14ListMailboxesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x17\n\x0fsubscribed_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"y\n\x15ListMailboxesResponse\x12\'\n\tmailboxes\x18\x01 \x03(\x0b\x32\x14.kubemail.v1.Mailbox\x12\x1e\n\x16subscribed_nonexistent\x18\x02 \x03(\t\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"U\n\x11GetMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x12\x14\n\nmailbox_id\x18\x03 \x01(\tH\x00\x42\t\n\x07mailbox\";\n\x12GetMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"J\n\x14\x43reateMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bspecial_use\x18\x03 \x01(\t\">\n\x15\x43reateMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"5\n\x14\x44\x65leteMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x17\n\x15\x44\x65leteMailboxResponse\"K\n\x14RenameMailboxRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08old_name\x18\x02 \x01(\t\x12\x10\n\x08new_name\x18\x03 \x01(\t\">\n\x15RenameMailboxResponse\x12%\n\x07mailbox\x18\x01 \x01(\x0b\x32\x14.kubemail.v1.Mailbox\"I\n\x14SetSubscribedRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nsubscribed\x18\x03 \x01(\x08\"\x17\n\x15SetSubscribedResponse\"\"\n\x0fGetQuotaRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"M\n\x10GetQuotaResponse\x12\x12\n\nused_bytes\x18\x01 \x01(\x04\x12\x13\n\x0blimit_bytes\x18\x02 \x01(\x04\x12\x10\n\x08messages\x18\x03 \x01(\x04\"h\n\x12GetMetadataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07mailbox\x18\x02 \x01(\t\x12\x0f\n\x07\x65ntries\x18\x03 \x03(\t\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\x12\x10\n\x08max_size\x18\x05 \x01(\x04\"l\n\x13GetMetadataResponse\x12+\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1a.kubemail.v1.MetadataEntry\x12\x17\n\x0flongest_skipped\x18\x02 \x01(\x04\x12\x0f\n\x07skipped\x18\x03 \x03(\t\"c\n\x12SetMetadataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07mailbox\x18\x02 \x01(\t\x12+\n\x07\x65ntries\x18\x03 \x03(\x0b\x32\x1a.kubemail.v1.MetadataEntry\"\x15\n\x13SetMetadataResponse2\x86\x06\n\x10MailboxesService\x12V\n\rListMailboxes\x12!.kubemail.v1.ListMailboxesRequest\x1a\".kubemail.v1.ListMailboxesResponse\x12M\n\nGetMailbox\x12\x1e.kubemail.v1.GetMailboxRequest\x1a\x1f.kubemail.v1.GetMailboxResponse\x12V\n\rCreateMailbox\x12!.kubemail.v1.CreateMailboxRequest\x1a\".kubemail.v1.CreateMailboxResponse\x12V\n\rDeleteMailbox\x12!.kubemail.v1.DeleteMailboxRequest\x1a\".kubemail.v1.DeleteMailboxResponse\x12V\n\rRenameMailbox\x12!.kubemail.v1.RenameMailboxRequest\x1a\".kubemail.v1.RenameMailboxResponse\x12V\n\rSetSubscribed\x12!.kubemail.v1.SetSubscribedRequest\x1a\".kubemail.v1.SetSubscribedResponse\x12G\n\x08GetQuota\x12\x1c.kubemail.v1.GetQuotaRequest\x1a\x1d.kubemail.v1.GetQuotaResponse\x12P\n\x0bGetMetadata\x12\x1f.kubemail.v1.GetMetadataRequest\x1a .kubemail.v1.GetMetadataResponse\x12P\n\x0bSetMetadata\x12\x1f.kubemail.v1.SetMetadataRequest\x1a .kubemail.v1.SetMetadataResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kubemail.v1.mailboxes_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MAILBOX']._serialized_start=45
-  _globals['_MAILBOX']._serialized_end=311
-  _globals['_LISTMAILBOXESREQUEST']._serialized_start=313
-  _globals['_LISTMAILBOXESREQUEST']._serialized_end=416
-  _globals['_LISTMAILBOXESRESPONSE']._serialized_start=418
-  _globals['_LISTMAILBOXESRESPONSE']._serialized_end=539
-  _globals['_GETMAILBOXREQUEST']._serialized_start=541
-  _globals['_GETMAILBOXREQUEST']._serialized_end=626
-  _globals['_GETMAILBOXRESPONSE']._serialized_start=628
-  _globals['_GETMAILBOXRESPONSE']._serialized_end=687
-  _globals['_CREATEMAILBOXREQUEST']._serialized_start=689
-  _globals['_CREATEMAILBOXREQUEST']._serialized_end=763
-  _globals['_CREATEMAILBOXRESPONSE']._serialized_start=765
-  _globals['_CREATEMAILBOXRESPONSE']._serialized_end=827
-  _globals['_DELETEMAILBOXREQUEST']._serialized_start=829
-  _globals['_DELETEMAILBOXREQUEST']._serialized_end=882
-  _globals['_DELETEMAILBOXRESPONSE']._serialized_start=884
-  _globals['_DELETEMAILBOXRESPONSE']._serialized_end=907
-  _globals['_RENAMEMAILBOXREQUEST']._serialized_start=909
-  _globals['_RENAMEMAILBOXREQUEST']._serialized_end=984
-  _globals['_RENAMEMAILBOXRESPONSE']._serialized_start=986
-  _globals['_RENAMEMAILBOXRESPONSE']._serialized_end=1048
-  _globals['_SETSUBSCRIBEDREQUEST']._serialized_start=1050
-  _globals['_SETSUBSCRIBEDREQUEST']._serialized_end=1123
-  _globals['_SETSUBSCRIBEDRESPONSE']._serialized_start=1125
-  _globals['_SETSUBSCRIBEDRESPONSE']._serialized_end=1148
-  _globals['_GETQUOTAREQUEST']._serialized_start=1150
-  _globals['_GETQUOTAREQUEST']._serialized_end=1184
-  _globals['_GETQUOTARESPONSE']._serialized_start=1186
-  _globals['_GETQUOTARESPONSE']._serialized_end=1263
-  _globals['_MAILBOXESSERVICE']._serialized_start=1266
-  _globals['_MAILBOXESSERVICE']._serialized_end=1876
+  _globals['_METADATAENTRY']._serialized_start=44
+  _globals['_METADATAENTRY']._serialized_end=103
+  _globals['_MAILBOX']._serialized_start=106
+  _globals['_MAILBOX']._serialized_end=372
+  _globals['_LISTMAILBOXESREQUEST']._serialized_start=374
+  _globals['_LISTMAILBOXESREQUEST']._serialized_end=477
+  _globals['_LISTMAILBOXESRESPONSE']._serialized_start=479
+  _globals['_LISTMAILBOXESRESPONSE']._serialized_end=600
+  _globals['_GETMAILBOXREQUEST']._serialized_start=602
+  _globals['_GETMAILBOXREQUEST']._serialized_end=687
+  _globals['_GETMAILBOXRESPONSE']._serialized_start=689
+  _globals['_GETMAILBOXRESPONSE']._serialized_end=748
+  _globals['_CREATEMAILBOXREQUEST']._serialized_start=750
+  _globals['_CREATEMAILBOXREQUEST']._serialized_end=824
+  _globals['_CREATEMAILBOXRESPONSE']._serialized_start=826
+  _globals['_CREATEMAILBOXRESPONSE']._serialized_end=888
+  _globals['_DELETEMAILBOXREQUEST']._serialized_start=890
+  _globals['_DELETEMAILBOXREQUEST']._serialized_end=943
+  _globals['_DELETEMAILBOXRESPONSE']._serialized_start=945
+  _globals['_DELETEMAILBOXRESPONSE']._serialized_end=968
+  _globals['_RENAMEMAILBOXREQUEST']._serialized_start=970
+  _globals['_RENAMEMAILBOXREQUEST']._serialized_end=1045
+  _globals['_RENAMEMAILBOXRESPONSE']._serialized_start=1047
+  _globals['_RENAMEMAILBOXRESPONSE']._serialized_end=1109
+  _globals['_SETSUBSCRIBEDREQUEST']._serialized_start=1111
+  _globals['_SETSUBSCRIBEDREQUEST']._serialized_end=1184
+  _globals['_SETSUBSCRIBEDRESPONSE']._serialized_start=1186
+  _globals['_SETSUBSCRIBEDRESPONSE']._serialized_end=1209
+  _globals['_GETQUOTAREQUEST']._serialized_start=1211
+  _globals['_GETQUOTAREQUEST']._serialized_end=1245
+  _globals['_GETQUOTARESPONSE']._serialized_start=1247
+  _globals['_GETQUOTARESPONSE']._serialized_end=1324
+  _globals['_GETMETADATAREQUEST']._serialized_start=1326
+  _globals['_GETMETADATAREQUEST']._serialized_end=1430
+  _globals['_GETMETADATARESPONSE']._serialized_start=1432
+  _globals['_GETMETADATARESPONSE']._serialized_end=1540
+  _globals['_SETMETADATAREQUEST']._serialized_start=1542
+  _globals['_SETMETADATAREQUEST']._serialized_end=1641
+  _globals['_SETMETADATARESPONSE']._serialized_start=1643
+  _globals['_SETMETADATARESPONSE']._serialized_end=1664
+  _globals['_MAILBOXESSERVICE']._serialized_start=1667
+  _globals['_MAILBOXESSERVICE']._serialized_end=2441
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class MetadataEntry(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: bytes
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+
 class Mailbox(_message.Message):
     __slots__ = ("id", "name", "uidvalidity", "uidnext", "highest_modseq", "messages", "unseen", "size_bytes", "special_use", "subscribed", "deleted", "recent", "keywords", "keywords_full")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -149,3 +157,41 @@ class GetQuotaResponse(_message.Message):
     limit_bytes: int
     messages: int
     def __init__(self, used_bytes: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., messages: _Optional[int] = ...) -> None: ...
+
+class GetMetadataRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "entries", "depth", "max_size")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    entries: _containers.RepeatedScalarFieldContainer[str]
+    depth: int
+    max_size: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., entries: _Optional[_Iterable[str]] = ..., depth: _Optional[int] = ..., max_size: _Optional[int] = ...) -> None: ...
+
+class GetMetadataResponse(_message.Message):
+    __slots__ = ("entries", "longest_skipped", "skipped")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[MetadataEntry]
+    longest_skipped: int
+    skipped: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, entries: _Optional[_Iterable[_Union[MetadataEntry, _Mapping]]] = ..., longest_skipped: _Optional[int] = ..., skipped: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetMetadataRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "entries")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    entries: _containers.RepeatedCompositeFieldContainer[MetadataEntry]
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[MetadataEntry, _Mapping]]] = ...) -> None: ...
+
+class SetMetadataResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -69,6 +69,16 @@ class MailboxesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.FromString,
                 _registered_method=True)
+        self.GetMetadata = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/GetMetadata',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.FromString,
+                _registered_method=True)
+        self.SetMetadata = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/SetMetadata',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.FromString,
+                _registered_method=True)
 
 
 class MailboxesServiceServicer:
@@ -120,6 +130,21 @@ class MailboxesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetadata(self, request, context):
+        """Annotations (IMAP METADATA, RFC 5464) of the server (mailbox "") or of one mailbox. A
+        mailbox's entries belong to its id: they follow RENAME and are removed with DELETE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMetadata(self, request, context):
+        """All entries or none: over a limit nothing is written (METADATA_TOO_MANY / _TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MailboxesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +182,16 @@ def add_MailboxesServiceServicer_to_server(servicer, server):
                     servicer.GetQuota,
                     request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'GetMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetadata,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.SerializeToString,
+            ),
+            'SetMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMetadata,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +383,60 @@ class MailboxesService:
             '/kubemail.v1.MailboxesService/GetQuota',
             kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.SerializeToString,
             kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/GetMetadata',
+            kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/SetMetadata',
+            kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.FromString,
             options,
             channel_credentials,
             insecure,
