@@ -27,6 +27,7 @@ from services.imap.grammar import (
     StoreArgs,
     ThreadArgs,
 )
+from services.imap.grammar_meta import GetMetadataArgs, SetMetadataArgs
 from services.imap.receiver import Continue, Receiver
 
 STAR = None  # "*" in a sequence set
@@ -127,6 +128,15 @@ CASES: list[tuple[bytes, Command]] = [
     (b"a GETQUOTAROOT INBOX", Command("a", "GETQUOTAROOT", args=b"INBOX")),
     (b'a GETQUOTA ""', Command("a", "GETQUOTA", args=b"")),
     (b'a SETQUOTA "" (STORAGE 512)', Command("a", "SETQUOTA", args=(b"", ["STORAGE 512"]))),
+    (
+        b'a GETMETADATA (MAXSIZE 10 DEPTH infinity) "" (/Private/A /shared/b)',
+        Command("a", "GETMETADATA", args=GetMetadataArgs(b"", ("/private/a", "/shared/b"), 10, -1)),
+    ),
+    (b"a GETMETADATA INBOX /shared/b", Command("a", "GETMETADATA", args=GetMetadataArgs(b"INBOX", ("/shared/b",)))),
+    (
+        b'a SETMETADATA INBOX (/private/a "x" /shared/B NIL)',
+        Command("a", "SETMETADATA", args=SetMetadataArgs(b"INBOX", (("/private/a", b"x"), ("/shared/b", None)))),
+    ),
     # SEARCH: the key tree, CHARSET, ESEARCH RETURN (RFC 4731)
     (
         b"a SEARCH CHARSET utf-8 OR SEEN (UID 1:5 FROM {4+}\r\nbob\xc3) NOT SINCE 1-Feb-2020",
