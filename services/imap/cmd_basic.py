@@ -127,7 +127,7 @@ async def enable(s: Session, cmd: Command) -> Result:
 
 
 async def namespace(s: Session, cmd: Command) -> Result:
-    s.untagged('NAMESPACE (("" "/")) NIL NIL')
+    s.untagged('NAMESPACE (("" "/")) (("Other Users/" "/")) NIL')
     return Result(text="NAMESPACE completed")
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from services.common import metaentries
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.imap import names, wire
+from services.imap import names, shared, wire
 from services.imap.errors import Result, no
 from services.imap.grammar import Command
 from services.imap.grammar_meta import GetMetadataArgs, SetMetadataArgs
 from services.imap.session import Session
 
 
-def _mailbox(s: Session, raw: bytes) -> str:
-    return names.decode(raw, s.utf8) if raw else ""
+async def _where(s: Session, raw: bytes) -> shared.Where:
+    """The mailbox ("" = the server) and whose it is (another user's: shared through an ACL)."""
+    if not raw:
+        return shared.Where(s.user_id, "", "")
+    return await shared.locate(s, names.decode(raw, s.utf8))
 
 
 def _value(data: bytes) -> bytes:
@@ -23,10 +26,11 @@ def _value(data: bytes) -> bytes:
 
 async def getmetadata(s: Session, cmd: Command) -> Result:
     a: GetMetadataArgs = cmd.args
-    mailbox = _mailbox(s, a.mailbox)
+    where = await _where(s, a.mailbox)
+    mailbox = where.display
     resp = await s.md.mailboxes.GetMetadata(
         mailboxes_pb.GetMetadataRequest(
-            user_id=s.user_id, mailbox=mailbox, entries=a.entries, depth=a.depth, max_size=a.max_size
+            user_id=where.owner, mailbox=where.name, entries=a.entries, depth=a.depth, max_size=a.max_size
         )
     )
     have = {e.name for e in resp.entries} | set(resp.skipped)
@@ -46,12 +50,12 @@ async def getmetadata(s: Session, cmd: Command) -> Result:
 
 async def setmetadata(s: Session, cmd: Command) -> Result:
     a: SetMetadataArgs = cmd.args
-    mailbox = _mailbox(s, a.mailbox)
+    where = await _where(s, a.mailbox)
     for _, value in a.entries:
         if value is not None and len(value) > metaentries.MAX_VALUE:
             raise no("Metadata value too long", f"METADATA MAXSIZE {metaentries.MAX_VALUE}")
     entries = [mailboxes_pb.MetadataEntry(name=n, value=v) for n, v in a.entries]
     await s.md.mailboxes.SetMetadata(
-        mailboxes_pb.SetMetadataRequest(user_id=s.user_id, mailbox=mailbox, entries=entries)
+        mailboxes_pb.SetMetadataRequest(user_id=where.owner, mailbox=where.name, entries=entries)
     )
     return Result(text="SETMETADATA completed")

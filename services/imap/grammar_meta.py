@@ -92,3 +92,49 @@ def _setmetadata(c: Cursor) -> SetMetadataArgs:
     if len(entries) > metaentries.MAX_PER_COMMAND:
         raise ParseError("Too many entries")
     return SetMetadataArgs(mailbox, tuple(entries))
+
+
+# -- ACL (RFC 4314 3) ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AclArgs:
+    mailbox: bytes
+    identifier: str = ""
+    rights: str = ""  # SETACL: as sent, with its optional leading + or -
+
+
+def _identifier(c: Cursor) -> str:
+    raw = c.astring()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError("Bad identifier") from None
+
+
+def _setacl(c: Cursor) -> AclArgs:
+    c.sp()
+    mailbox = c.astring()
+    c.sp()
+    ident = _identifier(c)
+    c.sp()
+    rights = c.astring().decode("ascii", "replace")
+    return AclArgs(mailbox, ident, rights)
+
+
+def _deleteacl(c: Cursor) -> AclArgs:
+    c.sp()
+    mailbox = c.astring()
+    c.sp()
+    return AclArgs(mailbox, _identifier(c))
+
+
+def _listrights(c: Cursor) -> AclArgs:
+    return _deleteacl(c)
+
+
+def _getacl(c: Cursor) -> AclArgs:
+    c.sp()
+    return AclArgs(c.astring())
+
+
+def _myrights(c: Cursor) -> AclArgs:
+    return _getacl(c)

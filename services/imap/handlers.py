@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_metadata, cmd_sort, cmd_thread
+from services.imap import cmd_acl, cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_metadata, cmd_sort, cmd_thread
 from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
 from services.imap.session import Session
@@ -39,6 +39,11 @@ HANDLERS: dict[str, Handler] = {
     "SETQUOTA": cmd_mailbox.setquota,
     "GETMETADATA": cmd_metadata.getmetadata,
     "SETMETADATA": cmd_metadata.setmetadata,
+    "SETACL": cmd_acl.setacl,
+    "DELETEACL": cmd_acl.deleteacl,
+    "GETACL": cmd_acl.getacl,
+    "LISTRIGHTS": cmd_acl.listrights,
+    "MYRIGHTS": cmd_acl.myrights,
     "CLOSE": cmd_message.close,
     "UNSELECT": cmd_message.unselect,
     "EXPUNGE": cmd_message.expunge,

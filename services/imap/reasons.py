@@ -42,6 +42,7 @@ REPLIES: dict[int, Reply] = {
     er.ERROR_REASON_METADATA_TOO_LARGE: Reply("NO", "Metadata value too long", f"METADATA MAXSIZE {MAX_VALUE}"),
     er.ERROR_REASON_MESSAGE_TOO_LARGE: Reply("NO", "Message too big", "TOOBIG"),
     er.ERROR_REASON_INVALID_ARGUMENT: Reply("NO", None, "CANNOT"),
+    er.ERROR_REASON_PERMISSION_DENIED: Reply("NO", "Permission denied", "NOPERM"),
     er.ERROR_REASON_KEYWORD_LIMIT: Reply("NO", None, "LIMIT"),
     er.ERROR_REASON_INBOX_PROTECTED: Reply("NO", None),
     er.ERROR_REASON_BLOB_MISSING: Reply("NO", None),

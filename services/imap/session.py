@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 
+from services.common.actor import ACTOR
 from services.common.grpcclient import reason_of
 from services.common.mailstore import MailStoreError
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
@@ -122,6 +123,8 @@ class Session(MailboxSync):
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
             "METADATA",
+            "ACL",
+            "RIGHTS=texk",
         ]
         return " ".join(caps)
 
@@ -208,6 +211,7 @@ class Session(MailboxSync):
         if user is not None:
             self.user = user
             self.state = AUTH
+            ACTOR.set(user.id)  # every metadata call of this connection from now on acts for the user
             self._watch()
         return result
 

@@ -27,7 +27,7 @@ from services.imap.grammar import (
     StoreArgs,
     ThreadArgs,
 )
-from services.imap.grammar_meta import GetMetadataArgs, SetMetadataArgs
+from services.imap.grammar_meta import AclArgs, GetMetadataArgs, SetMetadataArgs
 from services.imap.receiver import Continue, Receiver
 
 STAR = None  # "*" in a sequence set
@@ -133,6 +133,11 @@ CASES: list[tuple[bytes, Command]] = [
         Command("a", "GETMETADATA", args=GetMetadataArgs(b"", ("/private/a", "/shared/b"), 10, -1)),
     ),
     (b"a GETMETADATA INBOX /shared/b", Command("a", "GETMETADATA", args=GetMetadataArgs(b"INBOX", ("/shared/b",)))),
+    (b"a SETACL INBOX bob@x +lr", Command("a", "SETACL", args=AclArgs(b"INBOX", "bob@x", "+lr"))),
+    (b"a DELETEACL INBOX bob@x", Command("a", "DELETEACL", args=AclArgs(b"INBOX", "bob@x"))),
+    (b'a GETACL "Other Users/b@x/T"', Command("a", "GETACL", args=AclArgs(b"Other Users/b@x/T"))),
+    (b"a LISTRIGHTS INBOX bob@x", Command("a", "LISTRIGHTS", args=AclArgs(b"INBOX", "bob@x"))),
+    (b"a MYRIGHTS INBOX", Command("a", "MYRIGHTS", args=AclArgs(b"INBOX"))),
     (
         b'a SETMETADATA INBOX (/private/a "x" /shared/B NIL)',
         Command("a", "SETMETADATA", args=SetMetadataArgs(b"INBOX", (("/private/a", b"x"), ("/shared/b", None)))),

@@ -76,6 +76,16 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ("mailboxes", "ListMailboxes", mailboxes_pb.ListMailboxesRequest(user_id=GHOST), usr),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid), inv),
         ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=uid), inv),
+        ("mailboxes", "SetAcl", mailboxes_pb.SetAclRequest(user_id=uid, mailbox="INBOX", identifier="x"), inv),
+        (
+            "mailboxes",
+            "SetAcl",
+            mailboxes_pb.SetAclRequest(user_id=uid, mailbox="INBOX", identifier="no@example.test", rights="l"),
+            usr,
+        ),
+        ("mailboxes", "GetAcl", mailboxes_pb.GetAclRequest(user_id=uid, mailbox="Nope"), mbx),
+        ("mailboxes", "MyRights", mailboxes_pb.MyRightsRequest(user_id=GHOST, mailbox="INBOX"), usr),
+        ("mailboxes", "ListShared", mailboxes_pb.ListSharedRequest(user_id=GHOST), usr),
         ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=uid, entries=["/x"]), inv),
         ("mailboxes", "GetMetadata", mailboxes_pb.GetMetadataRequest(user_id=GHOST, entries=["/private/x"]), usr),
         (
