@@ -19,6 +19,7 @@ from services.imap.grammar_meta import (
     _setacl,
     _setmetadata,
 )
+from services.imap.grammar_notify import _notify
 from services.imap.wire import astring
 
 __all__ = ["Command", "ParseError", "parse_command"]
@@ -851,6 +852,7 @@ COMMANDS: dict[str, Spec] = {
     "GETACL": Spec(_getacl, AUTHED),
     "LISTRIGHTS": Spec(_listrights, AUTHED),
     "MYRIGHTS": Spec(_myrights, AUTHED),
+    "NOTIFY": Spec(_notify, AUTHED),
     "CHECK": Spec(_none, SEL),
     "CLOSE": Spec(_none, SEL),
     "UNSELECT": Spec(_none, SEL),

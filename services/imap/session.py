@@ -21,6 +21,7 @@ from services.imap.auth import login
 from services.imap.context import ServerContext
 from services.imap.errors import Result
 from services.imap.grammar import AUTH, NONAUTH
+from services.imap.notify import NotifyState
 from services.imap.receiver import Limits, Receiver
 from services.imap.selected import Selected
 from services.imap.sync import MailboxSync
@@ -55,6 +56,9 @@ class Session(MailboxSync):
         )
         self.id = uuid.uuid4().hex[:12]
         self.changed: asyncio.Event | None = None
+        self.notify_state: NotifyState | None = None  # NOTIFY (services.imap.cmd_notify)
+        self.notify_changed: asyncio.Event | None = None
+        self.notify_last = 0.0
         self.last_sync = 0.0
         self.bad_count = 0
         self._deadline: float | None = None  # of the command being received (see _remaining)
@@ -125,6 +129,7 @@ class Session(MailboxSync):
             "METADATA",
             "ACL",
             "RIGHTS=texk",
+            "NOTIFY",
         ]
         return " ".join(caps)
 
@@ -197,6 +202,20 @@ class Session(MailboxSync):
         if self.user is not None and self.changed is not None:
             self.ctx.hub.unsubscribe(self.user.id, self.changed)
             self.changed = None
+        self.stop_notify()
+
+    def start_notify(self, state: NotifyState) -> None:
+        """NOTIFY SET: its own subscription to the change feed (sync clears `changed`)."""
+        self.notify_state = state
+        self.notify_last = asyncio.get_running_loop().time()
+        if self.notify_changed is None and self.user is not None:
+            self.notify_changed = self.ctx.hub.subscribe(self.user.id)
+
+    def stop_notify(self) -> None:
+        self.notify_state = None
+        if self.notify_changed is not None and self.user is not None:
+            self.ctx.hub.unsubscribe(self.user.id, self.notify_changed)
+        self.notify_changed = None
 
     async def start_tls(self) -> None:
         assert self.ctx.tls is not None

@@ -28,6 +28,7 @@ from services.imap.grammar import (
     ThreadArgs,
 )
 from services.imap.grammar_meta import AclArgs, GetMetadataArgs, SetMetadataArgs
+from services.imap.grammar_notify import EventGroup, NotifyArgs
 from services.imap.receiver import Continue, Receiver
 
 STAR = None  # "*" in a sequence set
@@ -138,6 +139,21 @@ CASES: list[tuple[bytes, Command]] = [
     (b'a GETACL "Other Users/b@x/T"', Command("a", "GETACL", args=AclArgs(b"Other Users/b@x/T"))),
     (b"a LISTRIGHTS INBOX bob@x", Command("a", "LISTRIGHTS", args=AclArgs(b"INBOX", "bob@x"))),
     (b"a MYRIGHTS INBOX", Command("a", "MYRIGHTS", args=AclArgs(b"INBOX"))),
+    (b"a NOTIFY NONE", Command("a", "NOTIFY", args=NotifyArgs())),
+    (
+        b"a NOTIFY SET STATUS (selected (MessageNew (UID) MessageExpunge)) (subtree (a b) NONE)",
+        Command(
+            "a",
+            "NOTIFY",
+            args=NotifyArgs(
+                (
+                    EventGroup("SELECTED", (), ("MESSAGENEW", "MESSAGEEXPUNGE")),
+                    EventGroup("SUBTREE", (b"a", b"b"), ()),
+                ),
+                True,
+            ),
+        ),
+    ),
     (
         b'a SETMETADATA INBOX (/private/a "x" /shared/B NIL)',
         Command("a", "SETMETADATA", args=SetMetadataArgs(b"INBOX", (("/private/a", b"x"), ("/shared/b", None)))),

@@ -45,6 +45,7 @@ SAMPLES: list[bytes] = [
     b"a GETACL INBOX\r\n",
     b"a LISTRIGHTS INBOX bob@example.test\r\n",
     b"a MYRIGHTS INBOX\r\n",
+    b"a NOTIFY SET STATUS (PERSONAL (MessageNew MessageExpunge MailboxName))\r\n",
     b'a SETQUOTA "" (STORAGE 512)\r\n',
     b"a CHECK\r\n",
     b"a CLOSE\r\n",
