@@ -34,6 +34,7 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Histogram
 
+from services.common.actor import ACTOR, HEADER
 from services.common.rpcerrors import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
 from services.gen.kubemail.v1 import devices_pb2_grpc as devices_rpc
@@ -94,10 +95,14 @@ class _Interceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(
         self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails, request: Any
     ) -> Any:
-        if client_call_details.timeout is None:
+        actor = ACTOR.get()
+        if client_call_details.timeout is None or actor:
             d = client_call_details
+            md = d.metadata
+            if actor:
+                md = grpc.aio.Metadata(*(tuple(md) if md else ()), (HEADER, actor))
             client_call_details = grpc.aio.ClientCallDetails(
-                d.method, self.timeout, d.metadata, d.credentials, d.wait_for_ready
+                d.method, self.timeout if d.timeout is None else d.timeout, md, d.credentials, d.wait_for_ready
             )
         method = _short(client_call_details.method)
         start = time.perf_counter()

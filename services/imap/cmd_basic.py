@@ -11,6 +11,7 @@ import grpc
 
 from services.common import sasl
 from services.imap import metrics, reasons, wire
+from services.imap.cmd_notify import deliver
 from services.imap.errors import CommandError, Result, Silent, bad, no
 from services.imap.grammar import LOGOUT, AuthenticateArgs, Command, LoginArgs
 from services.imap.session import Session
@@ -127,7 +128,7 @@ async def enable(s: Session, cmd: Command) -> Result:
 
 
 async def namespace(s: Session, cmd: Command) -> Result:
-    s.untagged('NAMESPACE (("" "/")) NIL NIL')
+    s.untagged('NAMESPACE (("" "/")) (("Other Users/" "/")) NIL')
     return Result(text="NAMESPACE completed")
 
 
@@ -144,10 +145,13 @@ async def _idle_sync(s: Session, outage: _Outage) -> bool:
     reconnects by itself (services.common.watch) and the next wake-up or tick re-reads, so the
     session resumes when the service is back. False once the outage has lasted
     KUBEMAIL_IMAP_IDLE_OUTAGE_LIMIT."""
-    if s.sel is None:
-        return True
     try:
-        await s.sync(True, True)
+        if s.sel is None:
+            if s.changed is not None:
+                s.changed.clear()  # nothing selected to re-read: only NOTIFY looks
+        else:
+            await s.sync(True, True)
+        await deliver(s)
     except grpc.aio.AioRpcError as exc:
         now = time.monotonic()
         if outage.since is None:

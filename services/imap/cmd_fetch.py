@@ -97,7 +97,8 @@ async def fetch(s: Session, cmd: Command) -> Result:
         atts.append(FetchAtt("MODSEQ"))
     need_summary = any(x.name in _SUMMARY_ATTS for x in atts)
     need_blob = any(_needs_blob(x) for x in atts)
-    mark_seen = not sel.readonly and any(_sets_seen(x) for x in atts)
+    # without the 's' right (RFC 4314) on another user's mailbox, \Seen is not set implicitly
+    mark_seen = not sel.readonly and sel.may("s") and any(_sets_seen(x) for x in atts)
     if a.vanished and a.changed_since is not None:
         await _vanished(s, a, sel.uid_bounds(a.seqset))
     flags_only = all(x.name in _FLAGS_ONLY_ATTS for x in atts)
@@ -121,7 +122,7 @@ async def fetch(s: Session, cmd: Command) -> Result:
 
     def req(chunk: list[int]) -> messages_pb.FetchMessagesRequest:
         return messages_pb.FetchMessagesRequest(
-            user_id=s.user_id,
+            user_id=sel.owner,
             mailbox_id=sel.mailbox_id,
             uids=ranges(chunk),
             include_summary=need_summary,
@@ -174,7 +175,7 @@ async def _write_batch(
         unseen = [m.uid for m in metas if "\\Seen" not in m.flags]
         if unseen:
             r = await s.ctx.mail.store_flags(
-                s.user_id, sel.mailbox_id, ranges(unseen), messages_pb.StoreFlagsRequest.MODE_ADD, ["\\Seen"]
+                sel.owner, sel.mailbox_id, ranges(unseen), messages_pb.StoreFlagsRequest.MODE_ADD, ["\\Seen"]
             )
             upd = {m.uid: m for m in r.updated}
             for m in metas:
@@ -213,7 +214,7 @@ async def _write_batch(
 async def _vanished(s: Session, a: FetchArgs, bounds: list[tuple[int, int]]) -> None:
     sel = s.sel
     assert sel is not None and a.changed_since is not None
-    resp = await all_changes(s.md, s.user_id, sel.mailbox_id, a.changed_since)
+    resp = await all_changes(s.md, sel.owner, sel.mailbox_id, a.changed_since)
     gone = [u for u in resp.expunged if not sel.contains(u) and any(lo <= u <= hi for lo, hi in bounds)]
     if gone:
         s.untagged(f"VANISHED (EARLIER) {compress(gone)}")

@@ -14,7 +14,7 @@ from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons, wire
+from services.imap import names, reasons, shared, wire
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
@@ -43,22 +43,29 @@ async def select(s: Session, cmd: Command) -> Result:
         s.sel = None
         s.state = AUTH
         s.untagged("OK [CLOSED] Previous mailbox closed")
-    name = _name(s, args.mailbox)
-    uid = s.user_id
-    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=uid, name=name))).mailbox
+    where = await shared.locate(s, _name(s, args.mailbox))
+    uid = where.owner
+    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=uid, name=where.name))).mailbox
     lu = await s.md.messages.ListUids(messages_pb.ListUidsRequest(user_id=uid, mailbox_id=mb.id))
+    rights = ""
+    if where.shared:
+        rights = (await s.md.mailboxes.MyRights(mailboxes_pb.MyRightsRequest(user_id=uid, mailbox=where.name))).rights
+        # RFC 4314 4: without a right to change anything the mailbox is read-only
+        readonly = readonly or not any(r in rights for r in "stwe")
     sel = Selected(
         mb.id,
-        mb.name,
+        where.display if where.shared else mb.name,
         readonly,
         lu.uidvalidity or mb.uidvalidity,
         lu.uidnext or mb.uidnext,
         lu.highest_modseq,
         list(lu.uids),
+        owner=uid,
+        rights=rights,
     )
     with contextlib.suppress(grpc.aio.AioRpcError):
         await s.load_recent(sel)
-    attrs = await _attributes(s, mb) if s.rev2 else []
+    attrs = (await _attributes(s, mb) if not where.shared else ["\\HasNoChildren"]) if s.rev2 else []
     if args.condstore or args.qresync:
         s.condstore = True
     # the mailbox's keyword list (RFC 3501 7.1, 7.2.6); `\*` only while new ones fit
@@ -103,7 +110,7 @@ async def _qresync(s: Session, sel: Selected, args: SelectArgs) -> None:
     uidvalidity, modseq, known = q.uidvalidity, q.modseq, q.known_uids
     if uidvalidity != sel.uidvalidity or modseq == 0:
         return
-    resp = await all_changes(s.md, s.user_id, sel.mailbox_id, modseq)
+    resp = await all_changes(s.md, sel.owner, sel.mailbox_id, modseq)
     vanished = [u for u in resp.expunged if not sel.contains(u)]
     if known is not None:
         bounds = [(a or 0xFFFFFFFF, b or 0xFFFFFFFF) for a, b in known]
@@ -134,6 +141,7 @@ async def create(s: Session, cmd: Command) -> Result:
     if name.endswith(names.DELIM):
         name = name.rstrip(names.DELIM)
     names.check_new(name)
+    shared.check_own(name)
     if name == "INBOX":
         raise no("INBOX always exists", "ALREADYEXISTS")
     special = ""
@@ -172,6 +180,7 @@ async def rename(s: Session, cmd: Command) -> Result:
     a: RenameArgs = cmd.args
     old, new = _name(s, a.old), _name(s, a.new)
     names.check_new(new)
+    shared.check_own(new)
     if new == "INBOX":
         raise no("Cannot rename to INBOX", "ALREADYEXISTS")
     for parent in names.parents(new):
@@ -256,6 +265,7 @@ async def list_(s: Session, cmd: Command) -> Result:
     want_sub = a.lsub or "SUBSCRIBED" in a.select or "SUBSCRIBED" in a.ret
     resp = await all_mailboxes(s.md, s.user_id)
     boxes = {names.normalize(m.name): m for m in resp.mailboxes}
+    boxes.update(await _shared_boxes(s))
     subscribed: set[str] = set()
     if want_sub:
         sub = await all_mailboxes(s.md, s.user_id, subscribed_only=True)
@@ -316,10 +326,25 @@ async def list_(s: Session, cmd: Command) -> Result:
     return Result(text=f"{verb} completed")
 
 
+async def _shared_boxes(s: Session) -> dict[str, mailboxes_pb.Mailbox]:
+    """Other users' mailboxes the user may see ('l'), under their Other Users names."""
+    out: dict[str, mailboxes_pb.Mailbox] = {}
+    resp = await s.md.mailboxes.ListShared(mailboxes_pb.ListSharedRequest(user_id=s.user_id))
+    for sm in resp.mailboxes:
+        mb = mailboxes_pb.Mailbox()
+        mb.CopyFrom(sm.mailbox)
+        mb.name = shared.display(sm.owner_address, sm.mailbox.name)
+        mb.special_use = ""
+        out[mb.name] = mb
+    return out
+
+
 async def status(s: Session, cmd: Command) -> Result:
-    name = _name(s, cmd.args.mailbox)
+    where = await shared.locate(s, _name(s, cmd.args.mailbox))
     _check_status_items(cmd.args.items)
-    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=s.user_id, name=name))).mailbox
+    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=where.owner, name=where.name))).mailbox
+    if where.shared:
+        mb.name = where.display
     s.untagged(_status_line(s, mb, cmd.args.items))
     return Result(text="STATUS completed")
 
@@ -327,18 +352,25 @@ async def status(s: Session, cmd: Command) -> Result:
 # APPEND ----------------------------------------------------------------------------
 async def append(s: Session, cmd: Command) -> Result:
     a = cmd.args
-    name = _name(s, a.mailbox)
+    where = await shared.locate(s, _name(s, a.mailbox))
+    name = where.display
     msg: bytes = a.message
     if not msg:
         raise no("Empty messages are not accepted")
     if len(msg) > s.cfg.append_limit:
         raise no("Message too large", "TOOBIG")
+    if where.shared:  # refuse before the message is stored; the service checks again on commit
+        mine = await s.md.mailboxes.MyRights(mailboxes_pb.MyRightsRequest(user_id=where.owner, mailbox=where.name))
+        if "i" not in mine.rights:
+            raise no("Permission denied", "NOPERM")
     # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
     known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
     flags = norm_flags(a.flags, known)
     try:
         # one idempotency key per APPEND command, reused by every retry of its commit
-        resp = await s.ctx.mail.append(s.user_id, name, msg, new_key("append"), flags=flags, internal_date=a.date or 0)
+        resp = await s.ctx.mail.append(
+            where.owner, where.name, msg, new_key("append"), flags=flags, internal_date=a.date or 0
+        )
     except MailStoreError as exc:
         r = store_result(exc, reasons.APPEND)
         raise no(r.text, r.code) from None

@@ -34,9 +34,9 @@ def _writable(s: Session) -> None:
 
 async def close(s: Session, cmd: Command) -> Result:
     sel = _sel(s)
-    if not sel.readonly:
+    if not sel.readonly and sel.may("e"):
         try:
-            await s.md.messages.Expunge(messages_pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id))
+            await s.md.messages.Expunge(messages_pb.ExpungeRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id))
         except grpc.aio.AioRpcError:
             pass
     s.sel = None
@@ -53,7 +53,7 @@ async def unselect(s: Session, cmd: Command) -> Result:
 async def expunge(s: Session, cmd: Command) -> Result:
     sel = _sel(s)
     _writable(s)
-    req = messages_pb.ExpungeRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id)
+    req = messages_pb.ExpungeRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id)
     if cmd.uid:
         uids = sel.uids_of_uidset(cmd.args)
         if not uids:
@@ -93,7 +93,7 @@ async def store(s: Session, cmd: Command) -> Result:
     }[a.mode]
     try:
         resp = await s.ctx.mail.store_flags(
-            s.user_id, sel.mailbox_id, ranges(uids), mode, flags, unchanged_since=a.unchanged_since or 0
+            sel.owner, sel.mailbox_id, ranges(uids), mode, flags, unchanged_since=a.unchanged_since or 0
         )
     except KeywordLimit:
         if not sel.keywords_full:
@@ -133,6 +133,8 @@ async def copy(s: Session, cmd: Command) -> Result:
     move = cmd.name == "MOVE"
     if move:
         _writable(s)
+    if sel.owner != s.user_id:
+        raise no(f"{cmd.name} out of another user's mailbox is not supported", "CANNOT")
     wanted = target_uids(s, cmd, a.seqset)
     if wanted:
         # learn of expunges by other sessions first (announced after the command, not now)
@@ -148,9 +150,9 @@ async def copy(s: Session, cmd: Command) -> Result:
     resp: messages_pb.CopyMessagesResponse | messages_pb.MoveMessagesResponse
     try:
         if move:
-            resp = await s.ctx.mail.move(s.user_id, sel.mailbox_id, ranges(uids), dest, key)
+            resp = await s.ctx.mail.move(sel.owner, sel.mailbox_id, ranges(uids), dest, key)
         else:
-            resp = await s.ctx.mail.copy(s.user_id, sel.mailbox_id, ranges(uids), dest, key)
+            resp = await s.ctx.mail.copy(sel.owner, sel.mailbox_id, ranges(uids), dest, key)
     except MailStoreError as exc:
         r = store_result(exc, reasons.MOVE if move else reasons.COPY)
         raise no(r.text, r.code) from None
@@ -178,7 +180,7 @@ async def search(s: Session, cmd: Command) -> Result:
     key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
         s.enable_condstore()
-    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=key))
+    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id, key=key))
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
@@ -228,7 +230,7 @@ async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[
     picked = sorted({uids[0] if r == "MIN" else uids[-1] for r in ret if r in ("MIN", "MAX")})
     resp = await s.md.messages.FetchMessages(
         messages_pb.FetchMessagesRequest(
-            user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(picked), flags_only=True
+            user_id=sel.owner, mailbox_id=sel.mailbox_id, uids=ranges(picked), flags_only=True
         )
     )
     return max((m.modseq for m in resp.messages), default=highest)

@@ -14,6 +14,7 @@ import grpc
 from services.common.blobstore import BlobError
 from services.common.mailstore import MailStoreError
 from services.imap import metrics, wire
+from services.imap.cmd_notify import deliver
 from services.imap.errors import CommandError, Result, Silent
 from services.imap.grammar import COMMANDS, LOGOUT, Command
 from services.imap.handlers import HANDLERS
@@ -116,6 +117,9 @@ class CommandLoop(Session):
                 force = cmd.name in ("NOOP", "CHECK", "IDLE")
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await self.sync(allow_expunge, force)
+            if self.notify_state is not None and not ended and result.status != "BAD" and cmd.name != "NOTIFY":
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await deliver(self, force=cmd.name in ("NOOP", "CHECK", "IDLE"))
         if result.status == "BAD":
             self.bad_count += 1
         metrics.COMMANDS.labels(label, result.status.lower()).inc()

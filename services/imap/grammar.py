@@ -10,6 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.imap.cursor import Cursor, ParseError
+from services.imap.grammar_meta import (
+    _deleteacl,
+    _getacl,
+    _getmetadata,
+    _listrights,
+    _myrights,
+    _setacl,
+    _setmetadata,
+)
+from services.imap.grammar_notify import _notify
 from services.imap.wire import astring
 
 __all__ = ["Command", "ParseError", "parse_command"]
@@ -835,6 +845,14 @@ COMMANDS: dict[str, Spec] = {
     "GETQUOTA": Spec(_getquota, AUTHED),
     "GETQUOTAROOT": Spec(_mailbox_only, AUTHED),
     "SETQUOTA": Spec(_setquota, AUTHED),
+    "GETMETADATA": Spec(_getmetadata, AUTHED),
+    "SETMETADATA": Spec(_setmetadata, AUTHED),
+    "SETACL": Spec(_setacl, AUTHED),
+    "DELETEACL": Spec(_deleteacl, AUTHED),
+    "GETACL": Spec(_getacl, AUTHED),
+    "LISTRIGHTS": Spec(_listrights, AUTHED),
+    "MYRIGHTS": Spec(_myrights, AUTHED),
+    "NOTIFY": Spec(_notify, AUTHED),
     "CHECK": Spec(_none, SEL),
     "CLOSE": Spec(_none, SEL),
     "UNSELECT": Spec(_none, SEL),

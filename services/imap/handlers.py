@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_sort, cmd_thread
+from services.imap import (
+    cmd_acl,
+    cmd_basic,
+    cmd_fetch,
+    cmd_mailbox,
+    cmd_message,
+    cmd_metadata,
+    cmd_notify,
+    cmd_sort,
+    cmd_thread,
+)
 from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
 from services.imap.session import Session
@@ -37,6 +47,14 @@ HANDLERS: dict[str, Handler] = {
     "GETQUOTA": cmd_mailbox.getquota,
     "GETQUOTAROOT": cmd_mailbox.getquotaroot,
     "SETQUOTA": cmd_mailbox.setquota,
+    "GETMETADATA": cmd_metadata.getmetadata,
+    "SETMETADATA": cmd_metadata.setmetadata,
+    "SETACL": cmd_acl.setacl,
+    "DELETEACL": cmd_acl.deleteacl,
+    "GETACL": cmd_acl.getacl,
+    "LISTRIGHTS": cmd_acl.listrights,
+    "MYRIGHTS": cmd_acl.myrights,
+    "NOTIFY": cmd_notify.notify_,
     "CLOSE": cmd_message.close,
     "UNSELECT": cmd_message.unselect,
     "EXPUNGE": cmd_message.expunge,

@@ -26,7 +26,7 @@ async def matching_uids(s: Session, key: tuple[Any, ...], charset: str) -> tuple
     k, uses_modseq = translate(key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
         s.condstore = True
-    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=s.user_id, mailbox_id=sel.mailbox_id, key=k))
+    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id, key=k))
     uids = [u for u in resp.uids if sel.contains(u)]
     return uids, (resp.highest_modseq if uses_modseq else None)
 
@@ -41,7 +41,7 @@ async def metas_of(s: Session, uids: list[int], summary: bool) -> list[messages_
         while chunk:
             resp = await s.md.messages.FetchMessages(
                 messages_pb.FetchMessagesRequest(
-                    user_id=s.user_id, mailbox_id=sel.mailbox_id, uids=ranges(chunk), include_summary=summary
+                    user_id=sel.owner, mailbox_id=sel.mailbox_id, uids=ranges(chunk), include_summary=summary
                 )
             )
             out.extend(resp.messages)

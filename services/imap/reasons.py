@@ -10,6 +10,7 @@ import logging
 from typing import NamedTuple
 
 from services.common.mailstore import BlobUnavailable, MailStoreError, ParseFailed
+from services.common.metaentries import MAX_VALUE
 from services.common.sasl import SaslFailure
 from services.gen.kubemail.v1 import errors_pb2 as er
 
@@ -37,8 +38,11 @@ REPLIES: dict[int, Reply] = {
     er.ERROR_REASON_ALIAS_TAKEN: _EXISTS,
     er.ERROR_REASON_QUOTA_EXCEEDED: _OVERQUOTA,
     er.ERROR_REASON_USER_LIMIT: _OVERQUOTA,
+    er.ERROR_REASON_METADATA_TOO_MANY: Reply("NO", "Too many metadata entries", "METADATA TOOMANY"),
+    er.ERROR_REASON_METADATA_TOO_LARGE: Reply("NO", "Metadata value too long", f"METADATA MAXSIZE {MAX_VALUE}"),
     er.ERROR_REASON_MESSAGE_TOO_LARGE: Reply("NO", "Message too big", "TOOBIG"),
     er.ERROR_REASON_INVALID_ARGUMENT: Reply("NO", None, "CANNOT"),
+    er.ERROR_REASON_PERMISSION_DENIED: Reply("NO", "Permission denied", "NOPERM"),
     er.ERROR_REASON_KEYWORD_LIMIT: Reply("NO", None, "LIMIT"),
     er.ERROR_REASON_INBOX_PROTECTED: Reply("NO", None),
     er.ERROR_REASON_BLOB_MISSING: Reply("NO", None),

@@ -29,6 +29,12 @@ class Selected:
     saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
     keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS
     keywords_full: bool = False  # the mailbox's keyword list is full: no `\\*` in PERMANENTFLAGS
+    owner: str = ""  # the user id the mailbox belongs to (another user's: shared through an ACL)
+    rights: str = ""  # the session user's ACL rights on another user's mailbox ("" = the owner's own)
+
+    def may(self, right: str) -> bool:
+        """Whether the session user has `right` (RFC 4314) here; the owner has every right."""
+        return not self.rights or right in self.rights
 
     @property
     def exists(self) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 
+from services.common.actor import ACTOR
 from services.common.grpcclient import reason_of
 from services.common.mailstore import MailStoreError
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
@@ -20,6 +21,7 @@ from services.imap.auth import login
 from services.imap.context import ServerContext
 from services.imap.errors import Result
 from services.imap.grammar import AUTH, NONAUTH
+from services.imap.notify import NotifyState
 from services.imap.receiver import Limits, Receiver
 from services.imap.selected import Selected
 from services.imap.sync import MailboxSync
@@ -54,6 +56,9 @@ class Session(MailboxSync):
         )
         self.id = uuid.uuid4().hex[:12]
         self.changed: asyncio.Event | None = None
+        self.notify_state: NotifyState | None = None  # NOTIFY (services.imap.cmd_notify)
+        self.notify_changed: asyncio.Event | None = None
+        self.notify_last = 0.0
         self.last_sync = 0.0
         self.bad_count = 0
         self._deadline: float | None = None  # of the command being received (see _remaining)
@@ -121,6 +126,10 @@ class Session(MailboxSync):
             "ESORT",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
+            "METADATA",
+            "ACL",
+            "RIGHTS=texk",
+            "NOTIFY",
         ]
         return " ".join(caps)
 
@@ -193,6 +202,20 @@ class Session(MailboxSync):
         if self.user is not None and self.changed is not None:
             self.ctx.hub.unsubscribe(self.user.id, self.changed)
             self.changed = None
+        self.stop_notify()
+
+    def start_notify(self, state: NotifyState) -> None:
+        """NOTIFY SET: its own subscription to the change feed (sync clears `changed`)."""
+        self.notify_state = state
+        self.notify_last = asyncio.get_running_loop().time()
+        if self.notify_changed is None and self.user is not None:
+            self.notify_changed = self.ctx.hub.subscribe(self.user.id)
+
+    def stop_notify(self) -> None:
+        self.notify_state = None
+        if self.notify_changed is not None and self.user is not None:
+            self.ctx.hub.unsubscribe(self.user.id, self.notify_changed)
+        self.notify_changed = None
 
     async def start_tls(self) -> None:
         assert self.ctx.tls is not None
@@ -207,6 +230,7 @@ class Session(MailboxSync):
         if user is not None:
             self.user = user
             self.state = AUTH
+            ACTOR.set(user.id)  # every metadata call of this connection from now on acts for the user
             self._watch()
         return result
 

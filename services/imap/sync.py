@@ -60,7 +60,7 @@ class MailboxSync(ABC):
             self.changed.clear()
         self.last_sync = now
         try:
-            resp = await all_changes(self.md, self.user_id, sel.mailbox_id, sel.highest_modseq)
+            resp = await all_changes(self.md, sel.owner, sel.mailbox_id, sel.highest_modseq)
         except grpc.aio.AioRpcError as exc:
             if reason_of(exc) == er.ERROR_REASON_NO_SUCH_MAILBOX:
                 self.untagged("BYE Selected mailbox was deleted")
@@ -72,7 +72,7 @@ class MailboxSync(ABC):
         expunged = [u for u in resp.expunged if sel.contains(u)]
         if not resp.expunged_complete and resp.highest_modseq > sel.highest_modseq:
             listed = await self.md.messages.ListUids(
-                messages_pb.ListUidsRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id)
+                messages_pb.ListUidsRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id)
             )
             present = set(listed.uids)
             expunged = sorted(set(expunged) | {u for u in sel.uids if u not in present})
@@ -116,7 +116,7 @@ class MailboxSync(ABC):
         if sel.readonly:
             resp = await self.md.messages.Search(
                 messages_pb.SearchRequest(
-                    user_id=self.user_id, mailbox_id=sel.mailbox_id, key=messages_pb.SearchKey(recent=True)
+                    user_id=sel.owner, mailbox_id=sel.mailbox_id, key=messages_pb.SearchKey(recent=True)
                 )
             )
             sel.recent = {u for u in resp.uids if sel.contains(u)}
@@ -124,7 +124,7 @@ class MailboxSync(ABC):
         # only what this session knows: a message that arrived after its last look stays
         # unclaimed until a sync reports it (here or in another session), never lost between
         below = (sel.uids[-1] if sel.uids else 0) + 1
-        req = messages_pb.ClaimRecentRequest(user_id=self.user_id, mailbox_id=sel.mailbox_id, below_uid=below)
+        req = messages_pb.ClaimRecentRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id, below_uid=below)
         claim = await self.md.messages.ClaimRecent(req)
         sel.recent.update(u for u in claim.uids if sel.contains(u))
 

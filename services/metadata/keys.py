@@ -30,6 +30,13 @@ Per user (P = "{u:<user_id>}:"):
                          Never reset (not even by a purge), so an id is never reused
   P tm            hash   sha256(Message-ID)[:24] -> "<THREADID> <sha256(base subject)[:16]>",
                          the first message with that Message-ID (threading at ingest)
+  P md:<id>       hash   METADATA entry name (lower case, "/private/..." or "/shared/...") -> value of
+                         mailbox <id> (RFC 5464); P md:S the same for the server's entries
+  P acl:<id>      hash   grantee user id -> rights ("lrswipkxtea" subset) on mailbox <id> (RFC 4314); the
+                         owner's entry is implicit (every right). The source of truth for access
+  P shared        hash   "<owner id>:<mailbox id>" -> "" : mailboxes of other users shared with this
+                         user, a hint written after the owner's ACL and verified against it on use
+                         (docs/decisions/0017-acl-across-hash-slots.md)
   P fl:<id>       hash   uid -> "<modseq> <flags>" (a copy of m's f and m, read by FETCH FLAGS in one
                          HMGET per 1,000 UIDs; a missing field falls back to the message hash)
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
@@ -117,6 +124,17 @@ class UserKeys:
 
     def recent(self, mbid: str) -> str:
         return self.zset("rc", mbid)
+
+    def annotations(self, mbid: str) -> str:
+        """METADATA entries of a mailbox; "" = the server's (P md:S)."""
+        return self.prefix + "md:" + (mbid or "S")
+
+    def acl(self, mbid: str) -> str:
+        return self.prefix + "acl:" + mbid
+
+    @property
+    def shared(self) -> str:
+        return self.prefix + "shared"
 
     def keywords(self, mbid: str) -> str:
         return self.prefix + "kw:" + mbid

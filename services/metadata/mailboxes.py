@@ -10,9 +10,11 @@ from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
 from services.metadata import keys, paging
 from services.metadata import validate as v
+from services.metadata.acl import Acl
+from services.metadata.annotations import Annotations
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
-from services.metadata.lua import MAX_KEYWORDS
+from services.metadata.mailboxes_data import MailboxData, mailbox_from_hash
 from services.metadata.store import Store
 
 DEFAULT_PAGE = 1000  # ListMailboxes page_size 0
@@ -20,71 +22,13 @@ MAX_PAGE = 5000
 _SPECIAL = {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", ""}
 
 
-def mailbox_from_hash(mbid: str, h: dict[bytes, bytes], subscribed: bool = False) -> mailboxes_pb.Mailbox:
-    def num(k: str) -> int:
-        return int(h.get(k.encode(), b"0") or 0)
-
-    return mailboxes_pb.Mailbox(
-        id=mbid,
-        name=h.get(b"name", b"").decode(),
-        uidvalidity=num("uidvalidity"),
-        uidnext=num("uidnext"),
-        highest_modseq=num("hms"),
-        messages=num("messages"),
-        unseen=num("unseen"),
-        size_bytes=num("size"),
-        special_use=h.get(b"special", b"").decode(),
-        subscribed=subscribed,
-        deleted=num("deleted"),
-        recent=num("recent"),
-    )
-
-
-class MailboxData:
-    """Mailbox reads shared with the Messages servicer."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    async def by_name(self, user_id: str, name: str, keywords: bool = False) -> mailboxes_pb.Mailbox:
-        k = keys.user(user_id)
-        mbid = await self.store.timed("mbx_get", self.store.r.hget(k.mbx, name))
-        if mbid is None:
-            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
-        return await self.by_id(user_id, mbid.decode(), name, keywords)
-
-    async def by_id(
-        self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False
-    ) -> mailboxes_pb.Mailbox:
-        """The mailbox's counters; with keywords=True also its keyword list (bounded)."""
-        k = keys.user(user_id)
-        pipe = self.store.pipeline()
-        pipe.hgetall(k.mailbox(mbid))
-        if keywords:
-            pipe.smembers(k.keywords(mbid))
-        res = await self.store.timed("mbx_get", pipe.execute())
-        h = res[0]
-        if not h:
-            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
-        sub = await self.store.timed("mbx_get", self.store.r.sismember(k.subs, h[b"name"]))
-        mb = mailbox_from_hash(mbid, h, bool(sub))
-        if keywords:
-            kws = sorted(w.decode() for w in res[1])
-            mb.keywords.extend(kws)
-            mb.keywords_full = len(kws) >= MAX_KEYWORDS
-        return mb
-
-    async def require(self, user_id: str, mbid: str) -> mailboxes_pb.Mailbox:
-        v.user_id(user_id)
-        v.mailbox_id(mbid)
-        return await self.by_id(user_id, mbid)
-
-
 class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
     def __init__(self, store: Store, directory: DirectoryData, data: MailboxData) -> None:
         self.store = store
         self.dir = directory
         self.data = data
+        self.annotations = Annotations(store)
+        self.acl = Acl(store, directory, data)
 
     async def ListMailboxes(
         self, request: mailboxes_pb.ListMailboxesRequest, context: Any
@@ -183,3 +127,29 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         return mailboxes_pb.GetQuotaResponse(
             used_bytes=used, limit_bytes=await self.dir.quota_limit(user), messages=msgs
         )
+
+    async def GetMetadata(
+        self, request: mailboxes_pb.GetMetadataRequest, context: Any
+    ) -> mailboxes_pb.GetMetadataResponse:
+        await self.dir.require_user(request.user_id)
+        return await self.annotations.get(request)
+
+    async def SetMetadata(
+        self, request: mailboxes_pb.SetMetadataRequest, context: Any
+    ) -> mailboxes_pb.SetMetadataResponse:
+        await self.dir.require_user(request.user_id)
+        return await self.annotations.set(request)
+
+    async def SetAcl(self, request: mailboxes_pb.SetAclRequest, context: Any) -> mailboxes_pb.SetAclResponse:
+        return await self.acl.set(request)
+
+    async def GetAcl(self, request: mailboxes_pb.GetAclRequest, context: Any) -> mailboxes_pb.GetAclResponse:
+        return await self.acl.get(request)
+
+    async def MyRights(self, request: mailboxes_pb.MyRightsRequest, context: Any) -> mailboxes_pb.MyRightsResponse:
+        return await self.acl.my_rights(request)
+
+    async def ListShared(
+        self, request: mailboxes_pb.ListSharedRequest, context: Any
+    ) -> mailboxes_pb.ListSharedResponse:
+        return await self.acl.list_shared(request)

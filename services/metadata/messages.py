@@ -21,7 +21,7 @@ from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, invalid
-from services.metadata.mailboxes import MailboxData
+from services.metadata.mailboxes_data import MailboxData
 from services.metadata.search import Searcher
 from services.metadata.store import Intent, Store
 from services.metadata.threads import thread_args

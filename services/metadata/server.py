@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import grpc
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.actor import ACTOR, HEADER
 from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
@@ -30,13 +32,15 @@ from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.gen.kubemail.v1 import outbound_pb2_grpc as outbound_rpc
+from services.metadata.acl import Acl
 from services.metadata.changes import ChangesServicer, Hub
 from services.metadata.config import MetadataConfig
 from services.metadata.devices import DevicesServicer
 from services.metadata.directory import DirectoryData, DirectoryServicer
 from services.metadata.errors import wrap_stream, wrap_unary
 from services.metadata.gc import BlobGC
-from services.metadata.mailboxes import MailboxData, MailboxesServicer
+from services.metadata.mailboxes import MailboxesServicer
+from services.metadata.mailboxes_data import MailboxData
 from services.metadata.maildrop import LimitsServicer, MaildropServicer
 from services.metadata.messages import MessagesServicer
 from services.metadata.outbound import OutboundData, OutboundServicer
@@ -56,14 +60,49 @@ SERVICE_FILES = {
 SERVICES = tuple(SERVICE_FILES)
 
 
-def _wrap(servicer: Any, service: str) -> Any:
+def _actor(context: Any) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == HEADER:
+            return str(value)
+    return ""
+
+
+def _guard_unary(method: str, fn: Any, acl: Acl) -> Any:
+    """Checks a call made for another user against that user's ACL first (services.metadata.acl)."""
+
+    @functools.wraps(fn)
+    async def call(request: Any, context: Any) -> Any:
+        actor = _actor(context)
+        await acl.check(method, request, actor)
+        token = ACTOR.set(actor)
+        try:
+            return await fn(request, context)
+        finally:
+            ACTOR.reset(token)
+
+    return call
+
+
+def _guard_stream(method: str, fn: Any, acl: Acl) -> Any:
+    @functools.wraps(fn)
+    async def call(request: Any, context: Any) -> AsyncIterator[Any]:
+        await acl.check(method, request, _actor(context))
+        async for item in fn(request, context):
+            yield item
+
+    return call
+
+
+def _wrap(servicer: Any, service: str, acl: Acl | None = None) -> Any:
+    """Status mapping and metrics around every method; with `acl`, the ACL check of calls made
+    for another user (every per-user service)."""
     desc = SERVICE_FILES[service].services_by_name[service]
     for m in desc.methods:
         fn = getattr(servicer, m.name)
         if m.server_streaming:
-            setattr(servicer, m.name, wrap_stream(m.name, fn))
+            setattr(servicer, m.name, wrap_stream(m.name, _guard_stream(m.name, fn, acl) if acl else fn))
         else:
-            setattr(servicer, m.name, wrap_unary(m.name, fn))
+            setattr(servicer, m.name, wrap_unary(m.name, _guard_unary(m.name, fn, acl) if acl else fn))
     return servicer
 
 
@@ -169,6 +208,7 @@ async def start(
     blobs = make_blobstore(common)
     directory = DirectoryData(store, cfg)
     mailboxes = MailboxData(store)
+    acl = Acl(store, directory, mailboxes)
     hub = Hub(cfg.redis_url, cfg.redis_timeout)
     gc = BlobGC(store, blobs, cfg.gc_grace_seconds, cfg.gc_sweep_batch, cfg.idempotency_ttl_seconds)
     server = grpc.aio.server(options=server_options(cfg), interceptors=list(interceptors))
@@ -176,17 +216,21 @@ async def start(
         _wrap(DirectoryServicer(directory), "DirectoryService"), server
     )
     mailboxes_rpc.add_MailboxesServiceServicer_to_server(
-        _wrap(MailboxesServicer(store, directory, mailboxes), "MailboxesService"), server
+        _wrap(MailboxesServicer(store, directory, mailboxes), "MailboxesService", acl), server
     )
     messages_rpc.add_MessagesServiceServicer_to_server(
-        _wrap(MessagesServicer(cfg, store, blobs, directory, mailboxes), "MessagesService"), server
+        _wrap(MessagesServicer(cfg, store, blobs, directory, mailboxes), "MessagesService", acl), server
     )
-    changes_rpc.add_ChangesServiceServicer_to_server(_wrap(ChangesServicer(hub, directory), "ChangesService"), server)
+    changes_rpc.add_ChangesServiceServicer_to_server(
+        _wrap(ChangesServicer(hub, directory), "ChangesService", acl), server
+    )
     maildrop_rpc.add_MaildropServiceServicer_to_server(
-        _wrap(MaildropServicer(store, directory), "MaildropService"), server
+        _wrap(MaildropServicer(store, directory), "MaildropService", acl), server
     )
     limits_rpc.add_LimitsServiceServicer_to_server(_wrap(LimitsServicer(store), "LimitsService"), server)
-    devices_rpc.add_DevicesServiceServicer_to_server(_wrap(DevicesServicer(store, directory), "DevicesService"), server)
+    devices_rpc.add_DevicesServiceServicer_to_server(
+        _wrap(DevicesServicer(store, directory), "DevicesService", acl), server
+    )
     outbound_rpc.add_OutboundServiceServicer_to_server(
         _wrap(OutboundServicer(cfg, store, blobs), "OutboundService"), server
     )

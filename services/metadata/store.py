@@ -48,9 +48,9 @@ def make_redis(cfg: MetadataConfig) -> Any:
 #: step): their error series exist at 0 from the start, so the first failure after a restart is an
 #: increase that rate() sees (KubemailRedisErrors), not a new series with a single sample.
 OPS = (
-    "changes", "device_delete", "device_get", "device_list", "dir_del", "dir_get", "dir_list", "dir_set",
-    "fetch", "gc_intent", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get", "mbx_list", "quota_get",
-    "search", "subs", "uids",
+    "acl_get", "acl_hint", "changes", "device_delete", "device_get", "device_list", "dir_del", "dir_get",
+    "dir_list", "dir_set", "fetch", "gc_intent", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get",
+    "mbx_list", "metadata_get", "quota_get", "search", "subs", "uids",
 )  # fmt: skip
 
 

@@ -27,6 +27,8 @@ from services.imap.grammar import (
     StoreArgs,
     ThreadArgs,
 )
+from services.imap.grammar_meta import AclArgs, GetMetadataArgs, SetMetadataArgs
+from services.imap.grammar_notify import EventGroup, NotifyArgs
 from services.imap.receiver import Continue, Receiver
 
 STAR = None  # "*" in a sequence set
@@ -127,6 +129,35 @@ CASES: list[tuple[bytes, Command]] = [
     (b"a GETQUOTAROOT INBOX", Command("a", "GETQUOTAROOT", args=b"INBOX")),
     (b'a GETQUOTA ""', Command("a", "GETQUOTA", args=b"")),
     (b'a SETQUOTA "" (STORAGE 512)', Command("a", "SETQUOTA", args=(b"", ["STORAGE 512"]))),
+    (
+        b'a GETMETADATA (MAXSIZE 10 DEPTH infinity) "" (/Private/A /shared/b)',
+        Command("a", "GETMETADATA", args=GetMetadataArgs(b"", ("/private/a", "/shared/b"), 10, -1)),
+    ),
+    (b"a GETMETADATA INBOX /shared/b", Command("a", "GETMETADATA", args=GetMetadataArgs(b"INBOX", ("/shared/b",)))),
+    (b"a SETACL INBOX bob@x +lr", Command("a", "SETACL", args=AclArgs(b"INBOX", "bob@x", "+lr"))),
+    (b"a DELETEACL INBOX bob@x", Command("a", "DELETEACL", args=AclArgs(b"INBOX", "bob@x"))),
+    (b'a GETACL "Other Users/b@x/T"', Command("a", "GETACL", args=AclArgs(b"Other Users/b@x/T"))),
+    (b"a LISTRIGHTS INBOX bob@x", Command("a", "LISTRIGHTS", args=AclArgs(b"INBOX", "bob@x"))),
+    (b"a MYRIGHTS INBOX", Command("a", "MYRIGHTS", args=AclArgs(b"INBOX"))),
+    (b"a NOTIFY NONE", Command("a", "NOTIFY", args=NotifyArgs())),
+    (
+        b"a NOTIFY SET STATUS (selected (MessageNew (UID) MessageExpunge)) (subtree (a b) NONE)",
+        Command(
+            "a",
+            "NOTIFY",
+            args=NotifyArgs(
+                (
+                    EventGroup("SELECTED", (), ("MESSAGENEW", "MESSAGEEXPUNGE")),
+                    EventGroup("SUBTREE", (b"a", b"b"), ()),
+                ),
+                True,
+            ),
+        ),
+    ),
+    (
+        b'a SETMETADATA INBOX (/private/a "x" /shared/B NIL)',
+        Command("a", "SETMETADATA", args=SetMetadataArgs(b"INBOX", (("/private/a", b"x"), ("/shared/b", None)))),
+    ),
     # SEARCH: the key tree, CHARSET, ESEARCH RETURN (RFC 4731)
     (
         b"a SEARCH CHARSET utf-8 OR SEEN (UID 1:5 FROM {4+}\r\nbob\xc3) NOT SINCE 1-Feb-2020",

@@ -26,6 +26,11 @@ TRICK_NAMES = [
     "user/bob",
     "user.bob",
     "Other Users/bob",
+    "Other Users/bob@example.test/INBOX",  # bob shares nothing with alice
+    "Other Users/bob@example.test/Secret",
+    "Other Users/BOB@example.test/Secret",
+    "Other Users/bob@example.test/../Secret",
+    "Other Users/alice@example.test/../bob@example.test/INBOX",
     "bob@example.test",
     "bob@example.test/INBOX",
     "Secret",  # bob has it, alice has not

@@ -12,7 +12,7 @@ local function mb_delete(id)
     end
   end
   local name = redis.call('HGET', mb, 'name')
-  for _, s in ipairs({'u:', 'ms:', 'x:', 'un:', 'dl:', 'rc:', 'kw:', 'fl:', 'mb:'}) do redis.call('DEL', P..s..id) end
+  for _, s in ipairs({'u:', 'ms:', 'x:', 'un:', 'dl:', 'rc:', 'kw:', 'fl:', 'md:', 'acl:', 'mb:'}) do redis.call('DEL', P..s..id) end
   if name then redis.call('HDEL', P..'mbx', name) end
   return blobs
 end

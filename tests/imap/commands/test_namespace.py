@@ -11,12 +11,12 @@ from tests.imap.conftest import ImapHandle, Raw
 def test_namespace(imap: ImapHandle) -> None:
     c = imap.login()
     typ, data = c.namespace()
-    assert typ == "OK" and data == [b'(("" "/")) NIL NIL']
+    assert typ == "OK" and data == [b'(("" "/")) (("Other Users/" "/")) NIL']
     # the personal namespace's delimiter is the one LIST reports
     typ, data = c.list('""', '""')
     assert data == [b'(\\Noselect) "/" ""']
     c.select("INBOX")
-    assert c.namespace()[1] == [b'(("" "/")) NIL NIL']
+    assert c.namespace()[1] == [b'(("" "/")) (("Other Users/" "/")) NIL']
     expect_bad(raw, c, "NAMESPACE", "x")
     c.logout()
 
@@ -42,7 +42,7 @@ def test_special_use_namespace_quota_enable_id(imap: ImapHandle) -> None:
     assert all(b"\\HasChildren" in ln or b"\\HasNoChildren" in ln for ln in lines)
     assert not any(ln.endswith(b'"INBOX"') for ln in lines)
     lines, _ = r.cmd("n1", "NAMESPACE")
-    assert lines == [b'* NAMESPACE (("" "/")) NIL NIL']
+    assert lines == [b'* NAMESPACE (("" "/")) (("Other Users/" "/")) NIL']
     lines, t = r.cmd("q1", "GETQUOTAROOT INBOX")
     assert t.startswith(b"q1 OK") and lines[0].startswith(b'* QUOTAROOT "INBOX"')
     _, t = r.cmd("q2", 'SETQUOTA "" (STORAGE 10)')

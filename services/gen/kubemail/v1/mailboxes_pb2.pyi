@@ -1,10 +1,19 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class MetadataEntry(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: bytes
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
 
 class Mailbox(_message.Message):
     __slots__ = ("id", "name", "uidvalidity", "uidnext", "highest_modseq", "messages", "unseen", "size_bytes", "special_use", "subscribed", "deleted", "recent", "keywords", "keywords_full")
@@ -149,3 +158,131 @@ class GetQuotaResponse(_message.Message):
     limit_bytes: int
     messages: int
     def __init__(self, used_bytes: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., messages: _Optional[int] = ...) -> None: ...
+
+class GetMetadataRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "entries", "depth", "max_size")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    entries: _containers.RepeatedScalarFieldContainer[str]
+    depth: int
+    max_size: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., entries: _Optional[_Iterable[str]] = ..., depth: _Optional[int] = ..., max_size: _Optional[int] = ...) -> None: ...
+
+class GetMetadataResponse(_message.Message):
+    __slots__ = ("entries", "longest_skipped", "skipped")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[MetadataEntry]
+    longest_skipped: int
+    skipped: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, entries: _Optional[_Iterable[_Union[MetadataEntry, _Mapping]]] = ..., longest_skipped: _Optional[int] = ..., skipped: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetMetadataRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "entries")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    entries: _containers.RepeatedCompositeFieldContainer[MetadataEntry]
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[MetadataEntry, _Mapping]]] = ...) -> None: ...
+
+class SetMetadataResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AclEntry(_message.Message):
+    __slots__ = ("identifier", "rights")
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
+    identifier: str
+    rights: str
+    def __init__(self, identifier: _Optional[str] = ..., rights: _Optional[str] = ...) -> None: ...
+
+class SetAclRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "identifier", "rights", "mode")
+    class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        MODE_UNSPECIFIED: _ClassVar[SetAclRequest.Mode]
+        MODE_REPLACE: _ClassVar[SetAclRequest.Mode]
+        MODE_ADD: _ClassVar[SetAclRequest.Mode]
+        MODE_REMOVE: _ClassVar[SetAclRequest.Mode]
+    MODE_UNSPECIFIED: SetAclRequest.Mode
+    MODE_REPLACE: SetAclRequest.Mode
+    MODE_ADD: SetAclRequest.Mode
+    MODE_REMOVE: SetAclRequest.Mode
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    identifier: str
+    rights: str
+    mode: SetAclRequest.Mode
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., identifier: _Optional[str] = ..., rights: _Optional[str] = ..., mode: _Optional[_Union[SetAclRequest.Mode, str]] = ...) -> None: ...
+
+class SetAclResponse(_message.Message):
+    __slots__ = ("rights",)
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
+    rights: str
+    def __init__(self, rights: _Optional[str] = ...) -> None: ...
+
+class GetAclRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ...) -> None: ...
+
+class GetAclResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AclEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AclEntry, _Mapping]]] = ...) -> None: ...
+
+class MyRightsRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ...) -> None: ...
+
+class MyRightsResponse(_message.Message):
+    __slots__ = ("rights",)
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
+    rights: str
+    def __init__(self, rights: _Optional[str] = ...) -> None: ...
+
+class ListSharedRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class SharedMailbox(_message.Message):
+    __slots__ = ("owner_id", "owner_address", "rights", "mailbox")
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    owner_id: str
+    owner_address: str
+    rights: str
+    mailbox: Mailbox
+    def __init__(self, owner_id: _Optional[str] = ..., owner_address: _Optional[str] = ..., rights: _Optional[str] = ..., mailbox: _Optional[_Union[Mailbox, _Mapping]] = ...) -> None: ...
+
+class ListSharedResponse(_message.Message):
+    __slots__ = ("mailboxes",)
+    MAILBOXES_FIELD_NUMBER: _ClassVar[int]
+    mailboxes: _containers.RepeatedCompositeFieldContainer[SharedMailbox]
+    def __init__(self, mailboxes: _Optional[_Iterable[_Union[SharedMailbox, _Mapping]]] = ...) -> None: ...

@@ -69,6 +69,36 @@ class MailboxesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.FromString,
                 _registered_method=True)
+        self.GetMetadata = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/GetMetadata',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.FromString,
+                _registered_method=True)
+        self.SetMetadata = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/SetMetadata',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.FromString,
+                _registered_method=True)
+        self.SetAcl = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/SetAcl',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetAclRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetAclResponse.FromString,
+                _registered_method=True)
+        self.GetAcl = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/GetAcl',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetAclRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetAclResponse.FromString,
+                _registered_method=True)
+        self.MyRights = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/MyRights',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.MyRightsRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.MyRightsResponse.FromString,
+                _registered_method=True)
+        self.ListShared = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/ListShared',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.ListSharedRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.ListSharedResponse.FromString,
+                _registered_method=True)
 
 
 class MailboxesServiceServicer:
@@ -120,6 +150,51 @@ class MailboxesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetadata(self, request, context):
+        """Annotations (IMAP METADATA, RFC 5464) of the server (mailbox "") or of one mailbox. A
+        mailbox's entries belong to its id: they follow RENAME and are removed with DELETE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMetadata(self, request, context):
+        """All entries or none: over a limit nothing is written (METADATA_TOO_MANY / _TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAcl(self, request, context):
+        """Access control (IMAP ACL, RFC 4314) of one of the owner's (user_id) mailboxes: the ACL lives
+        with the mailbox on the owner's hash slot and is the source of truth; the grantee's list of
+        "mailboxes shared with me" is a hint on the grantee's slot, checked against it on every use
+        (docs/decisions/0017-acl-across-hash-slots.md). The owner always has every right.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAcl(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MyRights(self, request, context):
+        """The rights of the caller (the kubemail-actor header, or the owner) on the mailbox.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListShared(self, request, context):
+        """The mailboxes of other users that user_id may see (the "l" right), verified against their ACLs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MailboxesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +232,36 @@ def add_MailboxesServiceServicer_to_server(servicer, server):
                     servicer.GetQuota,
                     request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'GetMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetadata,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.SerializeToString,
+            ),
+            'SetMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMetadata,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.SerializeToString,
+            ),
+            'SetAcl': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAcl,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SetAclRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SetAclResponse.SerializeToString,
+            ),
+            'GetAcl': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAcl,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetAclRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetAclResponse.SerializeToString,
+            ),
+            'MyRights': grpc.unary_unary_rpc_method_handler(
+                    servicer.MyRights,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.MyRightsRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.MyRightsResponse.SerializeToString,
+            ),
+            'ListShared': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListShared,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.ListSharedRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.ListSharedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +453,168 @@ class MailboxesService:
             '/kubemail.v1.MailboxesService/GetQuota',
             kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaRequest.SerializeToString,
             kubemail_dot_v1_dot_mailboxes__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/GetMetadata',
+            kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.GetMetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/SetMetadata',
+            kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.SetMetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAcl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/SetAcl',
+            kubemail_dot_v1_dot_mailboxes__pb2.SetAclRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.SetAclResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAcl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/GetAcl',
+            kubemail_dot_v1_dot_mailboxes__pb2.GetAclRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.GetAclResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MyRights(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/MyRights',
+            kubemail_dot_v1_dot_mailboxes__pb2.MyRightsRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.MyRightsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListShared(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/ListShared',
+            kubemail_dot_v1_dot_mailboxes__pb2.ListSharedRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.ListSharedResponse.FromString,
             options,
             channel_credentials,
             insecure,
