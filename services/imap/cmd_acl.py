@@ -1,6 +1,8 @@
 """ACL commands (RFC 4314): SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS. Identifiers are user
-addresses; "anyone" and negative rights are not supported. The ACL is kept, and every access
-for another user checked, by the metadata service (services.metadata.acl)."""
+addresses, or "anyone" / "authenticated": every user of the owner's domain (kubemail has no
+anonymous access; other domains served here are not included). Negative rights are not
+supported. The ACL is kept, and every access for another user checked, by the metadata service
+(services.metadata.acl)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ def _name(s: Session, where: shared.Where) -> bytes:
 
 
 def _check_identifier(ident: str) -> None:
-    if ident.lower() in ("anyone", "authenticated") or ident.startswith("-"):
-        raise no("Only user identifiers are supported (no anyone, no negative rights)", "CANNOT")
+    if ident.startswith("-"):
+        raise no("Negative rights are not supported", "CANNOT")
 
 
 async def setacl(s: Session, cmd: Command) -> Result:

@@ -6,7 +6,7 @@ import grpc
 
 from services.common.mailstore import KeywordLimit, MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons
+from services.imap import names, reasons, shared
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
@@ -129,12 +129,13 @@ async def store(s: Session, cmd: Command) -> Result:
 async def copy(s: Session, cmd: Command) -> Result:
     a: CopyArgs = cmd.args
     sel = _sel(s)
-    dest = names.decode(a.mailbox, s.utf8)
+    # either side may be another user's mailbox (ACL): the metadata service checks r (and t e
+    # for MOVE) on the source and i on the destination
+    where = await shared.locate(s, names.decode(a.mailbox, s.utf8))
+    dest, dest_owner = where.name, ("" if where.owner == sel.owner else where.owner)
     move = cmd.name == "MOVE"
     if move:
         _writable(s)
-    if sel.owner != s.user_id:
-        raise no(f"{cmd.name} out of another user's mailbox is not supported", "CANNOT")
     wanted = target_uids(s, cmd, a.seqset)
     if wanted:
         # learn of expunges by other sessions first (announced after the command, not now)
@@ -150,9 +151,9 @@ async def copy(s: Session, cmd: Command) -> Result:
     resp: messages_pb.CopyMessagesResponse | messages_pb.MoveMessagesResponse
     try:
         if move:
-            resp = await s.ctx.mail.move(sel.owner, sel.mailbox_id, ranges(uids), dest, key)
+            resp = await s.ctx.mail.move(sel.owner, sel.mailbox_id, ranges(uids), dest, key, dest_owner)
         else:
-            resp = await s.ctx.mail.copy(sel.owner, sel.mailbox_id, ranges(uids), dest, key)
+            resp = await s.ctx.mail.copy(sel.owner, sel.mailbox_id, ranges(uids), dest, key, dest_owner)
     except MailStoreError as exc:
         r = store_result(exc, reasons.MOVE if move else reasons.COPY)
         raise no(r.text, r.code) from None

@@ -7,13 +7,20 @@ read; each write touches one slot (invariant 3, docs/decisions/0017-acl-across-h
 
 :meth:`Acl.check` runs before every per-user method (services.metadata.server) when the call
 carries an actor (services.common.actor) other than the request's user_id: only the methods in
-:data:`NEEDS` may act on another user's mailbox, with the rights listed there."""
+:data:`NEEDS` may act on another user's mailbox, with the rights listed there. A COPY / MOVE
+into another user's mailbox (``destination_user_id``) also needs ``i`` there.
+
+The identifiers ``anyone`` and ``authenticated`` (RFC 4314 2) grant rights to every user of the
+owner's domain (kubemail has no anonymous access, so both name the same users; users of other
+domains served here get nothing from them). Such a mailbox is listed in the domain's hint set
+``{d:<domain>}:shared`` (at most :data:`MAX_DOMAIN_SHARED`), verified against the ACL on use."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.common.actor import ACTOR
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -27,6 +34,8 @@ from services.metadata.store import Store
 RIGHTS = "lrswipkxtea"
 _OBSOLETE = {"c": "k", "d": "xte"}  # RFC 4314 2.1.1
 MAX_GRANTEES = 100  # per mailbox
+MAX_DOMAIN_SHARED = 500  # mailboxes of one domain shared with anyone / authenticated
+GROUPS = ("anyone", "authenticated")  # ACL fields that are not user ids (those are hex)
 
 # method -> the rights the actor needs on the target mailbox ("" = any right; StoreFlags: by flag)
 NEEDS: dict[str, str] = {
@@ -44,7 +53,11 @@ NEEDS: dict[str, str] = {
     "GetAcl": "a",
     "SetAcl": "a",
     "MyRights": "",
+    "CopyMessages": "r",  # and i on the destination (Acl.check)
+    "MoveMessages": "rte",
+    "Watch": "r",  # a stream of one shared mailbox's events (WatchRequest.mailbox_id)
 }
+_COPIES = ("CopyMessages", "MoveMessages")
 _MAILBOX_FIELDS = ("mailbox_id", "name", "mailbox")
 
 
@@ -59,6 +72,17 @@ def canonical(rights: str) -> str:
         else:
             raise invalid(f"unknown right {ch[:1]!r}")
     return "".join(ch for ch in RIGHTS if ch in got)
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def permitted_flags(flags: list[str], rights: str) -> list[str]:
+    """The flags a COPY / APPEND with `rights` on the destination may set (RFC 4314 4: \\Seen
+    needs s, \\Deleted t, every other flag w)."""
+    need = {"\\seen": "s", "\\deleted": "t"}
+    return [f for f in flags if need.get(f.lower(), "w") in rights]
 
 
 def _store_needs(req: messages_pb.StoreFlagsRequest) -> str:
@@ -85,8 +109,17 @@ class Acl:
     async def rights(self, owner: str, mbid: str, actor: str) -> str:
         if not actor or actor == owner:
             return RIGHTS
-        raw = await self.store.timed("acl_get", self.store.r.hget(keys.user(owner).acl(mbid), actor))
-        return raw.decode() if raw else ""
+        raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner).acl(mbid), actor, *GROUPS))
+        mine, *groups = ((r or b"").decode() for r in raw)
+        got = set(mine)
+        if any(groups) and await self._same_domain(owner, actor):
+            for g in groups:
+                got.update(g)
+        return "".join(ch for ch in RIGHTS if ch in got)
+
+    async def _same_domain(self, owner: str, actor: str) -> bool:
+        a, b = await self.dir.user_by_id(owner), await self.dir.user_by_id(actor)
+        return a is not None and b is not None and domain_of(a.address) == domain_of(b.address)
 
     async def _target(self, request: Any, owner: str) -> str:
         fields = request.DESCRIPTOR.fields_by_name
@@ -102,10 +135,31 @@ class Acl:
                 return await self.mailbox_id(owner, name)
         raise Fail(er.ERROR_REASON_PERMISSION_DENIED, "no mailbox named")
 
+    async def _check_destination(self, request: Any, owner: str, actor: str) -> None:
+        """COPY / MOVE: the actor needs i on a destination that is not the actor's own; a copy to
+        another user without an actor (no one to check the rights of) is refused."""
+        dest_owner = request.destination_user_id or owner
+        if dest_owner == actor or (not actor and dest_owner == owner):
+            return
+        if not actor:
+            raise Fail(er.ERROR_REASON_PERMISSION_DENIED, "a copy to another user needs an actor")
+        v.user_id(dest_owner)
+        try:
+            mbid = await self.mailbox_id(dest_owner, request.destination)
+        except Fail:
+            raise Fail(er.ERROR_REASON_NO_SUCH_DESTINATION, "no such destination mailbox") from None
+        rights = await self.rights(dest_owner, mbid, actor)
+        if not rights:
+            raise Fail(er.ERROR_REASON_NO_SUCH_DESTINATION, "no such destination mailbox")
+        if "i" not in rights:
+            raise Fail(er.ERROR_REASON_PERMISSION_DENIED, "right i required on the destination")
+
     async def check(self, method: str, request: Any, actor: str) -> None:
         """Raises unless `actor` may make this call (see the module doc)."""
         owner = getattr(request, "user_id", "")
         if not actor or not owner or actor == owner:
+            if method in _COPIES and owner:
+                await self._check_destination(request, owner, actor)
             return
         need = NEEDS.get(method)
         if need is None:
@@ -120,12 +174,17 @@ class Acl:
         missing = "".join(ch for ch in need if ch not in rights)
         if missing:
             raise Fail(er.ERROR_REASON_PERMISSION_DENIED, f"right {missing} required")
+        if method in _COPIES:
+            await self._check_destination(request, owner, actor)
 
     # -- the RPCs -------------------------------------------------------------------
     async def set(self, req: mailboxes_pb.SetAclRequest) -> mailboxes_pb.SetAclResponse:
         owner = await self.dir.require_user(req.user_id)
         rights = canonical(req.rights)
-        grantee = await self.dir.user_id_by_address(v.address(req.identifier))
+        if req.identifier.lower() in GROUPS:
+            grantee: str | None = req.identifier.lower()
+        else:
+            grantee = await self.dir.user_id_by_address(v.address(req.identifier))
         if grantee is None:
             raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
         if grantee == owner.id:
@@ -140,8 +199,17 @@ class Acl:
             await self.store.timed("acl_get", self.store.r.hexists(k.acl(mbid), grantee))
         ):
             raise invalid(f"a mailbox has at most {MAX_GRANTEES} grantees")
+        index = keys.domain_shared(domain_of(owner.address))
+        hint = f"{owner.id}:{mbid}"
+        if grantee in GROUPS and rights and mode != "d":
+            member = await self.store.timed("acl_hint", self.store.r.sismember(index, hint))
+            if not member and await self.store.timed("acl_hint", self.store.r.scard(index)) >= MAX_DOMAIN_SHARED:
+                raise invalid(f"a domain has at most {MAX_DOMAIN_SHARED} mailboxes shared with anyone")
         res = await self.store.user_script("acl_set", owner.id, [v.mailbox_name(req.mailbox), grantee, mode, rights])
         now = str(res["rights"])
+        if grantee in GROUPS:
+            await self._index_groups(owner.id, str(res["id"]), index)
+            return mailboxes_pb.SetAclResponse(rights=now)
         # the owner's ACL is written; now the grantee's hint (another slot), verified on use
         hint = f"{owner.id}:{res['id']}"
         g = keys.user(grantee).shared
@@ -151,6 +219,16 @@ class Acl:
             await self.store.timed("acl_hint", self.store.r.hdel(g, hint))
         return mailboxes_pb.SetAclResponse(rights=now)
 
+    async def _index_groups(self, owner: str, mbid: str, index: str) -> None:
+        """After the ACL write: the domain's hint set lists the mailbox iff anyone / authenticated
+        has a right on it (one key, one slot; a crash before this leaves a hint the reads fix)."""
+        raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner).acl(mbid), *GROUPS))
+        hint = f"{owner}:{mbid}"
+        if any(raw):
+            await self.store.timed("acl_hint", self.store.r.sadd(index, hint))
+        else:
+            await self.store.timed("acl_hint", self.store.r.srem(index, hint))
+
     async def get(self, req: mailboxes_pb.GetAclRequest) -> mailboxes_pb.GetAclResponse:
         owner = await self.dir.require_user(req.user_id)
         mbid = await self.mailbox_id(owner.id, req.mailbox)
@@ -158,6 +236,9 @@ class Acl:
         out = mailboxes_pb.GetAclResponse(entries=[mailboxes_pb.AclEntry(identifier=owner.address, rights=RIGHTS)])
         others = []
         for uid, rights in acl.items():
+            if uid.decode() in GROUPS:
+                others.append(mailboxes_pb.AclEntry(identifier=uid.decode(), rights=rights.decode()))
+                continue
             user = await self.dir.user_by_id(uid.decode())
             if user is not None:
                 others.append(mailboxes_pb.AclEntry(identifier=user.address, rights=rights.decode()))
@@ -171,15 +252,22 @@ class Acl:
 
     async def list_shared(self, req: mailboxes_pb.ListSharedRequest) -> mailboxes_pb.ListSharedResponse:
         me = await self.dir.require_user(req.user_id)
-        hints = await self.store.timed("acl_hint", self.store.r.hkeys(keys.user(me.id).shared))
+        own_key = keys.user(me.id).shared
+        index = keys.domain_shared(domain_of(me.address))
+        hints = await self.store.timed("acl_hint", self.store.r.hkeys(own_key))
+        team = await self.store.timed("acl_hint", self.store.r.smembers(index))
         out = mailboxes_pb.ListSharedResponse()
-        for raw in sorted(hints):
+        for raw in sorted(set(hints) | set(team)):
             owner_id, _, mbid = raw.decode().partition(":")
+            if owner_id == me.id:
+                continue
             rights = await self.rights(owner_id, mbid, me.id)
             owner = await self.dir.user_by_id(owner_id)
+            if raw in team and not await self._team_entry_live(owner_id, mbid, owner, me.address):
+                await self.store.timed("acl_hint", self.store.r.srem(index, raw))
             if "l" not in rights or owner is None:
-                if not rights or owner is None:  # a stale hint: revoked, mailbox or owner gone
-                    await self.store.timed("acl_hint", self.store.r.hdel(keys.user(me.id).shared, raw))
+                if raw in hints and (not rights or owner is None):  # stale: revoked, mailbox or owner gone
+                    await self.store.timed("acl_hint", self.store.r.hdel(own_key, raw))
                 continue
             try:
                 mb = await self.data.by_id(owner_id, mbid)
@@ -189,3 +277,13 @@ class Acl:
                 mailboxes_pb.SharedMailbox(owner_id=owner_id, owner_address=owner.address, rights=rights, mailbox=mb)
             )
         return out
+
+    async def _team_entry_live(
+        self, owner_id: str, mbid: str, owner: directory_pb.User | None, my_address: str
+    ) -> bool:
+        """Whether a domain hint still stands: the owner exists in this domain and the ACL still
+        grants anyone / authenticated something."""
+        if owner is None or domain_of(owner.address) != domain_of(my_address):
+            return False
+        raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner_id).acl(mbid), *GROUPS))
+        return any(raw)

@@ -36,7 +36,8 @@ Per user (P = "{u:<user_id>}:"):
                          owner's entry is implicit (every right). The source of truth for access
   P shared        hash   "<owner id>:<mailbox id>" -> "" : mailboxes of other users shared with this
                          user, a hint written after the owner's ACL and verified against it on use
-                         (docs/decisions/0017-acl-across-hash-slots.md)
+                         (docs/decisions/0017-acl-across-hash-slots.md). The ACL's grantee may also be
+                         "anyone" or "authenticated": every user of the owner's domain
   P fl:<id>       hash   uid -> "<modseq> <flags>" (a copy of m's f and m, read by FETCH FLAGS in one
                          HMGET per 1,000 UIDs; a missing field falls back to the message hash)
   channel P ev    "<kind>|<mailbox id>|<modseq>" published by the scripts
@@ -45,6 +46,8 @@ Directory (no hash tag; plain keys): dom:<name>, domalias:<alias>, user:<id>, ad
 users:<domain> and users (sets of user ids). Blobs: {b:<sha256>} (refs, zero, dead, and
 i:<op> = an open intent's JSON {"t", "k", "u": {user: refs}}), the collector's gc:zero zset, the
 open intents' gc:intents zset and the reconcile sweep's cursor gc:sweep (string, a blob id).
+Per domain: {d:<domain>}:shared (set of "<owner id>:<mailbox id>", at most acl.MAX_DOMAIN_SHARED): mailboxes
+whose ACL grants "anyone" / "authenticated", a hint like P shared, verified against the owner's ACL on use.
 Rate limits: {l:<bucket>:<key>}:<window>; backoff keys: {bo:<bucket>:<key>}
 (hash f = failures, u = blocked until, ms).
 
@@ -174,6 +177,11 @@ ALL_USERS = "users"
 
 def domain_users(domain_name: str) -> str:
     return "users:" + domain_name
+
+
+def domain_shared(domain_name: str) -> str:
+    """Mailboxes shared with every user of the domain (ACL "anyone" / "authenticated"): a hint."""
+    return "{d:" + domain_name + "}:shared"
 
 
 # -- blobs, outbound queue, rate limits --------------------------------------------------

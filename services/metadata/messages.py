@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from services.common.actor import ACTOR
 from services.common.blobstore import BlobStore
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -18,6 +19,7 @@ from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.metadata import keys, paging
 from services.metadata import validate as v
+from services.metadata.acl import Acl, permitted_flags
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, invalid
@@ -190,6 +192,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         self.dir = directory
         self.mbx = mailboxes
         self.data = MessageData(store)
+        self.acl = Acl(store, directory, mailboxes)
         self.searcher = Searcher(self.data, blobs)
 
     # -- ingest ------------------------------------------------------------------------
@@ -390,6 +393,8 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
     async def _copy(
         self, request: messages_pb.CopyMessagesRequest | messages_pb.MoveMessagesRequest, move: bool
     ) -> dict[str, Any]:
+        if request.destination_user_id and request.destination_user_id != request.user_id:
+            return await self._copy_across(request, move)
         user = await self.dir.require_user(request.user_id)
         v.mailbox_id(request.mailbox_id)
         dest = v.mailbox_name(request.destination)
@@ -426,6 +431,72 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         used = Counter(res.get("blobs") or [])
         for blob_id in wanted:
             await self._settle(blob_id, intents[blob_id], {request.user_id: used.get(blob_id, 0)})
+        return res
+
+    async def _copy_across(
+        self, request: messages_pb.CopyMessagesRequest | messages_pb.MoveMessagesRequest, move: bool
+    ) -> dict[str, Any]:
+        """COPY / MOVE between two users (a shared mailbox, RFC 4314; the rights were checked by
+        Acl.check): the rows are read on the source's slot and committed by copy_in.lua on the
+        destination's, under the destination's idempotency key, so its record is the one that
+        tells the GC pass the references were used (decision 0015). MOVE then expunges the copied
+        messages on the source's slot; a retry finds the copy done and expunges again."""
+        await self.dir.require_user(request.user_id)
+        dst_user = await self.dir.require_user(request.destination_user_id)
+        v.mailbox_id(request.mailbox_id)
+        dest = v.mailbox_name(request.destination)
+        flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges)
+        idem = self._idem(request.idempotency_key)
+        if idem:
+            idem = self._idem(f"{'xmove' if move else 'xcopy'}:{request.user_id}:{request.mailbox_id}:{idem}")
+        await self.mbx.by_id(request.user_id, request.mailbox_id)
+        try:
+            dst_mbid = await self.acl.mailbox_id(dst_user.id, dest)
+        except Fail:
+            raise Fail(er.ERROR_REASON_NO_SUCH_DESTINATION, "no such destination mailbox") from None
+        # RFC 4314 4: flags the actor may not set on the destination are not copied
+        rights = await self.acl.rights(dst_user.id, dst_mbid, ACTOR.get())
+        uids = await self.data.resolve(request.user_id, request.mailbox_id, flat)
+        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "b", "s", "S", "t"])
+        args: list[str | int | bytes] = [
+            dest,
+            await self.dir.quota_limit(dst_user),
+            "",
+            self.cfg.idempotency_ttl_seconds,
+        ]
+        args.append(len(rows))
+        for uid, (f, d, b, size, summary, thread) in rows:
+            fl = permitted_flags((f or b"").decode().split(), rights)
+            args += [uid, " ".join(fl), d or b"0", b or b"", size or b"0", summary or b"", thread or b""]
+        wanted = Counter((row[2] or b"").decode() for _, row in rows)
+        wanted.pop("", None)
+        first = self._intent(idem, {})
+        intents = {b: Intent(first.idem, {dst_user.id: n}, op=first.op) for b, n in wanted.items()}
+        args[2] = first.script_key()
+        done: list[str] = []
+        try:
+            for blob_id, n in wanted.items():
+                await self.store.blob_incr(blob_id, n, intents[blob_id])
+                done.append(blob_id)
+            res = await self.store.user_script("copy_in", dst_user.id, args)
+            res = dict(res.get("dup") or res)
+        except Fail:
+            for blob_id in done:
+                await self.store.blob_settle(blob_id, intents[blob_id], {dst_user.id: 0})
+            raise
+        used = Counter(res.get("blobs") or [])
+        for blob_id in wanted:
+            await self._settle(blob_id, intents[blob_id], {dst_user.id: used.get(blob_id, 0)})
+        src = [int(u) for u in res.get("src") or []]
+        if move and src:
+            flat_src: list[int] = []
+            for u in src:
+                flat_src += [u, u]
+            gone = await self.store.user_script(
+                "expunge", request.user_id, [request.mailbox_id, 0, 0, self.cfg.expunge_history, *flat_src]
+            )
+            await self.store.blob_decr_many(gone.get("blobs") or [])
+            res["modseq"] = int(gone.get("modseq") or 0)
         return res
 
     async def CopyMessages(

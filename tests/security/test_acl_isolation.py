@@ -106,8 +106,10 @@ def test_an_lr_grant_reads_and_changes_nothing(suite: Suite, shared_lr: None) ->
     got = {name: suite.run(_as(alice, call)) for name, call in _calls(suite).items()}
     for name in ("store", "expunge", "set acl"):
         assert got[name] == er.ERROR_REASON_PERMISSION_DENIED, (name, got)
-    for name in ("list", "delete", "rename", "copy", "server metadata", "quota", "list shared of bob"):
+    for name in ("list", "delete", "rename", "server metadata", "quota", "list shared of bob"):
         assert got[name] == er.ERROR_REASON_PERMISSION_DENIED, (name, got)
+    # r on Secret lets alice copy out of it, but not into bob's INBOX (no right there: unseen)
+    assert got["copy"] == er.ERROR_REASON_NO_SUCH_DESTINATION, got
     assert got["get inbox"] == er.ERROR_REASON_NO_SUCH_MAILBOX  # INBOX was not shared
     # over IMAP: alice sees only Secret of bob's, reads it, and every change is refused
     c = Imap(suite.imap_port)
@@ -123,7 +125,7 @@ def test_an_lr_grant_reads_and_changes_nothing(suite: Suite, shared_lr: None) ->
     for tag, text in (
         ("t1", "STORE 1:* +FLAGS (\\Deleted)"),
         ("t2", "EXPUNGE"),
-        ("t3", "COPY 1:* INBOX"),
+        ("t3", f"COPY 1:* {q}"),  # no i on Secret
         ("t4", "MOVE 1:* INBOX"),
         ("t5", f"SETACL {q} {ALICE} lrswipkxtea"),
         ("t6", f'SETMETADATA {q} (/shared/comment "x")'),
@@ -136,3 +138,32 @@ def test_an_lr_grant_reads_and_changes_nothing(suite: Suite, shared_lr: None) ->
     _, t = c.cmd_lit("a", f"APPEND {q} ".encode(), [b"From: a@x\r\n\r\nplanted\r\n"])
     assert t.startswith(b"a NO [NOPERM]"), t
     c.close()
+
+
+def test_the_service_refuses_a_cross_user_copy_without_rights(suite: Suite, bob_unchanged: None) -> None:
+    """With the IMAP front-end bypassed: alice's actor cannot copy her mail into bob's INBOX, nor
+    bob's mail into hers, nor move with only 'lr'; bob's data stays as it was (bob_unchanged)."""
+    alice, bob = suite.uid(ALICE), suite.uid(BOB)
+    mine = suite.snapshot(ALICE)["INBOX"][0]
+    secret = suite.snapshot(BOB)["Secret"][0]
+    inbox = suite.snapshot(BOB)["INBOX"][0]
+    md = suite.client.messages
+
+    def copy(src_user: str, mbid: str, dest: str, dest_user: str, move: bool = False) -> Any:
+        kind = msg_pb.MoveMessagesRequest if move else msg_pb.CopyMessagesRequest
+        req = kind(user_id=src_user, mailbox_id=mbid, uids=ALL, destination=dest, destination_user_id=dest_user)
+        return lambda: (md.MoveMessages if move else md.CopyMessages)(req)
+
+    assert suite.run(_as(alice, copy(alice, mine, "INBOX", bob))) == er.ERROR_REASON_NO_SUCH_DESTINATION
+    assert suite.run(_as(alice, copy(bob, inbox, "INBOX", alice))) == er.ERROR_REASON_NO_SUCH_MAILBOX
+    assert suite.run(_as(alice, copy(bob, secret, "INBOX", alice))) == er.ERROR_REASON_NO_SUCH_MAILBOX
+    # a copy between users that names no actor is refused too (no one whose rights to check)
+    assert suite.run(_as("", copy(alice, mine, "INBOX", bob))) == er.ERROR_REASON_PERMISSION_DENIED
+    _share(suite, "lr")
+    try:
+        assert suite.run(_as(alice, copy(bob, secret, "INBOX", alice, move=True))) == (
+            er.ERROR_REASON_PERMISSION_DENIED
+        )
+        assert suite.run(_as(alice, copy(alice, mine, "Secret", bob))) == er.ERROR_REASON_PERMISSION_DENIED
+    finally:
+        _share(suite, "")

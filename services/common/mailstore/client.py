@@ -162,19 +162,43 @@ class MailStore:
         return resp
 
     async def copy(
-        self, user_id: str, mailbox_id: str, uids: Sequence[types_pb.UidRange], destination: str, key: str
+        self,
+        user_id: str,
+        mailbox_id: str,
+        uids: Sequence[types_pb.UidRange],
+        destination: str,
+        key: str,
+        destination_user_id: str = "",
     ) -> messages_pb.CopyMessagesResponse:
+        """destination_user_id: the destination's owner when another user's (a shared mailbox)."""
         req = messages_pb.CopyMessagesRequest(
-            user_id=user_id, mailbox_id=mailbox_id, uids=list(uids), destination=destination, idempotency_key=key
+            user_id=user_id,
+            mailbox_id=mailbox_id,
+            uids=list(uids),
+            destination=destination,
+            idempotency_key=key,
+            destination_user_id=destination_user_id,
         )
         resp: messages_pb.CopyMessagesResponse = await self.commit(lambda: self.client.messages.CopyMessages(req))
         return resp
 
     async def move(
-        self, user_id: str, mailbox_id: str, uids: Sequence[types_pb.UidRange], destination: str, key: str
+        self,
+        user_id: str,
+        mailbox_id: str,
+        uids: Sequence[types_pb.UidRange],
+        destination: str,
+        key: str,
+        destination_user_id: str = "",
     ) -> messages_pb.MoveMessagesResponse:
+        """destination_user_id: the destination's owner when another user's (a shared mailbox)."""
         req = messages_pb.MoveMessagesRequest(
-            user_id=user_id, mailbox_id=mailbox_id, uids=list(uids), destination=destination, idempotency_key=key
+            user_id=user_id,
+            mailbox_id=mailbox_id,
+            uids=list(uids),
+            destination=destination,
+            idempotency_key=key,
+            destination_user_id=destination_user_id,
         )
         resp: messages_pb.MoveMessagesResponse = await self.commit(lambda: self.client.messages.MoveMessages(req))
         return resp

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kubemail/v1/changes.proto\x12\x0bkubemail.v1\"\x1f\n\x0cWatchRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"8\n\rWatchResponse\x12\'\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x18.kubemail.v1.ChangeEvent\"\xc4\x01\n\x0b\x43hangeEvent\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.kubemail.v1.ChangeEvent.Kind\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\nmailbox_id\x18\x03 \x01(\t\x12\x0e\n\x06modseq\x18\x04 \x01(\x04\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n\nKIND_HELLO\x10\x01\x12\x11\n\rKIND_MESSAGES\x10\x02\x12\x12\n\x0eKIND_MAILBOXES\x10\x03\x32R\n\x0e\x43hangesService\x12@\n\x05Watch\x12\x19.kubemail.v1.WatchRequest\x1a\x1a.kubemail.v1.WatchResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kubemail/v1/changes.proto\x12\x0bkubemail.v1\"3\n\x0cWatchRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\nmailbox_id\x18\x02 \x01(\t\"8\n\rWatchResponse\x12\'\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x18.kubemail.v1.ChangeEvent\"\xc4\x01\n\x0b\x43hangeEvent\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.kubemail.v1.ChangeEvent.Kind\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\nmailbox_id\x18\x03 \x01(\t\x12\x0e\n\x06modseq\x18\x04 \x01(\x04\"S\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n\nKIND_HELLO\x10\x01\x12\x11\n\rKIND_MESSAGES\x10\x02\x12\x12\n\x0eKIND_MAILBOXES\x10\x03\x32R\n\x0e\x43hangesService\x12@\n\x05Watch\x12\x19.kubemail.v1.WatchRequest\x1a\x1a.kubemail.v1.WatchResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,13 +32,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kubemail.v1.changes_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WATCHREQUEST']._serialized_start=42
-  _globals['_WATCHREQUEST']._serialized_end=73
-  _globals['_WATCHRESPONSE']._serialized_start=75
-  _globals['_WATCHRESPONSE']._serialized_end=131
-  _globals['_CHANGEEVENT']._serialized_start=134
-  _globals['_CHANGEEVENT']._serialized_end=330
-  _globals['_CHANGEEVENT_KIND']._serialized_start=247
-  _globals['_CHANGEEVENT_KIND']._serialized_end=330
-  _globals['_CHANGESSERVICE']._serialized_start=332
-  _globals['_CHANGESSERVICE']._serialized_end=414
+  _globals['_WATCHREQUEST']._serialized_end=93
+  _globals['_WATCHRESPONSE']._serialized_start=95
+  _globals['_WATCHRESPONSE']._serialized_end=151
+  _globals['_CHANGEEVENT']._serialized_start=154
+  _globals['_CHANGEEVENT']._serialized_end=350
+  _globals['_CHANGEEVENT_KIND']._serialized_start=267
+  _globals['_CHANGEEVENT_KIND']._serialized_end=350
+  _globals['_CHANGESSERVICE']._serialized_start=352
+  _globals['_CHANGESSERVICE']._serialized_end=434
 # @@protoc_insertion_point(module_scope)

@@ -7,10 +7,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WatchRequest(_message.Message):
-    __slots__ = ("user_id",)
+    __slots__ = ("user_id", "mailbox_id")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
-    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+    mailbox_id: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ...) -> None: ...
 
 class WatchResponse(_message.Message):
     __slots__ = ("event",)

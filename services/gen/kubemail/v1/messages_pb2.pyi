@@ -202,18 +202,20 @@ class StoreFlagsResponse(_message.Message):
     def __init__(self, updated: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., modified: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class CopyMessagesRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uids", "destination", "idempotency_key")
+    __slots__ = ("user_id", "mailbox_id", "uids", "destination", "idempotency_key", "destination_user_id")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDS_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_USER_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uids: _containers.RepeatedCompositeFieldContainer[_types_pb2.UidRange]
     destination: str
     idempotency_key: str
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., destination: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    destination_user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., destination: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., destination_user_id: _Optional[str] = ...) -> None: ...
 
 class CopyMessagesResponse(_message.Message):
     __slots__ = ("uidvalidity", "source_uids", "destination_uids")
@@ -226,18 +228,20 @@ class CopyMessagesResponse(_message.Message):
     def __init__(self, uidvalidity: _Optional[int] = ..., source_uids: _Optional[_Iterable[int]] = ..., destination_uids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class MoveMessagesRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uids", "destination", "idempotency_key")
+    __slots__ = ("user_id", "mailbox_id", "uids", "destination", "idempotency_key", "destination_user_id")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDS_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_USER_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uids: _containers.RepeatedCompositeFieldContainer[_types_pb2.UidRange]
     destination: str
     idempotency_key: str
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., destination: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    destination_user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., destination: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., destination_user_id: _Optional[str] = ...) -> None: ...
 
 class MoveMessagesResponse(_message.Message):
     __slots__ = ("uidvalidity", "source_uids", "destination_uids", "modseq")
