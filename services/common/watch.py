@@ -4,6 +4,10 @@ Notifications may be lost; sessions never depend on them (they also re-read chan
 timer). An event only sets the sessions' asyncio.Events. The metadata server closes
 connections after a maximum age (so clients spread over new pods); a stream cut that way is
 re-opened at once.
+
+A session that selected another user's mailbox (shared through an ACL) also subscribes to that
+one mailbox of the owner's feed, for its actor: the stream carries the kubemail-actor header and
+the metadata service checks the actor's right r on the mailbox (services.metadata.acl.NEEDS).
 """
 
 from __future__ import annotations
@@ -14,36 +18,46 @@ import logging
 
 import grpc
 
+from services.common.actor import HEADER
 from services.common.grpcclient import MetadataClient, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 
 log = logging.getLogger("kubemail.watch")
 RECONNECT_DELAY = 0.05  # after a live stream ended: bounds a reconnect loop, keeps pushes prompt
+# a shared mailbox's stream is not re-opened after these (rights revoked, mailbox gone): polling stays
+_FINAL = (er.ERROR_REASON_UNIMPLEMENTED, er.ERROR_REASON_PERMISSION_DENIED, er.ERROR_REASON_NO_SUCH_MAILBOX)
+Key = tuple[str, str, str]  # (user id, mailbox id or "" = every mailbox, actor or "" = the user's own)
 
 
 class WatchHub:
     def __init__(self, client: MetadataClient, retry: float = 1.0) -> None:
         self.client = client
         self.retry = retry
-        self._subs: dict[str, set[asyncio.Event]] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._subs: dict[Key, set[asyncio.Event]] = {}
+        self._tasks: dict[Key, asyncio.Task[None]] = {}
 
-    def subscribe(self, user_id: str) -> asyncio.Event:
-        ev = asyncio.Event()
-        self._subs.setdefault(user_id, set()).add(ev)
-        if user_id not in self._tasks:
-            self._tasks[user_id] = asyncio.create_task(self._run(user_id))
+    def subscribe(
+        self, user_id: str, mailbox_id: str = "", actor: str = "", ev: asyncio.Event | None = None
+    ) -> asyncio.Event:
+        """An event set on every change of the user's mailboxes (or of one, for `actor`: another
+        user's mailbox shared with the actor). `ev`: an event of the caller's to set as well."""
+        ev = ev or asyncio.Event()
+        key = (user_id, mailbox_id, actor)
+        self._subs.setdefault(key, set()).add(ev)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._run(key))
         return ev
 
-    def unsubscribe(self, user_id: str, ev: asyncio.Event) -> None:
-        subs = self._subs.get(user_id)
+    def unsubscribe(self, user_id: str, ev: asyncio.Event, mailbox_id: str = "", actor: str = "") -> None:
+        key = (user_id, mailbox_id, actor)
+        subs = self._subs.get(key)
         if subs is None:
             return
         subs.discard(ev)
         if not subs:
-            del self._subs[user_id]
-            task = self._tasks.pop(user_id, None)
+            del self._subs[key]
+            task = self._tasks.pop(key, None)
             if task:
                 task.cancel()
 
@@ -53,32 +67,36 @@ class WatchHub:
             for ev in subs:
                 ev.set()
 
-    def _notify(self, user_id: str) -> None:
-        for ev in self._subs.get(user_id, ()):
+    def _notify(self, key: Key) -> None:
+        for ev in self._subs.get(key, ()):
             ev.set()
 
-    async def _run(self, user_id: str) -> None:
-        while user_id in self._subs:
+    async def _run(self, key: Key) -> None:
+        user_id, mailbox_id, actor = key
+        md = ((HEADER, actor),) if actor else None
+        while key in self._subs:
             call = None
             live = False
             try:
-                call = self.client.changes.Watch(changes_pb.WatchRequest(user_id=user_id), timeout=None)
+                req = changes_pb.WatchRequest(user_id=user_id, mailbox_id=mailbox_id)
+                call = self.client.changes.Watch(req, timeout=None, metadata=md)
                 async for event in call:
                     # HELLO included: anything missed before the stream was live is re-read
                     del event
                     live = True
-                    self._notify(user_id)
+                    self._notify(key)
             except asyncio.CancelledError:
                 if call is not None:
                     call.cancel()
                 raise
             except grpc.aio.AioRpcError as exc:
-                if reason_of(exc) == er.ERROR_REASON_UNIMPLEMENTED:
+                reason = reason_of(exc)
+                if reason == er.ERROR_REASON_UNIMPLEMENTED or (mailbox_id and reason in _FINAL):
                     return
                 log.debug("watch stream for a user ended: %s", exc.code().name)
             except Exception:  # pragma: no cover - keep the hub alive
                 log.exception("watch stream failed")
-            self._notify(user_id)
+            self._notify(key)
             # A stream that was live ended: the server aged its connection out (GOAWAY after
             # KUBEMAIL_METADATA_MAX_CONNECTION_AGE_SECONDS) or its pod went away. Reconnect at
             # once (a new connection, DNS resolved again) so pushes resume; back off only

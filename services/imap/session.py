@@ -43,7 +43,7 @@ class Session(MailboxSync):
         self.trusted: bool = bool(conn.trusted)
         self.state = NONAUTH
         self.user: directory_pb.User | None = None
-        self.sel: Selected | None = None
+        self._sel: Selected | None = None
         self.enabled: set[str] = set()
         self.condstore = False
         self.rx = Receiver(
@@ -66,6 +66,27 @@ class Session(MailboxSync):
         self._out_size = 0
 
     # -- properties -----------------------------------------------------------------
+    @property
+    def sel(self) -> Selected | None:
+        return self._sel
+
+    @sel.setter
+    def sel(self, value: Selected | None) -> None:
+        """Selecting another user's (shared) mailbox also subscribes `changed` to that mailbox's
+        events in the owner's feed, so IDLE gets instant pushes there too."""
+        old, self._sel = self._shared_key(self._sel), value
+        new = self._shared_key(value)
+        if old != new and self.changed is not None:
+            if old:
+                self.ctx.hub.unsubscribe(old[0], self.changed, old[1], self.user_id)
+            if new:
+                self.ctx.hub.subscribe(new[0], new[1], self.user_id, ev=self.changed)
+
+    def _shared_key(self, sel: Selected | None) -> tuple[str, str] | None:
+        if sel is None or not sel.owner or self.user is None or sel.owner == self.user.id:
+            return None
+        return sel.owner, sel.mailbox_id
+
     @property
     def utf8(self) -> bool:
         return "IMAP4REV2" in self.enabled or "UTF8=ACCEPT" in self.enabled
@@ -199,6 +220,7 @@ class Session(MailboxSync):
             self.changed = self.ctx.hub.subscribe(self.user.id)
 
     def _unwatch(self) -> None:
+        self.sel = None  # drops a shared mailbox's subscription
         if self.user is not None and self.changed is not None:
             self.ctx.hub.unsubscribe(self.user.id, self.changed)
             self.changed = None

@@ -19,6 +19,7 @@ import redis.asyncio as aredis
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
 from services.metadata import keys
+from services.metadata import validate as v
 from services.metadata.directory import DirectoryData
 from services.metadata.metrics import WATCHERS
 
@@ -145,6 +146,7 @@ class ChangesServicer(changes_rpc.ChangesServiceServicer):
 
     async def Watch(self, request: changes_pb.WatchRequest, context: Any) -> AsyncIterator[changes_pb.WatchResponse]:  # type: ignore[override]
         await self.dir.require_user(request.user_id)
+        only = v.mailbox_id(request.mailbox_id) if request.mailbox_id else ""
         q = await self.hub.subscribe(request.user_id)
         WATCHERS.inc()
         try:
@@ -152,7 +154,9 @@ class ChangesServicer(changes_rpc.ChangesServiceServicer):
                 event=changes_pb.ChangeEvent(kind=changes_pb.ChangeEvent.KIND_HELLO, user_id=request.user_id)
             )
             while True:
-                yield changes_pb.WatchResponse(event=await q.get())
+                event = await q.get()
+                if not only or event.mailbox_id == only:  # one shared mailbox: its events only
+                    yield changes_pb.WatchResponse(event=event)
         finally:
             WATCHERS.dec()
             await self.hub.unsubscribe(request.user_id, q)
