@@ -2,19 +2,23 @@
 command loop (after every command) and IDLE (on every wake-up) call to send what changed in the
 user's other mailboxes: STATUS for MessageNew / MessageExpunge / FlagChange, LIST for
 MailboxName (OLDNAME on a rename, \\NonExistent on a delete) and SubscriptionChange. The selected
-mailbox keeps its EXISTS / EXPUNGE / FETCH updates (SELECTED and SELECTED-DELAYED both defer
-expunges to the commands that allow them, RFC 3501 7.4.1). MessageNew's fetch attributes are
-accepted and not sent."""
+mailbox keeps its EXISTS / EXPUNGE / FETCH updates: with SELECTED its expunges follow RFC 3501
+7.4.1 (not after FETCH / STORE / SEARCH), with SELECTED-DELAYED they wait for NOOP, CHECK, IDLE
+or EXPUNGE (RFC 5465 5.2; notify.DELAYED_EXPUNGE). MessageNew with fetch attributes for the
+selected mailbox sends a FETCH of them for every new message after its EXISTS (RFC 5465 5.2;
+BODY[...] as BODY.PEEK[...]: a notification does not set \\Seen)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from services.common.listing import all_mailboxes
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.imap import names, notify, wire
+from services.imap import cmd_fetch, names, notify, wire
+from services.imap.cursor import ParseError
 from services.imap.errors import Result, bad, no
-from services.imap.grammar import Command
+from services.imap.grammar import Command, FetchArgs, FetchAtt, parse_command
 from services.imap.grammar_notify import NotifyArgs
 from services.imap.session import Session
 
@@ -52,12 +56,38 @@ def _send(s: Session, reports: list[notify.Report], boxes: dict[str, mailboxes_p
         s.untagged(_render(s, r, boxes))
 
 
+def _fetch_atts(raw: bytes) -> tuple[FetchAtt, ...]:
+    """MessageNew's "(fetch-att ...)" through the FETCH grammar; BODY[...] becomes BODY.PEEK."""
+    try:
+        cmd = parse_command([b"n FETCH 1 " + raw], [])
+    except ParseError:
+        raise bad("Bad MessageNew fetch attributes") from None
+    a: FetchArgs = cmd.args
+    if any(x.name in ("RFC822", "RFC822.TEXT") for x in a.atts):
+        raise bad("MessageNew cannot ask for RFC822 / RFC822.TEXT (they set \\Seen): use BODY.PEEK")
+    return tuple(dataclasses.replace(x, peek=True) if x.section is not None else x for x in a.atts)
+
+
+async def _message_new(s: Session, atts: tuple[FetchAtt, ...]) -> None:
+    """FETCH of the requested attributes for the messages the last syncs announced as new."""
+    new, sel = s.notify_new, s.sel
+    if not new or sel is None:
+        return
+    s.notify_new = []
+    uids = [u for u in new if sel.contains(u)]
+    if uids:
+        args = FetchArgs(((min(uids), max(uids)),), atts)
+        await cmd_fetch.fetch(s, Command("*", "FETCH", uid=True, args=args))
+
+
 async def deliver(s: Session, force: bool = False) -> None:
     """Reports changes of the user's mailboxes since the last look, when the change feed woke the
     session (or the poll interval passed, or `force`)."""
     state = s.notify_state
     if state is None:
         return
+    if state.fetch_atts:
+        await _message_new(s, state.fetch_atts)
     ev = s.notify_changed
     now = asyncio.get_running_loop().time()
     due = now - s.notify_last >= s.cfg.poll_interval
@@ -84,6 +114,8 @@ async def notify_(s: Session, cmd: Command) -> Result:
     if unsupported:
         raise no(f"Unsupported event {sorted(unsupported)[0]}", "BADEVENT")
     state = notify.NotifyState.of(a.groups, lambda raw: names.decode(raw, s.utf8))
+    if state.fetch:
+        state.fetch_atts = _fetch_atts(state.fetch)
     snap, boxes = await _look(s)
     state.snap = snap
     s.start_notify(state)

@@ -114,6 +114,8 @@ class CommandLoop(Session):
             ended = self.state == LOGOUT
             if self.sel is not None and not ended and result.status != "BAD" and cmd.name not in ("SELECT", "EXAMINE"):
                 allow_expunge = cmd.uid or cmd.name not in ("FETCH", "STORE", "SEARCH", "SORT", "THREAD")
+                if self.notify_state is not None:  # NOTIFY SELECTED-DELAYED holds them longer
+                    allow_expunge = allow_expunge and self.notify_state.allows_expunge(cmd.name)
                 force = cmd.name in ("NOOP", "CHECK", "IDLE")
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await self.sync(allow_expunge, force)

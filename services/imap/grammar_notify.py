@@ -1,5 +1,7 @@
 """Argument grammar of NOTIFY (RFC 5465 8); the table that names it is
-services.imap.grammar.COMMANDS. Unsupported events are kept (the handler answers [BADEVENT])."""
+services.imap.grammar.COMMANDS. Unsupported events are kept (the handler answers [BADEVENT]).
+MessageNew's fetch attributes are kept as their raw text; the handler parses them with the
+FETCH grammar (services.imap.cmd_notify), which this module cannot import (grammar imports it)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ class EventGroup:
     kind: str  # one of SELECTED_KINDS + OTHER_KINDS (upper case)
     mailboxes: tuple[bytes, ...] = ()  # SUBTREE / MAILBOXES
     events: tuple[str, ...] = ()  # upper case; () = NONE
+    fetch: bytes = b""  # MessageNew's "(fetch-att ...)" as sent, b"" = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +30,11 @@ class NotifyArgs:
     status: bool = False
 
 
-def _event(c: Cursor) -> str:
+def _event(c: Cursor, fetch: list[bytes]) -> str:
     name = c.atom_upper()
     if name == "MESSAGENEW" and c.peek() == ord(" ") and c.seg[c.p + 1 : c.p + 2] == b"(":
-        c.sp()  # MessageNew (fetch-att ...): accepted, the attributes are not sent (see cmd_notify)
+        c.sp()  # MessageNew (fetch-att ...): the raw text, parsed by the handler
+        start = c.p
         depth = 0
         while True:
             b = c.peek()
@@ -40,6 +44,7 @@ def _event(c: Cursor) -> str:
             depth += {ord("("): 1, ord(")"): -1}.get(b, 0)
             if depth == 0:
                 break
+        fetch.append(c.seg[start : c.p])
     return name
 
 
@@ -59,10 +64,11 @@ def _group(c: Cursor) -> EventGroup:
             raise ParseError("Too many mailboxes")
     c.sp()
     events: list[str] = []
+    fetch: list[bytes] = []
     if not c.keyword("NONE"):
-        events = [str(e) for e in c.paren_list(lambda: _event(c), allow_empty=False)]
+        events = [str(e) for e in c.paren_list(lambda: _event(c, fetch), allow_empty=False)]
     c.char(")")
-    return EventGroup(kind, tuple(boxes), tuple(events))
+    return EventGroup(kind, tuple(boxes), tuple(events), fetch[-1] if fetch else b"")
 
 
 def _notify(c: Cursor) -> NotifyArgs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.imap import names
@@ -16,6 +17,11 @@ from services.imap.grammar_notify import SELECTED_KINDS, EventGroup
 MESSAGE_EVENTS = frozenset({"MESSAGENEW", "MESSAGEEXPUNGE", "FLAGCHANGE"})
 MAILBOX_EVENTS = frozenset({"MAILBOXNAME", "SUBSCRIPTIONCHANGE"})
 SUPPORTED = MESSAGE_EVENTS | MAILBOX_EVENTS
+# SELECTED-DELAYED (RFC 5465 5.2) holds the selected mailbox's expunges "until the client issues a
+# command that allows returning information about expunged messages, e.g. NOOP or IDLE": the
+# commands whose purpose is to learn of changes (and EXPUNGE, which reports expunges anyway).
+# Without it (SELECTED) they follow RFC 3501 7.4.1 (any command but FETCH / STORE / SEARCH).
+DELAYED_EXPUNGE = frozenset({"NOOP", "CHECK", "IDLE", "EXPUNGE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +90,30 @@ class NotifyState:
     filters: list[Filter]
     selected: frozenset[str] | None  # events for the selected mailbox; None = no SELECTED filter
     snap: Snapshot = field(default_factory=dict)
+    # SELECTED-DELAYED (RFC 5465 5.2): the selected mailbox's expunges wait for DELAYED_EXPUNGE
+    delayed: bool = False
+    # MessageNew's fetch attributes for the selected mailbox (raw "(...)"; b"" = EXISTS only)
+    fetch: bytes = b""
+    fetch_atts: tuple[Any, ...] = ()  # the same, parsed (grammar.FetchAtt) by the handler
 
     @classmethod
     def of(cls, groups: tuple[EventGroup, ...], decode: Callable[[bytes], str]) -> NotifyState:
         filters: list[Filter] = []
         selected: frozenset[str] | None = None
+        delayed, fetch = False, b""
         for g in groups:
             if g.kind in SELECTED_KINDS:
                 selected = frozenset(g.events)
+                delayed, fetch = g.kind == "SELECTED-DELAYED", g.fetch
             else:
                 boxes = tuple(names.normalize(decode(b)) for b in g.mailboxes)
                 filters.append(Filter(g.kind, boxes, frozenset(g.events)))
-        return cls(filters, selected)
+        return cls(filters, selected, delayed=delayed, fetch=fetch)
+
+    def allows_expunge(self, command: str) -> bool:
+        """Whether the selected mailbox's expunges may be reported after `command` (upper case):
+        with SELECTED-DELAYED only after the commands of DELAYED_EXPUNGE."""
+        return not self.delayed or command in DELAYED_EXPUNGE
 
     def events_for(self, name: str, subscribed: bool) -> frozenset[str]:
         """The events asked for a mailbox: the first filter that covers it decides (RFC 5465 6)."""

@@ -59,6 +59,7 @@ class Session(MailboxSync):
         self.notify_state: NotifyState | None = None  # NOTIFY (services.imap.cmd_notify)
         self.notify_changed: asyncio.Event | None = None
         self.notify_last = 0.0
+        self.notify_new: list[int] | None = None
         self.last_sync = 0.0
         self.bad_count = 0
         self._deadline: float | None = None  # of the command being received (see _remaining)
@@ -75,6 +76,8 @@ class Session(MailboxSync):
         """Selecting another user's (shared) mailbox also subscribes `changed` to that mailbox's
         events in the owner's feed, so IDLE gets instant pushes there too."""
         old, self._sel = self._shared_key(self._sel), value
+        if self.notify_new:
+            self.notify_new = []  # NOTIFY MessageNew: uids of the mailbox no longer selected
         new = self._shared_key(value)
         if old != new and self.changed is not None:
             if old:
@@ -229,12 +232,14 @@ class Session(MailboxSync):
     def start_notify(self, state: NotifyState) -> None:
         """NOTIFY SET: its own subscription to the change feed (sync clears `changed`)."""
         self.notify_state = state
+        self.notify_new = [] if state.fetch and state.selected and "MESSAGENEW" in state.selected else None
         self.notify_last = asyncio.get_running_loop().time()
         if self.notify_changed is None and self.user is not None:
             self.notify_changed = self.ctx.hub.subscribe(self.user.id)
 
     def stop_notify(self) -> None:
         self.notify_state = None
+        self.notify_new = None
         if self.notify_changed is not None and self.user is not None:
             self.ctx.hub.unsubscribe(self.user.id, self.notify_changed)
         self.notify_changed = None

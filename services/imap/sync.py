@@ -31,6 +31,8 @@ class MailboxSync(ABC):
     condstore: bool
     changed: asyncio.Event | None
     last_sync: float
+    # uids announced by EXISTS since NOTIFY last sent their MessageNew FETCH (None: not asked)
+    notify_new: list[int] | None
 
     @property
     @abstractmethod
@@ -99,6 +101,8 @@ class MailboxSync(ABC):
                     # FLAGS / PERMANENTFLAGS now, not at the client's next look at its flags
                     self.announce_keywords(list(m.flags))
             sel.add(new)
+            if self.notify_new is not None:
+                self.notify_new.extend(new)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await self.load_recent(sel)
             self.untagged(f"{sel.exists} EXISTS")

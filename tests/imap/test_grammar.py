@@ -147,7 +147,7 @@ CASES: list[tuple[bytes, Command]] = [
             "NOTIFY",
             args=NotifyArgs(
                 (
-                    EventGroup("SELECTED", (), ("MESSAGENEW", "MESSAGEEXPUNGE")),
+                    EventGroup("SELECTED", (), ("MESSAGENEW", "MESSAGEEXPUNGE"), b"(UID)"),
                     EventGroup("SUBTREE", (b"a", b"b"), ()),
                 ),
                 True,

@@ -171,3 +171,68 @@ def test_errors(imap: ImapHandle) -> None:
     _, t = r.cmd("a", "NOTIFY NONE")
     assert t.startswith(b"a BAD"), t
     r.close()
+
+
+def test_message_new_sends_the_requested_fetch_attributes(imap: ImapHandle) -> None:
+    fill(imap, 1)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("s", "SELECT INBOX")
+    spec = "(SELECTED (MessageNew (UID FLAGS BODY[HEADER.FIELDS (SUBJECT)]) MessageExpunge))"
+    _, t = r.cmd("n", f"NOTIFY SET {spec}")
+    assert t.startswith(b"n OK"), t
+    fill(imap, 2, start=2)
+    lines = noop(r)
+    assert b"* 3 EXISTS" in lines, lines
+    fetches = [ln for ln in lines if re.match(rb"\* [23] FETCH ", ln)]
+    assert len(fetches) == 2, lines
+    joined = b"\n".join(lines)
+    assert b"UID 2" in joined and b"UID 3" in joined and b"FLAGS (\\Recent)" in joined, lines
+    assert b"Subject: hello 2" in joined and b"Subject: hello 3" in joined, lines
+    assert noop(r) == []  # sent once
+    # BODY[...] in a notification does not set \Seen
+    lines, _ = r.cmd("f", "FETCH 2:3 FLAGS")
+    assert not any(b"\\Seen" in ln for ln in lines), lines
+    # during IDLE too (pushed by the change feed)
+    r.send(b"i IDLE\r\n")
+    assert r.line().startswith(b"+")
+    fill(imap, 1, start=4)
+    got = [r.line() for _ in range(2)]
+    while not any(b"FETCH" in g for g in got):
+        got.append(r.line())
+    r.send(b"DONE\r\n")
+    rest, _t = r.until("i")
+    assert any(b"Subject: hello 4" in ln for ln in got + rest), got + rest
+    _, t = r.cmd("b", "NOTIFY SET (SELECTED (MessageNew (RFC822) MessageExpunge))")
+    assert t.startswith(b"b BAD"), t
+    _, t = r.cmd("b", "NOTIFY SET (SELECTED (MessageNew (NOSUCH) MessageExpunge))")
+    assert t.startswith(b"b BAD"), t
+    r.close()
+
+
+def test_selected_delayed_holds_expunges(imap: ImapHandle) -> None:
+    fill(imap, 3)
+    r = Raw(imap.port)
+    r.login()
+    r.cmd("s", "SELECT INBOX")
+    _, t = r.cmd("n", "NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge FlagChange))")
+    assert t.startswith(b"n OK"), t
+    c = imap.login()
+    c.select("INBOX")
+    c.store("1", "+FLAGS.SILENT", "(\\Deleted)")
+    c.expunge()
+    # UID FETCH and UID SEARCH (RFC 3501 7.4.1 would allow EXPUNGE after them) hold it back
+    for tag, text in (("u", "UID FETCH 1:* FLAGS"), ("v", "UID SEARCH ALL"), ("w", "STATUS INBOX (MESSAGES)")):
+        lines, t = r.cmd(tag, text)
+        assert t.startswith(f"{tag} OK".encode()), t
+        assert not any(b"EXPUNGE" in ln for ln in lines), (text, lines)
+    lines = noop(r)
+    assert b"* 1 EXPUNGE" in lines, lines
+    # plain SELECTED: the same UID FETCH reports it at once
+    _, t = r.cmd("n", "NOTIFY SET (SELECTED (MessageNew MessageExpunge FlagChange))")
+    c.store("1", "+FLAGS.SILENT", "(\\Deleted)")
+    c.expunge()
+    lines, t = r.cmd("u", "UID FETCH 1:* FLAGS")
+    assert any(b"* 1 EXPUNGE" in ln for ln in lines), lines
+    c.logout()
+    r.close()
