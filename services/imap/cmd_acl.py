@@ -1,8 +1,8 @@
 """ACL commands (RFC 4314): SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS. Identifiers are user
 addresses, or "anyone" / "authenticated": every user of the owner's domain (kubemail has no
-anonymous access; other domains served here are not included). Negative rights are not
-supported. The ACL is kept, and every access for another user checked, by the metadata service
-(services.metadata.acl)."""
+anonymous access; other domains served here are not included), each also as a negative entry
+"-<identifier>" whose rights are taken away from what the others grant (RFC 4314 2). The ACL is
+kept, and every access for another user checked, by the metadata service (services.metadata.acl)."""
 
 from __future__ import annotations
 
@@ -39,11 +39,6 @@ def _name(s: Session, where: shared.Where) -> bytes:
     return wire.string(names.encode(where.display, s.utf8))
 
 
-def _check_identifier(ident: str) -> None:
-    if ident.startswith("-"):
-        raise no("Negative rights are not supported", "CANNOT")
-
-
 async def setacl(s: Session, cmd: Command) -> Result:
     a: AclArgs = cmd.args
     rights = a.rights
@@ -52,7 +47,6 @@ async def setacl(s: Session, cmd: Command) -> Result:
         rights = rights[1:]
     if any(ch not in _ALLOWED for ch in rights):
         raise bad("Unknown right")
-    _check_identifier(a.identifier)
     where = await _where(s, a.mailbox)
     req = mailboxes_pb.SetAclRequest(
         user_id=where.owner, mailbox=where.name, identifier=a.identifier, rights=rights, mode=mode
@@ -63,7 +57,6 @@ async def setacl(s: Session, cmd: Command) -> Result:
 
 async def deleteacl(s: Session, cmd: Command) -> Result:
     a: AclArgs = cmd.args
-    _check_identifier(a.identifier)
     where = await _where(s, a.mailbox)
     req = mailboxes_pb.SetAclRequest(user_id=where.owner, mailbox=where.name, identifier=a.identifier)
     await _call(s.md.mailboxes.SetAcl(req))

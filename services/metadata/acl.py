@@ -36,6 +36,7 @@ _OBSOLETE = {"c": "k", "d": "xte"}  # RFC 4314 2.1.1
 MAX_GRANTEES = 100  # per mailbox
 MAX_DOMAIN_SHARED = 500  # mailboxes of one domain shared with anyone / authenticated
 GROUPS = ("anyone", "authenticated")  # ACL fields that are not user ids (those are hex)
+NEG = "-"  # a negative entry's field: "-<user id>", "-anyone", "-authenticated" (RFC 4314 2)
 
 # method -> the rights the actor needs on the target mailbox ("" = any right; StoreFlags: by flag)
 NEEDS: dict[str, str] = {
@@ -107,14 +108,17 @@ class Acl:
         return str(mbid.decode())
 
     async def rights(self, owner: str, mbid: str, actor: str) -> str:
+        """RFC 4314 2: the union of the entries that name the actor (its own, and anyone /
+        authenticated for a user of the owner's domain) less the union of the negative ones."""
         if not actor or actor == owner:
             return RIGHTS
-        raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner).acl(mbid), actor, *GROUPS))
-        mine, *groups = ((r or b"").decode() for r in raw)
+        names = [actor, *GROUPS, NEG + actor, *(NEG + g for g in GROUPS)]
+        raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner).acl(mbid), *names))
+        mine, anyone, authd, *negative = ((r or b"").decode() for r in raw)
         got = set(mine)
-        if any(groups) and await self._same_domain(owner, actor):
-            for g in groups:
-                got.update(g)
+        if (anyone or authd) and await self._same_domain(owner, actor):
+            got.update(anyone + authd)
+        got.difference_update("".join(negative))
         return "".join(ch for ch in RIGHTS if ch in got)
 
     async def _same_domain(self, owner: str, actor: str) -> bool:
@@ -181,14 +185,18 @@ class Acl:
     async def set(self, req: mailboxes_pb.SetAclRequest) -> mailboxes_pb.SetAclResponse:
         owner = await self.dir.require_user(req.user_id)
         rights = canonical(req.rights)
-        if req.identifier.lower() in GROUPS:
-            grantee: str | None = req.identifier.lower()
+        negative = req.identifier.startswith(NEG)
+        ident = req.identifier[1:] if negative else req.identifier
+        if ident.lower() in GROUPS:
+            grantee: str | None = ident.lower()
         else:
-            grantee = await self.dir.user_id_by_address(v.address(req.identifier))
+            grantee = await self.dir.user_id_by_address(v.address(ident))
         if grantee is None:
             raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
         if grantee == owner.id:
             raise invalid("the owner's rights cannot be changed")
+        if negative:
+            grantee = NEG + grantee
         mode = {
             mailboxes_pb.SetAclRequest.MODE_ADD: "a",
             mailboxes_pb.SetAclRequest.MODE_REMOVE: "d",
@@ -207,6 +215,8 @@ class Acl:
                 raise invalid(f"a domain has at most {MAX_DOMAIN_SHARED} mailboxes shared with anyone")
         res = await self.store.user_script("acl_set", owner.id, [v.mailbox_name(req.mailbox), grantee, mode, rights])
         now = str(res["rights"])
+        if negative:  # only takes rights away: no hint to write (LIST checks the rights)
+            return mailboxes_pb.SetAclResponse(rights=now)
         if grantee in GROUPS:
             await self._index_groups(owner.id, str(res["id"]), index)
             return mailboxes_pb.SetAclResponse(rights=now)
@@ -235,13 +245,16 @@ class Acl:
         acl = await self.store.timed("acl_get", self.store.r.hgetall(keys.user(owner.id).acl(mbid)))
         out = mailboxes_pb.GetAclResponse(entries=[mailboxes_pb.AclEntry(identifier=owner.address, rights=RIGHTS)])
         others = []
-        for uid, rights in acl.items():
-            if uid.decode() in GROUPS:
-                others.append(mailboxes_pb.AclEntry(identifier=uid.decode(), rights=rights.decode()))
+        for field, rights in acl.items():
+            name = field.decode()
+            sign = NEG if name.startswith(NEG) else ""
+            name = name[len(sign) :]
+            if name in GROUPS:
+                others.append(mailboxes_pb.AclEntry(identifier=sign + name, rights=rights.decode()))
                 continue
-            user = await self.dir.user_by_id(uid.decode())
+            user = await self.dir.user_by_id(name)
             if user is not None:
-                others.append(mailboxes_pb.AclEntry(identifier=user.address, rights=rights.decode()))
+                others.append(mailboxes_pb.AclEntry(identifier=sign + user.address, rights=rights.decode()))
         out.entries.extend(sorted(others, key=lambda e: e.identifier))
         return out
 
@@ -266,7 +279,8 @@ class Acl:
             if raw in team and not await self._team_entry_live(owner_id, mbid, owner, me.address):
                 await self.store.timed("acl_hint", self.store.r.srem(index, raw))
             if "l" not in rights or owner is None:
-                if raw in hints and (not rights or owner is None):  # stale: revoked, mailbox or owner gone
+                if raw in hints and (owner is None or not await self._entry(owner_id, mbid, me.id)):
+                    # stale: revoked, mailbox or owner gone (a negative entry only hides it)
                     await self.store.timed("acl_hint", self.store.r.hdel(own_key, raw))
                 continue
             try:
@@ -277,6 +291,9 @@ class Acl:
                 mailboxes_pb.SharedMailbox(owner_id=owner_id, owner_address=owner.address, rights=rights, mailbox=mb)
             )
         return out
+
+    async def _entry(self, owner: str, mbid: str, grantee: str) -> bool:
+        return bool(await self.store.timed("acl_get", self.store.r.hexists(keys.user(owner).acl(mbid), grantee)))
 
     async def _team_entry_live(
         self, owner_id: str, mbid: str, owner: directory_pb.User | None, my_address: str

@@ -167,3 +167,25 @@ def test_the_service_refuses_a_cross_user_copy_without_rights(suite: Suite, bob_
         assert suite.run(_as(alice, copy(alice, mine, "Secret", bob))) == er.ERROR_REASON_PERMISSION_DENIED
     finally:
         _share(suite, "")
+
+
+def test_the_service_applies_negative_rights(suite: Suite, bob_unchanged: None) -> None:
+    """A "-alice" entry takes r away from alice's grant in the service itself (RFC 4314 2)."""
+    alice, bob = suite.uid(ALICE), suite.uid(BOB)
+    secret = suite.snapshot(BOB)["Secret"][0]
+
+    def fetch() -> Any:
+        return suite.client.messages.FetchMessages(
+            msg_pb.FetchMessagesRequest(user_id=bob, mailbox_id=secret, uids=ALL)
+        )
+
+    neg = mb_pb.SetAclRequest(user_id=bob, mailbox="Secret", identifier="-" + ALICE, rights="r")
+    _share(suite, "lr")
+    try:
+        assert suite.run(_as(alice, fetch)) == 0
+        assert suite.run(_as("", lambda: suite.client.mailboxes.SetAcl(neg))) == 0
+        assert suite.run(_as(alice, fetch)) == er.ERROR_REASON_PERMISSION_DENIED
+    finally:
+        neg.rights = ""
+        assert suite.run(_as("", lambda: suite.client.mailboxes.SetAcl(neg))) == 0
+        _share(suite, "")

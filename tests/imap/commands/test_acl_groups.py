@@ -1,4 +1,4 @@
-"""SETACL with the identifiers "anyone" and "authenticated" (RFC 4314 2): a mailbox shared with a
+"""SETACL with the identifiers "anyone" and "authenticated" and negative rights (RFC 4314 2): a mailbox shared with a
 whole team. Both mean every user of the owner's domain (kubemail has no anonymous access; users
 of another domain served here get nothing). LIST shows such mailboxes from the domain's hint set,
 without a per-grantee hint; the owner's ACL stays the source of truth (a revoke holds at once)."""
@@ -108,8 +108,31 @@ def test_group_revoke_holds_at_once(team: ImapHandle) -> None:
     a.logout()
 
 
-def test_negative_rights_still_refused(team: ImapHandle) -> None:
-    a = team.login()
-    typ, data = a.setacl("INBOX", "-anyone", "r")
+def test_negative_rights_take_away(team: ImapHandle) -> None:
+    """RFC 4314 2: a "-identifier" entry removes its rights from what the other entries grant."""
+    a = _owner_with_team(team, "anyone", "lr")
+    assert a.setacl("Team", BOB, "lrsi")[0] == "OK"
+    typ, data = a.setacl("Team", "-" + BOB, "ri")
+    assert typ == "OK", data
+    typ, data = a.getacl("Team")
+    assert typ == "OK" and f"-{BOB} ir".encode() not in data[0] and f"-{BOB} ri".encode() in data[0], data
+    b = team.login(BOB, "bobpw")
+    typ, data = b.myrights(SHARED)
+    assert typ == "OK" and data[0].endswith(b" ls"), data
+    assert _lists_team(b)  # l is left
+    typ, data = b.append(SHARED, None, None, msg(2))
+    assert typ == "NO" and code_of(data) == "NOPERM", data
+    # others keep what anyone grants; "-anyone" takes from everybody
+    c = team.login(CAROL, "carolpw")
+    assert c.myrights(SHARED)[1][0].endswith(b" lr")
+    assert a.setacl("Team", "-anyone", "l")[0] == "OK"
+    assert not _lists_team(c) and not _lists_team(b)
+    # removing the negative entries gives the rights back (the grants and hints were kept)
+    assert a.deleteacl("Team", "-anyone")[0] == "OK"
+    assert a.deleteacl("Team", "-" + BOB)[0] == "OK"
+    assert b.myrights(SHARED)[1][0].endswith(b" lrsi")
+    assert _lists_team(b) and _lists_team(c)
+    typ, data = a.setacl("Team", "-nobody@example.test", "r")
     assert typ == "NO" and code_of(data) == "CANNOT", data
-    a.logout()
+    for x in (b, c, a):
+        x.logout()
