@@ -318,7 +318,13 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         name = v.mailbox_name(request.mailbox)
         limit, max_bytes = await self.dir.limits(user)
         summary = self._check_message(request.blob_id, request.size, request.summary, max_bytes)
-        fl = " ".join(v.flags(request.flags))
+        flags = v.flags(request.flags)
+        actor = ACTOR.get()
+        if actor and actor != user.id and flags:  # into a shared mailbox: RFC 4314 4, as for COPY
+            flags = permitted_flags(
+                flags, await self.acl.rights(user.id, await self.acl.mailbox_id(user.id, name), actor)
+            )
+        fl = " ".join(flags)
         intent = self._intent(self._idem(request.idempotency_key), {user.id: 1})
         await self._blob_ready(request.blob_id, 1, intent)
         try:

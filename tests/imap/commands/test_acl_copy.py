@@ -4,6 +4,8 @@ imaplib clients: bob copies into alice's Team with i, moves out of it with r t e
 
 from __future__ import annotations
 
+import imaplib
+
 from tests.imap.commands.util import code_of, move
 from tests.imap.conftest import USER, ImapHandle, msg
 
@@ -61,5 +63,22 @@ def test_move_needs_te_on_the_source_and_i_on_the_destination(imap: ImapHandle) 
     assert typ == "OK", data
     assert a.status("Team", "(MESSAGES)")[1][0].endswith(b"(MESSAGES 2)")
     assert b.status("INBOX", "(MESSAGES)")[1][0].endswith(b"(MESSAGES 0)")
+    b.logout()
+    a.logout()
+
+
+def test_flags_follow_the_destination_rights(imap: ImapHandle) -> None:
+    """RFC 4314 4: COPY and APPEND into a shared mailbox set only the flags the rights allow
+    (s: \\Seen, t: \\Deleted, w: the others)."""
+    a, b = _setup(imap, "lrsi")
+    assert b.append(SHARED, "(\\Seen \\Deleted $Team)", None, msg(3))[0] == "OK"
+    b.select("INBOX")
+    assert b.store("1", "+FLAGS", "(\\Seen \\Flagged)")[0] == "OK"
+    assert b.copy("1", SHARED)[0] == "OK"
+    a.select("Team")
+    typ, data = a.fetch("2:3", "FLAGS")
+    assert typ == "OK", data
+    flags = [set(imaplib.ParseFlags(d)) - {b"\\Recent"} for d in data]
+    assert flags == [{b"\\Seen"}, {b"\\Seen"}], data
     b.logout()
     a.logout()
