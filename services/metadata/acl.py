@@ -107,16 +107,17 @@ class Acl:
             raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
         return str(mbid.decode())
 
-    async def rights(self, owner: str, mbid: str, actor: str) -> str:
+    async def rights(self, owner: str, mbid: str, actor: str, same_domain: bool | None = None) -> str:
         """RFC 4314 2: the union of the entries that name the actor (its own, and anyone /
-        authenticated for a user of the owner's domain) less the union of the negative ones."""
+        authenticated for a user of the owner's domain) less the union of the negative ones.
+        `same_domain`: whether owner and actor share a domain, when the caller knows it."""
         if not actor or actor == owner:
             return RIGHTS
         names = [actor, *GROUPS, NEG + actor, *(NEG + g for g in GROUPS)]
         raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner).acl(mbid), *names))
         mine, anyone, authd, *negative = ((r or b"").decode() for r in raw)
         got = set(mine)
-        if (anyone or authd) and await self._same_domain(owner, actor):
+        if (anyone or authd) and (await self._same_domain(owner, actor) if same_domain is None else same_domain):
             got.update(anyone + authd)
         got.difference_update("".join(negative))
         return "".join(ch for ch in RIGHTS if ch in got)
@@ -274,8 +275,9 @@ class Acl:
             owner_id, _, mbid = raw.decode().partition(":")
             if owner_id == me.id:
                 continue
-            rights = await self.rights(owner_id, mbid, me.id)
             owner = await self.dir.user_by_id(owner_id)
+            same = owner is not None and domain_of(owner.address) == domain_of(me.address)
+            rights = await self.rights(owner_id, mbid, me.id, same)
             if raw in team and not await self._team_entry_live(owner_id, mbid, owner, me.address):
                 await self.store.timed("acl_hint", self.store.r.srem(index, raw))
             if "l" not in rights or owner is None:
