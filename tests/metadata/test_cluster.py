@@ -11,6 +11,7 @@ from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from tests.conftest import MetadataHandle
 from tests.fixtures.seed import seed_user
+from tests.metadata import test_acl_copy as tac
 from tests.metadata import test_messages as tm
 from tests.metadata import test_outbound as to
 from tests.metadata.conftest import World, message, redis_of
@@ -44,6 +45,15 @@ async def test_cluster_outbound_queue_in_one_slot(cworld: World, metadata_cluste
     names = [k.decode() for k in r.scan_iter(match="*outbound*", count=1000, target_nodes=r.ALL_NODES)]
     assert {"{outbound}:due", "{outbound}:all", "{outbound}:idem:stay"} <= set(names), names
     assert {key_slot(k.encode()) for k in names} == {key_slot(b"{outbound}")}
+
+
+async def test_cluster_copy_between_users(cworld: World) -> None:
+    """COPY / MOVE across users: two scripts, one slot each (decision 0017)."""
+    await tac.test_copy_into_a_shared_mailbox_counts_once(cworld)
+
+
+async def test_cluster_move_between_users(cworld: World) -> None:
+    await tac.test_move_both_ways_and_the_rights_it_needs(cworld)
 
 
 async def test_every_key_of_a_user_is_in_one_slot(cworld: World, metadata_cluster: MetadataHandle) -> None:
