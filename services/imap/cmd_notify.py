@@ -113,6 +113,9 @@ async def notify_(s: Session, cmd: Command) -> Result:
     unsupported = {e for g in a.groups for e in g.events} - notify.SUPPORTED
     if unsupported:
         raise no(f"Unsupported event {sorted(unsupported)[0]}", "BADEVENT")
+    for g in a.groups:  # every group's MessageNew attributes must parse; the selected one's are sent
+        if g.fetch:
+            _fetch_atts(g.fetch)
     state = notify.NotifyState.of(a.groups, lambda raw: names.decode(raw, s.utf8))
     if state.fetch:
         state.fetch_atts = _fetch_atts(state.fetch)

@@ -2,7 +2,8 @@
 STATUS for MessageNew / MessageExpunge / FlagChange in other mailboxes (after NOOP and pushed
 during IDLE through the change feed), LIST for MailboxName (create, rename with OLDNAME,
 delete) and SubscriptionChange, the PERSONAL / INBOXES / SUBSCRIBED / SUBTREE / MAILBOXES
-filters, SELECTED keeping EXISTS, NOTIFY SET STATUS, NOTIFY NONE, errors, wrong state."""
+filters, SELECTED keeping EXISTS, SELECTED-DELAYED holding expunges, MessageNew's fetch
+attributes for the selected mailbox, NOTIFY SET STATUS, NOTIFY NONE, errors, wrong state."""
 
 from __future__ import annotations
 
@@ -206,6 +207,8 @@ def test_message_new_sends_the_requested_fetch_attributes(imap: ImapHandle) -> N
     _, t = r.cmd("b", "NOTIFY SET (SELECTED (MessageNew (RFC822) MessageExpunge))")
     assert t.startswith(b"b BAD"), t
     _, t = r.cmd("b", "NOTIFY SET (SELECTED (MessageNew (NOSUCH) MessageExpunge))")
+    assert t.startswith(b"b BAD"), t
+    _, t = r.cmd("b", "NOTIFY SET (PERSONAL (MessageNew (BODY[1.) MessageExpunge))")
     assert t.startswith(b"b BAD"), t
     r.close()
 
