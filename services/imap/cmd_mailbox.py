@@ -1,5 +1,5 @@
 """Mailbox commands: SELECT EXAMINE CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS
-APPEND GETQUOTA GETQUOTAROOT SETQUOTA."""
+GETQUOTA GETQUOTAROOT SETQUOTA (APPEND: services.imap.cmd_append)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ import grpc
 
 from services.common.grpcclient import reason_of
 from services.common.listing import all_changes, all_mailboxes
-from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons, wire
+from services.imap import names, wire
 from services.imap.errors import Result, bad, no
-from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import Session, store_result
+from services.imap.session import Session
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
@@ -322,29 +320,6 @@ async def status(s: Session, cmd: Command) -> Result:
     mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=s.user_id, name=name))).mailbox
     s.untagged(_status_line(s, mb, cmd.args.items))
     return Result(text="STATUS completed")
-
-
-# APPEND ----------------------------------------------------------------------------
-async def append(s: Session, cmd: Command) -> Result:
-    a = cmd.args
-    name = _name(s, a.mailbox)
-    msg: bytes = a.message
-    if not msg:
-        raise no("Empty messages are not accepted")
-    if len(msg) > s.cfg.append_limit:
-        raise no("Message too large", "TOOBIG")
-    # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
-    known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
-    flags = norm_flags(a.flags, known)
-    try:
-        # one idempotency key per APPEND command, reused by every retry of its commit
-        resp = await s.ctx.mail.append(s.user_id, name, msg, new_key("append"), flags=flags, internal_date=a.date or 0)
-    except MailStoreError as exc:
-        r = store_result(exc, reasons.APPEND)
-        raise no(r.text, r.code) from None
-    if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
-        s.changed.set()
-    return Result(text="APPEND completed", code=f"APPENDUID {resp.uidvalidity} {resp.uid}")
 
 
 # QUOTA -----------------------------------------------------------------------------

@@ -130,11 +130,27 @@ class ListArgs:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendArgs:
-    mailbox: bytes
+class CatUrl:
+    """A CATENATE URL part (RFC 4469 5): the IMAP URL as sent, resolved by the handler."""
+
+    url: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AppendMessage:
+    """One message of APPEND (several with MULTIAPPEND, RFC 3502)."""
+
     flags: tuple[str, ...]
     date: int | None
-    message: bytes
+    message: bytes = b""  # the literal, unless catenate
+    catenate: tuple[bytes | CatUrl, ...] | None = None  # RFC 4469: TEXT literals and URLs
+    utf8: bool = False  # RFC 6855 4: sent as UTF8 (literal8)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendArgs:
+    mailbox: bytes
+    messages: tuple[AppendMessage, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,10 +380,22 @@ def _status(c: Cursor) -> StatusArgs:
     return StatusArgs(name, tuple(items))
 
 
+MAX_CATENATE_PARTS = 64
+
+
 def _append(c: Cursor) -> AppendArgs:
+    """APPEND SP mailbox 1*append-message (RFC 3502 MULTIAPPEND); append-data is a literal, a
+    literal8, UTF8 (literal8) (RFC 6855 4) or CATENATE (cat-part ...) (RFC 4469 5)."""
     c.sp()
     name = mailbox(c)
     c.sp()
+    messages = [_append_message(c)]
+    while c.maybe_sp():
+        messages.append(_append_message(c))
+    return AppendArgs(name, tuple(messages))
+
+
+def _append_message(c: Cursor) -> AppendMessage:
     flags: list[str] = []
     when: int | None = None
     if c.peek() == ord("("):
@@ -376,17 +404,44 @@ def _append(c: Cursor) -> AppendArgs:
     if c.peek() == 0x22:
         when = date_time(c)
         c.sp()
-    utf8 = False
+    if c.keyword("CATENATE"):
+        c.sp()
+        parts = c.paren_list(lambda: _cat_part(c), allow_empty=False)
+        if len(parts) > MAX_CATENATE_PARTS:
+            raise ParseError("Too many CATENATE parts")
+        return AppendMessage(tuple(flags), when, catenate=tuple(parts))  # type: ignore[arg-type]
     if c.keyword("UTF8"):
         c.sp()
         c.char("(")
-        utf8 = True
+        msg = _literal8(c)
+        c.char(")")
+        return AppendMessage(tuple(flags), when, msg, utf8=True)
     if not c.is_literal():
         raise c.fail("message literal")
-    msg = c.literal()
-    if utf8:
+    return AppendMessage(tuple(flags), when, c.literal())
+
+
+def _literal8(c: Cursor) -> bytes:
+    if c.peek() != ord("~"):
+        raise c.fail("literal8")
+    return c.literal()
+
+
+def _cat_part(c: Cursor) -> bytes | CatUrl:
+    word = c.atom_upper()
+    c.sp()
+    if word == "TEXT":
+        if not c.is_literal():
+            raise c.fail("TEXT literal")
+        return c.literal()
+    if word == "URL":
+        return CatUrl(c.astring())
+    if word == "UTF8":  # RFC 6855 4: cat-part =/ utf8-literal
+        c.char("(")
+        data = _literal8(c)
         c.char(")")
-    return AppendArgs(name, tuple(flags), when, msg)
+        return data
+    raise ParseError(f"Unknown CATENATE part {word}")
 
 
 def _enable(c: Cursor) -> list[str]:
@@ -520,6 +575,11 @@ def _section(c: Cursor, binary: bool = False) -> Section:
         raise ParseError("Bad section")
     c.char("]")
     return Section(tuple(parts), kind, fields)
+
+
+def section(c: Cursor) -> Section:
+    """A `[section-spec]` on its own (the SECTION of an IMAP URL, services.imap.imapurl)."""
+    return _section(c)
 
 
 def _partial(c: Cursor) -> tuple[int, int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from services.imap import cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_sort, cmd_thread
+from services.imap import cmd_append, cmd_basic, cmd_fetch, cmd_mailbox, cmd_message, cmd_sort, cmd_thread
 from services.imap.errors import Result
 from services.imap.grammar import COMMANDS, Command
 from services.imap.session import Session
@@ -33,7 +33,7 @@ HANDLERS: dict[str, Handler] = {
     "LIST": cmd_mailbox.list_,
     "LSUB": cmd_mailbox.list_,
     "STATUS": cmd_mailbox.status,
-    "APPEND": cmd_mailbox.append,
+    "APPEND": cmd_append.append,
     "GETQUOTA": cmd_mailbox.getquota,
     "GETQUOTAROOT": cmd_mailbox.getquotaroot,
     "SETQUOTA": cmd_mailbox.setquota,

@@ -111,6 +111,8 @@ class Session(MailboxSync):
             "QUOTA",
             "QUOTA=RES-STORAGE",
             f"APPENDLIMIT={self.cfg.append_limit}",
+            "MULTIAPPEND",
+            "CATENATE",
             "STATUS=SIZE",
             "UTF8=ACCEPT",
             "BINARY",

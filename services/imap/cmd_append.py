@@ -1,0 +1,50 @@
+"""APPEND (RFC 3501 6.3.11, RFC 9051 6.3.12) with MULTIAPPEND (RFC 3502: several messages, all
+stored or none, in one metadata commit), CATENATE (RFC 4469, services.imap.catenate), UTF8
+(RFC 6855 4), APPENDUID with a uid-set (RFC 4315 3) and APPENDLIMIT (RFC 7889)."""
+
+from __future__ import annotations
+
+from services.common.mailstore import MailStoreError, new_key
+from services.imap import catenate, names, reasons
+from services.imap.errors import Result, no
+from services.imap.flags import norm_flags
+from services.imap.grammar import AppendArgs, AppendMessage, Command
+from services.imap.selected import compress
+from services.imap.session import Session, store_result
+
+
+async def _content(s: Session, m: AppendMessage) -> bytes:
+    limit = s.cfg.append_limit
+    msg = await catenate.build(s, m.catenate, limit) if m.catenate is not None else m.message
+    if not msg:
+        raise no("Empty messages are not accepted")
+    if len(msg) > limit:
+        raise no("Message too large", "TOOBIG")
+    return msg
+
+
+async def append(s: Session, cmd: Command) -> Result:
+    a: AppendArgs = cmd.args
+    name = names.decode(a.mailbox, s.utf8)
+    # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
+    known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
+    items: list[tuple[bytes, list[str], int]] = []
+    for m in a.messages:  # everything is checked (and CATENATE resolved) before anything is stored
+        msg = await _content(s, m)
+        items.append((msg, norm_flags(m.flags, known), m.date or 0))
+    # one idempotency key per APPEND command, reused by every retry of its commit
+    key = new_key("append")
+    try:
+        if len(items) == 1:
+            msg, flags, date = items[0]
+            one = await s.ctx.mail.append(s.user_id, name, msg, key, flags=flags, internal_date=date)
+            placed = [one]
+        else:
+            placed = await s.ctx.mail.append_many(s.user_id, name, items, key)
+    except MailStoreError as exc:
+        r = store_result(exc, reasons.APPEND)
+        raise no(r.text, r.code) from None
+    first = placed[0]
+    if s.sel is not None and s.sel.mailbox_id == first.mailbox_id and s.changed is not None:
+        s.changed.set()
+    return Result(text="APPEND completed", code=f"APPENDUID {first.uidvalidity} {compress(p.uid for p in placed)}")
