@@ -51,6 +51,7 @@ class FetchAtt:
     section: Section | None = None
     peek: bool = False
     partial: tuple[int, int] | None = None
+    lazy: bool = False  # PREVIEW (LAZY) (RFC 8970 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +423,8 @@ def _append_message(c: Cursor) -> AppendMessage:
 
 
 def _literal8(c: Cursor) -> bytes:
-    if c.peek() != ord("~"):
+    """literal8 (RFC 3516 `~{n}`); a plain literal is accepted as well."""
+    if not c.is_literal():
         raise c.fail("literal8")
     return c.literal()
 
@@ -596,6 +598,15 @@ def _fetch_att(c: Cursor) -> list[FetchAtt]:
     word = c.atom_upper()
     if word in _SIMPLE_ATTS:
         return [FetchAtt(word)]
+    if word == "PREVIEW":  # RFC 8970 7: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]
+        lazy = False
+        if c.seg[c.p : c.p + 6].upper() == b" (LAZY":  # not FETCH 1 PREVIEW (CHANGEDSINCE 5)
+            c.p += 1
+            for mod in c.paren_list(c.atom_upper, allow_empty=False):
+                if mod != "LAZY":
+                    raise ParseError(f"Unknown PREVIEW modifier {mod}")
+                lazy = True
+        return [FetchAtt("PREVIEW", lazy=lazy)]
     if word in ("BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"):
         if c.peek() != ord("["):
             if word == "BODY":

@@ -118,6 +118,7 @@ class Session(MailboxSync):
             "BINARY",
             "OBJECTID",
             "SAVEDATE",
+            "PREVIEW",
             "SORT",
             "SORT=DISPLAY",
             "ESORT",
