@@ -10,7 +10,7 @@ from services.imap import names, reasons
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
-from services.imap.search import translate
+from services.imap.search import partial_item, translate
 from services.imap.selected import Selected, compress, in_order, keyword_spellings, ranges
 from services.imap.session import Session, store_result
 
@@ -185,8 +185,10 @@ async def search(s: Session, cmd: Command) -> Result:
     ret: list[str] | None = None if a.ret is None else list(a.ret)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
-        if ret and set(ret) <= {"MIN", "MAX"}:
+        if ret and set(ret) <= {"MIN", "MAX", "PARTIAL"}:  # RFC 5182 2.1: what is returned
             keep = ([uids[0]] if "MIN" in ret and uids else []) + ([uids[-1]] if "MAX" in ret and uids else [])
+            if a.partial is not None:
+                keep += uids[a.partial[0] - 1 : a.partial[1]]
             sel.saved = sorted(set(keep))
         else:
             sel.saved = list(uids)
@@ -212,6 +214,8 @@ async def search(s: Session, cmd: Command) -> Result:
             parts.append(f"MAX {nums[-1]}")
         if "ALL" in ret:
             parts.append(f"ALL {compress(nums)}")
+    if a.partial is not None:
+        parts.append(partial_item(a.partial, compress(nums[a.partial[0] - 1 : a.partial[1]])))
     if "COUNT" in ret:
         parts.append(f"COUNT {len(nums)}")
     if uses_modseq and nums:
@@ -223,7 +227,7 @@ async def search(s: Session, cmd: Command) -> Result:
 async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[str], highest: int) -> int:
     """ESEARCH MODSEQ (RFC 7162 3.1.5, RFC 4731 3.2): the highest MODSEQ of the messages the
     response reports: with MIN and/or MAX alone those one or two, else every match."""
-    if {"ALL", "COUNT"} & set(ret) or not {"MIN", "MAX"} & set(ret):
+    if {"ALL", "COUNT", "PARTIAL"} & set(ret) or not {"MIN", "MAX"} & set(ret):
         return highest
     picked = sorted({uids[0] if r == "MIN" else uids[-1] for r in ret if r in ("MIN", "MAX")})
     resp = await s.md.messages.FetchMessages(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.imap.errors import Result
 from services.imap.grammar import Command, SortArgs
 from services.imap.matching import matching_uids, metas_of
+from services.imap.search import partial_item
 from services.imap.selected import in_order
 from services.imap.session import Session
 from services.imap.sorting import NO_SUMMARY, sort_messages
@@ -40,6 +41,8 @@ async def sort(s: Session, cmd: Command) -> Result:
             parts.append(f"MAX {nums[-1]}")
         if "ALL" in ret:
             parts.append(f"ALL {in_order(nums)}")
+    if a.partial is not None:  # RFC 5267 4.4: positions in the sort order
+        parts.append(partial_item(a.partial, in_order(nums[a.partial[0] - 1 : a.partial[1]])))
     if "COUNT" in ret:
         parts.append(f"COUNT {len(nums)}")
     if modseq is not None and nums:

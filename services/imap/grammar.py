@@ -100,6 +100,7 @@ class SearchArgs:
     key: tuple[Any, ...]
     charset: str | None = None
     ret: tuple[str, ...] | None = None  # ESEARCH RETURN options; None = plain SEARCH
+    partial: tuple[int, int] | None = None  # RETURN (PARTIAL low:high) (RFC 5267 4.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,18 +760,41 @@ def _search(c: Cursor) -> SearchArgs:
     c.sp()
     ret: list[str] | None = None
     charset: str | None = None
+    partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):
         c.sp()
-        ret = [str(x).upper() for x in c.paren_list(c.atom)]
-        for r in ret:
-            if r not in ("MIN", "MAX", "ALL", "COUNT", "SAVE"):
-                raise ParseError(f"Unknown RETURN option {r}")
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "SAVE"))
         c.sp()
     if c.keyword("CHARSET"):
         c.sp()
         charset = c.astring().decode("ascii", "replace").upper()
         c.sp()
-    return SearchArgs(_search_keys(c), charset, None if ret is None else tuple(ret))
+    return SearchArgs(_search_keys(c), charset, None if ret is None else tuple(ret), partial)
+
+
+def _return_options(c: Cursor, allowed: tuple[str, ...]) -> tuple[list[str], tuple[int, int] | None]:
+    """`(` [return-opt *(SP return-opt)] `)` of ESEARCH (RFC 4731) / ESORT, with RFC 5267 4.4
+    PARTIAL low:high (positions in the result, from 1; given either way round)."""
+    ret: list[str] = []
+    partial: tuple[int, int] | None = None
+
+    def option() -> None:
+        nonlocal partial
+        word = c.atom_upper()
+        if word == "PARTIAL" and partial is None:
+            c.sp()
+            low = c.number32(nonzero=True)
+            c.char(":")
+            high = c.number32(nonzero=True)
+            partial = (min(low, high), max(low, high))
+        elif word not in allowed:
+            raise ParseError(f"Unknown RETURN option {word}")
+        ret.append(word)
+
+    c.paren_list(option)
+    if partial is not None and "ALL" in ret:
+        raise ParseError("PARTIAL and ALL cannot be combined")  # RFC 9394 3.1
+    return ret, partial
 
 
 def _search_keys(c: Cursor) -> tuple[Any, ...]:
@@ -794,6 +818,7 @@ class SortArgs:
     charset: str
     key: tuple[Any, ...]
     ret: tuple[str, ...] | None = None  # ESORT RETURN options; None = plain SORT
+    partial: tuple[int, int] | None = None  # RETURN (PARTIAL low:high) (RFC 5267 4.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -825,16 +850,14 @@ def _sort_criterion(c: Cursor) -> tuple[str, bool]:
 def _sort(c: Cursor) -> SortArgs:
     c.sp()
     ret: list[str] | None = None
+    partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):  # RFC 5267 ESORT
         c.sp()
-        ret = [str(x).upper() for x in c.paren_list(c.atom)]
-        for r in ret:
-            if r not in ("MIN", "MAX", "ALL", "COUNT"):
-                raise ParseError(f"Unknown RETURN option {r}")
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT"))
         c.sp()
     criteria = [x for x in c.paren_list(lambda: _sort_criterion(c), allow_empty=False)]
     charset, key = _charset_and_keys(c)
-    return SortArgs(tuple(criteria), charset, key, None if ret is None else tuple(ret))  # type: ignore[arg-type]
+    return SortArgs(tuple(criteria), charset, key, None if ret is None else tuple(ret), partial)  # type: ignore[arg-type]
 
 
 def _thread(c: Cursor) -> ThreadArgs:
