@@ -869,6 +869,12 @@ def _thread(c: Cursor) -> ThreadArgs:
     return ThreadArgs(algorithm, charset, key)
 
 
+def _compress(c: Cursor) -> str:
+    """COMPRESS SP algorithm (RFC 4978 3)."""
+    c.sp()
+    return c.atom_upper()
+
+
 def _getquota(c: Cursor) -> bytes:
     c.sp()
     return c.astring()
@@ -926,6 +932,7 @@ COMMANDS: dict[str, Spec] = {
     "STATUS": Spec(_status, AUTHED),
     "APPEND": Spec(_append, AUTHED),
     "IDLE": Spec(_none, AUTHED),
+    "COMPRESS": Spec(_compress, AUTHED),
     "GETQUOTA": Spec(_getquota, AUTHED),
     "GETQUOTAROOT": Spec(_mailbox_only, AUTHED),
     "SETQUOTA": Spec(_setquota, AUTHED),

@@ -23,6 +23,7 @@ HANDLERS: dict[str, Handler] = {
     "ENABLE": cmd_basic.enable,
     "NAMESPACE": cmd_basic.namespace,
     "IDLE": cmd_basic.idle,
+    "COMPRESS": cmd_basic.compress,
     "SELECT": cmd_mailbox.select,
     "EXAMINE": cmd_mailbox.select,
     "CREATE": cmd_mailbox.create,
