@@ -20,7 +20,16 @@ async def _content(s: Session, m: AppendMessage) -> bytes:
         raise no("Empty messages are not accepted")
     if len(msg) > limit:
         raise no("Message too large", "TOOBIG")
+    if not s.utf8 and not _header(msg).isascii():
+        # RFC 6855 4: without ENABLE UTF8=ACCEPT, 8-bit in the header fields MUST be refused
+        raise no("8-bit header fields need ENABLE UTF8=ACCEPT")
     return msg
+
+
+def _header(msg: bytes) -> bytes:
+    """The top-level header (up to the first empty line)."""
+    ends = [i for i in (msg.find(b"\r\n\r\n"), msg.find(b"\n\n")) if i >= 0]
+    return msg[: min(ends)] if ends else msg
 
 
 async def append(s: Session, cmd: Command) -> Result:

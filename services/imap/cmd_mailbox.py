@@ -28,7 +28,7 @@ def _name(s: Session, raw: bytes) -> str:
 
 
 def _wire_name(s: Session, name: str) -> bytes:
-    return wire.string(names.encode(name, s.utf8))
+    return wire.string(names.encode(name, s.utf8), s.utf8)
 
 
 # SELECT / EXAMINE ------------------------------------------------------------------

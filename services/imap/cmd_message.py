@@ -172,6 +172,8 @@ async def copy(s: Session, cmd: Command) -> Result:
 async def search(s: Session, cmd: Command) -> Result:
     a: SearchArgs = cmd.args
     sel = _sel(s)
+    if a.charset is not None and s.utf8_accept:  # RFC 6855 3 (SHOULD): conflicting charset labels
+        raise bad("No CHARSET in SEARCH after ENABLE UTF8=ACCEPT")
     charset = a.charset or "US-ASCII"
     if charset not in ("UTF-8", "US-ASCII", "UTF8"):
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
@@ -236,10 +238,3 @@ async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[
         )
     )
     return max((m.modseq for m in resp.messages), default=highest)
-
-
-def _unused(x: object) -> None:  # keep imports used by type checkers
-    del x
-
-
-_unused(bad)

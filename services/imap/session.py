@@ -69,6 +69,11 @@ class Session(MailboxSync):
         return "IMAP4REV2" in self.enabled or "UTF8=ACCEPT" in self.enabled
 
     @property
+    def utf8_accept(self) -> bool:
+        """ENABLE UTF8=ACCEPT was given (RFC 6855 3: SEARCH then takes no CHARSET)."""
+        return "UTF8=ACCEPT" in self.enabled
+
+    @property
     def rev2(self) -> bool:
         return "IMAP4REV2" in self.enabled
 
