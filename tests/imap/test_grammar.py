@@ -40,6 +40,7 @@ CASES: list[tuple[bytes, Command]] = [
     (b"a STARTTLS", Command("a", "STARTTLS")),
     (b"a NAMESPACE", Command("a", "NAMESPACE")),
     (b"a IDLE", Command("a", "IDLE")),
+    (b"a COMPRESS deflate", Command("a", "COMPRESS", args="DEFLATE")),
     (b"a CHECK", Command("a", "CHECK")),
     (b"a CLOSE", Command("a", "CLOSE")),
     (b"a UNSELECT", Command("a", "UNSELECT")),
@@ -183,6 +184,14 @@ CASES: list[tuple[bytes, Command]] = [
         ),
     ),
     (b"a SEARCH RETURN () ALL", Command("a", "SEARCH", args=SearchArgs(("ALL",), ret=()))),
+    (  # RFC 5267 4.4 PARTIAL, the range normalised
+        b"a SEARCH RETURN (COUNT PARTIAL 9:3) ALL",
+        Command("a", "SEARCH", args=SearchArgs(("ALL",), ret=("COUNT", "PARTIAL"), partial=(3, 9))),
+    ),
+    (  # RFC 8970 PREVIEW (LAZY) next to another item
+        b"a FETCH 1 (PREVIEW (LAZY) UID)",
+        Command("a", "FETCH", args=FetchArgs(((1, 1),), (FetchAtt("PREVIEW", lazy=True), FetchAtt("UID")))),
+    ),
     (
         b"a SEARCH $ KEYWORD $Work YOUNGER 60",
         Command("a", "SEARCH", args=SearchArgs(("AND", [("SEQ", ((-1, -1),)), ("FLAG", "$Work"), ("YOUNGER", 60)]))),
