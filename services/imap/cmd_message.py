@@ -6,7 +6,7 @@ import grpc
 
 from services.common.mailstore import KeywordLimit, MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons
+from services.imap import contexts, names, reasons
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
@@ -184,7 +184,9 @@ async def search(s: Session, cmd: Command) -> Result:
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
-    ret: list[str] | None = None if a.ret is None else list(a.ret)
+    ret: list[str] | None = None if a.ret is None else [r for r in a.ret if r != "CONTEXT"]  # RFC 5267 4.2
+    if ret is not None and "UPDATE" in ret:
+        ret = _update(s, sel, cmd, a, ret, uids)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
         if ret and set(ret) <= {"MIN", "MAX", "PARTIAL"}:  # RFC 5182 2.1: what is returned
@@ -224,6 +226,28 @@ async def search(s: Session, cmd: Command) -> Result:
         parts.append(f"MODSEQ {await _esearch_modseq(s, sel, uids, ret, resp.highest_modseq)}")
     s.untagged(" ".join(parts))
     return Result(text="SEARCH completed")
+
+
+def _update(s: Session, sel: Selected, cmd: Command, a: SearchArgs, ret: list[str], uids: list[int]) -> list[str]:
+    """SEARCH RETURN (UPDATE) (RFC 5267 4.3): the result is kept and its changes reported
+    (services.imap.contexts). Here only with ALL (or alone, meaning ALL): updates of MIN, MAX,
+    COUNT or a PARTIAL range are not implemented."""
+    rest = [r for r in ret if r != "UPDATE"]
+    if a.partial is not None or set(rest) - {"ALL"}:
+        raise bad("UPDATE is supported with ALL only")
+    contexts.keep(sel, contexts.SearchContext(cmd.tag, cmd.uid, a.key, s.utf8 or a.charset is not None, set(uids)))
+    return ["ALL"]
+
+
+async def cancelupdate(s: Session, cmd: Command) -> Result:
+    """CANCELUPDATE (RFC 5267 4.3): no more updates for those searches."""
+    sel = _sel(s)
+    unknown = [t for t in cmd.args if t not in sel.contexts]
+    if unknown:
+        raise bad(f"No SEARCH RETURN (UPDATE) with tag {unknown[0]}")
+    for t in cmd.args:
+        del sel.contexts[t]
+    return Result(text="CANCELUPDATE completed")
 
 
 async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[str], highest: int) -> int:

@@ -763,7 +763,7 @@ def _search(c: Cursor) -> SearchArgs:
     partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):
         c.sp()
-        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "SAVE"))
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "SAVE", "UPDATE", "CONTEXT"))
         c.sp()
     if c.keyword("CHARSET"):
         c.sp()
@@ -875,6 +875,16 @@ def _compress(c: Cursor) -> str:
     return c.atom_upper()
 
 
+def _cancelupdate(c: Cursor) -> tuple[str, ...]:
+    """CANCELUPDATE 1*(SP tag-string) (RFC 5267 4.3)."""
+    tags = []
+    while c.maybe_sp():
+        tags.append(c.string().decode("ascii", "replace"))
+    if not tags:
+        raise c.fail("tag")
+    return tuple(tags)
+
+
 def _getquota(c: Cursor) -> bytes:
     c.sp()
     return c.astring()
@@ -941,6 +951,7 @@ COMMANDS: dict[str, Spec] = {
     "UNSELECT": Spec(_none, SEL),
     "EXPUNGE": Spec(_expunge, SEL, True, _uid_expunge),
     "SEARCH": Spec(_search, SEL, True),
+    "CANCELUPDATE": Spec(_cancelupdate, SEL),
     "SORT": Spec(_sort, SEL, True),
     "THREAD": Spec(_thread, SEL, True),
     "FETCH": Spec(_fetch, SEL, True),

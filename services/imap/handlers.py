@@ -45,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "COPY": cmd_message.copy,
     "MOVE": cmd_message.copy,
     "SEARCH": cmd_message.search,
+    "CANCELUPDATE": cmd_message.cancelupdate,
     "SORT": cmd_sort.sort,
     "THREAD": cmd_thread.thread,
     "FETCH": cmd_fetch.fetch,

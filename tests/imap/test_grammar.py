@@ -41,6 +41,7 @@ CASES: list[tuple[bytes, Command]] = [
     (b"a NAMESPACE", Command("a", "NAMESPACE")),
     (b"a IDLE", Command("a", "IDLE")),
     (b"a COMPRESS deflate", Command("a", "COMPRESS", args="DEFLATE")),
+    (b'a CANCELUPDATE "t1" "t2"', Command("a", "CANCELUPDATE", args=("t1", "t2"))),  # RFC 5267 4.3
     (b"a CHECK", Command("a", "CHECK")),
     (b"a CLOSE", Command("a", "CLOSE")),
     (b"a UNSELECT", Command("a", "UNSELECT")),

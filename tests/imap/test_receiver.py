@@ -37,6 +37,7 @@ SAMPLES: list[bytes] = [
     b"a APPEND INBOX {2+}\r\nm1 (\\Seen) CATENATE (TEXT {1+}\r\nx URL /INBOX/;UID=3)\r\n",
     b"a IDLE\r\n",
     b"a COMPRESS DEFLATE\r\n",
+    b'a CANCELUPDATE "t1" {2+}\r\nt2\r\n',
     b'a ID ("name" "x" "version" NIL)\r\n',
     b"a GETQUOTAROOT INBOX\r\n",
     b'a GETQUOTA ""\r\n',
