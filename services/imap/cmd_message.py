@@ -229,14 +229,18 @@ async def search(s: Session, cmd: Command) -> Result:
 
 
 def _update(s: Session, sel: Selected, cmd: Command, a: SearchArgs, ret: list[str], uids: list[int]) -> list[str]:
-    """SEARCH RETURN (UPDATE) (RFC 5267 4.3): the result is kept and its changes reported
-    (services.imap.contexts). Here only with ALL (or alone, meaning ALL): updates of MIN, MAX,
-    COUNT or a PARTIAL range are not implemented."""
+    """SEARCH RETURN (UPDATE) (RFC 5267 4.3): the result is kept and its changes reported as
+    ADDTO / REMOVEFROM (services.imap.contexts); the other options answer as usual, UPDATE alone
+    as ALL. Not with PARTIAL here (updates of a window of the result are not implemented)."""
     rest = [r for r in ret if r != "UPDATE"]
-    if a.partial is not None or set(rest) - {"ALL"}:
-        raise bad("UPDATE is supported with ALL only")
-    contexts.keep(sel, contexts.SearchContext(cmd.tag, cmd.uid, a.key, s.utf8 or a.charset is not None, set(uids)))
-    return ["ALL"]
+    if a.partial is not None:
+        raise bad("UPDATE with PARTIAL is not supported")
+    if cmd.tag in sel.contexts:
+        raise bad(f"A SEARCH with tag {cmd.tag} is already being updated")
+    ctx = contexts.SearchContext(cmd.tag, cmd.uid, a.key, s.utf8 or a.charset is not None, set(uids))
+    if not contexts.keep(sel, ctx):
+        s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
+    return rest or ["ALL"]
 
 
 async def cancelupdate(s: Session, cmd: Command) -> Result:

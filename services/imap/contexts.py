@@ -17,7 +17,7 @@ from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.imap.search import translate
 from services.imap.selected import Selected, compress, ranges
 
-MAX_CONTEXTS = 16  # per selected mailbox; the oldest is dropped beyond it
+MAX_CONTEXTS = 16  # per selected mailbox; beyond it a search gets NO [NOUPDATE] and no updates
 
 
 @dataclass
@@ -29,11 +29,13 @@ class SearchContext:
     result: set[int] = field(default_factory=set)  # UIDs
 
 
-def keep(sel: Selected, ctx: SearchContext) -> None:
-    sel.contexts.pop(ctx.tag, None)
+def keep(sel: Selected, ctx: SearchContext) -> bool:
+    """Keeps `ctx` for updates; False when there are MAX_CONTEXTS already (RFC 5267 4.3: the
+    server answers `* NO [NOUPDATE "tag"]` and sends no updates for it)."""
+    if len(sel.contexts) >= MAX_CONTEXTS:
+        return False
     sel.contexts[ctx.tag] = ctx
-    while len(sel.contexts) > MAX_CONTEXTS:
-        sel.contexts.pop(next(iter(sel.contexts)))
+    return True
 
 
 def _line(sel: Selected, ctx: SearchContext, item: str, uids: list[int]) -> str:

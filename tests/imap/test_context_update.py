@@ -66,10 +66,18 @@ def test_update_in_sequence_numbers(imap: ImapHandle) -> None:
 
 def test_update_limits_and_lifetime(imap: ImapHandle) -> None:
     a = fill_raw(imap, 2)
-    _, t = a.cmd("m", "SEARCH RETURN (MIN UPDATE) ALL")
-    assert t.startswith(b"m BAD"), t  # only ALL is kept up to date here
+    lines, t = a.cmd("m", "SEARCH RETURN (COUNT UPDATE) ALL")  # the other options answer as usual
+    assert lines == [b'* ESEARCH (TAG "m") COUNT 2'], lines
+    _, t = a.cmd("m", "SEARCH RETURN (UPDATE) ALL")
+    assert t.startswith(b"m BAD"), t  # that tag is being updated already
+    _, t = a.cmd("p", "SEARCH RETURN (PARTIAL 1:5 UPDATE) ALL")
+    assert t.startswith(b"p BAD"), t  # not implemented: refused, never half done
+    for i in range(15):
+        a.cmd(f"k{i}", "SEARCH RETURN (UPDATE) ALL")
+    lines, t = a.cmd("over", "SEARCH RETURN (UPDATE) ALL")  # the 17th
+    assert t.startswith(b"over OK") and b'* NO [NOUPDATE "over"] Too many searches being updated' in lines, lines
     a.cmd("u", "SEARCH RETURN (UPDATE) ALL")
     a.cmd("r", "SELECT INBOX")  # a new selection ends every update
-    _, t = a.cmd("c", 'CANCELUPDATE "u"')
+    _, t = a.cmd("c", 'CANCELUPDATE "k0"')
     assert t.startswith(b"c BAD"), t
     a.close()
