@@ -185,8 +185,9 @@ async def search(s: Session, cmd: Command) -> Result:
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
     ret: list[str] | None = None if a.ret is None else [r for r in a.ret if r != "CONTEXT"]  # RFC 5267 4.2
+    refused = False  # UPDATE refused (4.3.1): NO [NOUPDATE] after the results, as in RFC 5267
     if ret is not None and "UPDATE" in ret:
-        ret = _update(s, sel, cmd, a, ret, uids)
+        ret, refused = _update(sel, cmd, key, ret, uids)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
         if ret and set(ret) <= {"MIN", "MAX", "PARTIAL"}:  # RFC 5182 2.1: what is returned
@@ -197,6 +198,8 @@ async def search(s: Session, cmd: Command) -> Result:
         else:
             sel.saved = list(uids)
         if not ret:
+            if refused:
+                s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
             return Result(text="SEARCH completed, result saved")
     if ret is None and s.rev2:
         ret = ["ALL"]
@@ -225,32 +228,28 @@ async def search(s: Session, cmd: Command) -> Result:
     if uses_modseq and nums:
         parts.append(f"MODSEQ {await _esearch_modseq(s, sel, uids, ret, resp.highest_modseq)}")
     s.untagged(" ".join(parts))
+    if refused:
+        s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
     return Result(text="SEARCH completed")
 
 
-def _update(s: Session, sel: Selected, cmd: Command, a: SearchArgs, ret: list[str], uids: list[int]) -> list[str]:
+def _update(
+    sel: Selected, cmd: Command, key: messages_pb.SearchKey, ret: list[str], uids: list[int]
+) -> tuple[list[str], bool]:
     """SEARCH RETURN (UPDATE) (RFC 5267 4.3): the result is kept and its changes reported as
-    ADDTO / REMOVEFROM (services.imap.contexts); the other options answer as usual, UPDATE alone
-    as ALL. Not with PARTIAL here (updates of a window of the result are not implemented)."""
-    rest = [r for r in ret if r != "UPDATE"]
-    if a.partial is not None:
-        raise bad("UPDATE with PARTIAL is not supported")
+    ADDTO / REMOVEFROM (services.imap.contexts); the other options answer as usual (no
+    interaction), UPDATE alone as ALL. True when refused (too many: NO [NOUPDATE], 4.3.1)."""
     if cmd.tag in sel.contexts:
-        raise bad(f"A SEARCH with tag {cmd.tag} is already being updated")
-    ctx = contexts.SearchContext(cmd.tag, cmd.uid, a.key, s.utf8 or a.charset is not None, set(uids))
-    if not contexts.keep(sel, ctx):
-        s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
-    return rest or ["ALL"]
+        raise bad(f"Tag reuse: a SEARCH with tag {cmd.tag} is already being updated")
+    kept = contexts.keep(sel, contexts.SearchContext(cmd.tag, cmd.uid, key, set(uids)))
+    return [r for r in ret if r != "UPDATE"] or ["ALL"], not kept
 
 
 async def cancelupdate(s: Session, cmd: Command) -> Result:
     """CANCELUPDATE (RFC 5267 4.3): no more updates for those searches."""
     sel = _sel(s)
-    unknown = [t for t in cmd.args if t not in sel.contexts]
-    if unknown:
-        raise bad(f"No SEARCH RETURN (UPDATE) with tag {unknown[0]}")
-    for t in cmd.args:
-        del sel.contexts[t]
+    for t in cmd.args:  # a tag with no updates (ended, refused with NOUPDATE) is no error
+        sel.contexts.pop(t, None)
     return Result(text="CANCELUPDATE completed")
 
 

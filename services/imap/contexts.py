@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.common.grpcclient import MetadataClient
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
-from services.imap.search import translate
 from services.imap.selected import Selected, compress, ranges
 
 MAX_CONTEXTS = 16  # per selected mailbox; beyond it a search gets NO [NOUPDATE] and no updates
@@ -24,8 +22,9 @@ MAX_CONTEXTS = 16  # per selected mailbox; beyond it a search gets NO [NOUPDATE]
 class SearchContext:
     tag: str
     uid: bool  # UID SEARCH: updates in UIDs, else in sequence numbers
-    key: tuple[Any, ...]  # the parsed search key, translated again at each update
-    utf8: bool
+    # the search program as translated when the command arrived: sequence numbers in it are
+    # evaluated then (RFC 5267 4.3), and so are OLDER/YOUNGER
+    key: messages_pb.SearchKey
     result: set[int] = field(default_factory=set)  # UIDs
 
 
@@ -63,8 +62,7 @@ async def changes(
         return
     only = messages_pb.SearchKey(uids=types_pb.UidSet(ranges=ranges(touched)))
     for ctx in list(sel.contexts.values()):
-        key, _ = translate(ctx.key, sel, ctx.utf8)
-        both = messages_pb.SearchKey(**{"and": messages_pb.SearchKeys(keys=[only, key])})
+        both = messages_pb.SearchKey(**{"and": messages_pb.SearchKeys(keys=[only, ctx.key])})
         resp = await md.messages.Search(messages_pb.SearchRequest(user_id=user_id, mailbox_id=sel.mailbox_id, key=both))
         now = {u for u in resp.uids if sel.contains(u)}
         gone = sorted(u for u in touched if u in ctx.result and u not in now)

@@ -792,8 +792,8 @@ def _return_options(c: Cursor, allowed: tuple[str, ...]) -> tuple[list[str], tup
         ret.append(word)
 
     c.paren_list(option)
-    if partial is not None and "ALL" in ret:
-        raise ParseError("PARTIAL and ALL cannot be combined")  # RFC 9394 3.1
+    if ret.count("ALL") + ret.count("PARTIAL") > 1:
+        raise ParseError("At most one of PARTIAL and ALL")  # RFC 5267 4.4
     return ret, partial
 
 

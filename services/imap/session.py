@@ -112,6 +112,7 @@ class Session(MailboxSync):
             "LIST-EXTENDED",
             "LIST-STATUS",
             "ESEARCH",
+            "CONTEXT=SEARCH",
             "SEARCHRES",
             "WITHIN",
             "CONDSTORE",
