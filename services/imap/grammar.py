@@ -853,7 +853,7 @@ def _sort(c: Cursor) -> SortArgs:
     partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):  # RFC 5267 ESORT
         c.sp()
-        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT"))
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "UPDATE", "CONTEXT"))
         c.sp()
     criteria = [x for x in c.paren_list(lambda: _sort_criterion(c), allow_empty=False)]
     charset, key = _charset_and_keys(c)

@@ -132,6 +132,7 @@ class Session(MailboxSync):
             "SORT",
             "SORT=DISPLAY",
             "ESORT",
+            "CONTEXT=SORT",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
         ]
