@@ -161,6 +161,27 @@ class MailStore:
         resp: messages_pb.AppendResponse = await self.commit(lambda: self.client.messages.Append(req))
         return resp
 
+    async def append_many(
+        self, user_id: str, mailbox: str, items: Sequence[tuple[bytes, Sequence[str], int]], key: str
+    ) -> list[messages_pb.AppendResponse]:
+        """IMAP MULTIAPPEND: ingest each (raw, flags, internal_date), then add them all to
+        `mailbox` in one commit: all are stored or none is (a blob put for a refused commit is
+        left to the collector, as for a refused APPEND)."""
+        ingested = [await self.ingest(raw) for raw, _, _ in items]
+        req = messages_pb.AppendManyRequest(
+            user_id=user_id,
+            mailbox=mailbox,
+            items=[
+                messages_pb.AppendItem(
+                    blob_id=m.blob_id, size=m.size, summary=m.summary, flags=list(flags), internal_date=date
+                )
+                for m, (_, flags, date) in zip(ingested, items, strict=True)
+            ],
+            idempotency_key=key,
+        )
+        resp: messages_pb.AppendManyResponse = await self.commit(lambda: self.client.messages.AppendMany(req))
+        return list(resp.appended)
+
     async def copy(
         self, user_id: str, mailbox_id: str, uids: Sequence[types_pb.UidRange], destination: str, key: str
     ) -> messages_pb.CopyMessagesResponse:
