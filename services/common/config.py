@@ -142,7 +142,8 @@ class CommonConfig:
         "KUBEMAIL_PROXY_NETWORKS",
         [],
         "CIDRs allowed to send a PROXY protocol v1/v2 header (load balancers); peers there on a listener "
-        "named in KUBEMAIL_PROXY_LISTENERS must send one.",
+        "named in KUBEMAIL_PROXY_LISTENERS must send one. The web front-end believes X-Forwarded-For from "
+        "these peers only (the rightmost address outside them is the client).",
     )
     proxy_listeners: tuple[str, ...] = setting(
         "KUBEMAIL_PROXY_LISTENERS",
