@@ -9,7 +9,8 @@ and keep an auth cache (kubemail's KUBEMAIL_METADATA_AUTH_CACHE_*, Dovecot's aut
 Reports ops/s, p50/p99 per command and server CPU seconds per 1,000 commands (every server-side
 process: kubemail imap + metadata + redis, Dovecot master and children, reaped ones included).
 
-    python -m bench imap_mixed      # or: python bench/imap_mixed.py --clients 10 --seconds 20
+    python -m bench compare_dovecot # runs it after the other IMAP/POP3 workloads
+    python -m bench imap_mixed      # only this; or: python bench/imap_mixed.py --clients 10 --seconds 20
 
 Needs root and `apt-get install -y dovecot-imapd` (make bench-deps).
 """
@@ -37,6 +38,7 @@ from argon2 import PasswordHasher
 from bench._compare import HOST, Table, make_message
 from bench._reference import DOMAIN, PASSWORD, Dovecot, KubemailStack, fill_maildir, kubemail_deliver, process_tree
 
+PART_OF = "compare_dovecot"  # `python -m bench` runs it there, not twice
 MIX_USERS = tuple(f"mix{i:02d}@{DOMAIN}" for i in range(20))
 # command -> weight (per 100 commands of a persistent session)
 WEIGHTS = {
