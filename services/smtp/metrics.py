@@ -20,6 +20,27 @@ DELIVERY_DURATION = Histogram(
     "End of DATA to reply: parse, blob put, metadata commit",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+AUTH_RESULTS = Counter(
+    "kubemail_smtp_auth_results_total",
+    "Sender authentication results at the MX, by method (spf, dkim, dmarc, arc) and result",
+    ["method", "result"],
+)
+TRUST_ACTIONS = Counter(
+    "kubemail_smtp_trust_actions_total",
+    "What sender authentication did with MX messages, by rule and action",
+    ["rule", "action"],
+)
+TRUST_DURATION = Histogram(
+    "kubemail_smtp_trust_duration_seconds",
+    "Time spent verifying SPF, DKIM, DMARC and ARC of one message",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+AUTH_METHOD_RESULTS = {
+    "spf": ("pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"),
+    "dkim": ("pass", "fail", "neutral", "none", "temperror", "permerror"),
+    "dmarc": ("pass", "fail", "none", "temperror", "permerror"),
+    "arc": ("pass", "fail", "none"),
+}
 
 LISTENERS = ("mx", "submission", "submissions")
 KNOWN_COMMANDS = frozenset("HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH".split())
@@ -67,6 +88,9 @@ def precreate() -> None:
         COMMANDS.labels(command, result)
     for result, reason in PRECREATED_MESSAGES:
         MESSAGES.labels(result, reason)
+    for method, results in AUTH_METHOD_RESULTS.items():
+        for res in results:
+            AUTH_RESULTS.labels(method, res)
 
 
 precreate()

@@ -1,0 +1,94 @@
+"""End of DATA on the MX, before anything is stored: sender authentication (services.smtp.trust)
+turned into a refusal, Junk filing or delivery, and the header lines recording it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import grpc
+
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.smtp import metrics
+from services.smtp.context import Context
+from services.smtp.session import KmEnvelope
+from services.smtp.trust import authresults, check, policy
+
+log = logging.getLogger("kubemail.smtp.trust")
+
+R = directory_pb.Resolution
+JUNK_SPECIAL_USE = "\\Junk"
+JUNK_NAME = "Junk"
+
+
+@dataclasses.dataclass(frozen=True)
+class Screened:
+    content: bytes  # the client's message, our authserv-id's forged Authentication-Results removed
+    headers: bytes = b""  # fields to prepend (Authentication-Results)
+    reply: str = ""  # a refusal: nothing is stored
+    reason: str = ""  # bounded metrics reason of the refusal
+    junk: frozenset[str] = frozenset()  # user ids whose copy goes to Junk
+
+
+async def author_is_local(ctx: Context, domain: str) -> bool | None:
+    """Whether `domain` is served here; None when the directory cannot say."""
+    if not domain:
+        return False
+    try:
+        resp = await ctx.client.directory.ResolveRecipients(
+            directory_pb.ResolveRecipientsRequest(addresses=[f"postmaster@{domain}"])
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.warning("ResolveRecipients for the author domain failed: %s", exc.code().name)
+        return None
+    return bool(resp.results) and resp.results[0].status not in (R.STATUS_NOT_LOCAL, R.STATUS_INVALID)
+
+
+def _count(auth: check.Auth) -> None:
+    if auth.spf_mailfrom is not None:
+        metrics.AUTH_RESULTS.labels("spf", auth.spf_mailfrom.result).inc()
+    else:
+        metrics.AUTH_RESULTS.labels("spf", auth.spf_helo.result).inc()
+    for sig in auth.dkim or ():
+        metrics.AUTH_RESULTS.labels("dkim", sig.result).inc()
+    if not auth.dkim:
+        metrics.AUTH_RESULTS.labels("dkim", "none").inc()
+    metrics.AUTH_RESULTS.labels("dmarc", auth.dmarc.result).inc()
+    metrics.AUTH_RESULTS.labels("arc", auth.arc.result).inc()
+
+
+async def screen(ctx: Context, envelope: KmEnvelope, content: bytes, ip: str, helo: str, mx: bool) -> Screened:
+    """Verification and policy for one message. Only MX mail from outside the trusted networks is
+    verified; every message loses Authentication-Results fields that claim our authserv-id."""
+    clean = authresults.strip_ours(content, ctx.authserv_id)
+    if not mx or not ctx.cfg.trust or ctx.trusted_ip(ip):
+        return Screened(clean)
+    start = time.perf_counter()
+    auth = await check.authenticate(ctx.dns, content, ip, helo, envelope.mail_from or "<>")
+    local: bool | None = False
+    if auth.dmarc.header_from and auth.dmarc.result != "pass":
+        local = await author_is_local(ctx, auth.dmarc.header_from)
+        if local is None:
+            return Screened(clean, reply="451 4.3.0 Directory temporarily unavailable, try later", reason="directory")
+    metrics.TRUST_DURATION.observe(time.perf_counter() - start)
+    _count(auth)
+    rule = policy.trigger(auth, bool(local))
+    decision = policy.decide(rule, envelope.inbound, ctx.trust_defaults)
+    if rule:
+        action = policy.REJECT if decision.rejected else (policy.JUNK if decision.junk else policy.DELIVER)
+        metrics.TRUST_ACTIONS.labels(rule, action).inc()
+        log.info(
+            "message from %s (%s, From domain %s): %s -> %s",
+            ip,
+            envelope.mail_from,
+            auth.dmarc.header_from,
+            rule,
+            action,
+        )
+    if decision.rejected:
+        return Screened(clean, reply=decision.reply, reason=rule)
+    header = authresults.header(
+        ctx.authserv_id, auth.spf_mailfrom, auth.spf_helo, auth.mail_from, auth.dkim, auth.dmarc, auth.arc
+    )
+    return Screened(clean, header, junk=decision.junk)
