@@ -110,7 +110,22 @@ class SmtpConfig:
         "networks: `reject`, `junk` or `deliver`; MailDomain spec.inbound.localSpoof overrides it.",
     )
 
+    rspamd_fail_open: bool = setting(
+        "KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN",
+        True,
+        "When Rspamd (KUBEMAIL_RSPAMD_URL) is down, slow or answers garbage: true = deliver unscanned, "
+        "with an `X-Spamd-Result: unscanned` header saying so; false = 451 4.7.1 (the sender retries).",
+    )
+    spam_action: str = setting(
+        "KUBEMAIL_SMTP_SPAM_ACTION",
+        "junk",
+        "Where Rspamd's `add header` and `rewrite subject` verdicts go: `junk` (the recipients' Junk "
+        "mailbox) or `inbox` (only the headers/subject tell). `reject` is always 550, `soft reject` 451.",
+    )
+
     def __post_init__(self) -> None:
+        if self.spam_action not in ("junk", "inbox"):
+            raise ConfigError(f"KUBEMAIL_SMTP_SPAM_ACTION: {self.spam_action!r} is not junk or inbox")
         for env, value in (
             ("KUBEMAIL_SMTP_DMARC_REJECT_ACTION", self.dmarc_reject_action),
             ("KUBEMAIL_SMTP_DMARC_QUARANTINE_ACTION", self.dmarc_quarantine_action),

@@ -17,6 +17,7 @@ from services.common.config import CommonConfig, ConfigError, ip_in, parse_netwo
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
 from services.common.resolver import Lookup, make_resolver
+from services.common.rspamd import Rspamd
 from services.common.tls import ReloadingTLS
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.smtp.config import SmtpConfig
@@ -76,6 +77,11 @@ class Context:
         self.srs_domain = (common.srs_domain or common.hostname).lower()
         self.authserv_id = (cfg.authserv_id or common.hostname).lower()
         self.dns = Lookup(make_resolver(cfg.dns_servers, cfg.dns_timeout))
+        self.rspamd = (
+            Rspamd(common.rspamd_url, common.rspamd_controller_url, common.rspamd_timeout, common.rspamd_password_file)
+            if common.rspamd_url
+            else None
+        )
         self.trust_defaults = policy.Defaults(
             cfg.dmarc_reject_action, cfg.dmarc_quarantine_action, cfg.local_spoof_action
         )

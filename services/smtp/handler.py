@@ -173,9 +173,9 @@ class Handler:
             tls_cipher=tls_cipher,
             recipient=envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else "",
         )
-        screened = await screening.screen(
-            server.ctx, envelope, content, server.client_ip, trace.helo, server.listener.kind == MX.kind
-        )
+        peer = screening.Peer(server.client_ip, trace.helo, user.address if user is not None else "")
+        mx = server.listener.kind == MX.kind
+        screened = await screening.screen(server.ctx, envelope, content, peer, mx, queue_id)
         if screened.reply:
             return screened.reply, ("tempfail" if screened.reply.startswith("4") else "rejected"), screened.reason
         try:

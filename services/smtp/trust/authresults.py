@@ -9,6 +9,7 @@ import authres
 import authres.arc
 import authres.dmarc
 
+from services.smtp import headers
 from services.smtp.trust import dkimcheck, dmarc, spf
 
 # authserv-id: the first token of the value, after any comments (RFC 8601 2.2)
@@ -70,25 +71,4 @@ def authserv_id_of(value: bytes) -> str:
 def strip_ours(message: bytes, authserv_id: str) -> bytes:
     """`message` without the top-level Authentication-Results fields naming `authserv_id`."""
     ours = authserv_id.lower()
-    end = _header_end(message)
-    out: list[bytes] = []
-    dropping = False
-    for line in message[:end].splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t"):
-            if not dropping:
-                out.append(line)
-            continue
-        name, colon, value = line.partition(b":")
-        dropping = bool(colon) and name.strip().lower() == _FIELD_NAME and authserv_id_of(value) == ours
-        if not dropping:
-            out.append(line)
-    return b"".join(out) + message[end:]
-
-
-def _header_end(message: bytes) -> int:
-    """Offset of the empty line that ends the header (or the end of the message)."""
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        i = message.find(sep)
-        if i >= 0:
-            return i + len(sep) - (2 if sep == b"\r\n\r\n" else 1)
-    return len(message)
+    return headers.remove_fields(message, lambda n, v: n == _FIELD_NAME and authserv_id_of(v) == ours)
