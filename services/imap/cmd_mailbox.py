@@ -55,6 +55,7 @@ async def select(s: Session, cmd: Command) -> Result:
         lu.uidnext or mb.uidnext,
         lu.highest_modseq,
         list(lu.uids),
+        special_use=mb.special_use,
     )
     with contextlib.suppress(grpc.aio.AioRpcError):
         await s.load_recent(sel)

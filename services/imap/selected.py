@@ -29,6 +29,7 @@ class Selected:
     saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
     keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS
     keywords_full: bool = False  # the mailbox's keyword list is full: no `\\*` in PERMANENTFLAGS
+    special_use: str = ""  # RFC 6154 (\\Junk: COPY/MOVE out of it trains the spam filter as ham)
 
     @property
     def exists(self) -> int:
