@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
-from multidict import CIMultiDict  # aiohttp's own dependency: repeated Rcpt headers
 from prometheus_client import Counter, Histogram
 
 log = logging.getLogger("kubemail.rspamd")
@@ -114,7 +113,8 @@ class Rspamd:
         result = "error"
         try:
             async with asyncio.timeout(self.timeout):
-                async with self._http().post(url, data=body, headers=CIMultiDict(headers)) as resp:
+                # a list of pairs, not a dict: Rcpt repeats once per recipient
+                async with self._http().post(url, data=body, headers=list(headers)) as resp:
                     data = await resp.read()
                     if resp.status != 200:
                         raise ScannerError("error", f"HTTP {resp.status}")
