@@ -10,8 +10,19 @@ from collections.abc import Sequence
 
 import dns.asyncresolver
 import dns.exception
+import dns.name
 import dns.resolver
 import dns.reversename
+
+_BAD_NAME = (
+    dns.name.EmptyLabel,
+    dns.name.BadEscape,
+    dns.name.LabelTooLong,
+    dns.name.NameTooLong,
+    dns.name.IDNAException,
+    UnicodeError,
+    ValueError,
+)
 
 
 class DnsTempError(Exception):
@@ -50,6 +61,8 @@ class Lookup:
         try:
             answer = await self.resolver.resolve(name, rdtype, search=False)
         except dns.resolver.NXDOMAIN:
+            return None
+        except _BAD_NAME:  # not a possible DNS name (from a message or a record): nothing there
             return None
         except dns.resolver.NoAnswer:
             return []

@@ -76,7 +76,8 @@ class Context:
             raise ConfigError(f"KUBEMAIL_SRS_SECRET_FILE: {exc}") from None
         self.srs_domain = (common.srs_domain or common.hostname).lower()
         self.authserv_id = (cfg.authserv_id or common.hostname).lower()
-        self.dns = Lookup(make_resolver(cfg.dns_servers, cfg.dns_timeout))
+        # only built when used: without servers it reads /etc/resolv.conf, which may not exist
+        self.dns = Lookup(make_resolver(cfg.dns_servers, cfg.dns_timeout)) if cfg.trust else None
         self.rspamd = (
             Rspamd(common.rspamd_url, common.rspamd_controller_url, common.rspamd_timeout, common.rspamd_password_file)
             if common.rspamd_url

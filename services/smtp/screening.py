@@ -9,6 +9,7 @@ import time
 
 import grpc
 
+from services.common.resolver import Lookup
 from services.common.rspamd import Rspamd, ScannerError
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.smtp import metrics
@@ -71,8 +72,8 @@ async def screen(
     if ctx.rspamd is not None:
         clean = spam.strip_scanner_fields(clean)
     verified = Screened(clean)
-    if mx and ctx.cfg.trust and not ctx.trusted_ip(peer.ip):
-        verified = await _verify(ctx, envelope, content, clean, peer)
+    if mx and ctx.dns is not None and not ctx.trusted_ip(peer.ip):
+        verified = await _verify(ctx, ctx.dns, envelope, content, clean, peer)
     if verified.reply or ctx.rspamd is None:
         return verified
     return await _scan(ctx, ctx.rspamd, envelope, verified, peer, queue_id)
@@ -85,9 +86,11 @@ class Peer:
     user: str = ""  # the authenticated user's address (submission)
 
 
-async def _verify(ctx: Context, envelope: KmEnvelope, content: bytes, clean: bytes, peer: Peer) -> Screened:
+async def _verify(
+    ctx: Context, dns: Lookup, envelope: KmEnvelope, content: bytes, clean: bytes, peer: Peer
+) -> Screened:
     start = time.perf_counter()
-    auth = await check.authenticate(ctx.dns, content, peer.ip, peer.helo, envelope.mail_from or "<>")
+    auth = await check.authenticate(dns, content, peer.ip, peer.helo, envelope.mail_from or "<>")
     local: bool | None = False
     if auth.dmarc.header_from and auth.dmarc.result != "pass":
         local = await author_is_local(ctx, auth.dmarc.header_from)

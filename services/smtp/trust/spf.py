@@ -30,7 +30,7 @@ MAX_LOOKUPS = 10
 MAX_VOID = 2
 MAX_NAMES = 10
 _MACRO = re.compile(r"%(?:\{([slodiphcrtv])(\d*)(r?)([.\-+,/_=]*)\}|(.))", re.I)
-_TERM = re.compile(r"^([+\-~?]?)([a-z0-9][a-z0-9_.\-]*)(?:([:=])(.*))?$", re.I)
+_TERM = re.compile(r"^([+\-~?]?)([a-z][a-z0-9_.\-]*)(?:([:=])(.*)|(/.*))?$", re.I)
 _CIDR = re.compile(r"^(.*?)(?:/(\d+))?(?://(\d+))?$")
 
 
@@ -63,7 +63,8 @@ def parse_record(text: str) -> list[Term]:
         m = _TERM.match(word)
         if m is None:
             raise PermError(f"bad term {word[:60]!r}")
-        qual, name, sep, value = m.group(1), m.group(2).lower(), m.group(3) or "", m.group(4) or ""
+        qual, name, sep = m.group(1), m.group(2).lower(), m.group(3) or ""
+        value = m.group(4) or m.group(5) or ""  # after ':' / '=', or a bare CIDR suffix ("a/24")
         if sep == "=":
             if qual:
                 raise PermError(f"qualifier on modifier {word[:60]!r}")
