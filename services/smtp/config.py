@@ -91,6 +91,12 @@ class SmtpConfig:
     dns_timeout: float = setting(
         "KUBEMAIL_SMTP_DNS_TIMEOUT", 5.0, "Seconds one DNS question may take (then temperror, never a reject)."
     )
+    trust_timeout: float = setting(
+        "KUBEMAIL_SMTP_TRUST_TIMEOUT",
+        20.0,
+        "Seconds SPF (each identity), DKIM/ARC and DMARC may each take in all; what does not finish is a "
+        "temperror (delivered, never refused).",
+    )
     dmarc_reject_action: str = setting(
         "KUBEMAIL_SMTP_DMARC_REJECT_ACTION",
         "reject",

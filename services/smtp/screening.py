@@ -90,7 +90,9 @@ async def _verify(
     ctx: Context, dns: Lookup, envelope: KmEnvelope, content: bytes, clean: bytes, peer: Peer
 ) -> Screened:
     start = time.perf_counter()
-    auth = await check.authenticate(dns, content, peer.ip, peer.helo, envelope.mail_from or "<>")
+    auth = await check.authenticate(
+        dns, content, peer.ip, peer.helo, envelope.mail_from or "<>", budget=ctx.cfg.trust_timeout
+    )
     local: bool | None = False
     if auth.dmarc.header_from and auth.dmarc.result != "pass":
         local = await author_is_local(ctx, auth.dmarc.header_from)

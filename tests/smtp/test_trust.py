@@ -5,6 +5,8 @@ Every verdict is made at the end of DATA: a refusal is the DATA reply, nothing i
 from __future__ import annotations
 
 import smtplib
+import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -243,3 +245,25 @@ def test_submission_is_not_verified_but_stripped(trust_world: World) -> None:
         s.sendmail(f"alice@{DOMAIN}", [f"bob@{DOMAIN}"], forged)
     [raw] = stored(w, f"bob@{DOMAIN}")
     assert auth_results(raw) == []
+
+
+def test_a_silent_resolver_is_bounded_by_the_trust_timeout(make_world: Callable[..., World]) -> None:
+    """A DNS server that takes every question and never answers: the checks give up after
+    KUBEMAIL_SMTP_TRUST_TIMEOUT (not the longer DNS timeout), the message is delivered."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        w = make_world(
+            KUBEMAIL_SMTP_TRUST="true",
+            KUBEMAIL_SMTP_DNS_SERVERS=f"127.0.0.1:{silent.getsockname()[1]}",
+            KUBEMAIL_SMTP_DNS_TIMEOUT="30",
+            KUBEMAIL_SMTP_TRUST_TIMEOUT="1",
+        )
+        start = time.monotonic()
+        assert send(w, "ceo@forged.test", compose("ceo@forged.test"))[0] == 250
+        assert time.monotonic() - start < 6
+        [raw] = stored(w, f"alice@{DOMAIN}")
+        [ar] = auth_results(raw)
+        assert {r.result for r in ar.results if r.method in ("spf", "dmarc")} == {"temperror"}
+    finally:
+        silent.close()
