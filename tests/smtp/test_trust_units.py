@@ -192,3 +192,23 @@ def test_authentication_results_and_policy_units(server: DnsServer) -> None:
     msg += b"Subject: a\r\n\r\nb"
     assert authresults.strip_ours(msg, "mx.test") == b"Subject: a\r\n\r\nb"
     assert headers.replace_field(b"Subject: a\r\nX: 1\r\n\r\nb", b"Subject", b"z") == b"Subject: z\r\nX: 1\r\n\r\nb"
+
+
+def test_authentication_results_stay_parseable_for_odd_identities() -> None:
+    """A quoted local part, a HELO that is no domain and a UTF-8 author domain (A-label in the
+    field): authres parses the field back with every value intact."""
+    value = authresults.header(
+        "mx.test",
+        spf.Result("pass", "x.test"),
+        spf.Result("none", "h (x).test"),
+        '"a;b c"@x.test',
+        [dkimcheck.Signature("fail", "d.test", "s", "", "body hash mismatch")],
+        dmarc.Result("fail", "exämple.test", "reject", "reject"),
+        dkimcheck.Arc("none"),
+    )
+    parsed = authresults.FEATURES.parse(value.decode().replace("\r\n\t", " ").strip())
+    by = {(r.method, i): r for i, r in enumerate(parsed.results)}
+    assert by[("spf", 0)].smtp_mailfrom == '"a;b c"@x.test'
+    assert by[("spf", 1)].smtp_helo == "h (x).test"
+    assert by[("dkim", 2)].reason == "body hash mismatch"
+    assert by[("dmarc", 3)].header_from == "xn--exmple-cua.test"

@@ -18,11 +18,21 @@ _FIELD_NAME = b"authentication-results"
 FEATURES = authres.FeatureContext(authres.dmarc, authres.arc)
 
 
+def _ascii(domain: str) -> str:
+    """A domain in its A-label form (RFC 5890), so the field stays ASCII; as given if it is not one."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
 def _dkim(sig: dkimcheck.Signature) -> authres.DKIMAuthenticationResult:
     return authres.DKIMAuthenticationResult(
         result=sig.result,
         reason=sig.reason or None,
-        header_d=sig.domain or None,
+        header_d=_ascii(sig.domain) or None,
         header_s=sig.selector or None,
         header_i=sig.identity or None,
     )
@@ -43,7 +53,7 @@ def header(
     if spf_mailfrom is not None and mail_from:
         results.append(authres.SPFAuthenticationResult(result=spf_mailfrom.result, smtp_mailfrom=mail_from))
     if spf_helo is not None:
-        results.append(authres.SPFAuthenticationResult(result=spf_helo.result, smtp_helo=spf_helo.domain))
+        results.append(authres.SPFAuthenticationResult(result=spf_helo.result, smtp_helo=_ascii(spf_helo.domain)))
     if sigs:
         results += [_dkim(s) for s in sigs]
     elif spf_mailfrom is not None:
@@ -52,7 +62,7 @@ def header(
         results.append(
             authres.dmarc.DMARCAuthenticationResult(
                 result=dmarc_result.result,
-                header_from=dmarc_result.header_from or None,
+                header_from=_ascii(dmarc_result.header_from) or None,
                 policy=dmarc_result.policy if dmarc_result.result in ("pass", "fail") else None,
             )
         )
