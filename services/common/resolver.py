@@ -6,6 +6,7 @@ ask" kept apart, because SPF and DMARC give them different results.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import dns.asyncresolver
@@ -13,6 +14,8 @@ import dns.exception
 import dns.name
 import dns.resolver
 import dns.reversename
+
+log = logging.getLogger("kubemail.dns")
 
 _BAD_NAME = (
     dns.name.EmptyLabel,
@@ -32,7 +35,13 @@ class DnsTempError(Exception):
 def make_resolver(servers: Sequence[str], timeout: float = 5.0) -> dns.asyncresolver.Resolver:
     """A resolver asking `servers` (`host`, `host:port`, `[v6]`); empty = /etc/resolv.conf."""
     if not servers:
-        r = dns.asyncresolver.Resolver()
+        try:
+            r = dns.asyncresolver.Resolver()
+        except dns.resolver.NoResolverConfiguration:
+            # no /etc/resolv.conf: every question fails (temperror), the process still starts
+            log.warning("no DNS configuration (/etc/resolv.conf); lookups will fail until servers are configured")
+            r = dns.asyncresolver.Resolver(configure=False)
+            r.nameservers = ["127.0.0.1"]
     else:
         r = dns.asyncresolver.Resolver(configure=False)
         addrs: list[str] = []
