@@ -12,8 +12,10 @@ import dkim
 import pytest
 from kubemail_operator import dkim as operator_dkim
 
+from services.common import config
 from services.common.resolver import Lookup, make_resolver
 from services.smtp import headers
+from services.smtp.config import SmtpConfig
 from services.smtp.trust import authresults, dkimcheck, dmarc, policy, spf
 from services.smtp.trust.check import authenticate
 from tests.fixtures.dns import DnsServer, Zone
@@ -212,3 +214,34 @@ def test_authentication_results_stay_parseable_for_odd_identities() -> None:
     assert by[("spf", 1)].smtp_helo == "h (x).test"
     assert by[("dkim", 2)].reason == "body hash mismatch"
     assert by[("dmarc", 3)].header_from == "xn--exmple-cua.test"
+
+
+def test_policy_per_domain_over_global_and_one_reject_refuses_all() -> None:
+    pb = policy.directory_pb
+    lenient = pb.InboundPolicy(dmarc_reject=pb.INBOUND_ACTION_DELIVER, local_spoof=pb.INBOUND_ACTION_JUNK)
+    strict = pb.InboundPolicy(dmarc_quarantine=pb.INBOUND_ACTION_REJECT)
+    defaults = policy.Defaults()
+    assert policy.decide(policy.DMARC_REJECT, {"a": lenient}, defaults) == policy.Decision(policy.DMARC_REJECT)
+    assert policy.decide(policy.LOCAL_SPOOF, {"a": lenient}, defaults).junk == {"a"}
+    # one domain says reject: one reply for all recipients, the message is refused
+    mixed = policy.decide(policy.DMARC_QUARANTINE, {"a": lenient, "b": strict}, defaults)
+    assert mixed.rejected and mixed.reply.startswith("550 5.7.1")
+    # the default for quarantine is Junk, per user
+    assert policy.decide(policy.DMARC_QUARANTINE, {"a": lenient, "c": pb.InboundPolicy()}, defaults).junk == {"a", "c"}
+    # forwards only (no local mailbox): the server default
+    assert policy.decide(policy.DMARC_REJECT, {}, defaults).rejected
+    assert not policy.decide(policy.DMARC_REJECT, {}, policy.Defaults(dmarc_reject="deliver")).rejected
+    assert policy.decide("", {"a": strict}, defaults) == policy.Decision("")
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [
+        ("KUBEMAIL_SMTP_DMARC_REJECT_ACTION", "drop"),
+        ("KUBEMAIL_SMTP_LOCAL_SPOOF_ACTION", "Reject"),
+        ("KUBEMAIL_SMTP_SPAM_ACTION", "reject"),
+    ],
+)
+def test_bad_trust_actions_are_config_errors(env: str, value: str) -> None:
+    with pytest.raises(config.ConfigError, match=env):
+        config.load(SmtpConfig, {env: value})
