@@ -181,7 +181,8 @@ class Handler:
         try:
             mailboxes = await _junk_mailboxes(server, screened.junk)
         except MailStoreError as exc:
-            return failure(exc, len(envelope.rcpt_tos)).reply, "tempfail", "junk_mailbox"
+            err = failure(exc, len(envelope.rcpt_tos))
+            return err.reply, ("tempfail" if err.temporary else "rejected"), "junk_mailbox"
         raw = headers.return_path(mail_from) + screened.headers + headers.received(trace) + screened.content
         job = Job(
             raw=raw,
