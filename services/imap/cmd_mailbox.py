@@ -60,6 +60,7 @@ async def select(s: Session, cmd: Command) -> Result:
         list(lu.uids),
         owner=uid,
         rights=rights,
+        special_use=mb.special_use,
     )
     with contextlib.suppress(grpc.aio.AioRpcError):
         await s.load_recent(sel)

@@ -163,6 +163,8 @@ async def copy(s: Session, cmd: Command) -> Result:
         code = f"COPYUID {resp.uidvalidity} {in_order(resp.source_uids)} {in_order(resp.destination_uids)}"
     if s.changed is not None:
         s.changed.set()
+    if s.ctx.learner is not None:  # into or out of Junk: train the spam filter, in the background
+        s.ctx.learner.moved(s.user_id, sel.special_use, dest, list(resp.destination_uids))
     if move:
         if code:
             s.untagged(f"OK [{code}] Moved")

@@ -33,6 +33,7 @@ class Selected:
     contexts: dict[str, Any] = field(default_factory=dict)  # SEARCH RETURN (UPDATE) (services.imap.contexts)
     owner: str = ""  # the user id the mailbox belongs to (another user's: shared through an ACL)
     rights: str = ""  # the session user's ACL rights on another user's mailbox ("" = the owner's own)
+    special_use: str = ""  # RFC 6154 (\\Junk: COPY/MOVE out of it trains the spam filter as ham)
 
     def may(self, right: str) -> bool:
         """Whether the session user has `right` (RFC 4314) here; the owner has every right."""

@@ -35,7 +35,7 @@ from tests.chart.helpers import (
 
 FULL = f"{RELEASE}-kubemail"
 KUBEMAIL = ("smtp", "imap", "pop3", "web", "relay", "metadata", "operator")
-ALL_PODS = (*KUBEMAIL, "redis", "minio")
+ALL_PODS = (*KUBEMAIL, "redis", "minio", "rspamd")
 ADDR = re.compile(r"^dns:///(?P<svc>[a-z0-9-]+)\.(?P<ns>[a-z0-9-]+)\.svc\.(?P<domain>[a-z0-9.-]+):(?P<port>\d+)$")
 
 

@@ -71,6 +71,8 @@ def _expected(src: Peer, dst: str, port_name: str) -> bool:
         return src.name in ("metadata", *FRONTENDS)
     if dst == "minio":
         return src.name in ("metadata", *FRONTENDS, "relay", "web")
+    if dst == "rspamd":  # scans from smtp, learning from imap
+        return src.name == ("smtp" if port_name == "scan" else "imap")
     raise AssertionError(f"unexpected port {dst}/{port_name}")
 
 
@@ -82,7 +84,7 @@ def test_network_policy_matrix(case: str, prom_pod: dict[str, str]) -> None:
     docs = render(case)
     policies = list(by_kind(docs, "NetworkPolicy").values())
     pods = _pods(docs)
-    assert set(pods) == {"smtp", "imap", "pop3", "web", "relay", "metadata", "operator", "redis", "minio"}
+    assert set(pods) == {"smtp", "imap", "pop3", "web", "relay", "metadata", "operator", "redis", "minio", "rspamd"}
     # Every pod of the release is selected by some policy (none is left open by accident).
     for name, labels in pods.items():
         assert any(

@@ -446,6 +446,30 @@ prometheus.io/path: /metrics
 {{- if eq $component "smtp" }}
 {{- include "kubemail.srsEnv" $ | nindent 0 }}
 {{- end }}
+{{- include "kubemail.rspamdEnv" (dict "ctx" $ "component" $component) | nindent 0 }}
+{{- end -}}
+
+{{/* Rspamd for one front-end: smtp scans (/checkv2), imap trains (controller); the bundled Service or external URLs. */}}
+{{- define "kubemail.rspamdEnv" -}}
+{{- $ := .ctx -}}
+{{- $r := $.Values.rspamd -}}
+{{- $svc := printf "http://%s-rspamd.%s.svc.%s" (include "kubemail.fullname" $) $.Release.Namespace $.Values.clusterDomain -}}
+{{- $scan := ternary (printf "%s:11333" $svc) $r.externalUrl $r.enabled -}}
+{{- $controller := ternary (printf "%s:11334" $svc) $r.externalControllerUrl $r.enabled -}}
+{{- if and (eq .component "smtp") $scan }}
+- name: KUBEMAIL_RSPAMD_URL
+  value: {{ $scan | quote }}
+- name: KUBEMAIL_RSPAMD_TIMEOUT
+  value: {{ $r.timeout | toString | quote }}
+- name: KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN
+  value: {{ $r.failOpen | toString | quote }}
+{{- end }}
+{{- if and (eq .component "imap") $controller }}
+- name: KUBEMAIL_RSPAMD_CONTROLLER_URL
+  value: {{ $controller | quote }}
+- name: KUBEMAIL_RSPAMD_TIMEOUT
+  value: {{ $r.timeout | toString | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "kubemail.relayEnv" -}}
