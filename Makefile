@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TOOLS := .tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libnet-ssleay-perl: swaks needs it for STARTTLS/TLS, and --no-install-recommends leaves it out.
-APT_PACKAGES := redis-server swaks libnet-ssleay-perl prometheus isync fetchmail getmail6 dnsmasq-base
+APT_PACKAGES := redis-server swaks libnet-ssleay-perl prometheus isync fetchmail getmail6 dnsmasq-base rspamd
 PYTEST_ARGS ?=
 # buf CLI from npm, pinned in scripts/buf/package-lock.json (Debian: nodejs + npm).
 BUF_DIR := $(TOOLS)/buf

@@ -21,8 +21,8 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         mod = importlib.import_module(f"bench.{name}")
         entry = getattr(mod, "main", None)
-        if entry is None:
-            continue
+        if entry is None or (not argv and getattr(mod, "PART_OF", "")):
+            continue  # a part of another benchmark runs with it (and on its own when named)
         print(f"== bench {name}", flush=True)
         start = time.perf_counter()
         try:

@@ -125,8 +125,20 @@ def fill_maildir(path: Path, raws: list[bytes], seen: list[bool] | None = None, 
 class Dovecot:
     """A private Dovecot (IMAP + POP3) reading <dir>/mail/<domain>/<local>/Maildir."""
 
-    def __init__(self, work: Path | None = None, max_connections: int = 2000) -> None:
+    def __init__(
+        self,
+        work: Path | None = None,
+        max_connections: int = 2000,
+        users: tuple[str, ...] = (),
+        password_hash: str = "",
+        auth_cache: bool = False,
+    ) -> None:
+        """`users` beside USERS; `password_hash`: an argon2id PHC string for every user (else PLAIN);
+        `auth_cache`: Dovecot's auth cache on (auth_cache_size, an hour's TTL)."""
         require("/usr/sbin/dovecot")
+        self.users = (*USERS, *users)
+        self.password_hash = password_hash
+        self.auth_cache = auth_cache
         self.work = work or _tmpdir("ref-dovecot-")
         self.own_work = work is None
         self.mail_root = self.work / "mail"
@@ -150,10 +162,11 @@ class Dovecot:
         os.chown(w / "home", uid, gid)
         self.mail_root.mkdir(exist_ok=True)
         (w / "state").chmod(0o755)
-        for address in USERS:
+        for address in self.users:
             make_maildir(self.maildir_of(address))
         passwd = w / "users.passwd"
-        passwd.write_text("".join(f"{a}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{w / 'home'}::\n" for a in USERS))
+        secret = f"{{ARGON2ID}}{self.password_hash}" if self.password_hash else f"{{PLAIN}}{PASSWORD}"
+        passwd.write_text("".join(f"{a}:{secret}:{uid}:{gid}::{w / 'home'}::\n" for a in self.users))
         passwd.chmod(0o644)
         n = self.max_connections
         conf = w / "dovecot.conf"
@@ -175,9 +188,11 @@ default_process_limit = {n}
 default_client_limit = {n * 4}
 default_vsz_limit = 1G
 pop3_uidl_format = %08Xu%08Xv
+auth_cache_size = {"10M" if self.auth_cache else "0"}
+auth_cache_ttl = 1 hour
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {passwd}
+  args = username_format=%u {passwd}
 }}
 userdb {{
   driver = passwd-file
@@ -232,6 +247,12 @@ service auth {{
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    def chown_mail(self) -> None:
+        """Everything under the mail root to the mail uid (after writing files or folders as root)."""
+        uid, gid = _mail_ids()
+        for path in [self.mail_root, *self.mail_root.rglob("*")]:
+            os.chown(path, uid, gid)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -395,7 +416,17 @@ virtual_minimum_uid = 1
 class KubemailStack:
     """scripts/suite.py's Suite (fs blobs) with one user `ADDRESS`; `user_id` after start."""
 
-    def __init__(self, services: tuple[str, ...], extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        services: tuple[str, ...],
+        extra_env: dict[str, str] | None = None,
+        users: tuple[str, ...] = (),
+        password_hash: str = "",
+    ) -> None:
+        """`users` beside USERS; `password_hash`: an argon2 PHC string for every user (else a cheap
+        test hash of PASSWORD)."""
+        self.users = (*USERS, *users)
+        self.password_hash = password_hash
         self.work = _tmpdir("kubemail-compare-")
         env = {
             "KUBEMAIL_LOG_LEVEL": "WARNING",
@@ -436,11 +467,12 @@ class KubemailStack:
                 directory_pb.UpsertDomainRequest(domain=directory_pb.Domain(name=DOMAIN, enabled=True))
             )
             ids = {}
-            for address in USERS:
+            hashed = self.password_hash or hash_password(PASSWORD)
+            for address in self.users:
                 user = (
                     await c.directory.UpsertUser(
                         directory_pb.UpsertUserRequest(
-                            user=directory_pb.User(address=address, password_hash=hash_password(PASSWORD), enabled=True)
+                            user=directory_pb.User(address=address, password_hash=hashed, enabled=True)
                         )
                     )
                 ).user

@@ -29,6 +29,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import imap_mixed
 from bench._compare import Table, imap_append_fetch, imap_idle_memory, imap_latency, make_message, pop3_list_retr
 from bench._reference import DOMAIN, Dovecot, KubemailStack, fill_maildir, kubemail_deliver, process_tree
 
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> Table:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--pop3-messages", type=int, default=1000)
     ap.add_argument("--idle", type=int, default=200)
+    ap.add_argument("--mixed-seconds", type=float, default=20.0, help="per mode of bench/imap_mixed.py; 0 = skip")
     args = ap.parse_args(argv if argv is not None else [])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, args.idle * 4 + 512)
@@ -178,6 +180,9 @@ def main(argv: list[str] | None = None) -> Table:
         if res["append"]["errors"]:
             t.notes.append(f"{name}: {res['append']['errors']:.0f} append/fetch client errors")
     t.print()
+    if args.mixed_seconds > 0:
+        print("   mixed IMAP workload (bench/imap_mixed.py):", flush=True)
+        imap_mixed.main(["--seconds", str(args.mixed_seconds), "--clients", str(args.clients)])
     return t
 
 

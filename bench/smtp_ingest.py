@@ -5,7 +5,11 @@ Starts its own redis-server and moto S3 server, `python -m services.metadata` an
 smtplib from 10 threads (one session each) and reports messages/s until every message
 is visible through the metadata API (INBOX EXISTS count).
 
-    python bench/smtp_ingest.py [--messages 1000] [--size 10240] [--sessions 10] [--fs]
+    python bench/smtp_ingest.py [--messages 1000] [--size 10240] [--sessions 10] [--fs] [--trust] [--rspamd]
+
+--trust: the MX verifies every message (issue 15): SPF for s@remote.test and the HELO, the
+message's DKIM signature (dkimpy, made here) and DMARC, against a dnsmasq serving the records;
+--rspamd: every message is also scanned by a real rspamd (tests/fixtures/rspamd.py).
 """
 
 from __future__ import annotations
@@ -18,19 +22,38 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 
+import dkim  # noqa: E402
+from kubemail_operator import dkim as operator_dkim  # noqa: E402
+
 from bench._compare import send_all  # noqa: E402
+from tests.fixtures.dns import DnsServer, Zone  # noqa: E402
+from tests.fixtures.rspamd import RspamdServer  # noqa: E402
 
 ADDRESS = "ingest@bench.test"
 
 
-def make_message(i: int, size: int) -> bytes:
+def make_message(i: int, size: int, key: bytes | None = None) -> bytes:
     head = f"From: s@remote.test\r\nTo: {ADDRESS}\r\nSubject: ingest {i}\r\nMessage-ID: <i{i}@bench.test>\r\n\r\n"
     line = (f"{i:06d} " + "y" * 70 + "\r\n").encode()
-    return head.encode() + line * max(1, (size - len(head)) // len(line))
+    raw = head.encode() + line * max(1, (size - len(head)) // len(line))
+    if key is None:
+        return raw
+    return bytes(dkim.sign(raw, b"bench", b"remote.test", key, include_headers=[b"from", b"to", b"subject"])) + raw
+
+
+def _trust_dns(key: bytes) -> DnsServer:
+    zone = (
+        Zone()
+        .txt("remote.test", "v=spf1 ip4:127.0.0.1 -all")
+        .txt("bench._domainkey.remote.test", operator_dkim.txt_value(key))
+        .txt("_dmarc.remote.test", "v=DMARC1; p=reject")
+    )
+    return DnsServer(zone).start()
 
 
 async def _seed(addr: str) -> str:
@@ -58,6 +81,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--size", type=int, default=10 * 1024)
     ap.add_argument("--sessions", type=int, default=10)
     ap.add_argument("--fs", action="store_true", help="blobs in a local directory instead of moto S3")
+    ap.add_argument("--trust", action="store_true", help="SPF/DKIM/DMARC verification at the MX")
+    ap.add_argument("--rspamd", action="store_true", help="scan every message with a real rspamd")
     args = ap.parse_args(argv if argv is not None else [])
 
     from tests.fixtures.servers import RedisServer, S3Server, ServiceProcess
@@ -76,7 +101,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "KUBEMAIL_SMTP_MSG_RATE_LIMIT": "0",
         **(s3.env(f"b{uuid.uuid4().hex[:12]}") if s3 else {"KUBEMAIL_BLOB_BACKEND": "fs"}),
         "KUBEMAIL_BLOB_DIR": str(work / "blobs"),
+        "KUBEMAIL_SMTP_TRUST": "false",
     }
+    key = None
+    extra: list[Any] = []  # DnsServer, RspamdServer
+    if args.trust:
+        key = operator_dkim.generate_private_pem(2048)
+        extra.append(_trust_dns(key))
+        # loopback is trusted (never verified) by default: trust only a network nobody sends from
+        env |= {
+            "KUBEMAIL_SMTP_TRUST": "true",
+            "KUBEMAIL_SMTP_DNS_SERVERS": extra[-1].address,
+            "KUBEMAIL_TRUSTED_NETWORKS": "192.0.2.0/24",
+        }
+    if args.rspamd:
+        extra.append(RspamdServer().start())
+        env["KUBEMAIL_RSPAMD_URL"] = extra[-1].url
     procs = [ServiceProcess("metadata", env, work, log=work / "metadata.log")]
     try:
         procs[0].start()
@@ -84,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         procs.append(ServiceProcess("smtp", env, work, log=work / "smtp.log").start())
         sport = procs[1].ports["mx"]
         user_id = asyncio.run(_seed(env["KUBEMAIL_METADATA_ADDR"]))
-        raws = [make_message(i, args.size) for i in range(args.messages)]
+        raws = [make_message(i, args.size, key) for i in range(args.messages)]
         errors: list[str] = []
         threads = [
             threading.Thread(target=send_all, args=(sport, raws[i :: args.sessions], ADDRESS, errors))
@@ -103,8 +143,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         visible = time.perf_counter() - start
         rate = args.messages / visible
         backend = "fs" if args.fs else "s3(moto)"
+        checks = "+".join(n for n, on in (("trust", args.trust), ("rspamd", args.rspamd)) if on) or "no checks"
         print(
-            f"   smtp ingest: {args.messages} x {args.size} B over {args.sessions} sessions, blobs {backend}: "
+            f"   smtp ingest ({checks}): {args.messages} x {args.size} B over {args.sessions} sessions, "
+            f"blobs {backend}: "
             f"{rate:.0f} msg/s ({acked:.2f} s to last 250, {visible:.2f} s until visible), errors {len(errors)}"
         )
         return {"messages_per_second": rate, "seconds": visible, "errors": float(len(errors))}
@@ -113,6 +155,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             p.stop(15)
         if s3:
             s3.stop()
+        for server in extra:
+            server.close() if isinstance(server, RspamdServer) else server.stop()
         redis.stop()
 
 

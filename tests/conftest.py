@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.rspamd import RspamdServer
 from tests.fixtures.servers import LoopThread, RedisCluster, RedisServer, S3Server, wait_port
 
 
@@ -110,3 +111,10 @@ def metadata_cluster(redis_cluster: RedisCluster, s3_server: S3Server) -> Iterat
     h = _start_metadata(env)
     yield h
     _stop_metadata(h)
+
+
+@pytest.fixture(scope="session")
+def rspamd() -> Iterator[RspamdServer]:
+    """A real rspamd (tests/fixtures/rspamd.py), shared: it takes seconds to start."""
+    with RspamdServer() as server:
+        yield server

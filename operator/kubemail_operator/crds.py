@@ -132,6 +132,17 @@ def _crd(kind: str, plural: str, short: list[str], spec: Schema, status: Schema,
     }
 
 
+INBOUND_ACTIONS = ("Reject", "Junk", "Deliver")
+
+
+def _inbound_action(description: str) -> Schema:
+    return {
+        "type": "string",
+        "enum": list(INBOUND_ACTIONS),
+        "description": f"{description} Reject = 550 5.7.1; Junk = the user's Junk mailbox; Deliver = the inbox.",
+    }
+
+
 def maildomain_crd() -> Schema:
     spec: Schema = {
         "type": "object",
@@ -167,6 +178,18 @@ def maildomain_crd() -> Schema:
                 "(key private.pem; an existing Secret's key is kept) and publishes the TXT record in status.dkim.",
                 "properties": {
                     "selector": {"type": "string", "pattern": p.SELECTOR, "maxLength": 63, "default": "kubemail"},
+                },
+            },
+            "inbound": {
+                "type": "object",
+                "description": "What the MX does with mail to this domain that fails sender authentication; "
+                "an action left out follows the server default (KUBEMAIL_SMTP_*_ACTION).",
+                "properties": {
+                    "dmarcReject": _inbound_action("DMARC fails and the sender's policy is p=reject."),
+                    "dmarcQuarantine": _inbound_action("DMARC fails and the sender's policy is p=quarantine."),
+                    "localSpoof": _inbound_action(
+                        "From: a local domain, SPF and DKIM both fail, client outside the trusted networks."
+                    ),
                 },
             },
         },

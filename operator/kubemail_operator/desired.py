@@ -69,6 +69,30 @@ def dkim_selector(spec: Mapping[str, Any]) -> str | None:
     return selector
 
 
+_ACTIONS = {
+    "Reject": directory_pb.INBOUND_ACTION_REJECT,
+    "Junk": directory_pb.INBOUND_ACTION_JUNK,
+    "Deliver": directory_pb.INBOUND_ACTION_DELIVER,
+}
+_INBOUND_FIELDS = {"dmarcReject": "dmarc_reject", "dmarcQuarantine": "dmarc_quarantine", "localSpoof": "local_spoof"}
+
+
+def inbound(spec: Mapping[str, Any]) -> directory_pb.InboundPolicy:
+    """spec.inbound: per-domain trust actions (issue 15); left out = the server default."""
+    raw = spec.get("inbound") or {}
+    if not isinstance(raw, Mapping):
+        raise InvalidSpec("spec.inbound: expected an object")
+    out = directory_pb.InboundPolicy()
+    for key, field in _INBOUND_FIELDS.items():
+        value = raw.get(key)
+        if value is None:
+            continue
+        if value not in _ACTIONS:
+            raise InvalidSpec(f"spec.inbound.{key}: {str(value)[:40]!r} is not Reject, Junk or Deliver")
+        setattr(out, field, _ACTIONS[value])
+    return out
+
+
 def domain(spec: Mapping[str, Any]) -> directory_pb.Domain:
     name = domain_name(spec)
     limits = spec.get("limits") or {}
@@ -90,6 +114,7 @@ def domain(spec: Mapping[str, Any]) -> directory_pb.Domain:
         max_users=max_users,
         max_message_bytes=_bytes(limits.get("maxMessageSize"), "spec.limits.maxMessageSize"),
         dkim_selector=dkim_selector(spec) or "",
+        inbound=inbound(spec),
     )
 
 
@@ -146,6 +171,7 @@ def domain_differs(actual: directory_pb.Domain, desired: directory_pb.Domain) ->
         or actual.max_users != desired.max_users
         or actual.max_message_bytes != desired.max_message_bytes
         or actual.dkim_selector != desired.dkim_selector
+        or actual.inbound != desired.inbound
     )
 
 

@@ -142,7 +142,8 @@ class CommonConfig:
         "KUBEMAIL_PROXY_NETWORKS",
         [],
         "CIDRs allowed to send a PROXY protocol v1/v2 header (load balancers); peers there on a listener "
-        "named in KUBEMAIL_PROXY_LISTENERS must send one.",
+        "named in KUBEMAIL_PROXY_LISTENERS must send one. The web front-end believes X-Forwarded-For from "
+        "these peers only (the rightmost address outside them is the client).",
     )
     proxy_listeners: tuple[str, ...] = setting(
         "KUBEMAIL_PROXY_LISTENERS",
@@ -161,6 +162,29 @@ class CommonConfig:
     )
     srs_domain: str = setting(
         "KUBEMAIL_SRS_DOMAIN", "", "Domain of SRS-rewritten senders; empty = KUBEMAIL_HOSTNAME. Its MX must be ours."
+    )
+    rspamd_url: str = setting(
+        "KUBEMAIL_RSPAMD_URL",
+        "",
+        "Base URL of Rspamd's normal worker (`http://host:11333`): the SMTP pods scan every message with "
+        "/checkv2 before the reply to DATA; empty = no spam scanner.",
+    )
+    rspamd_controller_url: str = setting(
+        "KUBEMAIL_RSPAMD_CONTROLLER_URL",
+        "",
+        "Base URL of Rspamd's controller (`http://host:11334`): the IMAP pods train it (/learnspam, "
+        "/learnham) when a message is moved into or out of Junk; empty = no learning.",
+    )
+    rspamd_password_file: str = setting(
+        "KUBEMAIL_RSPAMD_PASSWORD_FILE",
+        "",
+        "File holding the controller password (sent as the Password header); empty = none (trusted IP).",
+    )
+    rspamd_timeout: float = setting(
+        "KUBEMAIL_RSPAMD_TIMEOUT",
+        10.0,
+        "Seconds one Rspamd request may take in all; then the scan counts as failed (see "
+        "KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN) or the learning is dropped.",
     )
     ephemeral_ports: bool = setting(
         "KUBEMAIL_EPHEMERAL_PORTS",

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.common import threadkeys
+from services.common import preview, threadkeys
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 log = logging.getLogger(__name__)
@@ -738,7 +738,43 @@ def _build(raw: bytes) -> mime_pb.MessageSummary:
     _search_headers(s, fields)
     s.has_8bit = not raw.isascii()
     _thread_keys(s, first)
+    part = preview_part(s.body)
+    s.preview = preview_text(raw[part.body_offset : part.end_offset], part) if part is not None else ""
     return s
+
+
+PREVIEW_SOURCE_BYTES = 16384  # encoded octets of the part a preview is made from
+
+
+def preview_part(body: mime_pb.BodyPart) -> mime_pb.BodyPart | None:
+    """The part a preview (RFC 8970) comes from: the first text/plain part that is not an
+    attachment, else the first such text/html part; not inside attached messages."""
+    html: mime_pb.BodyPart | None = None
+    stack = [body]
+    while stack:
+        part = stack.pop(0)
+        if is_multipart(part):
+            stack[:0] = list(part.parts)
+            continue
+        if part.type != "text" or (part.HasField("disposition") and part.disposition.type == "attachment"):
+            continue
+        if part.subtype == "plain":
+            return part
+        if part.subtype == "html" and html is None:
+            html = part
+    return html
+
+
+def preview_text(data: bytes, part: mime_pb.BodyPart) -> str:
+    """The preview of `part` from its encoded body (only the first PREVIEW_SOURCE_BYTES are
+    looked at, so the cost is bounded whatever the size). Never raises."""
+    try:
+        charset = next((p.value.decode("ascii", "replace") for p in part.params if p.name == "charset"), "utf-8")
+        text = _charset_decode(decode_body(data[:PREVIEW_SOURCE_BYTES], part.encoding), charset)
+        return preview.preview(text, part.subtype == "html")
+    except Exception:  # pragma: no cover - defensive
+        log.exception("preview failed")
+        return ""
 
 
 def _thread_keys(summary: mime_pb.MessageSummary, first: dict[str, bytes]) -> None:

@@ -12,6 +12,7 @@ import grpc
 from services.common import sasl
 from services.imap import metrics, reasons, wire
 from services.imap.cmd_notify import deliver
+from services.imap.deflate import DeflateError
 from services.imap.errors import CommandError, Result, Silent, bad, no
 from services.imap.grammar import LOGOUT, AuthenticateArgs, Command, LoginArgs
 from services.imap.session import Session
@@ -179,6 +180,31 @@ async def idle(s: Session, cmd: Command) -> Result:
         metrics.IDLE_SESSIONS.dec()
 
 
+def _deflate_bye(s: Session) -> Result:
+    log.info("COMPRESS input refused during IDLE")
+    s.untagged("BYE Compressed input refused")
+    s.state = LOGOUT
+    return Result("BAD", "Compressed input refused")
+
+
+async def compress(s: Session, cmd: Command) -> Result:
+    """COMPRESS DEFLATE (RFC 4978 3): the tagged OK goes out uncompressed, then both
+    directions are raw deflate (over TLS when TLS is on: it stays below)."""
+    if cmd.args != "DEFLATE":
+        raise bad(f"Unknown compression mechanism {cmd.args}")
+    if s.deflate is not None:
+        raise no("Compression already active", "COMPRESSIONACTIVE")
+    s.send(wire.tagged(cmd.tag, "OK", "DEFLATE active"))
+    await s.flush()
+    try:
+        s.start_compression()
+    except DeflateError:  # what the client pipelined after the command is not deflate
+        s.untagged("BYE Compressed input refused")
+        s.state = LOGOUT
+        await s.flush()
+    raise Silent
+
+
 async def _idle_loop(s: Session, outage: _Outage) -> Result:
     read_task: asyncio.Task[bytes] | None = None
     last_keepalive = time.monotonic()
@@ -193,6 +219,11 @@ async def _idle_loop(s: Session, outage: _Outage) -> Result:
                 if line.strip().upper() == b"DONE":
                     return Result(text="IDLE terminated")
                 return Result("BAD", "Expected DONE")
+            try:
+                if s.feed_pending():  # COMPRESS: input already received comes first
+                    continue
+            except DeflateError:
+                return _deflate_bye(s)
             if read_task is None:
                 read_task = asyncio.ensure_future(s.reader.read(65536))
             notify = asyncio.ensure_future(s.idle_wait(min(s.cfg.poll_interval, s.cfg.keepalive)))
@@ -205,7 +236,10 @@ async def _idle_loop(s: Session, outage: _Outage) -> Result:
                 if not data:
                     s.state = LOGOUT
                     return Result("BAD", "Connection closed")
-                s.rx.feed(data)
+                try:
+                    s.feed(data)
+                except DeflateError:
+                    return _deflate_bye(s)
                 continue
             now = time.monotonic()
             if s.ctx.closing:

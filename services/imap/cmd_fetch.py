@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from services.common import mime
 from services.common.listing import all_changes
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import bodystructure, sections, wire
@@ -23,6 +24,7 @@ _SUMMARY_ATTS = {
     "RFC822",
     "RFC822.HEADER",
     "RFC822.TEXT",
+    "PREVIEW",
 }
 # attributes answered from uid/modseq/flags alone: FetchMessages(flags_only), big batches
 _FLAGS_ONLY_ATTS = {"UID", "FLAGS", "MODSEQ"}
@@ -320,7 +322,25 @@ async def _render(
             out.append(await _binary(s, m, att, size_only=False, cache=cache))
         elif n == "BINARY.SIZE":
             out.append(await _binary(s, m, att, size_only=True, cache=cache))
+        elif n == "PREVIEW":
+            out.append(await _preview(s, m, att))
     return out + _implied(s, m, atts, seen_changed)
+
+
+async def _preview(s: Session, m: messages_pb.MessageMeta, att: FetchAtt) -> bytes:
+    """RFC 8970: the preview made at ingest; for a message stored before previews, made now
+    from at most mime.PREVIEW_SOURCE_BYTES of its first text part (one ranged blob read), or
+    NIL when the client said LAZY (it may ask again without)."""
+    if m.summary.HasField("preview"):
+        return b"PREVIEW " + wire.string(m.summary.preview)
+    if att.lazy:
+        return b"PREVIEW NIL"
+    part = mime.preview_part(m.summary.body)
+    text = ""
+    if part is not None and part.end_offset > part.body_offset:
+        length = min(part.end_offset - part.body_offset, mime.PREVIEW_SOURCE_BYTES)
+        text = mime.preview_text(await s.ctx.blobs.get(m.blob_id, part.body_offset, length), part)
+    return b"PREVIEW " + wire.string(text)
 
 
 async def _read(

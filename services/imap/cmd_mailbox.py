@@ -1,5 +1,5 @@
 """Mailbox commands: SELECT EXAMINE CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS
-APPEND GETQUOTA GETQUOTAROOT SETQUOTA."""
+GETQUOTA GETQUOTAROOT SETQUOTA (APPEND: services.imap.cmd_append)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ import grpc
 
 from services.common.grpcclient import reason_of
 from services.common.listing import all_changes, all_mailboxes
-from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons, shared, wire
+from services.imap import names, shared, wire
 from services.imap.errors import Result, bad, no
-from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
 from services.imap.selected import Selected, compress
-from services.imap.session import Session, store_result
+from services.imap.session import Session
 
 SPECIAL_USES = ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")
 _SPECIAL_BY_UPPER = {u.upper(): u for u in SPECIAL_USES}
@@ -30,7 +28,7 @@ def _name(s: Session, raw: bytes) -> str:
 
 
 def _wire_name(s: Session, name: str) -> bytes:
-    return wire.string(names.encode(name, s.utf8))
+    return wire.string(names.encode(name, s.utf8), s.utf8)
 
 
 # SELECT / EXAMINE ------------------------------------------------------------------
@@ -62,6 +60,7 @@ async def select(s: Session, cmd: Command) -> Result:
         list(lu.uids),
         owner=uid,
         rights=rights,
+        special_use=mb.special_use,
     )
     with contextlib.suppress(grpc.aio.AioRpcError):
         await s.load_recent(sel)
@@ -347,36 +346,6 @@ async def status(s: Session, cmd: Command) -> Result:
         mb.name = where.display
     s.untagged(_status_line(s, mb, cmd.args.items))
     return Result(text="STATUS completed")
-
-
-# APPEND ----------------------------------------------------------------------------
-async def append(s: Session, cmd: Command) -> Result:
-    a = cmd.args
-    where = await shared.locate(s, _name(s, a.mailbox))
-    name = where.display
-    msg: bytes = a.message
-    if not msg:
-        raise no("Empty messages are not accepted")
-    if len(msg) > s.cfg.append_limit:
-        raise no("Message too large", "TOOBIG")
-    if where.shared:  # refuse before the message is stored; the service checks again on commit
-        mine = await s.md.mailboxes.MyRights(mailboxes_pb.MyRightsRequest(user_id=where.owner, mailbox=where.name))
-        if "i" not in mine.rights:
-            raise no("Permission denied", "NOPERM")
-    # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
-    known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
-    flags = norm_flags(a.flags, known)
-    try:
-        # one idempotency key per APPEND command, reused by every retry of its commit
-        resp = await s.ctx.mail.append(
-            where.owner, where.name, msg, new_key("append"), flags=flags, internal_date=a.date or 0
-        )
-    except MailStoreError as exc:
-        r = store_result(exc, reasons.APPEND)
-        raise no(r.text, r.code) from None
-    if s.sel is not None and s.sel.mailbox_id == resp.mailbox_id and s.changed is not None:
-        s.changed.set()
-    return Result(text="APPEND completed", code=f"APPENDUID {resp.uidvalidity} {resp.uid}")
 
 
 # QUOTA -----------------------------------------------------------------------------

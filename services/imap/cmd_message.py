@@ -6,11 +6,11 @@ import grpc
 
 from services.common.mailstore import KeywordLimit, MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import names, reasons, shared
+from services.imap import contexts, names, reasons, shared
 from services.imap.errors import Result, bad, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AUTH, Command, CopyArgs, SearchArgs, StoreArgs
-from services.imap.search import translate
+from services.imap.search import partial_item, translate
 from services.imap.selected import Selected, compress, in_order, keyword_spellings, ranges
 from services.imap.session import Session, store_result
 
@@ -164,6 +164,9 @@ async def copy(s: Session, cmd: Command) -> Result:
         code = f"COPYUID {resp.uidvalidity} {in_order(resp.source_uids)} {in_order(resp.destination_uids)}"
     if s.changed is not None:
         s.changed.set()
+    if s.ctx.learner is not None and sel.owner == s.user_id and not dest_owner:
+        # into or out of Junk (the user's own mailboxes): train the spam filter, in the background
+        s.ctx.learner.moved(s.user_id, sel.special_use, dest, list(resp.destination_uids))
     if move:
         if code:
             s.untagged(f"OK [{code}] Moved")
@@ -175,6 +178,8 @@ async def copy(s: Session, cmd: Command) -> Result:
 async def search(s: Session, cmd: Command) -> Result:
     a: SearchArgs = cmd.args
     sel = _sel(s)
+    if a.charset is not None and s.utf8_accept:  # RFC 6855 3 (SHOULD): conflicting charset labels
+        raise bad("No CHARSET in SEARCH after ENABLE UTF8=ACCEPT")
     charset = a.charset or "US-ASCII"
     if charset not in ("UTF-8", "US-ASCII", "UTF8"):
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
@@ -185,15 +190,22 @@ async def search(s: Session, cmd: Command) -> Result:
     uids = [u for u in resp.uids if sel.contains(u)]
     nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
     nums = sorted(n for n in nums if n)
-    ret: list[str] | None = None if a.ret is None else list(a.ret)
+    ret: list[str] | None = None if a.ret is None else [r for r in a.ret if r != "CONTEXT"]  # RFC 5267 4.2
+    refused = False  # UPDATE refused (4.3.1): NO [NOUPDATE] after the results, as in RFC 5267
+    if ret is not None and "UPDATE" in ret:
+        ret, refused = _update(sel, cmd, key, ret, uids)
     if ret is not None and "SAVE" in ret:
         ret = [r for r in ret if r != "SAVE"]
-        if ret and set(ret) <= {"MIN", "MAX"}:
+        if ret and set(ret) <= {"MIN", "MAX", "PARTIAL"}:  # RFC 5182 2.1: what is returned
             keep = ([uids[0]] if "MIN" in ret and uids else []) + ([uids[-1]] if "MAX" in ret and uids else [])
+            if a.partial is not None:
+                keep += uids[a.partial[0] - 1 : a.partial[1]]
             sel.saved = sorted(set(keep))
         else:
             sel.saved = list(uids)
         if not ret:
+            if refused:
+                s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
             return Result(text="SEARCH completed, result saved")
     if ret is None and s.rev2:
         ret = ["ALL"]
@@ -215,18 +227,42 @@ async def search(s: Session, cmd: Command) -> Result:
             parts.append(f"MAX {nums[-1]}")
         if "ALL" in ret:
             parts.append(f"ALL {compress(nums)}")
+    if a.partial is not None:
+        parts.append(partial_item(a.partial, compress(nums[a.partial[0] - 1 : a.partial[1]])))
     if "COUNT" in ret:
         parts.append(f"COUNT {len(nums)}")
     if uses_modseq and nums:
         parts.append(f"MODSEQ {await _esearch_modseq(s, sel, uids, ret, resp.highest_modseq)}")
     s.untagged(" ".join(parts))
+    if refused:
+        s.untagged(f'NO [NOUPDATE "{cmd.tag}"] Too many searches being updated')
     return Result(text="SEARCH completed")
+
+
+def _update(
+    sel: Selected, cmd: Command, key: messages_pb.SearchKey, ret: list[str], uids: list[int]
+) -> tuple[list[str], bool]:
+    """SEARCH RETURN (UPDATE) (RFC 5267 4.3): the result is kept and its changes reported as
+    ADDTO / REMOVEFROM (services.imap.contexts); the other options answer as usual (no
+    interaction), UPDATE alone as ALL. True when refused (too many: NO [NOUPDATE], 4.3.1)."""
+    if cmd.tag in sel.contexts:
+        raise bad(f"Tag reuse: a SEARCH with tag {cmd.tag} is already being updated")
+    kept = contexts.keep(sel, contexts.SearchContext(cmd.tag, cmd.uid, key, set(uids)))
+    return [r for r in ret if r != "UPDATE"] or ["ALL"], not kept
+
+
+async def cancelupdate(s: Session, cmd: Command) -> Result:
+    """CANCELUPDATE (RFC 5267 4.3): no more updates for those searches."""
+    sel = _sel(s)
+    for t in cmd.args:  # a tag with no updates (ended, refused with NOUPDATE) is no error
+        sel.contexts.pop(t, None)
+    return Result(text="CANCELUPDATE completed")
 
 
 async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[str], highest: int) -> int:
     """ESEARCH MODSEQ (RFC 7162 3.1.5, RFC 4731 3.2): the highest MODSEQ of the messages the
     response reports: with MIN and/or MAX alone those one or two, else every match."""
-    if {"ALL", "COUNT"} & set(ret) or not {"MIN", "MAX"} & set(ret):
+    if {"ALL", "COUNT", "PARTIAL"} & set(ret) or not {"MIN", "MAX"} & set(ret):
         return highest
     picked = sorted({uids[0] if r == "MIN" else uids[-1] for r in ret if r in ("MIN", "MAX")})
     resp = await s.md.messages.FetchMessages(
@@ -235,10 +271,3 @@ async def _esearch_modseq(s: Session, sel: Selected, uids: list[int], ret: list[
         )
     )
     return max((m.modseq for m in resp.messages), default=highest)
-
-
-def _unused(x: object) -> None:  # keep imports used by type checkers
-    del x
-
-
-_unused(bad)

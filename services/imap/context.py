@@ -35,3 +35,4 @@ class ServerContext:
     trusted: tuple[Any, ...] = ()
     sessions: set[LiveSession] = field(default_factory=set)
     closing: bool = False
+    learner: Any = None  # services.imap.learning.Learner when KUBEMAIL_RSPAMD_CONTROLLER_URL is set

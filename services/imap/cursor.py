@@ -133,6 +133,11 @@ class Cursor:
             b = seg[self.p]
             self.p += 1
             if b == 0x22:
+                if not out.isascii():  # RFC 6855 3: 8-bit octets only as valid UTF-8
+                    try:
+                        out.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise ParseError("Quoted string is not valid UTF-8") from None
                 return bytes(out)
             if b == 0x5C:
                 if self.p >= len(seg) or seg[self.p] not in (0x22, 0x5C):

@@ -15,6 +15,7 @@ from services.common.blobstore import BlobError
 from services.common.mailstore import MailStoreError
 from services.imap import metrics, wire
 from services.imap.cmd_notify import deliver
+from services.imap.deflate import DeflateError
 from services.imap.errors import CommandError, Result, Silent
 from services.imap.grammar import COMMANDS, LOGOUT, Command
 from services.imap.handlers import HANDLERS
@@ -55,9 +56,16 @@ class CommandLoop(Session):
             ev = self.rx.next()
             if ev is None:
                 await self.flush()
-                if not await self.read_more():
+                try:
+                    if not await self.read_more():
+                        return
+                except DeflateError as exc:
+                    log.info("COMPRESS input refused: %s", exc)
+                    self.untagged("BYE Compressed input refused")
+                    await self.flush()
                     return
                 continue
+            self.inflated = 0
             if isinstance(ev, Continue):
                 self.send(wire.cont(ev.text))
                 await self.flush()

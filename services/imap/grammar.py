@@ -61,6 +61,7 @@ class FetchAtt:
     section: Section | None = None
     peek: bool = False
     partial: tuple[int, int] | None = None
+    lazy: bool = False  # PREVIEW (LAZY) (RFC 8970 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ class SearchArgs:
     key: tuple[Any, ...]
     charset: str | None = None
     ret: tuple[str, ...] | None = None  # ESEARCH RETURN options; None = plain SEARCH
+    partial: tuple[int, int] | None = None  # RETURN (PARTIAL low:high) (RFC 5267 4.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +142,27 @@ class ListArgs:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendArgs:
-    mailbox: bytes
+class CatUrl:
+    """A CATENATE URL part (RFC 4469 5): the IMAP URL as sent, resolved by the handler."""
+
+    url: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AppendMessage:
+    """One message of APPEND (several with MULTIAPPEND, RFC 3502)."""
+
     flags: tuple[str, ...]
     date: int | None
-    message: bytes
+    message: bytes = b""  # the literal, unless catenate
+    catenate: tuple[bytes | CatUrl, ...] | None = None  # RFC 4469: TEXT literals and URLs
+    utf8: bool = False  # RFC 6855 4: sent as UTF8 (literal8)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendArgs:
+    mailbox: bytes
+    messages: tuple[AppendMessage, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,10 +392,22 @@ def _status(c: Cursor) -> StatusArgs:
     return StatusArgs(name, tuple(items))
 
 
+MAX_CATENATE_PARTS = 64
+
+
 def _append(c: Cursor) -> AppendArgs:
+    """APPEND SP mailbox 1*append-message (RFC 3502 MULTIAPPEND); append-data is a literal, a
+    literal8, UTF8 (literal8) (RFC 6855 4) or CATENATE (cat-part ...) (RFC 4469 5)."""
     c.sp()
     name = mailbox(c)
     c.sp()
+    messages = [_append_message(c)]
+    while c.maybe_sp():
+        messages.append(_append_message(c))
+    return AppendArgs(name, tuple(messages))
+
+
+def _append_message(c: Cursor) -> AppendMessage:
     flags: list[str] = []
     when: int | None = None
     if c.peek() == ord("("):
@@ -386,17 +416,45 @@ def _append(c: Cursor) -> AppendArgs:
     if c.peek() == 0x22:
         when = date_time(c)
         c.sp()
-    utf8 = False
+    if c.keyword("CATENATE"):
+        c.sp()
+        parts = c.paren_list(lambda: _cat_part(c), allow_empty=False)
+        if len(parts) > MAX_CATENATE_PARTS:
+            raise ParseError("Too many CATENATE parts")
+        return AppendMessage(tuple(flags), when, catenate=tuple(parts))  # type: ignore[arg-type]
     if c.keyword("UTF8"):
         c.sp()
         c.char("(")
-        utf8 = True
+        msg = _literal8(c)
+        c.char(")")
+        return AppendMessage(tuple(flags), when, msg, utf8=True)
     if not c.is_literal():
         raise c.fail("message literal")
-    msg = c.literal()
-    if utf8:
+    return AppendMessage(tuple(flags), when, c.literal())
+
+
+def _literal8(c: Cursor) -> bytes:
+    """literal8 (RFC 3516 `~{n}`); a plain literal is accepted as well."""
+    if not c.is_literal():
+        raise c.fail("literal8")
+    return c.literal()
+
+
+def _cat_part(c: Cursor) -> bytes | CatUrl:
+    word = c.atom_upper()
+    c.sp()
+    if word == "TEXT":
+        if not c.is_literal():
+            raise c.fail("TEXT literal")
+        return c.literal()
+    if word == "URL":
+        return CatUrl(c.astring())
+    if word == "UTF8":  # RFC 6855 4: cat-part =/ utf8-literal
+        c.char("(")
+        data = _literal8(c)
         c.char(")")
-    return AppendArgs(name, tuple(flags), when, msg)
+        return data
+    raise ParseError(f"Unknown CATENATE part {word}")
 
 
 def _enable(c: Cursor) -> list[str]:
@@ -532,6 +590,11 @@ def _section(c: Cursor, binary: bool = False) -> Section:
     return Section(tuple(parts), kind, fields)
 
 
+def section(c: Cursor) -> Section:
+    """A `[section-spec]` on its own (the SECTION of an IMAP URL, services.imap.imapurl)."""
+    return _section(c)
+
+
 def _partial(c: Cursor) -> tuple[int, int] | None:
     if not c.maybe("<"):
         return None
@@ -546,6 +609,15 @@ def _fetch_att(c: Cursor) -> list[FetchAtt]:
     word = c.atom_upper()
     if word in _SIMPLE_ATTS:
         return [FetchAtt(word)]
+    if word == "PREVIEW":  # RFC 8970 7: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]
+        lazy = False
+        if c.seg[c.p : c.p + 6].upper() == b" (LAZY":  # not FETCH 1 PREVIEW (CHANGEDSINCE 5)
+            c.p += 1
+            for mod in c.paren_list(c.atom_upper, allow_empty=False):
+                if mod != "LAZY":
+                    raise ParseError(f"Unknown PREVIEW modifier {mod}")
+                lazy = True
+        return [FetchAtt("PREVIEW", lazy=lazy)]
     if word in ("BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"):
         if c.peek() != ord("["):
             if word == "BODY":
@@ -698,18 +770,41 @@ def _search(c: Cursor) -> SearchArgs:
     c.sp()
     ret: list[str] | None = None
     charset: str | None = None
+    partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):
         c.sp()
-        ret = [str(x).upper() for x in c.paren_list(c.atom)]
-        for r in ret:
-            if r not in ("MIN", "MAX", "ALL", "COUNT", "SAVE"):
-                raise ParseError(f"Unknown RETURN option {r}")
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "SAVE", "UPDATE", "CONTEXT"))
         c.sp()
     if c.keyword("CHARSET"):
         c.sp()
         charset = c.astring().decode("ascii", "replace").upper()
         c.sp()
-    return SearchArgs(_search_keys(c), charset, None if ret is None else tuple(ret))
+    return SearchArgs(_search_keys(c), charset, None if ret is None else tuple(ret), partial)
+
+
+def _return_options(c: Cursor, allowed: tuple[str, ...]) -> tuple[list[str], tuple[int, int] | None]:
+    """`(` [return-opt *(SP return-opt)] `)` of ESEARCH (RFC 4731) / ESORT, with RFC 5267 4.4
+    PARTIAL low:high (positions in the result, from 1; given either way round)."""
+    ret: list[str] = []
+    partial: tuple[int, int] | None = None
+
+    def option() -> None:
+        nonlocal partial
+        word = c.atom_upper()
+        if word == "PARTIAL" and partial is None:
+            c.sp()
+            low = c.number32(nonzero=True)
+            c.char(":")
+            high = c.number32(nonzero=True)
+            partial = (min(low, high), max(low, high))
+        elif word not in allowed:
+            raise ParseError(f"Unknown RETURN option {word}")
+        ret.append(word)
+
+    c.paren_list(option)
+    if ret.count("ALL") + ret.count("PARTIAL") > 1:
+        raise ParseError("At most one of PARTIAL and ALL")  # RFC 5267 4.4
+    return ret, partial
 
 
 def _search_keys(c: Cursor) -> tuple[Any, ...]:
@@ -733,6 +828,7 @@ class SortArgs:
     charset: str
     key: tuple[Any, ...]
     ret: tuple[str, ...] | None = None  # ESORT RETURN options; None = plain SORT
+    partial: tuple[int, int] | None = None  # RETURN (PARTIAL low:high) (RFC 5267 4.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -764,16 +860,14 @@ def _sort_criterion(c: Cursor) -> tuple[str, bool]:
 def _sort(c: Cursor) -> SortArgs:
     c.sp()
     ret: list[str] | None = None
+    partial: tuple[int, int] | None = None
     if c.keyword("RETURN"):  # RFC 5267 ESORT
         c.sp()
-        ret = [str(x).upper() for x in c.paren_list(c.atom)]
-        for r in ret:
-            if r not in ("MIN", "MAX", "ALL", "COUNT"):
-                raise ParseError(f"Unknown RETURN option {r}")
+        ret, partial = _return_options(c, ("MIN", "MAX", "ALL", "COUNT", "UPDATE", "CONTEXT"))
         c.sp()
     criteria = [x for x in c.paren_list(lambda: _sort_criterion(c), allow_empty=False)]
     charset, key = _charset_and_keys(c)
-    return SortArgs(tuple(criteria), charset, key, None if ret is None else tuple(ret))  # type: ignore[arg-type]
+    return SortArgs(tuple(criteria), charset, key, None if ret is None else tuple(ret), partial)  # type: ignore[arg-type]
 
 
 def _thread(c: Cursor) -> ThreadArgs:
@@ -783,6 +877,22 @@ def _thread(c: Cursor) -> ThreadArgs:
         raise ParseError(f"Unknown threading algorithm {algorithm}")
     charset, key = _charset_and_keys(c)
     return ThreadArgs(algorithm, charset, key)
+
+
+def _compress(c: Cursor) -> str:
+    """COMPRESS SP algorithm (RFC 4978 3)."""
+    c.sp()
+    return c.atom_upper()
+
+
+def _cancelupdate(c: Cursor) -> tuple[str, ...]:
+    """CANCELUPDATE 1*(SP tag-string) (RFC 5267 4.3)."""
+    tags = []
+    while c.maybe_sp():
+        tags.append(c.string().decode("ascii", "replace"))
+    if not tags:
+        raise c.fail("tag")
+    return tuple(tags)
 
 
 def _getquota(c: Cursor) -> bytes:
@@ -842,6 +952,7 @@ COMMANDS: dict[str, Spec] = {
     "STATUS": Spec(_status, AUTHED),
     "APPEND": Spec(_append, AUTHED),
     "IDLE": Spec(_none, AUTHED),
+    "COMPRESS": Spec(_compress, AUTHED),
     "GETQUOTA": Spec(_getquota, AUTHED),
     "GETQUOTAROOT": Spec(_mailbox_only, AUTHED),
     "SETQUOTA": Spec(_setquota, AUTHED),
@@ -858,6 +969,7 @@ COMMANDS: dict[str, Spec] = {
     "UNSELECT": Spec(_none, SEL),
     "EXPUNGE": Spec(_expunge, SEL, True, _uid_expunge),
     "SEARCH": Spec(_search, SEL, True),
+    "CANCELUPDATE": Spec(_cancelupdate, SEL),
     "SORT": Spec(_sort, SEL, True),
     "THREAD": Spec(_thread, SEL, True),
     "FETCH": Spec(_fetch, SEL, True),

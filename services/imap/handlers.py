@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from services.imap import (
     cmd_acl,
+    cmd_append,
     cmd_basic,
     cmd_fetch,
     cmd_mailbox,
@@ -33,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     "ENABLE": cmd_basic.enable,
     "NAMESPACE": cmd_basic.namespace,
     "IDLE": cmd_basic.idle,
+    "COMPRESS": cmd_basic.compress,
     "SELECT": cmd_mailbox.select,
     "EXAMINE": cmd_mailbox.select,
     "CREATE": cmd_mailbox.create,
@@ -43,7 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "LIST": cmd_mailbox.list_,
     "LSUB": cmd_mailbox.list_,
     "STATUS": cmd_mailbox.status,
-    "APPEND": cmd_mailbox.append,
+    "APPEND": cmd_append.append,
     "GETQUOTA": cmd_mailbox.getquota,
     "GETQUOTAROOT": cmd_mailbox.getquotaroot,
     "SETQUOTA": cmd_mailbox.setquota,
@@ -62,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "COPY": cmd_message.copy,
     "MOVE": cmd_message.copy,
     "SEARCH": cmd_message.search,
+    "CANCELUPDATE": cmd_message.cancelupdate,
     "SORT": cmd_sort.sort,
     "THREAD": cmd_thread.thread,
     "FETCH": cmd_fetch.fetch,

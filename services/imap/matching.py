@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap.errors import no
+from services.imap.errors import bad, no
 from services.imap.search import translate
 from services.imap.selected import ranges
 from services.imap.session import Session
@@ -21,6 +21,8 @@ async def matching_uids(s: Session, key: tuple[Any, ...], charset: str) -> tuple
     when the program used MODSEQ (RFC 7162 3.1.5 wants it in the response), else None."""
     sel = s.sel
     assert sel is not None
+    if s.utf8_accept and charset not in ("UTF-8", "UTF8"):  # RFC 6855 erratum 4029 (SHOULD)
+        raise bad("SORT and THREAD take only CHARSET UTF-8 after ENABLE UTF8=ACCEPT")
     if charset not in CHARSETS:
         raise no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)")
     k, uses_modseq = translate(key, sel, s.utf8 or charset != "US-ASCII")

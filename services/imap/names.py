@@ -37,7 +37,11 @@ def decode(raw: bytes, utf8: bool) -> str:
         except utf7.Utf7Error:
             # RFC 3501 5.1.3: a name that is not valid modified UTF-7 is taken as is
             text = raw.decode("ascii")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text) or len(text.encode()) > MAX_NAME:
+    # RFC 6855 3: no controls (C0, DEL, C1), no line or paragraph separator
+    if (
+        any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in text)
+        or len(text.encode()) > MAX_NAME
+    ):
         raise NameError_("Invalid mailbox name")
     return normalize(text)
 

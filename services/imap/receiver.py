@@ -107,6 +107,12 @@ class Receiver:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
+    def take_buffered(self) -> bytes:
+        """The raw input not yet looked at (COMPRESS: sent after the command, so compressed)."""
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
     def take_line(self) -> bytes | None:
         """A raw line without CRLF (AUTHENTICATE responses, IDLE's DONE); None if incomplete.
 

@@ -118,3 +118,8 @@ def _flag_key(has: bool, flag: str, sel: Selected) -> messages_pb.SearchKey:
     if len(keys) == 1:
         return keys[0]
     return messages_pb.SearchKey(**{"or" if has else "and": messages_pb.SearchKeys(keys=keys)})
+
+
+def partial_item(partial: tuple[int, int], found: str) -> str:
+    """ESEARCH PARTIAL (low:high set) (RFC 5267 4.4), NIL when no message is in that range."""
+    return f"PARTIAL ({partial[0]}:{partial[1]} {found or 'NIL'})"

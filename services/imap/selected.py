@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.imap.grammar import SAVED, SeqSet
@@ -29,8 +30,10 @@ class Selected:
     saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
     keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS
     keywords_full: bool = False  # the mailbox's keyword list is full: no `\\*` in PERMANENTFLAGS
+    contexts: dict[str, Any] = field(default_factory=dict)  # SEARCH RETURN (UPDATE) (services.imap.contexts)
     owner: str = ""  # the user id the mailbox belongs to (another user's: shared through an ACL)
     rights: str = ""  # the session user's ACL rights on another user's mailbox ("" = the owner's own)
+    special_use: str = ""  # RFC 6154 (\\Junk: COPY/MOVE out of it trains the spam filter as ham)
 
     def may(self, right: str) -> bool:
         """Whether the session user has `right` (RFC 4314) here; the owner has every right."""

@@ -14,11 +14,13 @@ from services.common.blobstore import BlobStore, make_blobstore
 from services.common.config import CommonConfig
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
+from services.common.rspamd import Rspamd
 from services.common.tls import server_tls
 from services.common.watch import WatchHub
 from services.imap.config import ImapConfig
 from services.imap.context import ServerContext
 from services.imap.dispatch import CommandLoop
+from services.imap.learning import Learner
 
 log = logging.getLogger("kubemail.imap")
 
@@ -55,6 +57,8 @@ class ImapServer:
         for lst in self.listeners:
             await listener.close_and_drain(lst, timeout)
         await self.ctx.hub.close()
+        if self.ctx.learner is not None:
+            await self.ctx.learner.close()
         if self.own_client:
             await self.ctx.md.close()
         with contextlib.suppress(Exception):
@@ -85,6 +89,9 @@ async def start(
         tls=tls,
         trusted=config.parse_networks(common.trusted_networks),
     )
+    if common.rspamd_controller_url:
+        scanner = Rspamd("", common.rspamd_controller_url, common.rspamd_timeout, common.rspamd_password_file)
+        ctx.learner = Learner(scanner, md, store)
 
     admission = Admission(md, ctx.auth.limits, "imap", cfg.max_connections)
 

@@ -19,6 +19,7 @@ from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.imap import reasons, wire
 from services.imap.auth import login
 from services.imap.context import ServerContext
+from services.imap.deflate import Deflate, DeflateError
 from services.imap.errors import Result
 from services.imap.grammar import AUTH, NONAUTH
 from services.imap.notify import NotifyState
@@ -65,6 +66,8 @@ class Session(MailboxSync):
         self._deadline: float | None = None  # of the command being received (see _remaining)
         self._out: list[bytes] = []
         self._out_size = 0
+        self.deflate: Deflate | None = None  # COMPRESS=DEFLATE (RFC 4978) once active
+        self.inflated = 0  # inflated input octets since the last complete command
 
     # -- properties -----------------------------------------------------------------
     @property
@@ -93,6 +96,11 @@ class Session(MailboxSync):
     @property
     def utf8(self) -> bool:
         return "IMAP4REV2" in self.enabled or "UTF8=ACCEPT" in self.enabled
+
+    @property
+    def utf8_accept(self) -> bool:
+        """ENABLE UTF8=ACCEPT was given (RFC 6855 3: SEARCH then takes no CHARSET)."""
+        return "UTF8=ACCEPT" in self.enabled
 
     @property
     def rev2(self) -> bool:
@@ -133,6 +141,7 @@ class Session(MailboxSync):
             "LIST-EXTENDED",
             "LIST-STATUS",
             "ESEARCH",
+            "CONTEXT=SEARCH",
             "SEARCHRES",
             "WITHIN",
             "CONDSTORE",
@@ -140,14 +149,19 @@ class Session(MailboxSync):
             "QUOTA",
             "QUOTA=RES-STORAGE",
             f"APPENDLIMIT={self.cfg.append_limit}",
+            "MULTIAPPEND",
+            "CATENATE",
             "STATUS=SIZE",
             "UTF8=ACCEPT",
+            *([] if self.deflate is not None else ["COMPRESS=DEFLATE"]),
             "BINARY",
             "OBJECTID",
             "SAVEDATE",
+            "PREVIEW",
             "SORT",
             "SORT=DISPLAY",
             "ESORT",
+            "CONTEXT=SORT",
             "THREAD=ORDEREDSUBJECT",
             "THREAD=REFERENCES",
             "METADATA",
@@ -170,7 +184,7 @@ class Session(MailboxSync):
             data = b"".join(self._out)
             self._out.clear()
             self._out_size = 0
-            self.writer.write(data)
+            self.writer.write(data if self.deflate is None else self.deflate.compress(data))
         await self.writer.drain()
 
     async def maybe_flush(self) -> None:
@@ -188,8 +202,38 @@ class Session(MailboxSync):
             self._deadline = now + self._timeout()
         return max(0.0, self._deadline - now)
 
+    def feed(self, data: bytes) -> None:
+        """Received octets into the receiver (inflated first once COMPRESS is active)."""
+        if self.deflate is None:
+            self.rx.feed(data)
+            return
+        self._feed_inflated(self.deflate.inflate(data))
+
+    def feed_pending(self) -> bool:
+        """COMPRESS: the next bounded step of input already received; False if none."""
+        if self.deflate is None or not self.deflate.pending():
+            return False
+        self._feed_inflated(self.deflate.more())
+        return True
+
+    def _feed_inflated(self, data: bytes) -> None:
+        self.inflated += len(data)
+        if self.inflated > self.rx.limits.max_command + self.rx.limits.max_line:
+            raise DeflateError("inflated input larger than any command")  # a zip bomb (invariant 7)
+        self.rx.feed(data)
+
+    def start_compression(self) -> None:
+        """COMPRESS DEFLATE: from now on both directions are raw deflate (after the tagged OK)."""
+        self.deflate = Deflate()
+        self.inflated = 0
+        left = self.rx.take_buffered()
+        if left:
+            self.feed(left)
+
     async def read_more(self) -> bool:
         """Reads the next chunk into the receiver; False on EOF. Autologout on timeout."""
+        if self.feed_pending():
+            return True
         draining: asyncio.Event | None = getattr(self.conn, "draining", None)
         read = asyncio.ensure_future(self.reader.read(65536))
         waits: set[asyncio.Future[Any]] = {read}
@@ -214,7 +258,7 @@ class Session(MailboxSync):
         data = read.result()
         if not data:
             return False
-        self.rx.feed(data)
+        self.feed(data)
         return True
 
     # -- authentication -------------------------------------------------------------

@@ -17,6 +17,7 @@ from services.common.grpcclient import MetadataClient, reason_of
 from services.common.listing import all_changes
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.imap import contexts
 from services.imap.config import ImapConfig
 from services.imap.flags import SYSTEM_FLAGS
 from services.imap.grammar import LOGOUT
@@ -108,6 +109,9 @@ class MailboxSync(ABC):
             self.untagged(f"{sel.exists} EXISTS")
             if not self.rev2:
                 self.untagged(f"{len(sel.recent)} RECENT")
+        if sel.contexts:  # RFC 5267 4.3: SEARCH RETURN (UPDATE) results follow the changes
+            touched = [m.uid for m in resp.changed if m.uid not in sel.ghosts]
+            await contexts.changes(self.md, self.user_id, sel, touched, self.untagged)
         if resp.uidnext:
             sel.uidnext = max(sel.uidnext, resp.uidnext)
         # the mailbox counter is read before the change index: never step back behind what we saw
@@ -138,6 +142,8 @@ class MailboxSync(ABC):
         sel = self.sel
         assert sel is not None
         gone = [u for u in uids if sel.contains(u)]
+        if sel.contexts:  # RFC 5267 4.3: before the EXPUNGE that renumbers
+            contexts.removals(sel, gone, self.untagged)
         if self.qresync:
             for u in gone:
                 sel.remove(u)

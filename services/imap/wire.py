@@ -34,17 +34,24 @@ Value = None | int | str | bytes | Atom | Raw | Literal | Sequence["Value"]
 NIL = b"NIL"
 
 
-def _quotable(data: bytes) -> bool:
+def _quotable(data: bytes, utf8: bool = False) -> bool:
     if len(data) > MAX_QUOTED:
         return False
+    if utf8 and not data.isascii():  # RFC 6855 3 / RFC 9051: UTF-8 in quoted strings
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return all(c.isprintable() or c == " " for c in text)
     return all(0x20 <= b < 0x7F for b in data)
 
 
-def string(data: bytes | str) -> bytes:
-    """An IMAP string: quoted when safe, otherwise a literal."""
+def string(data: bytes | str, utf8: bool = False) -> bytes:
+    """An IMAP string: quoted when safe, otherwise a literal. `utf8`: the client enabled
+    UTF-8 in quoted strings (UTF8=ACCEPT or IMAP4rev2)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if _quotable(data):
+    if _quotable(data, utf8):
         return b'"' + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
     return b"{%d}\r\n" % len(data) + data
 

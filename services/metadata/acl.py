@@ -51,6 +51,7 @@ NEEDS: dict[str, str] = {
     "StoreFlags": "",
     "Expunge": "e",
     "Append": "i",
+    "AppendMany": "i",
     "GetAcl": "a",
     "SetAcl": "a",
     "MyRights": "",

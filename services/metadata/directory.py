@@ -385,6 +385,7 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         if not dom.enabled:
             res.status = R.STATUS_DISABLED
             return res
+        res.inbound.CopyFrom(dom.inbound)  # the SMTP pod's per-domain trust policy (issue 15)
         candidates = [f"{local}@{canon}"]
         if "+" in local and not local.startswith("+"):
             candidates.append(f"{local.split('+', 1)[0]}@{canon}")

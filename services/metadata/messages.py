@@ -19,7 +19,7 @@ from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.metadata import keys, paging
 from services.metadata import validate as v
-from services.metadata.acl import Acl, permitted_flags
+from services.metadata.acl import RIGHTS, Acl, permitted_flags
 from services.metadata.config import MetadataConfig
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, invalid
@@ -31,6 +31,7 @@ from services.metadata.threads import thread_args
 log = logging.getLogger("kubemail.metadata.messages")
 
 MAX_DELIVERIES = 1000
+MAX_APPEND_ITEMS = 1000  # AppendMany items (the IMAP receiver allows far fewer literals)
 _MODES = {
     messages_pb.StoreFlagsRequest.MODE_REPLACE: "R",
     messages_pb.StoreFlagsRequest.MODE_ADD: "A",
@@ -318,12 +319,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         name = v.mailbox_name(request.mailbox)
         limit, max_bytes = await self.dir.limits(user)
         summary = self._check_message(request.blob_id, request.size, request.summary, max_bytes)
-        flags = v.flags(request.flags)
-        actor = ACTOR.get()
-        if actor and actor != user.id and flags:  # into a shared mailbox: RFC 4314 4, as for COPY
-            flags = permitted_flags(
-                flags, await self.acl.rights(user.id, await self.acl.mailbox_id(user.id, name), actor)
-            )
+        flags = await self._permitted(user.id, name, v.flags(request.flags))
         fl = " ".join(flags)
         intent = self._intent(self._idem(request.idempotency_key), {user.id: 1})
         await self._blob_ready(request.blob_id, 1, intent)
@@ -346,6 +342,59 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         await self._settle(request.blob_id, intent, {user.id: 0 if dup else 1})
         row = rows[0]
         return messages_pb.AppendResponse(**_placed(row))
+
+    async def _rights_of_actor(self, owner: str, name: str) -> str:
+        """The call's actor's rights on the owner's mailbox `name` (every right for the owner)."""
+        actor = ACTOR.get()
+        if not actor or actor == owner:
+            return RIGHTS
+        return await self.acl.rights(owner, await self.acl.mailbox_id(owner, name), actor)
+
+    async def _permitted(self, owner: str, name: str, flags: list[str]) -> list[str]:
+        """APPEND into a shared mailbox: only the flags the rights allow (RFC 4314 4, as for COPY)."""
+        return permitted_flags(flags, await self._rights_of_actor(owner, name)) if flags else flags
+
+    async def AppendMany(self, request: messages_pb.AppendManyRequest, context: Any) -> messages_pb.AppendManyResponse:
+        """MULTIAPPEND: every item into one mailbox in one script run, all or none."""
+        user = await self.dir.require_user(request.user_id)
+        name = v.mailbox_name(request.mailbox)
+        if not request.items:
+            raise invalid("no items")
+        if len(request.items) > MAX_APPEND_ITEMS:
+            raise invalid(f"more than {MAX_APPEND_ITEMS} items")
+        limit, max_bytes = await self.dir.limits(user)
+        first = self._intent(self._idem(request.idempotency_key), {})
+        now = int(time.time())
+        rights = await self._rights_of_actor(user.id, name)
+        args: list[str | int | bytes] = [first.script_key(), self.cfg.idempotency_ttl_seconds, limit, name]
+        args.append(len(request.items))
+        for it in request.items:
+            summary = self._check_message(it.blob_id, it.size, it.summary, max_bytes)
+            fl = " ".join(permitted_flags(v.flags(it.flags), rights))
+            args += [it.blob_id, it.size, it.internal_date or now, summary, fl, *thread_args(it.summary)]
+        refs = Counter(it.blob_id for it in request.items)
+        intents = {b: Intent(first.idem, {user.id: n}, op=first.op) for b, n in refs.items()}
+        ready: list[str] = []
+        try:
+            for blob_id, n in refs.items():
+                await self._blob_ready(blob_id, n, intents[blob_id])  # releases its own references when it fails
+                ready.append(blob_id)
+        except Exception:
+            for blob_id in ready:
+                await self.store.blob_settle(blob_id, intents[blob_id], {user.id: 0})
+            raise
+        try:
+            res = await self.store.user_script("append_many", user.id, args)
+        except Fail:  # a definite refusal: nothing was stored (a timeout leaves the intents to the GC pass)
+            for blob_id in ready:
+                await self.store.blob_settle(blob_id, intents[blob_id], {user.id: 0})
+            raise
+        rows = res.get("dup")
+        for blob_id, n in refs.items():
+            await self._settle(blob_id, intents[blob_id], {user.id: 0 if rows is not None else n})
+        if rows is None:
+            rows = res["ok"]
+        return messages_pb.AppendManyResponse(appended=[messages_pb.AppendResponse(**_placed(r)) for r in rows])
 
     # -- reads -------------------------------------------------------------------------
 

@@ -95,6 +95,24 @@ def _walk(node: messages_pb.SearchKey, count: list[int], needs: set[str], depth:
         needs.add("recent")
 
 
+def _narrowing(key: messages_pb.SearchKey) -> list[int]:
+    """Closed UID ranges (flat lo, hi, ...) every match lies in, when the key is a UID set or an
+    AND holding one without "*" (the IMAP CONTEXT=SEARCH update of a few changed messages):
+    only those messages are read, so the cost follows them, not the mailbox. [] = no narrowing."""
+    which = key.WhichOneof("key")
+    sets = (
+        [key.uids]
+        if which == "uids"
+        else [k.uids for k in getattr(key, "and").keys if k.WhichOneof("key") == "uids"]
+        if which == "and"
+        else []
+    )
+    for us in sets:
+        if us.ranges and all(r.lo and r.hi for r in us.ranges):
+            return [x for r in us.ranges for x in (r.lo, r.hi)]
+    return []
+
+
 def _body_text(raw: bytes) -> str:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     parts: list[str] = []
@@ -124,7 +142,14 @@ class Searcher:
         fast = await self._fast(user_id, mbid, key)
         if fast is not None:
             return fast
-        uids = await self.data.resolve(user_id, mbid, [])
+        narrow = _narrowing(key)
+        uids = await self.data.resolve(user_id, mbid, narrow)
+        top: int | None = None
+        if narrow:  # "*" in the rest of the key is the mailbox's largest UID, not the candidates'
+            last = await self.data.store.timed(
+                "search", self.data.store.r.zrevrange(keys.user(user_id).uids(mbid), 0, 0)
+            )
+            top = int(last[0]) if last else 0
         fields = ["f", "d", "s", "b", "m", "e", "t", "v"] + (["S"] if "summary" in needs else [])
         rows = await self.data.rows(user_id, mbid, uids, fields)
         recent: set[int] = set()
@@ -133,7 +158,7 @@ class Searcher:
                 "search", self.data.store.r.zrange(keys.user(user_id).recent(mbid), 0, -1)
             )
             recent = {int(u) for u in raw}
-        max_uid = uids[-1] if uids else 0
+        max_uid = top if top is not None else (uids[-1] if uids else 0)
         out: list[int] = []
         hms = 0
         for uid, row in rows:

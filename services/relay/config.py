@@ -100,3 +100,22 @@ class RelayConfig:
         "Directory of DKIM private keys named <selector>._domainkey.<domain>.pem (the operator's Secret); "
         "mail from a domain with a key is signed with each of its selectors.",
     )
+    arc_seal: bool = setting(
+        "KUBEMAIL_RELAY_ARC_SEAL",
+        True,
+        "ARC-seal (RFC 8617) what the relay forwards (forwardTo, catch-all and SRS bounces: entries without "
+        "an authenticated submitter) with the DKIM key of KUBEMAIL_RELAY_ARC_DOMAIN, carrying the MX's "
+        "Authentication-Results, so the next hop can trust checks that forwarding breaks.",
+    )
+    arc_domain: str = setting(
+        "KUBEMAIL_RELAY_ARC_DOMAIN",
+        "",
+        "Domain whose DKIM key (KUBEMAIL_RELAY_DKIM_KEYS_DIR) seals forwards; empty = KUBEMAIL_SRS_DOMAIN, "
+        "else KUBEMAIL_HOSTNAME. No key for it = no seal.",
+    )
+    authserv_id: str = setting(
+        "KUBEMAIL_RELAY_AUTHSERV_ID",
+        "",
+        "The MX's authserv-id (KUBEMAIL_SMTP_AUTHSERV_ID) whose Authentication-Results the seal carries; "
+        "empty = KUBEMAIL_HOSTNAME.",
+    )

@@ -16,6 +16,10 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from services.common.resolver import make_resolver
+
+__all__ = ["Host", "Route", "RouteError", "Router", "is_null_mx", "make_resolver", "order_mx"]
+
 
 class RouteError(Exception):
     """No delivery possible now; `permanent` tells bounce (5xx) from retry (4xx)."""
@@ -61,26 +65,6 @@ def order_mx(records: Iterable[tuple[int, str]], rng: random.Random | None = Non
 def is_null_mx(records: Sequence[tuple[int, str]]) -> bool:
     """RFC 7505: a single MX of preference 0 and host "." (any "." host is treated as null)."""
     return any(host.rstrip(".") == "" for _, host in records)
-
-
-def make_resolver(servers: Sequence[str], timeout: float = 5.0) -> dns.asyncresolver.Resolver:
-    if not servers:
-        r = dns.asyncresolver.Resolver()
-    else:
-        r = dns.asyncresolver.Resolver(configure=False)
-        addrs: list[str] = []
-        port = 53
-        for s in servers:
-            host, sep, p = s.rpartition(":") if s.count(":") == 1 else ("", "", "")
-            if sep:
-                addrs.append(host)
-                port = int(p)
-            else:
-                addrs.append(s.strip("[]"))
-        r.nameservers = addrs
-        r.port = port
-    r.lifetime = timeout
-    return r
 
 
 class Router:

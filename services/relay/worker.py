@@ -103,6 +103,7 @@ class Relay:
         self.smarthosts = smarthosts
         self.srs_secret = srs_secret
         self.srs_domain = srs_domain or reporting_mta
+        self.arc_domain = (cfg.arc_domain or self.srs_domain).lower()
         self.holder = socket.gethostname()
         self.stopping = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -201,7 +202,10 @@ class Relay:
             await self._defer(entry, [r.address for r in entry.recipients], f"451 4.3.0 message body unreadable: {exc}")
             return
         original = data
-        msg = outgoing(entry, self.signer.sign(strip_return_path(data)))
+        body = strip_return_path(data)
+        if self.cfg.arc_seal and not entry.submitted_by:  # a forward: seal what our MX verified
+            body = self.signer.arc_seal(body, self.arc_domain, self.cfg.authserv_id or self.reporting_mta)
+        msg = outgoing(entry, self.signer.sign(body))
         msg = self._rewrite_sender(entry, msg)
         by_domain: dict[str, list[str]] = defaultdict(list)
         for r in msg.recipients:

@@ -71,7 +71,74 @@ class SmtpConfig:
         "every session; KUBEMAIL_TRUSTED_NETWORKS and KUBEMAIL_AUTH_SHARED_NETWORKS are exempt; 0 = off.",
     )
 
+    trust: bool = setting(
+        "KUBEMAIL_SMTP_TRUST",
+        True,
+        "Verify SPF, DKIM, DMARC and ARC of MX mail at the end of DATA and record one "
+        "Authentication-Results header (issue 15); clients in KUBEMAIL_TRUSTED_NETWORKS are not checked.",
+    )
+    authserv_id: str = setting(
+        "KUBEMAIL_SMTP_AUTHSERV_ID",
+        "",
+        "authserv-id of the Authentication-Results header (RFC 8601); incoming headers naming it are "
+        "removed; empty = KUBEMAIL_HOSTNAME.",
+    )
+    dns_servers: tuple[str, ...] = setting(
+        "KUBEMAIL_SMTP_DNS_SERVERS",
+        (),
+        "Resolvers for SPF/DKIM/DMARC lookups, `host` or `host:port`, comma-separated; empty = /etc/resolv.conf.",
+    )
+    dns_timeout: float = setting(
+        "KUBEMAIL_SMTP_DNS_TIMEOUT", 5.0, "Seconds one DNS question may take (then temperror, never a reject)."
+    )
+    trust_timeout: float = setting(
+        "KUBEMAIL_SMTP_TRUST_TIMEOUT",
+        20.0,
+        "Seconds SPF (each identity), DKIM/ARC and DMARC may each take in all; what does not finish is a "
+        "temperror (delivered, never refused).",
+    )
+    dmarc_reject_action: str = setting(
+        "KUBEMAIL_SMTP_DMARC_REJECT_ACTION",
+        "reject",
+        "DMARC fails and the sender domain says p=reject: `reject` (550 5.7.1), `junk` or `deliver`; "
+        "MailDomain spec.inbound.dmarcReject overrides it per domain.",
+    )
+    dmarc_quarantine_action: str = setting(
+        "KUBEMAIL_SMTP_DMARC_QUARANTINE_ACTION",
+        "junk",
+        "DMARC fails and the sender domain says p=quarantine: `junk` (the user's Junk mailbox), `reject` "
+        "or `deliver`; MailDomain spec.inbound.dmarcQuarantine overrides it per domain.",
+    )
+    local_spoof_action: str = setting(
+        "KUBEMAIL_SMTP_LOCAL_SPOOF_ACTION",
+        "reject",
+        "From: names a local domain but neither SPF nor DKIM authenticates it, from outside the trusted "
+        "networks: `reject`, `junk` or `deliver`; MailDomain spec.inbound.localSpoof overrides it.",
+    )
+
+    rspamd_fail_open: bool = setting(
+        "KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN",
+        True,
+        "When Rspamd (KUBEMAIL_RSPAMD_URL) is down, slow or answers garbage: true = deliver unscanned, "
+        "with an `X-Spamd-Result: unscanned` header saying so; false = 451 4.7.1 (the sender retries).",
+    )
+    spam_action: str = setting(
+        "KUBEMAIL_SMTP_SPAM_ACTION",
+        "junk",
+        "Where Rspamd's `add header` and `rewrite subject` verdicts go: `junk` (the recipients' Junk "
+        "mailbox) or `inbox` (only the headers/subject tell). `reject` is always 550, `soft reject` 451.",
+    )
+
     def __post_init__(self) -> None:
+        if self.spam_action not in ("junk", "inbox"):
+            raise ConfigError(f"KUBEMAIL_SMTP_SPAM_ACTION: {self.spam_action!r} is not junk or inbox")
+        for env, value in (
+            ("KUBEMAIL_SMTP_DMARC_REJECT_ACTION", self.dmarc_reject_action),
+            ("KUBEMAIL_SMTP_DMARC_QUARANTINE_ACTION", self.dmarc_quarantine_action),
+            ("KUBEMAIL_SMTP_LOCAL_SPOOF_ACTION", self.local_spoof_action),
+        ):
+            if value not in ("reject", "junk", "deliver"):
+                raise ConfigError(f"{env}: {value!r} is not reject, junk or deliver")
         if self.postmaster:
             checked = addresses.check(self.postmaster)
             if checked.verdict is not addresses.Verdict.OK:

@@ -16,10 +16,13 @@ from services.common.blobstore import BlobStore
 from services.common.config import CommonConfig, ConfigError, ip_in, parse_networks
 from services.common.grpcclient import MetadataClient
 from services.common.mailstore import MailStore
+from services.common.resolver import Lookup, make_resolver
+from services.common.rspamd import Rspamd
 from services.common.tls import ReloadingTLS
 from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.smtp.config import SmtpConfig
 from services.smtp.delivery import Deliverer
+from services.smtp.trust import policy
 
 log = logging.getLogger("kubemail.smtp")
 
@@ -72,6 +75,17 @@ class Context:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"KUBEMAIL_SRS_SECRET_FILE: {exc}") from None
         self.srs_domain = (common.srs_domain or common.hostname).lower()
+        self.authserv_id = (cfg.authserv_id or common.hostname).lower()
+        # only built when used: without servers it reads /etc/resolv.conf, which may not exist
+        self.dns = Lookup(make_resolver(cfg.dns_servers, cfg.dns_timeout)) if cfg.trust else None
+        self.rspamd = (
+            Rspamd(common.rspamd_url, common.rspamd_controller_url, common.rspamd_timeout, common.rspamd_password_file)
+            if common.rspamd_url
+            else None
+        )
+        self.trust_defaults = policy.Defaults(
+            cfg.dmarc_reject_action, cfg.dmarc_quarantine_action, cfg.local_spoof_action
+        )
 
     def srs_original(self, address: str) -> str | None:
         """The original sender behind an SRS0 address of ours (valid hash, not expired), else None."""

@@ -52,6 +52,7 @@ class Job:
     ret: str = ""  # RFC 3461 RET: "", FULL or HDRS
     envid: str = ""  # RFC 3461 ENVID, decoded
     remote_dsn: dict[str, RcptParams] = dataclasses.field(default_factory=dict)  # NOTIFY/ORCPT per remote
+    mailboxes: dict[str, str] = dataclasses.field(default_factory=dict)  # user id -> mailbox (Junk); else INBOX
 
 
 def failure(exc: MailStoreError, recipients: int) -> DeliveryError:
@@ -94,7 +95,7 @@ class Deliverer:
         try:
             msg = await self.store.ingest(job.raw)
             if job.local_user_ids:
-                await self.store.deliver(msg, job.local_user_ids, job.key)
+                await self.store.deliver(msg, job.local_user_ids, job.key, job.mailboxes)
             if job.remote:
                 await queue_outbound(self.store, self.store.client, msg, job)
         except MailStoreError as exc:

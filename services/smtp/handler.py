@@ -14,13 +14,14 @@ import grpc
 from aiosmtpd.smtp import Session
 
 from services.common.grpcclient import reason_of
-from services.common.mailstore import new_key
+from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.smtp import addresses, headers, metrics, paths
+from services.smtp import addresses, headers, metrics, paths, screening
 from services.smtp.addresses import Verdict
-from services.smtp.delivery import DeliveryError, Job
+from services.smtp.context import MX
+from services.smtp.delivery import DeliveryError, Job, failure
 from services.smtp.params import MailParams, RcptParams, xtext_encode
 from services.smtp.session import KmEnvelope, KubemailSMTP
 
@@ -106,6 +107,7 @@ class Handler:
             for uid in res.user_ids:
                 if uid not in envelope.local_user_ids:
                     envelope.local_user_ids.append(uid)
+                    envelope.inbound[uid] = res.inbound
             # a forward copy keeps the recipient's NOTIFY; its ORCPT names the address the sender
             # used (RFC 3461 6.2.1: one is always passed on where it is known)
             orcpt = options.orcpt or f"rfc822;{xtext_encode(checked.address)}"
@@ -171,7 +173,17 @@ class Handler:
             tls_cipher=tls_cipher,
             recipient=envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else "",
         )
-        raw = headers.trace_headers(mail_from, trace) + content
+        peer = screening.Peer(server.client_ip, trace.helo, user.address if user is not None else "")
+        mx = server.listener.kind == MX.kind
+        screened = await screening.screen(server.ctx, envelope, content, peer, mx, queue_id)
+        if screened.reply:
+            return screened.reply, ("tempfail" if screened.reply.startswith("4") else "rejected"), screened.reason
+        try:
+            mailboxes = await _junk_mailboxes(server, screened.junk)
+        except MailStoreError as exc:
+            err = failure(exc, len(envelope.rcpt_tos))
+            return err.reply, ("tempfail" if err.temporary else "rejected"), "junk_mailbox"
+        raw = headers.return_path(mail_from) + screened.headers + headers.received(trace) + screened.content
         job = Job(
             raw=raw,
             mail_from=mail_from,
@@ -183,6 +195,7 @@ class Handler:
             ret=envelope.mail_params.ret,
             envid=envelope.mail_params.envid,
             remote_dsn=dict(envelope.remote_dsn),
+            mailboxes=mailboxes,
         )
         try:
             await server.ctx.deliverer.deliver(job)
@@ -197,6 +210,12 @@ class Handler:
             len(job.remote),
         )
         return f"250 2.0.0 Ok: queued as {queue_id}", "accepted", "ok"
+
+
+async def _junk_mailboxes(server: KubemailSMTP, user_ids: frozenset[str]) -> dict[str, str]:
+    """user id -> the name of that user's Junk mailbox (created with \\Junk when missing)."""
+    store = server.ctx.mailstore
+    return {uid: await store.special_mailbox(uid, screening.JUNK_SPECIAL_USE, screening.JUNK_NAME) for uid in user_ids}
 
 
 def client_network(ip: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import re
+from collections.abc import Callable
 
 # printable ASCII and UTF-8; not controls, spaces, or the lone surrogates of undecodable bytes
 _UNSAFE = re.compile("[^\x21-\x7e\u0080-\ud7ff\ue000-\U0010ffff]")
@@ -60,3 +61,45 @@ def return_path(mail_from: str) -> bytes:
 def trace_headers(mail_from: str, t: Trace) -> bytes:
     """The bytes prepended to every stored message."""
     return return_path(mail_from) + received(t)
+
+
+def header_end(message: bytes) -> int:
+    """Offset just after the last header line (where the empty line begins), or the end."""
+    i = message.find(b"\r\n\r\n")
+    if i >= 0:
+        return i + 2
+    i = message.find(b"\n\n")
+    return i + 1 if i >= 0 else len(message)
+
+
+def remove_fields(message: bytes, drop: Callable[[bytes, bytes], bool]) -> bytes:
+    """`message` without the top-level header fields for which drop(lower-case name, first-line
+    value) is true; continuation lines go with their field, the body is untouched."""
+    end = header_end(message)
+    out: list[bytes] = []
+    dropping = False
+    for line in message[:end].splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                out.append(line)
+            continue
+        name, colon, value = line.partition(b":")
+        dropping = bool(colon) and drop(name.strip().lower(), value)
+        if not dropping:
+            out.append(line)
+    return b"".join(out) + message[end:]
+
+
+def replace_field(message: bytes, name: bytes, value: bytes) -> bytes:
+    """`message` with the first `name` field's value replaced (or the field added on top)."""
+    lower = name.lower()
+    seen = False
+
+    def first(n: bytes, _v: bytes) -> bool:
+        nonlocal seen
+        if n == lower and not seen:
+            seen = True
+            return True
+        return False
+
+    return name + b": " + value + b"\r\n" + remove_fields(message, first)

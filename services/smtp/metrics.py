@@ -20,6 +20,33 @@ DELIVERY_DURATION = Histogram(
     "End of DATA to reply: parse, blob put, metadata commit",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+AUTH_RESULTS = Counter(
+    "kubemail_smtp_auth_results_total",
+    "Sender authentication results at the MX, by method (spf, dkim, dmarc, arc) and result",
+    ["method", "result"],
+)
+TRUST_ACTIONS = Counter(
+    "kubemail_smtp_trust_actions_total",
+    "What sender authentication did with MX messages, by rule and action",
+    ["rule", "action"],
+)
+TRUST_DURATION = Histogram(
+    "kubemail_smtp_trust_duration_seconds",
+    "Time spent verifying SPF, DKIM, DMARC and ARC of one message",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SPAM_VERDICTS = Counter(
+    "kubemail_smtp_spam_verdicts_total",
+    "Rspamd verdicts on messages at end of DATA, by action (unscanned: scanner failed, fail-open or closed)",
+    ["action"],
+)
+SPAM_ACTIONS = ("no action", "greylist", "add header", "rewrite subject", "soft reject", "reject", "unscanned")
+AUTH_METHOD_RESULTS = {
+    "spf": ("pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"),
+    "dkim": ("pass", "fail", "neutral", "none", "temperror", "permerror"),
+    "dmarc": ("pass", "fail", "none", "temperror", "permerror"),
+    "arc": ("pass", "fail", "none"),
+}
 
 LISTENERS = ("mx", "submission", "submissions")
 KNOWN_COMMANDS = frozenset("HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH".split())
@@ -42,6 +69,8 @@ PRECREATED_MESSAGES: tuple[tuple[str, str], ...] = (
     ("rejected", "size"),
     ("rejected", "quota"),
     ("rejected", "line_length"),
+    ("rejected", "spam"),
+    ("tempfail", "scanner"),
 )
 PRECREATED_ATTEMPTS = ("accepted", "busy", "rate_limited", "bad_proxy")
 
@@ -67,6 +96,14 @@ def precreate() -> None:
         COMMANDS.labels(command, result)
     for result, reason in PRECREATED_MESSAGES:
         MESSAGES.labels(result, reason)
+    for action in SPAM_ACTIONS:
+        SPAM_VERDICTS.labels(action)
+    for rule in ("dmarc_reject", "dmarc_quarantine", "local_spoof"):
+        for act in ("reject", "junk", "deliver"):
+            TRUST_ACTIONS.labels(rule, act)
+    for method, results in AUTH_METHOD_RESULTS.items():
+        for res in results:
+            AUTH_RESULTS.labels(method, res)
 
 
 precreate()

@@ -56,6 +56,8 @@ class SmtpServer:
         if self._own_client:
             await self.ctx.client.close()
         await self.ctx.blobs.close()
+        if self.ctx.rspamd is not None:
+            await self.ctx.rspamd.close()
 
 
 async def start(

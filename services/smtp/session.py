@@ -58,6 +58,7 @@ class KmEnvelope(Envelope):
         self.remote: list[str] = []
         self.mail_params = params.MailParams()
         self.remote_dsn: dict[str, params.RcptParams] = {}  # DSN parameters of each remote recipient
+        self.inbound: dict[str, directory_pb.InboundPolicy] = {}  # local user id -> its domain's trust policy
 
 
 class KubemailSMTP(SMTP):

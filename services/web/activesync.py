@@ -40,6 +40,11 @@ WBXML = "application/vnd.ms-sync.wbxml"
 PATH = "/Microsoft-Server-ActiveSync"
 
 
+def _peer(request: web.Request) -> str:
+    """The client's address (behind a trusted proxy: the one it forwarded for; services.web.clientip)."""
+    return str(request.get("client_ip") or norm_ip(request.remote or ""))
+
+
 @dataclasses.dataclass
 class Call:
     eas: EasRequest
@@ -104,7 +109,7 @@ class ActiveSync:
         if not sep:
             return web.Response(status=401, headers=challenge)
         user = user.rpartition("\\")[2]  # DOMAIN\user as some devices send it
-        result = await self.auth.login(user, password.encode(), norm_ip(request.remote or ""), "basic")
+        result = await self.auth.login(user, password.encode(), _peer(request), "basic")
         if result.ok and result.user is not None:
             return result.user
         if result.temporary:
@@ -125,7 +130,7 @@ class ActiveSync:
         try:
             eas = protocol.parse(request.query, request.query_string, request.headers)
         except ProtocolError as exc:
-            log.info("bad ActiveSync request from %s: %s", request.remote, exc)
+            log.info("bad ActiveSync request from %s: %s", _peer(request), exc)
             return web.Response(status=400, text=f"{exc}\n")
         handler = COMMANDS.get(eas.command)
         if handler is None:
@@ -142,7 +147,7 @@ class ActiveSync:
         try:
             body = decode(raw) if raw else None
         except WbxmlError as exc:
-            log.info("malformed WBXML from %s (%s): %s", request.remote, eas.command, exc)
+            log.info("malformed WBXML from %s (%s): %s", _peer(request), eas.command, exc)
             return web.Response(status=400, text="malformed WBXML\n")
         try:
             return await self._run(handler, eas, login, body)

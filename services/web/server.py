@@ -20,15 +20,17 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from services.common.auth import AuthLimits
 from services.common.blobstore import BlobStore, make_blobstore
-from services.common.config import CommonConfig
+from services.common.config import CommonConfig, parse_networks
 from services.common.grpcclient import MetadataClient
 from services.common.sockets import bind_socket
 from services.web import autoconfig, metrics
 from services.web.activesync import ActiveSync
 from services.web.autoconfig import Published, RequestError
+from services.web.clientip import Networks, client_ip
 from services.web.config import WebConfig
 
 log = logging.getLogger("kubemail.web")
@@ -131,9 +133,21 @@ class Routes:
         return web.Response(body=autoconfig.mta_sts_policy(self.p), content_type="text/plain", charset="utf-8")
 
 
+def _client_address(trusted: Networks) -> Middleware:
+    """request["client_ip"]: the peer, or behind a trusted proxy the client it names (clientip)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request["client_ip"] = client_ip(request.remote or "", request.headers.getall("X-Forwarded-For", []), trusted)
+        return await handler(request)
+
+    return middleware
+
+
 def build_app(cfg: WebConfig, common: CommonConfig, eas: ActiveSync | None = None) -> web.Application:
     r = Routes(Published.of(cfg, common.hostname), cfg.max_body_bytes)
-    app = web.Application(middlewares=[_observe], client_max_size=cfg.max_body_bytes)
+    middlewares = [_client_address(parse_networks(common.proxy_networks)), _observe]
+    app = web.Application(middlewares=middlewares, client_max_size=cfg.max_body_bytes)
     app.router.add_get("/mail/config-v1.1.xml", r.mozilla)
     app.router.add_get("/.well-known/autoconfig/mail/config-v1.1.xml", r.mozilla)
     for path in ("/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml"):

@@ -34,8 +34,8 @@ from tests.chart.helpers import (
 )
 
 FULL = f"{RELEASE}-kubemail"
-KUBEMAIL = ("smtp", "imap", "pop3", "relay", "metadata", "operator")
-ALL_PODS = (*KUBEMAIL, "redis", "minio")
+KUBEMAIL = ("smtp", "imap", "pop3", "web", "relay", "metadata", "operator")
+ALL_PODS = (*KUBEMAIL, "redis", "minio", "rspamd")
 ADDR = re.compile(r"^dns:///(?P<svc>[a-z0-9-]+)\.(?P<ns>[a-z0-9-]+)\.svc\.(?P<domain>[a-z0-9.-]+):(?P<port>\d+)$")
 
 
@@ -54,9 +54,8 @@ def _pod_labels(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
 def _metadata_target(docs: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     """The Service and port the clients' KUBEMAIL_METADATA_ADDR names; every client names the same one."""
     pods = _pods(docs)
-    addrs = {
-        _env(containers(pods[c])[0])["KUBEMAIL_METADATA_ADDR"] for c in ("smtp", "imap", "pop3", "relay", "operator")
-    }
+    clients = ("smtp", "imap", "pop3", "web", "relay", "operator")
+    addrs = {_env(containers(pods[c])[0])["KUBEMAIL_METADATA_ADDR"] for c in clients}
     assert len(addrs) == 1, addrs
     m = ADDR.match(addrs.pop())
     assert m, "KUBEMAIL_METADATA_ADDR is not a dns:/// target"
@@ -114,7 +113,7 @@ def test_clients_resolve_the_headless_metadata_service(args: tuple[str, ...], do
 )
 def test_network_policies_allow_exactly_the_clients_to_the_metadata_pods(args: tuple[str, ...]) -> None:
     """Calls through the headless Service go straight to pod IPs on the container port: the policies
-    must admit the front-ends, the relay and the operator there, and nobody else."""
+    must admit the front-ends (web included), the relay and the operator there, and nobody else."""
     docs = template(*args)
     policies = list(by_kind(docs, "NetworkPolicy").values())
     assert policies
@@ -131,7 +130,7 @@ def test_network_policies_allow_exactly_the_clients_to_the_metadata_pods(args: t
         Peer("internet", ip="192.0.2.10"),
     ]
     allowed = {s.name for s in sources if ingress_allowed(policies, s, labels["metadata"], port)}
-    assert allowed == {"smtp", "imap", "pop3", "relay", "operator"}
+    assert allowed == {"smtp", "imap", "pop3", "web", "relay", "operator"}
 
 
 # --- 2. no `_created` series -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tests.chart.helpers import (
 
 FRONTENDS = ("smtp", "imap", "pop3")
 PROM_NS = {"kubernetes.io/metadata.name": "monitoring"}
+INGRESS_NS = {"kubernetes.io/metadata.name": "ingress-nginx"}
 OWN_NS = {"kubernetes.io/metadata.name": NAMESPACE}
 
 
@@ -33,6 +34,7 @@ def _sources(pods: dict[str, dict[str, str]], prom_pod: dict[str, str]) -> list[
     peers += [
         Peer("other-pod-same-namespace", ns_labels=OWN_NS, labels={"app": "debug"}),
         Peer("prometheus", namespace="monitoring", ns_labels=PROM_NS, labels=prom_pod),
+        Peer("ingress-controller", namespace="ingress-nginx", ns_labels=INGRESS_NS, labels={"app": "controller"}),
         Peer("pod-in-other-namespace", namespace="default", ns_labels={"kubernetes.io/metadata.name": "default"}),
         # A pod elsewhere that copies kubemail's labels must not pass for a front-end.
         Peer(
@@ -61,12 +63,16 @@ def _expected(src: Peer, dst: str, port_name: str) -> bool:
         return src.name == "prometheus"
     if dst in FRONTENDS:
         return True  # mail ports: open to the world
+    if dst == "web":
+        return src.name == "ingress-controller"  # HTTP: only through the Ingress
     if dst == "metadata":
-        return src.name in (*FRONTENDS, "relay", "operator")
+        return src.name in (*FRONTENDS, "web", "relay", "operator")
     if dst == "redis":
         return src.name in ("metadata", *FRONTENDS)
     if dst == "minio":
-        return src.name in ("metadata", *FRONTENDS, "relay")
+        return src.name in ("metadata", *FRONTENDS, "relay", "web")
+    if dst == "rspamd":  # scans from smtp, learning from imap
+        return src.name == ("smtp" if port_name == "scan" else "imap")
     raise AssertionError(f"unexpected port {dst}/{port_name}")
 
 
@@ -78,7 +84,7 @@ def test_network_policy_matrix(case: str, prom_pod: dict[str, str]) -> None:
     docs = render(case)
     policies = list(by_kind(docs, "NetworkPolicy").values())
     pods = _pods(docs)
-    assert set(pods) == {"smtp", "imap", "pop3", "relay", "metadata", "operator", "redis", "minio"}
+    assert set(pods) == {"smtp", "imap", "pop3", "web", "relay", "metadata", "operator", "redis", "minio", "rspamd"}
     # Every pod of the release is selected by some policy (none is left open by accident).
     for name, labels in pods.items():
         assert any(

@@ -28,7 +28,7 @@ from tests.chart.helpers import (
 FULL = f"{RELEASE}-kubemail"
 FRONTENDS = ("smtp", "imap", "pop3")
 # Seconds each service drains after SIGTERM (stop() grace in services/<name>/server.py).
-DRAIN = {"smtp": 20, "imap": 20, "pop3": 10, "metadata": 10}
+DRAIN = {"smtp": 20, "imap": 20, "pop3": 10, "web": 10, "metadata": 10}
 # The relay: deliveries in flight get 30 s; no Service routes to it, so no preStop sleep by default.
 RELAY_DRAIN = 30
 UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}

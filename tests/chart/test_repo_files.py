@@ -16,7 +16,7 @@ import yaml
 from tests.chart import sync_crds, values_doc
 from tests.chart.helpers import CHART, ROOT, by_kind, render
 
-COMPONENTS = ("metadata", "smtp", "imap", "pop3", "relay", "operator")
+COMPONENTS = ("metadata", "smtp", "imap", "pop3", "relay", "web", "operator")
 
 
 def test_crds_in_sync() -> None:

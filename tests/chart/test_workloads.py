@@ -44,7 +44,7 @@ def test_each_protocol_has_its_own_deployment_service_hpa_pdb() -> None:
     docs = render("default")
     deployments, hpas = by_kind(docs, "Deployment"), by_kind(docs, "HorizontalPodAutoscaler")
     services, pdbs = by_kind(docs, "Service"), by_kind(docs, "PodDisruptionBudget")
-    for comp in (*PROTOCOLS, "metadata"):
+    for comp in (*PROTOCOLS, "web", "metadata"):
         name = f"{FULL}-{comp}"
         dep = deployments[name]
         assert containers(dep)[0]["args"] == [comp]
@@ -60,7 +60,7 @@ def test_each_protocol_has_its_own_deployment_service_hpa_pdb() -> None:
             assert all(pod_labels[k] == v for k, v in sel.items())
     assert services[f"{FULL}-metadata"]["spec"]["type"] == "ClusterIP"
     targets = [h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()]
-    assert len(targets) == len(set(targets)) == 5  # smtp, imap, pop3, metadata, relay
+    assert len(targets) == len(set(targets)) == 6  # smtp, imap, pop3, web, metadata, relay
     assert deployments[f"{FULL}-operator"]["spec"]["template"]["spec"]["containers"][0]["args"] == ["operator"]
 
 
@@ -103,7 +103,7 @@ def test_no_container_runs_as_root_and_all_are_hardened(case: str) -> None:
 
 def test_probes_are_wired_to_health_endpoints() -> None:
     docs = render("default")
-    for comp in (*PROTOCOLS, "relay", "operator"):
+    for comp in (*PROTOCOLS, "web", "relay", "operator"):
         c = _deployment_container(docs, comp)
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         assert ports["metrics"] == 9100
@@ -238,12 +238,12 @@ def test_frontends_and_metadata_get_backend_settings() -> None:
     md = _env(_deployment_container(docs, "metadata"))
     assert md["KUBEMAIL_REDIS_URL"] == f"redis://:$(REDIS_PASSWORD)@{FULL}-redis.mail.svc:6379/0"
     assert md["KUBEMAIL_METADATA_LISTEN"] == "[::]:50051"  # dual stack
-    for comp in (*PROTOCOLS, "relay", "metadata"):
+    for comp in (*PROTOCOLS, "web", "relay", "metadata"):
         env = _env(_deployment_container(docs, comp))
         assert env["KUBEMAIL_BLOB_BACKEND"] == "s3"
         assert env["KUBEMAIL_S3_ENDPOINT"] == f"{FULL}-minio.mail.svc:9000"
         assert env["KUBEMAIL_S3_SECRET_KEY"]["secretKeyRef"]["name"] == f"{FULL}-minio"
-    for comp in (*PROTOCOLS, "relay", "operator"):
+    for comp in (*PROTOCOLS, "web", "relay", "operator"):
         addr = _env(_deployment_container(docs, comp))["KUBEMAIL_METADATA_ADDR"]
         assert addr == f"dns:///{FULL}-metadata-headless.mail.svc.cluster.local:50051"
     op = _env(_deployment_container(docs, "operator"))
@@ -316,7 +316,7 @@ def test_operator_rbac_is_least_privilege() -> None:
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{FULL}-operator", "namespace": "mail"}]
     op = by_kind(docs, "Deployment")[f"{FULL}-operator"]["spec"]["template"]["spec"]
     assert op["serviceAccountName"] == f"{FULL}-operator"
-    for comp in (*PROTOCOLS, "relay", "metadata"):
+    for comp in (*PROTOCOLS, "web", "relay", "metadata"):
         pod = by_kind(docs, "Deployment")[f"{FULL}-{comp}"]["spec"]["template"]["spec"]
         assert pod["automountServiceAccountToken"] is False
 
@@ -344,6 +344,7 @@ def test_dashboards_and_rules_come_from_the_observability_files() -> None:
         "smtp",
         "imap",
         "pop3",
+        "web",
         "relay",
         "metadata",
         "operator",
@@ -364,7 +365,7 @@ def test_component_env_reaches_only_its_component(settings: set[str]) -> None:
     assert "KUBEMAIL_IMAP_IDLE_TIMEOUT" not in _env(smtp)
     assert "KUBEMAIL_IMAP_IDLE_TIMEOUT" in settings
     # Overrides replace the chart's own entry in place: no duplicate names.
-    for comp in ("smtp", "imap", "pop3", "relay", "metadata", "operator"):
+    for comp in ("smtp", "imap", "pop3", "web", "relay", "metadata", "operator"):
         names = [e["name"] for e in _deployment_container(docs, comp)["env"]]
         assert len(names) == len(set(names)), comp
         assert _env(_deployment_container(docs, comp))["KUBEMAIL_LOG_LEVEL"] == "DEBUG"

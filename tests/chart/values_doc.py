@@ -51,6 +51,8 @@ ENUMS: dict[str, list[Any]] = {
 # Enums of one key only (the same name elsewhere takes other values: redis.external.tls is a boolean).
 PATH_ENUMS: dict[str, list[Any]] = {
     "relay.smarthost.tls": ["starttls", "implicit", "none"],
+    "web.mtaSts.mode": ["enforce", "testing", "none"],
+    "web.ingress.tls.source": ["shared", "certManager", "none"],
 }
 KEY = re.compile(r"^( *)([A-Za-z0-9_.-]+):(.*)$")
 

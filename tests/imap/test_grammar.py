@@ -9,7 +9,9 @@ import pytest
 from services.imap.grammar import (
     COMMANDS,
     AppendArgs,
+    AppendMessage,
     AuthenticateArgs,
+    CatUrl,
     Command,
     CopyArgs,
     CreateArgs,
@@ -40,6 +42,8 @@ CASES: list[tuple[bytes, Command]] = [
     (b"a STARTTLS", Command("a", "STARTTLS")),
     (b"a NAMESPACE", Command("a", "NAMESPACE")),
     (b"a IDLE", Command("a", "IDLE")),
+    (b"a COMPRESS deflate", Command("a", "COMPRESS", args="DEFLATE")),
+    (b'a CANCELUPDATE "t1" "t2"', Command("a", "CANCELUPDATE", args=("t1", "t2"))),  # RFC 5267 4.3
     (b"a CHECK", Command("a", "CHECK")),
     (b"a CLOSE", Command("a", "CLOSE")),
     (b"a UNSELECT", Command("a", "UNSELECT")),
@@ -116,15 +120,38 @@ CASES: list[tuple[bytes, Command]] = [
         b"a STATUS INBOX (MESSAGES uidnext SIZE HIGHESTMODSEQ)",
         Command("a", "STATUS", args=StatusArgs(b"INBOX", ("MESSAGES", "UIDNEXT", "SIZE", "HIGHESTMODSEQ"))),
     ),
-    # APPEND: flags, date-time (to unix seconds, zone applied), UTF8 (RFC 6855)
+    # APPEND: flags, date-time (to unix seconds, zone applied), UTF8 (RFC 6855), MULTIAPPEND
+    # (RFC 3502), CATENATE (RFC 4469)
     (
         b'a APPEND INBOX (\\Seen $Work) " 5-Mar-2021 10:00:00 +0100" {11+}\r\nhello world',
-        Command("a", "APPEND", args=AppendArgs(b"INBOX", ("\\Seen", "$Work"), 1614934800, b"hello world")),
+        Command(
+            "a",
+            "APPEND",
+            args=AppendArgs(b"INBOX", (AppendMessage(("\\Seen", "$Work"), 1614934800, b"hello world"),)),
+        ),
     ),
-    (b"a APPEND INBOX {5+}\r\nhello", Command("a", "APPEND", args=AppendArgs(b"INBOX", (), None, b"hello"))),
     (
-        b"a APPEND Drafts () UTF8 ({2+}\r\nhi)",
-        Command("a", "APPEND", args=AppendArgs(b"Drafts", (), None, b"hi")),
+        b"a APPEND INBOX {5+}\r\nhello",
+        Command("a", "APPEND", args=AppendArgs(b"INBOX", (AppendMessage((), None, b"hello"),))),
+    ),
+    (
+        b"a APPEND Drafts () UTF8 (~{2+}\r\nhi)",
+        Command("a", "APPEND", args=AppendArgs(b"Drafts", (AppendMessage((), None, b"hi", utf8=True),))),
+    ),
+    (
+        b"a APPEND INBOX {2+}\r\nm1 (\\Seen) ~{2+}\r\nm2 CATENATE (TEXT {1+}\r\nx URL /INBOX/;UID=3)",
+        Command(
+            "a",
+            "APPEND",
+            args=AppendArgs(
+                b"INBOX",
+                (
+                    AppendMessage((), None, b"m1"),
+                    AppendMessage(("\\Seen",), None, b"m2"),
+                    AppendMessage((), None, catenate=(b"x", CatUrl(b"/INBOX/;UID=3"))),
+                ),
+            ),
+        ),
     ),
     (b"a GETQUOTAROOT INBOX", Command("a", "GETQUOTAROOT", args=b"INBOX")),
     (b'a GETQUOTA ""', Command("a", "GETQUOTA", args=b"")),
@@ -189,6 +216,14 @@ CASES: list[tuple[bytes, Command]] = [
         ),
     ),
     (b"a SEARCH RETURN () ALL", Command("a", "SEARCH", args=SearchArgs(("ALL",), ret=()))),
+    (  # RFC 5267 4.4 PARTIAL, the range normalised
+        b"a SEARCH RETURN (COUNT PARTIAL 9:3) ALL",
+        Command("a", "SEARCH", args=SearchArgs(("ALL",), ret=("COUNT", "PARTIAL"), partial=(3, 9))),
+    ),
+    (  # RFC 8970 PREVIEW (LAZY) next to another item
+        b"a FETCH 1 (PREVIEW (LAZY) UID)",
+        Command("a", "FETCH", args=FetchArgs(((1, 1),), (FetchAtt("PREVIEW", lazy=True), FetchAtt("UID")))),
+    ),
     (
         b"a SEARCH $ KEYWORD $Work YOUNGER 60",
         Command("a", "SEARCH", args=SearchArgs(("AND", [("SEQ", ((-1, -1),)), ("FLAG", "$Work"), ("YOUNGER", 60)]))),

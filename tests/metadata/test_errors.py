@@ -161,6 +161,20 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ),
         ("messages", "Append", messages_pb.AppendRequest(user_id=uid, mailbox="a\x00b", blob_id=BLOB), inv),
         ("messages", "Append", messages_pb.AppendRequest(user_id=uid, mailbox="Nope", blob_id=BLOB), no_blob),
+        ("messages", "AppendMany", messages_pb.AppendManyRequest(user_id=uid, mailbox="INBOX"), inv),
+        ("messages", "AppendMany", messages_pb.AppendManyRequest(user_id=GHOST, mailbox="INBOX"), usr),
+        (
+            "messages",
+            "AppendMany",
+            messages_pb.AppendManyRequest(user_id=uid, mailbox="INBOX", items=[messages_pb.AppendItem(blob_id="xyz")]),
+            inv,
+        ),
+        (
+            "messages",
+            "AppendMany",
+            messages_pb.AppendManyRequest(user_id=uid, mailbox="INBOX", items=[messages_pb.AppendItem(blob_id=BLOB)]),
+            no_blob,
+        ),
         ("messages", "FetchMessages", messages_pb.FetchMessagesRequest(user_id=uid, mailbox_id="999"), mbx),
         (
             "messages",

@@ -364,6 +364,41 @@ def smtp() -> dict[str, Any]:
             "s",
         ),
         Panel("Received bytes", [(sumby("pod", rate("kubemail_smtp_bytes_received_total")), "{{pod}}")], "Bps"),
+        Row("Spam filter and sender authentication"),
+        Panel(
+            "Rspamd verdicts by action",
+            [(sumby("action", rate("kubemail_smtp_spam_verdicts_total")), "{{action}}")],
+            "ops",
+            stack=True,
+            description="unscanned: the scanner failed; delivered (fail-open) or deferred (fail-closed).",
+            width=8,
+        ),
+        Panel(
+            "Rspamd latency (check)",
+            [
+                (quantile(0.5, "kubemail_rspamd_request_duration_seconds", extra='op="check"'), "p50"),
+                (quantile(0.99, "kubemail_rspamd_request_duration_seconds", extra='op="check"'), "p99"),
+            ],
+            "s",
+            width=8,
+        ),
+        Panel(
+            "Rspamd requests failing",
+            [(sumby("op, result", rate("kubemail_rspamd_requests_total", 'result!="ok"')), "{{op}} {{result}}")],
+            "reqps",
+            description="error: refused, HTTP error or garbage; timeout: KUBEMAIL_RSPAMD_TIMEOUT passed.",
+            width=8,
+        ),
+        Panel(
+            "SPF / DKIM / DMARC / ARC results",
+            [(sumby("method, result", rate("kubemail_smtp_auth_results_total")), "{{method}} {{result}}")],
+            "ops",
+        ),
+        Panel(
+            "Trust rules applied",
+            [(sumby("rule, action", rate("kubemail_smtp_trust_actions_total")), "{{rule}} -> {{action}}")],
+            "ops",
+        ),
         Row("Commands"),
         Panel(
             "Commands by command",

@@ -67,6 +67,7 @@ async def setup_domain_and_user(k8s: Emulator, **user: Any) -> None:
             "catchAll": "alice@example.test",
             "dkim": {"selector": "mail2026"},
             "limits": {"maxMessageSize": "25Mi"},
+            "inbound": {"dmarcReject": "Junk", "localSpoof": "Deliver"},
         },
     )
     await create_secret(k8s, "alice-pw", {"password": PW})
@@ -103,6 +104,10 @@ async def test_create_applies_domain_user_quota_aliases_catch_all_and_dkim(
     for addr in ("postmaster@example.test", "alice@example-alias.test", "nobody@example.test"):
         res = await resolve(client, addr)
         assert res.status == directory_pb.Resolution.STATUS_LOCAL and list(res.user_ids) == [user.id], (addr, res)
+        # spec.inbound reaches the SMTP pod with every resolution (issue 15)
+        assert res.inbound == directory_pb.InboundPolicy(
+            dmarc_reject=directory_pb.INBOUND_ACTION_JUNK, local_spoof=directory_pb.INBOUND_ACTION_DELIVER
+        )
 
     # Status: Ready, observedGeneration, the user id, the DKIM record matching the Secret's key.
     u = obj(k8s, USERS, "alice")

@@ -98,12 +98,16 @@ def make_relay_world(
 ) -> Iterator[Callable[..., RelayWorld]]:
     built: list[RelayWorld] = []
 
-    def build(hosts: dict[str, Behaviour] | None = None, zone: Zone | None = None, **overrides: str) -> RelayWorld:
+    def build(
+        hosts: dict[str, Behaviour] | None = None, zone: Zone | None = None, trust: bool = False, **overrides: str
+    ) -> RelayWorld:
+        """`trust`: the MX verifies inbound mail (SPF/DKIM/DMARC) on the same DNS server."""
         srs_secret = dkim_key[0].parent / "srs-secret"
         srs_secret.write_text("a-test-srs-secret-of-some-length\n")
         srs_env = {"KUBEMAIL_SRS_SECRET_FILE": str(srs_secret), "KUBEMAIL_SRS_DOMAIN": DOMAIN}
-        smtp = make_world(**srs_env)
         dns = DnsServer(zone or base_zone(dkim_key[1])).start()
+        trust_env = {"KUBEMAIL_SMTP_TRUST": "true", "KUBEMAIL_SMTP_DNS_SERVERS": dns.address} if trust else {}
+        smtp = make_world(**srs_env, **trust_env)
         sink = SmtpSink(hosts or {"127.0.0.2": Behaviour(), "127.0.0.3": Behaviour(), "127.0.0.4": Behaviour()})
         sink.start()
         env = {

@@ -17,7 +17,7 @@ from services.common.config import CommonConfig
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.fixtures.ipv6 import needs_ipv6
 from tests.fixtures.smtpsink import Behaviour
-from tests.relay.conftest import DOMAIN, SELECTOR, RelayWorld, base_zone, message
+from tests.relay.conftest import DOMAIN, PASSWORD, SELECTOR, RelayWorld, base_zone, message
 
 
 def _dnsfunc(resolver: dns.resolver.Resolver) -> Callable[..., bytes]:
@@ -100,3 +100,40 @@ def test_a_forward_from_a_foreign_sender_gets_an_srs_reverse_path(make_relay_wor
         s.sendmail("", [got.mail_from], message("bounce", to=got.mail_from))
     bounce = w.sink.wait(2)[1]
     assert (bounce.host, bounce.mail_from, bounce.rcpt_to) == ("127.0.0.3", "<>", ["someone@other.test"])
+
+
+def test_a_forward_is_arc_sealed_with_the_mx_results(make_relay_world: Any) -> None:
+    """Issue 15 item 5: the MX verified the message (Authentication-Results of its authserv-id);
+    the relay forwards it with an ARC set over those results, signed with the SRS domain's key,
+    which a verifier (dkimpy against the same DNS) accepts; mail a user submits is not sealed."""
+    w: RelayWorld = make_relay_world(trust=True)
+    bob = w.smtp.users[f"bob@{DOMAIN}"]
+    bob.forward_to.append("carol@remote.test")
+
+    async def upsert() -> None:
+        await w.smtp.client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=bob))
+
+    w.smtp.run(upsert())
+    w.start_relay()
+    with smtplib.SMTP("127.0.0.1", w.smtp.mx, local_hostname="sender.foreign.test", timeout=10) as s:
+        forwarded = message("sealed", to=f"bob@{DOMAIN}").replace(f"alice@{DOMAIN}".encode(), b"x@other.test")
+        s.sendmail("someone@other.test", [f"bob@{DOMAIN}"], forwarded)
+    (got,) = w.sink.wait(1)
+    assert got.data.startswith(b"ARC-Seal: i=1; ")
+    assert f"d={DOMAIN}".encode() in got.data.split(b"ARC-Message-Signature:", 1)[1].split(b"\r\n\r\n", 1)[0]
+    aar = got.data.split(b"ARC-Authentication-Results: ", 1)[1].split(b"\r\n", 1)[0]
+    assert aar.startswith(b"i=1; mx.example.test")
+
+    def txt(name: bytes, timeout: float = 5) -> bytes | None:
+        answers = w.dns.resolver().resolve(name.decode().rstrip("."), "TXT")
+        return b"".join(answers[0].strings)  # type: ignore[attr-defined]
+
+    cv, _results, reason = dkim.arc_verify(got.data, dnsfunc=txt)
+    assert cv == dkim.CV_Pass, reason
+    # alice submits to carol herself: no ARC set
+    with smtplib.SMTP("127.0.0.1", w.smtp.submission, local_hostname="client.test", timeout=10) as s:
+        s.starttls(context=w.smtp.tls_context())
+        s.login(f"alice@{DOMAIN}", PASSWORD)
+        s.sendmail(f"alice@{DOMAIN}", ["carol@remote.test"], message("own", to="carol@remote.test"))
+    own = w.sink.wait(2)[1]
+    assert b"ARC-Seal:" not in own.data

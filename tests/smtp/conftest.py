@@ -109,6 +109,7 @@ def make_world(metadata: Any, tmp_path: Path) -> Iterator[Callable[..., World]]:
             "KUBEMAIL_SMTP_HOST": "127.0.0.1",
             "KUBEMAIL_EPHEMERAL_PORTS": "true",
             "KUBEMAIL_SMTP_MAX_MESSAGE_BYTES": "200000",
+            "KUBEMAIL_SMTP_TRUST": "false",  # tests/smtp/test_trust.py turns it on with its own DNS
             **overrides,
         }
         lt = LoopThread()

@@ -150,7 +150,7 @@ lifecycle:
 
 {{/* Seconds each service drains after SIGTERM (the stop() grace of services/<name>/server.py). */}}
 {{- define "kubemail.drainSeconds" -}}
-{{- $d := dict "smtp" 20 "imap" 20 "pop3" 10 "metadata" 10 "relay" 30 -}}
+{{- $d := dict "smtp" 20 "imap" 20 "pop3" 10 "metadata" 10 "relay" 30 "web" 10 -}}
 {{- index $d . -}}
 {{- end -}}
 
@@ -360,6 +360,35 @@ prometheus.io/path: /metrics
   podSelector:
     {{- toYaml (default (dict) .podSelector) | nindent 4 }}
 {{- end -}}
+{{/* Egress rules to the metadata pods (gRPC), the blob store and DNS; the relay's and web's policies. */}}
+{{- define "kubemail.backendEgress" -}}
+# Metadata gRPC, straight to the pods behind the headless Service.
+- to:
+    {{- include "kubemail.peersOf" (dict "ctx" . "components" (list "metadata")) | nindent 4 }}
+  ports:
+    - port: {{ .Values.metadata.port }}
+      protocol: TCP
+{{- if .Values.minio.enabled }}
+- to:
+    {{- include "kubemail.peersOf" (dict "ctx" . "components" (list "minio")) | nindent 4 }}
+  ports:
+    - port: 9000
+      protocol: TCP
+{{- else }}
+# The external S3 endpoint (host:port; 443 without a port).
+{{- $s3port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" .Values.minio.external.endpoint) | default "443" }}
+- ports:
+    - port: {{ $s3port | int }}
+      protocol: TCP
+{{- end }}
+# DNS: the cluster resolver (or the relay's dnsServers wherever they are).
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end -}}
+
 {{- define "kubemail.peersOf" -}}
 - podSelector:
     matchLabels:
@@ -417,6 +446,30 @@ prometheus.io/path: /metrics
 {{- if eq $component "smtp" }}
 {{- include "kubemail.srsEnv" $ | nindent 0 }}
 {{- end }}
+{{- include "kubemail.rspamdEnv" (dict "ctx" $ "component" $component) | nindent 0 }}
+{{- end -}}
+
+{{/* Rspamd for one front-end: smtp scans (/checkv2), imap trains (controller); the bundled Service or external URLs. */}}
+{{- define "kubemail.rspamdEnv" -}}
+{{- $ := .ctx -}}
+{{- $r := $.Values.rspamd -}}
+{{- $svc := printf "http://%s-rspamd.%s.svc.%s" (include "kubemail.fullname" $) $.Release.Namespace $.Values.clusterDomain -}}
+{{- $scan := ternary (printf "%s:11333" $svc) $r.externalUrl $r.enabled -}}
+{{- $controller := ternary (printf "%s:11334" $svc) $r.externalControllerUrl $r.enabled -}}
+{{- if and (eq .component "smtp") $scan }}
+- name: KUBEMAIL_RSPAMD_URL
+  value: {{ $scan | quote }}
+- name: KUBEMAIL_RSPAMD_TIMEOUT
+  value: {{ $r.timeout | toString | quote }}
+- name: KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN
+  value: {{ $r.failOpen | toString | quote }}
+{{- end }}
+{{- if and (eq .component "imap") $controller }}
+- name: KUBEMAIL_RSPAMD_CONTROLLER_URL
+  value: {{ $controller | quote }}
+- name: KUBEMAIL_RSPAMD_TIMEOUT
+  value: {{ $r.timeout | toString | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "kubemail.relayEnv" -}}
@@ -460,6 +513,77 @@ prometheus.io/path: /metrics
 {{- fail "kubemail: relay.smarthost.username/existingSecret need relay.smarthost.host" }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* The mail host the web front-end publishes (web.mailHost, else hostname). */}}
+{{- define "kubemail.webMailHost" -}}
+{{- default .Values.hostname .Values.web.mailHost -}}
+{{- end -}}
+
+{{/* The Ingress hosts of the web front-end, as a YAML list: the mail host first, then autoconfig.<d>,
+     autodiscover.<d> and mta-sts.<d> for every d in web.ingress.domains (no duplicates). */}}
+{{- define "kubemail.webHosts" -}}
+{{- $hosts := list (include "kubemail.webMailHost" .) -}}
+{{- range $d := .Values.web.ingress.domains -}}
+{{- if not (regexMatch `^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$` (toString $d)) -}}
+{{- fail (printf "kubemail: web.ingress.domains: %q is not a lower-case DNS domain" (toString $d)) -}}
+{{- end -}}
+{{- range $prefix := list "autoconfig" "autodiscover" "mta-sts" -}}
+{{- $hosts = append $hosts (printf "%s.%s" $prefix $d) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml (uniq $hosts) -}}
+{{- end -}}
+
+{{/* The published client ports (KUBEMAIL_WEB_*_PORT): the mail Service port of each listener the chart runs
+     with TLS, 0 for the others (a disabled protocol; every port with tls.enabled=false, since autoconfig
+     describes only SSL and STARTTLS servers and those then offer no TLS). */}}
+{{- define "kubemail.webPublishedEnv" -}}
+{{- $rows := list (list "imap" "imaps" "KUBEMAIL_WEB_IMAPS_PORT") (list "imap" "imap" "KUBEMAIL_WEB_IMAP_PORT") (list "pop3" "pop3s" "KUBEMAIL_WEB_POP3S_PORT") (list "pop3" "pop3" "KUBEMAIL_WEB_POP3_PORT") (list "smtp" "submissions" "KUBEMAIL_WEB_SUBMISSIONS_PORT") (list "smtp" "submission" "KUBEMAIL_WEB_SUBMISSION_PORT") -}}
+{{- range $row := $rows }}
+{{- $v := index $.Values (index $row 0) }}
+- name: {{ index $row 2 }}
+  value: {{ ternary (index $v.service.ports (index $row 1) | toString) "0" (and $v.enabled $.Values.tls.enabled) | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "kubemail.webEnv" -}}
+{{- $v := .Values.web -}}
+{{- $host := include "kubemail.webMailHost" . -}}
+{{ include "kubemail.commonEnv" . }}
+- name: KUBEMAIL_METADATA_ADDR
+  value: {{ include "kubemail.metadataAddr" . | quote }}
+{{- include "kubemail.s3Env" . | nindent 0 }}
+- name: KUBEMAIL_BLOB_CACHE_BYTES
+  value: {{ .Values.frontends.blobCacheBytes | int64 | toString | quote }}
+{{- with .Values.sharedNetworks }}
+- name: KUBEMAIL_AUTH_SHARED_NETWORKS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $v.trustedProxies }}
+# X-Forwarded-For is believed from these peers only (the Ingress controller).
+- name: KUBEMAIL_PROXY_NETWORKS
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: KUBEMAIL_WEB_PORT
+  value: {{ $v.port | toString | quote }}
+- name: KUBEMAIL_WEB_MAIL_HOST
+  value: {{ $host | quote }}
+- name: KUBEMAIL_WEB_PUBLIC_URL
+  value: {{ default (printf "https://%s" $host) $v.publicUrl | quote }}
+{{- include "kubemail.webPublishedEnv" . | nindent 0 }}
+- name: KUBEMAIL_WEB_MTA_STS_MODE
+  value: {{ $v.mtaSts.mode | quote }}
+- name: KUBEMAIL_WEB_MTA_STS_MX
+  value: {{ join "," (default (list $host) $v.mtaSts.mx) | quote }}
+- name: KUBEMAIL_WEB_MTA_STS_MAX_AGE
+  value: {{ $v.mtaSts.maxAge | int64 | toString | quote }}
+- name: KUBEMAIL_WEB_EAS_REQUIRE_PASSWORD
+  value: {{ $v.activeSync.requirePassword | toString | quote }}
+- name: KUBEMAIL_WEB_EAS_MIN_PASSWORD_LENGTH
+  value: {{ $v.activeSync.minPasswordLength | int64 | toString | quote }}
+- name: KUBEMAIL_WEB_EAS_MAX_INACTIVITY_SECONDS
+  value: {{ $v.activeSync.maxInactivitySeconds | int64 | toString | quote }}
 {{- end -}}
 
 {{- define "kubemail.metadataEnv" -}}

@@ -21,13 +21,13 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 import grpc
 
 from services.common.blobstore import BlobError, BlobStore, BlobStoreFull
-from services.common.grpcclient import MetadataClient
+from services.common.grpcclient import MetadataClient, reason_of
 from services.common.mailstore.errors import (
     BlobUnavailable,
     MailStoreError,
@@ -38,6 +38,8 @@ from services.common.mailstore.errors import (
     from_rpc,
 )
 from services.common.mime import build_summary
+from services.gen.kubemail.v1 import errors_pb2 as er
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
@@ -125,17 +127,47 @@ class MailStore:
             raise TimedOut(f"no answer after {self.commit_attempts} attempts; the commit may have happened")
         raise last
 
-    async def deliver(self, msg: Ingested, user_ids: Sequence[str], key: str) -> list[messages_pb.Delivered]:
-        """Delivers `msg` to the INBOX of each local user (one message per user)."""
+    async def deliver(
+        self, msg: Ingested, user_ids: Sequence[str], key: str, mailboxes: Mapping[str, str] | None = None
+    ) -> list[messages_pb.Delivered]:
+        """Delivers `msg` to each local user (one message per user): into the mailbox `mailboxes`
+        names for that user, else INBOX."""
+        where = mailboxes or {}
         req = messages_pb.DeliverRequest(
             blob_id=msg.blob_id,
             size=msg.size,
             summary=msg.summary,
-            deliveries=[messages_pb.Delivery(user_id=u) for u in user_ids],
+            deliveries=[messages_pb.Delivery(user_id=u, mailbox=where.get(u, "")) for u in user_ids],
             idempotency_key=key,
         )
         resp = await self.commit(lambda: self.client.messages.Deliver(req))
         return list(resp.delivered)
+
+    async def special_mailbox(self, user_id: str, special_use: str, name: str) -> str:
+        """The name of `user_id`'s mailbox with `special_use` (RFC 6154, e.g. \\Junk); created as
+        `name` with that special-use when the user has none. Raises a MailStoreError."""
+        token = ""
+        while True:
+            req = mailboxes_pb.ListMailboxesRequest(user_id=user_id, page_token=token)
+            try:
+                page = await self.client.mailboxes.ListMailboxes(req)
+            except grpc.aio.AioRpcError as exc:
+                raise from_rpc(exc) from None
+            for mb in page.mailboxes:
+                if mb.special_use == special_use:
+                    return str(mb.name)
+            token = page.next_page_token
+            if not token:
+                break
+        create = mailboxes_pb.CreateMailboxRequest(user_id=user_id, name=name, special_use=special_use)
+        try:
+            await self.client.mailboxes.CreateMailbox(create)
+        except grpc.aio.AioRpcError as exc:
+            err = from_rpc(exc)
+            if reason_of(exc) != er.ERROR_REASON_MAILBOX_EXISTS:
+                raise err from None
+            # a mailbox of that name without the special-use: mail goes there all the same
+        return name
 
     async def append(
         self,
@@ -160,6 +192,27 @@ class MailStore:
         )
         resp: messages_pb.AppendResponse = await self.commit(lambda: self.client.messages.Append(req))
         return resp
+
+    async def append_many(
+        self, user_id: str, mailbox: str, items: Sequence[tuple[bytes, Sequence[str], int]], key: str
+    ) -> list[messages_pb.AppendResponse]:
+        """IMAP MULTIAPPEND: ingest each (raw, flags, internal_date), then add them all to
+        `mailbox` in one commit: all are stored or none is (a blob put for a refused commit is
+        left to the collector, as for a refused APPEND)."""
+        ingested = [await self.ingest(raw) for raw, _, _ in items]
+        req = messages_pb.AppendManyRequest(
+            user_id=user_id,
+            mailbox=mailbox,
+            items=[
+                messages_pb.AppendItem(
+                    blob_id=m.blob_id, size=m.size, summary=m.summary, flags=list(flags), internal_date=date
+                )
+                for m, (_, flags, date) in zip(ingested, items, strict=True)
+            ],
+            idempotency_key=key,
+        )
+        resp: messages_pb.AppendManyResponse = await self.commit(lambda: self.client.messages.AppendMany(req))
+        return list(resp.appended)
 
     async def copy(
         self,

@@ -19,13 +19,18 @@ MAX_KEYWORDS = 1000  # per mailbox; beyond it STORE/APPEND/COPY of a new keyword
 _USER = (
     "deliver", "store", "expunge", "copy", "init_user", "create", "delete", "purge", "rename",
     "claim_recent", "maildrop", "fetch_meta", "list_uids", "search_set", "device_put",
-    "meta_set", "acl_set", "copy_in",
+    "meta_set", "acl_set", "copy_in", "append_many",
 )  # fmt: skip
 _PLAIN = (
     "blob_incr", "blob_decr", "blob_settle", "blob_mark", "blob_done", "blob_sweep", "limit_hit", "backoff",
 )  # fmt: skip
 _OUTBOUND = ("outbound_add", "outbound_lease", "outbound_done", "outbound_stats")
-_INCLUDES = {"delete": ("mb_delete",), "purge": ("mb_delete",)}
+_INCLUDES = {
+    "delete": ("mb_delete",),
+    "purge": ("mb_delete",),
+    "deliver": ("object_ids",),
+    "append_many": ("object_ids",),
+}
 
 
 def source(name: str) -> str:

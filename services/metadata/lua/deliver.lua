@@ -1,8 +1,6 @@
 -- ARGV: P "idem_key op" idem_ttl blob size idate summary quota_limit strict n (name flags)*n
 --       own_msgid_hash subject_hash nrefs ref_hash*nrefs   (threading, RFC 8474 THREADID)
--- One EMAILID for the message (all its targets in this user), one THREADID: the thread of the
--- known message it names (its own Message-ID, then its references, most recent first) whose
--- base subject is the same; else a new thread. Only earlier messages are looked at.
+-- One EMAILID for the message (all its targets in this user), one THREADID (object_ids.lua).
 -- op: the caller's id of this attempt, kept in the idempotency record: the GC pass tells from it
 -- whether an attempt that crashed before settling its blob references committed (gc.py)
 local ikey, op = string.match(ARGV[2], '^(%S*) ?(%S*)$')
@@ -41,23 +39,9 @@ for i = 1, n do
 end
 local tb = 10 + 2 * n
 local own, subj, nref = ARGV[tb + 1] or '', ARGV[tb + 2] or '', tonumber(ARGV[tb + 3] or '0')
-local tm = P..'tm'
-local function thread_of(h)
-  local t = redis.call('HGET', tm, h)
-  if not t then return nil end
-  local sp = string.find(t, ' ', 1, true)
-  if sp and string.sub(t, sp + 1) == subj then return string.sub(t, 1, sp - 1) end
-  return nil
-end
-local tid = nil
-if own ~= '' then tid = thread_of(own) end
-for i = nref, 1, -1 do
-  if tid then break end
-  tid = thread_of(ARGV[tb + 3 + i])
-end
-if not tid then tid = 'T'..redis.call('INCR', P..'thrseq') end
-local eid = 'E'..redis.call('INCR', P..'emseq')
-if own ~= '' then redis.call('HSETNX', tm, own, tid..' '..subj) end
+local refs = {}
+for i = 1, nref do refs[i] = ARGV[tb + 3 + i] end
+local eid, tid = object_ids(own, subj, refs)
 local out = {}
 for i = 1, n do
   local ms = nextmodseq()

@@ -7,8 +7,19 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class InboundAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOUND_ACTION_UNSPECIFIED: _ClassVar[InboundAction]
+    INBOUND_ACTION_REJECT: _ClassVar[InboundAction]
+    INBOUND_ACTION_JUNK: _ClassVar[InboundAction]
+    INBOUND_ACTION_DELIVER: _ClassVar[InboundAction]
+INBOUND_ACTION_UNSPECIFIED: InboundAction
+INBOUND_ACTION_REJECT: InboundAction
+INBOUND_ACTION_JUNK: InboundAction
+INBOUND_ACTION_DELIVER: InboundAction
+
 class Domain(_message.Message):
-    __slots__ = ("name", "enabled", "catch_all", "aliases", "default_quota_bytes", "max_users", "max_message_bytes", "dkim_selector")
+    __slots__ = ("name", "enabled", "catch_all", "aliases", "default_quota_bytes", "max_users", "max_message_bytes", "dkim_selector", "inbound")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     CATCH_ALL_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +28,7 @@ class Domain(_message.Message):
     MAX_USERS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     DKIM_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    INBOUND_FIELD_NUMBER: _ClassVar[int]
     name: str
     enabled: bool
     catch_all: str
@@ -25,7 +37,18 @@ class Domain(_message.Message):
     max_users: int
     max_message_bytes: int
     dkim_selector: str
-    def __init__(self, name: _Optional[str] = ..., enabled: _Optional[bool] = ..., catch_all: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., default_quota_bytes: _Optional[int] = ..., max_users: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., dkim_selector: _Optional[str] = ...) -> None: ...
+    inbound: InboundPolicy
+    def __init__(self, name: _Optional[str] = ..., enabled: _Optional[bool] = ..., catch_all: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., default_quota_bytes: _Optional[int] = ..., max_users: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., dkim_selector: _Optional[str] = ..., inbound: _Optional[_Union[InboundPolicy, _Mapping]] = ...) -> None: ...
+
+class InboundPolicy(_message.Message):
+    __slots__ = ("dmarc_reject", "dmarc_quarantine", "local_spoof")
+    DMARC_REJECT_FIELD_NUMBER: _ClassVar[int]
+    DMARC_QUARANTINE_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_SPOOF_FIELD_NUMBER: _ClassVar[int]
+    dmarc_reject: InboundAction
+    dmarc_quarantine: InboundAction
+    local_spoof: InboundAction
+    def __init__(self, dmarc_reject: _Optional[_Union[InboundAction, str]] = ..., dmarc_quarantine: _Optional[_Union[InboundAction, str]] = ..., local_spoof: _Optional[_Union[InboundAction, str]] = ...) -> None: ...
 
 class UpsertDomainRequest(_message.Message):
     __slots__ = ("domain",)
@@ -196,7 +219,7 @@ class ResolveRecipientsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[Resolution, _Mapping]]] = ...) -> None: ...
 
 class Resolution(_message.Message):
-    __slots__ = ("address", "status", "user_ids", "forward_to")
+    __slots__ = ("address", "status", "user_ids", "forward_to", "inbound")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Resolution.Status]
@@ -215,8 +238,10 @@ class Resolution(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
     FORWARD_TO_FIELD_NUMBER: _ClassVar[int]
+    INBOUND_FIELD_NUMBER: _ClassVar[int]
     address: str
     status: Resolution.Status
     user_ids: _containers.RepeatedScalarFieldContainer[str]
     forward_to: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, address: _Optional[str] = ..., status: _Optional[_Union[Resolution.Status, str]] = ..., user_ids: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ...) -> None: ...
+    inbound: InboundPolicy
+    def __init__(self, address: _Optional[str] = ..., status: _Optional[_Union[Resolution.Status, str]] = ..., user_ids: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ..., inbound: _Optional[_Union[InboundPolicy, _Mapping]] = ...) -> None: ...

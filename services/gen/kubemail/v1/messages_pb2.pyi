@@ -119,6 +119,38 @@ class AppendResponse(_message.Message):
     thread_id: str
     def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
 
+class AppendManyRequest(_message.Message):
+    __slots__ = ("user_id", "mailbox", "items", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    mailbox: str
+    items: _containers.RepeatedCompositeFieldContainer[AppendItem]
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., items: _Optional[_Iterable[_Union[AppendItem, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class AppendItem(_message.Message):
+    __slots__ = ("blob_id", "size", "summary", "flags", "internal_date")
+    BLOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    INTERNAL_DATE_FIELD_NUMBER: _ClassVar[int]
+    blob_id: str
+    size: int
+    summary: _mime_pb2.MessageSummary
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    internal_date: int
+    def __init__(self, blob_id: _Optional[str] = ..., size: _Optional[int] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ...) -> None: ...
+
+class AppendManyResponse(_message.Message):
+    __slots__ = ("appended",)
+    APPENDED_FIELD_NUMBER: _ClassVar[int]
+    appended: _containers.RepeatedCompositeFieldContainer[AppendResponse]
+    def __init__(self, appended: _Optional[_Iterable[_Union[AppendResponse, _Mapping]]] = ...) -> None: ...
+
 class FetchMessagesRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit", "flags_only")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

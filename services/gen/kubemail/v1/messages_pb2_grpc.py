@@ -44,6 +44,11 @@ class MessagesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_messages__pb2.AppendRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_messages__pb2.AppendResponse.FromString,
                 _registered_method=True)
+        self.AppendMany = channel.unary_unary(
+                '/kubemail.v1.MessagesService/AppendMany',
+                request_serializer=kubemail_dot_v1_dot_messages__pb2.AppendManyRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_messages__pb2.AppendManyResponse.FromString,
+                _registered_method=True)
         self.FetchMessages = channel.unary_unary(
                 '/kubemail.v1.MessagesService/FetchMessages',
                 request_serializer=kubemail_dot_v1_dot_messages__pb2.FetchMessagesRequest.SerializeToString,
@@ -104,6 +109,15 @@ class MessagesServiceServicer:
 
     def Append(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppendMany(self, request, context):
+        """Several already-stored blobs into one mailbox in one commit (IMAP MULTIAPPEND, RFC 3502):
+        every message is stored or none is (one script: quota, keywords and the mailbox are checked
+        for all of them before the first is written).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -180,6 +194,11 @@ def add_MessagesServiceServicer_to_server(servicer, server):
                     servicer.Append,
                     request_deserializer=kubemail_dot_v1_dot_messages__pb2.AppendRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_messages__pb2.AppendResponse.SerializeToString,
+            ),
+            'AppendMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppendMany,
+                    request_deserializer=kubemail_dot_v1_dot_messages__pb2.AppendManyRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_messages__pb2.AppendManyResponse.SerializeToString,
             ),
             'FetchMessages': grpc.unary_unary_rpc_method_handler(
                     servicer.FetchMessages,
@@ -281,6 +300,33 @@ class MessagesService:
             '/kubemail.v1.MessagesService/Append',
             kubemail_dot_v1_dot_messages__pb2.AppendRequest.SerializeToString,
             kubemail_dot_v1_dot_messages__pb2.AppendResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppendMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MessagesService/AppendMany',
+            kubemail_dot_v1_dot_messages__pb2.AppendManyRequest.SerializeToString,
+            kubemail_dot_v1_dot_messages__pb2.AppendManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
