@@ -20,7 +20,7 @@ from services.gen.kubemail.v1 import messages_pb2 as msg_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata import keys
 from tests.fixtures.seed import seed_user
-from tests.metadata.conftest import World, message, redis_of
+from tests.metadata.conftest import World, message, redis_of, summary
 from tests.metadata.test_gc_intents import DEADLINE, _crash_once, _gc
 
 ALL = [types_pb.UidRange(lo=1, hi=0)]
@@ -149,3 +149,32 @@ async def test_copy_killed_before_its_commit_is_released(world: World, metadata:
     assert hit and _refs(world, blob) == 2
     _gc(metadata)
     assert _refs(world, blob) == 1 and (await world.mailbox("Team", alice)).messages == 0
+
+
+async def test_append_into_a_shared_mailbox_keeps_only_permitted_flags(world: World) -> None:
+    """APPEND and MULTIAPPEND (AppendMany) as the grantee: flags follow the rights (lrsi: \\Seen only)."""
+    alice = await _alice_shares(world, "lrsi")
+    raw = message("appended")
+    blob = await world.put(raw)
+    flags = ["\\Seen", "\\Deleted", "$Team"]
+    one = msg_pb.AppendRequest(
+        user_id=alice, mailbox="Team", blob_id=blob, size=len(raw), summary=summary(raw), flags=flags
+    )
+    many = msg_pb.AppendManyRequest(
+        user_id=alice,
+        mailbox="Team",
+        items=[msg_pb.AppendItem(blob_id=blob, size=len(raw), summary=summary(raw), flags=flags)],
+    )
+    await _as(world.user.id, lambda: world.client.messages.Append(one))
+    await _as(world.user.id, lambda: world.client.messages.AppendMany(many))
+    team = await world.mailbox("Team", alice)
+    got = await world.client.messages.FetchMessages(
+        msg_pb.FetchMessagesRequest(user_id=alice, mailbox_id=team.id, uids=ALL)
+    )
+    assert [list(m.flags) for m in got.messages] == [["\\Seen"], ["\\Seen"]]
+    # the owner's own append keeps every flag
+    await world.client.messages.Append(one)
+    got = await world.client.messages.FetchMessages(
+        msg_pb.FetchMessagesRequest(user_id=alice, mailbox_id=team.id, uids=[types_pb.UidRange(lo=3, hi=3)])
+    )
+    assert set(got.messages[0].flags) == set(flags)
