@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/directory.proto\x12\x0bkubemail.v1\"\xad\x01\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\x11\n\tcatch_all\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x1b\n\x13\x64\x65\x66\x61ult_quota_bytes\x18\x05 \x01(\x04\x12\x11\n\tmax_users\x18\x06 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x15\n\rdkim_selector\x18\x08 \x01(\t\":\n\x13UpsertDomainRequest\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x14UpsertDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\" \n\x10GetDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x11GetDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x13ListDomainsResponse\x12$\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"#\n\x13\x44\x65leteDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteDomainResponse\"\xdb\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x15\n\rpassword_hash\x18\x04 \x01(\t\x12\x13\n\x0bquota_bytes\x18\x05 \x01(\x04\x12\x0f\n\x07\x61liases\x18\x06 \x03(\t\x12\x12\n\nforward_to\x18\x07 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x12\n\nused_bytes\x18\t \x01(\x04\x12\x14\n\x0chas_password\x18\n \x01(\x08J\x04\x08\x0b\x10\x0cR\x0e\x63lear_password\"L\n\x11UpsertUserRequest\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x16\n\x0e\x63lear_password\x18\x02 \x01(\x08\"5\n\x12UpsertUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"8\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"2\n\x0fGetUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"I\n\x10ListUsersRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"N\n\x11ListUsersResponse\x12 \n\x05users\x18\x01 \x03(\x0b\x32\x11.kubemail.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npurge_mail\x18\x02 \x01(\x08\".\n\x12\x44\x65leteUserResponse\x12\x18\n\x10messages_removed\x18\x01 \x01(\x04\"]\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\x0c\x12\x11\n\tremote_ip\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\"S\n\x14\x41uthenticateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x1f\n\x04user\x18\x02 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x0e\n\x06reason\x18\x03 \x01(\t\"-\n\x18ResolveRecipientsRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\"E\n\x19ResolveRecipientsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.kubemail.v1.Resolution\"\x80\x02\n\nResolution\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.kubemail.v1.Resolution.Status\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x12\n\nforward_to\x18\x04 \x03(\t\"\x8a\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_LOCAL\x10\x01\x12\x17\n\x13STATUS_UNKNOWN_USER\x10\x02\x12\x14\n\x10STATUS_NOT_LOCAL\x10\x03\x12\x13\n\x0fSTATUS_DISABLED\x10\x04\x12\x12\n\x0eSTATUS_INVALID\x10\x05\x32\xc3\x06\n\x10\x44irectoryService\x12S\n\x0cUpsertDomain\x12 .kubemail.v1.UpsertDomainRequest\x1a!.kubemail.v1.UpsertDomainResponse\x12J\n\tGetDomain\x12\x1d.kubemail.v1.GetDomainRequest\x1a\x1e.kubemail.v1.GetDomainResponse\x12P\n\x0bListDomains\x12\x1f.kubemail.v1.ListDomainsRequest\x1a .kubemail.v1.ListDomainsResponse\x12S\n\x0c\x44\x65leteDomain\x12 .kubemail.v1.DeleteDomainRequest\x1a!.kubemail.v1.DeleteDomainResponse\x12M\n\nUpsertUser\x12\x1e.kubemail.v1.UpsertUserRequest\x1a\x1f.kubemail.v1.UpsertUserResponse\x12\x44\n\x07GetUser\x12\x1b.kubemail.v1.GetUserRequest\x1a\x1c.kubemail.v1.GetUserResponse\x12J\n\tListUsers\x12\x1d.kubemail.v1.ListUsersRequest\x1a\x1e.kubemail.v1.ListUsersResponse\x12M\n\nDeleteUser\x12\x1e.kubemail.v1.DeleteUserRequest\x1a\x1f.kubemail.v1.DeleteUserResponse\x12S\n\x0c\x41uthenticate\x12 .kubemail.v1.AuthenticateRequest\x1a!.kubemail.v1.AuthenticateResponse\x12\x62\n\x11ResolveRecipients\x12%.kubemail.v1.ResolveRecipientsRequest\x1a&.kubemail.v1.ResolveRecipientsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/directory.proto\x12\x0bkubemail.v1\"\xad\x01\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\x11\n\tcatch_all\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x1b\n\x13\x64\x65\x66\x61ult_quota_bytes\x18\x05 \x01(\x04\x12\x11\n\tmax_users\x18\x06 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x15\n\rdkim_selector\x18\x08 \x01(\t\":\n\x13UpsertDomainRequest\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x14UpsertDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\" \n\x10GetDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x11GetDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x13ListDomainsResponse\x12$\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"#\n\x13\x44\x65leteDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteDomainResponse\"\xf1\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x15\n\rpassword_hash\x18\x04 \x01(\t\x12\x13\n\x0bquota_bytes\x18\x05 \x01(\x04\x12\x0f\n\x07\x61liases\x18\x06 \x03(\t\x12\x12\n\nforward_to\x18\x07 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x12\n\nused_bytes\x18\t \x01(\x04\x12\x14\n\x0chas_password\x18\n \x01(\x08\x12\x14\n\x0cwipe_devices\x18\x0c \x03(\tJ\x04\x08\x0b\x10\x0cR\x0e\x63lear_password\"L\n\x11UpsertUserRequest\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x16\n\x0e\x63lear_password\x18\x02 \x01(\x08\"5\n\x12UpsertUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"8\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"2\n\x0fGetUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"I\n\x10ListUsersRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"N\n\x11ListUsersResponse\x12 \n\x05users\x18\x01 \x03(\x0b\x32\x11.kubemail.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npurge_mail\x18\x02 \x01(\x08\".\n\x12\x44\x65leteUserResponse\x12\x18\n\x10messages_removed\x18\x01 \x01(\x04\"]\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\x0c\x12\x11\n\tremote_ip\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\"S\n\x14\x41uthenticateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x1f\n\x04user\x18\x02 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x0e\n\x06reason\x18\x03 \x01(\t\"-\n\x18ResolveRecipientsRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\"E\n\x19ResolveRecipientsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.kubemail.v1.Resolution\"\x80\x02\n\nResolution\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.kubemail.v1.Resolution.Status\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x12\n\nforward_to\x18\x04 \x03(\t\"\x8a\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_LOCAL\x10\x01\x12\x17\n\x13STATUS_UNKNOWN_USER\x10\x02\x12\x14\n\x10STATUS_NOT_LOCAL\x10\x03\x12\x13\n\x0fSTATUS_DISABLED\x10\x04\x12\x12\n\x0eSTATUS_INVALID\x10\x05\x32\xc3\x06\n\x10\x44irectoryService\x12S\n\x0cUpsertDomain\x12 .kubemail.v1.UpsertDomainRequest\x1a!.kubemail.v1.UpsertDomainResponse\x12J\n\tGetDomain\x12\x1d.kubemail.v1.GetDomainRequest\x1a\x1e.kubemail.v1.GetDomainResponse\x12P\n\x0bListDomains\x12\x1f.kubemail.v1.ListDomainsRequest\x1a .kubemail.v1.ListDomainsResponse\x12S\n\x0c\x44\x65leteDomain\x12 .kubemail.v1.DeleteDomainRequest\x1a!.kubemail.v1.DeleteDomainResponse\x12M\n\nUpsertUser\x12\x1e.kubemail.v1.UpsertUserRequest\x1a\x1f.kubemail.v1.UpsertUserResponse\x12\x44\n\x07GetUser\x12\x1b.kubemail.v1.GetUserRequest\x1a\x1c.kubemail.v1.GetUserResponse\x12J\n\tListUsers\x12\x1d.kubemail.v1.ListUsersRequest\x1a\x1e.kubemail.v1.ListUsersResponse\x12M\n\nDeleteUser\x12\x1e.kubemail.v1.DeleteUserRequest\x1a\x1f.kubemail.v1.DeleteUserResponse\x12S\n\x0c\x41uthenticate\x12 .kubemail.v1.AuthenticateRequest\x1a!.kubemail.v1.AuthenticateResponse\x12\x62\n\x11ResolveRecipients\x12%.kubemail.v1.ResolveRecipientsRequest\x1a&.kubemail.v1.ResolveRecipientsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,35 +50,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEDOMAINRESPONSE']._serialized_start=617
   _globals['_DELETEDOMAINRESPONSE']._serialized_end=639
   _globals['_USER']._serialized_start=642
-  _globals['_USER']._serialized_end=861
-  _globals['_UPSERTUSERREQUEST']._serialized_start=863
-  _globals['_UPSERTUSERREQUEST']._serialized_end=939
-  _globals['_UPSERTUSERRESPONSE']._serialized_start=941
-  _globals['_UPSERTUSERRESPONSE']._serialized_end=994
-  _globals['_GETUSERREQUEST']._serialized_start=996
-  _globals['_GETUSERREQUEST']._serialized_end=1052
-  _globals['_GETUSERRESPONSE']._serialized_start=1054
-  _globals['_GETUSERRESPONSE']._serialized_end=1104
-  _globals['_LISTUSERSREQUEST']._serialized_start=1106
-  _globals['_LISTUSERSREQUEST']._serialized_end=1179
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1181
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1259
-  _globals['_DELETEUSERREQUEST']._serialized_start=1261
-  _globals['_DELETEUSERREQUEST']._serialized_end=1317
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1319
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1365
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=1367
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=1460
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=1462
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=1545
-  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_start=1547
-  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_end=1592
-  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_start=1594
-  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_end=1663
-  _globals['_RESOLUTION']._serialized_start=1666
-  _globals['_RESOLUTION']._serialized_end=1922
-  _globals['_RESOLUTION_STATUS']._serialized_start=1784
-  _globals['_RESOLUTION_STATUS']._serialized_end=1922
-  _globals['_DIRECTORYSERVICE']._serialized_start=1925
-  _globals['_DIRECTORYSERVICE']._serialized_end=2760
+  _globals['_USER']._serialized_end=883
+  _globals['_UPSERTUSERREQUEST']._serialized_start=885
+  _globals['_UPSERTUSERREQUEST']._serialized_end=961
+  _globals['_UPSERTUSERRESPONSE']._serialized_start=963
+  _globals['_UPSERTUSERRESPONSE']._serialized_end=1016
+  _globals['_GETUSERREQUEST']._serialized_start=1018
+  _globals['_GETUSERREQUEST']._serialized_end=1074
+  _globals['_GETUSERRESPONSE']._serialized_start=1076
+  _globals['_GETUSERRESPONSE']._serialized_end=1126
+  _globals['_LISTUSERSREQUEST']._serialized_start=1128
+  _globals['_LISTUSERSREQUEST']._serialized_end=1201
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1203
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1281
+  _globals['_DELETEUSERREQUEST']._serialized_start=1283
+  _globals['_DELETEUSERREQUEST']._serialized_end=1339
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1341
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1387
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=1389
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=1482
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=1484
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=1567
+  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_start=1569
+  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_end=1614
+  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_start=1616
+  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_end=1685
+  _globals['_RESOLUTION']._serialized_start=1688
+  _globals['_RESOLUTION']._serialized_end=1944
+  _globals['_RESOLUTION_STATUS']._serialized_start=1806
+  _globals['_RESOLUTION_STATUS']._serialized_end=1944
+  _globals['_DIRECTORYSERVICE']._serialized_start=1947
+  _globals['_DIRECTORYSERVICE']._serialized_end=2782
 # @@protoc_insertion_point(module_scope)
