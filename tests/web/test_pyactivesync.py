@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyactivesync import BodyType, Client, EmailChange, FolderType
+from pyactivesync import BodyType, Client, EmailChange, FolderType, OofState
 from pyactivesync.exceptions import StatusError
 
 from services.common.grpcclient import MetadataClient
@@ -262,3 +262,39 @@ def test_pyactivesync_folders_and_estimate(world: World) -> None:
     assert err.value.code == "3"  # a special folder
     m.logout()
     dev.close()
+
+
+def test_pyactivesync_search_directory_and_settings(world: World) -> None:
+    dev = world.client("PYAS0003")
+    dev.provision()
+    inbox = next(f for f in dev.list_folders() if f.type == FolderType.INBOX)
+    with smtplib.SMTP("127.0.0.1", world.mx) as s:
+        s.sendmail("sender@remote.test", [ALICE], _message("searchable quarterly report", "numbers inside\n"))
+    # Search Store=Mailbox with a DateReceived condition (the client's Search form)
+    found = dev.search_mailbox(inbox.id, date_received_after="2001-01-01T00:00:00.000Z", max_results=5)
+    assert [r.get("Email.Subject") for r in found] == ["searchable quarterly report"]
+    assert found[0]["AirSync.CollectionId"] == inbox.id
+    assert dev.search_mailbox(inbox.id, date_received_after="2099-01-01T00:00:00.000Z") == []
+    # GAL and ResolveRecipients over the directory of alice's own domain
+    gal = dev.search_gal("bo")
+    assert [g.email_address for g in gal] == [BOB]
+    assert dev.search_gal("nobody") == []
+    resolved = dev.resolve_recipients(BOB)
+    assert [(r.type, r.email_address) for r in resolved] == [("1", BOB)]
+    assert dev.resolve_recipients("unknown@elsewhere.test") == []
+    # Settings Oof: set scheduled with a message, read it back
+    dev.set_oof(
+        OofState.ENABLED_SCHEDULED,
+        start_time="2026-12-24T00:00:00.000Z",
+        end_time="2027-01-02T00:00:00.000Z",
+        reply_message="Back in January",
+    )
+    oof = dev.get_oof()
+    assert oof.state == OofState.ENABLED_SCHEDULED
+    assert (oof.start_time, oof.end_time) == ("2026-12-24T00:00:00.000Z", "2027-01-02T00:00:00.000Z")
+    assert {m.applies_to for m in oof.messages} == {"Internal", "ExternalKnown", "ExternalUnknown"}
+    assert all(m.enabled and m.reply_message == "Back in January" for m in oof.messages)
+    dev.set_oof(OofState.DISABLED)
+    assert dev.get_oof().state == OofState.DISABLED
+    with pytest.raises(StatusError):  # an end before the start: Status 5
+        dev.set_oof(OofState.ENABLED_SCHEDULED, start_time="2027-01-02T00:00:00.000Z", end_time="2026-01-02T00:00:00Z")
