@@ -443,10 +443,27 @@ def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
         el(mv, "MoveItems", el(mv, "Move")),
         el(C, "SendMail", el(C, "Mime", b"\xff\xfe\x00garbage")),
         el(C, "SmartReply", el(C, "Mime", b"To: a@b\r\n\r\nx"), el(C, "Source")),
+        el("Search", "Search", el("Search", "Store")),
+        el("Search", "Search", el("Search", "Store", el("Search", "Name", "Mailbox"), el("Search", "Query"))),
+        el(
+            "Search",
+            "Search",
+            el("Search", "Store", el("Search", "Name", "GAL"), el("Search", "Query", el(S, "Class"))),
+        ),
+        el("Settings", "Settings", el("Settings", "Oof", el("Settings", "Set", el("Settings", "OofMessage")))),
+        el("Settings", "Settings", el("Settings", "DeviceInformation")),
+        el("ResolveRecipients", "ResolveRecipients", el("ResolveRecipients", "To")),
+        el(
+            "ResolveRecipients",
+            "ResolveRecipients",
+            el("ResolveRecipients", "To", "x"),
+            el("ResolveRecipients", "Options", el("ResolveRecipients", "MaxAmbiguousRecipients", "99999999")),
+        ),
     ]
     commands_ = [
         "Sync", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete", "Ping", "GetItemEstimate",
-        "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward",
+        "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward", "Search", "Settings",
+        "ResolveRecipients",
     ]  # fmt: skip
     key = eas.provision()
     eas.wbxml("FolderSync", el(F, "FolderSync", el(F, "SyncKey", "0")), key)
