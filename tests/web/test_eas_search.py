@@ -138,6 +138,9 @@ def test_gal_search_and_resolve_recipients_stay_in_the_domain(eas: Eas) -> None:
         u.aliases.append("robert@example.test")
         u.display_name = "Bob Builder"
         await eas.client.directory.UpsertUser(directory_pb.UpsertUserRequest(user=u))
+        dom = (await eas.client.directory.GetDomain(directory_pb.GetDomainRequest(name="example.test"))).domain
+        dom.catch_all = USER  # resolves any local part for mail, never for ResolveRecipients
+        await eas.client.directory.UpsertDomain(directory_pb.UpsertDomainRequest(domain=dom))
 
     eas.loop.run(seed())
     key = ready(eas)
@@ -164,7 +167,10 @@ def test_gal_search_and_resolve_recipients_stay_in_the_domain(eas: Eas) -> None:
         body = el(RR, "ResolveRecipients", *(el(RR, "To", t) for t in tos), el(RR, "Options", *options))
         return eas.wbxml("ResolveRecipients", body, key)
 
-    resp = resolve("robert@example.test", "bob", "nobody-here", "bob@other.test", "ROBERTA", MaxAmbiguousRecipients=2)
+    resp = resolve(
+        "robert@example.test", "bob", "nobody-here", "bob@other.test", "ROBERTA", "random@example.test",
+        MaxAmbiguousRecipients=2,
+    )  # fmt: skip
     assert resp.find(RR, "Status").value() == "1"  # type: ignore[union-attr]
     answers = {
         r.find(RR, "To").value(): (  # type: ignore[union-attr]
@@ -179,6 +185,7 @@ def test_gal_search_and_resolve_recipients_stay_in_the_domain(eas: Eas) -> None:
         "nobody-here": ("4", []),
         "bob@other.test": ("4", []),  # another domain is never looked up
         "ROBERTA": ("1", ["roberta@example.test"]),
+        "random@example.test": ("4", []),  # the catch-all does not answer for it
     }
     resp = resolve("bob", MaxAmbiguousRecipients=5)
     assert resp.findall(RR, "Response")[0].find(RR, "Status").value() == "2"  # type: ignore[union-attr]

@@ -25,6 +25,8 @@ from pyactivesync import BodyType, Client, EmailChange, FolderType, OofState
 from pyactivesync.exceptions import StatusError
 
 from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.fixtures.seed import seed_domain, seed_user
 from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.imap.conftest import start_imap, stop_imap
@@ -264,9 +266,23 @@ def test_pyactivesync_folders_and_estimate(world: World) -> None:
     dev.close()
 
 
-def test_pyactivesync_search_directory_and_settings(world: World) -> None:
+def test_pyactivesync_search_directory_and_settings(world: World, metadata: Any) -> None:
     dev = world.client("PYAS0003")
     dev.provision()
+    # the DeviceInformation the client sends with Provision is kept in the device's record
+    lt = LoopThread()
+
+    async def record() -> devices_pb.Device:
+        async with MetadataClient(metadata.env["KUBEMAIL_METADATA_ADDR"], 10) as client:
+            user = await client.directory.GetUser(directory_pb.GetUserRequest(address=ALICE))
+            req = devices_pb.GetDeviceRequest(user_id=user.user.id, device_id="PYAS0003")
+            got = await client.devices.GetDevice(req)
+            return got.device
+
+    try:
+        assert lt.run(record()).info.model == "pyactivesync"
+    finally:
+        lt.close()
     inbox = next(f for f in dev.list_folders() if f.type == FolderType.INBOX)
     with smtplib.SMTP("127.0.0.1", world.mx) as s:
         s.sendmail("sender@remote.test", [ALICE], _message("searchable quarterly report", "numbers inside\n"))

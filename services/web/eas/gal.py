@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import grpc
+
 from services.common.grpcclient import MetadataClient
+from services.common.rpcerrors import reason_of
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
+from services.gen.kubemail.v1 import errors_pb2 as er
 from services.web.wbxml.codec import Element, el
 
 G, RR = "GAL", "ResolveRecipients"
@@ -79,13 +83,12 @@ class Directory:
         domain = user.address.rpartition("@")[2].lower()
         if address.rpartition("@")[2].lower() != domain:
             return None
-        found = await self.client.directory.ResolveRecipients(
-            directory_pb.ResolveRecipientsRequest(addresses=[address])
-        )
-        res = found.results[0] if found.results else None
-        if res is None or res.status != directory_pb.Resolution.STATUS_LOCAL or len(res.user_ids) != 1:
-            return None
-        got = await self.client.directory.GetUser(directory_pb.GetUserRequest(id=res.user_ids[0]))
+        try:  # a primary address or an alias; never recipient resolution (a catch-all would answer for any name)
+            got = await self.client.directory.GetUser(directory_pb.GetUserRequest(address=address))
+        except grpc.aio.AioRpcError as exc:
+            if reason_of(exc) in (er.ERROR_REASON_NO_SUCH_USER, er.ERROR_REASON_INVALID_ARGUMENT):
+                return None
+            raise
         u = got.user
         if not u.enabled or u.address.rpartition("@")[2].lower() != domain:
             return None
