@@ -29,7 +29,20 @@ from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.web import metrics
 from services.web.config import WebConfig
-from services.web.eas import compose, folderops, folders, gal, items, ping, protocol, provision, search, settings, sync
+from services.web.eas import (
+    compose,
+    find,
+    folderops,
+    folders,
+    gal,
+    items,
+    ping,
+    protocol,
+    provision,
+    search,
+    settings,
+    sync,
+)
 from services.web.eas.protocol import EasRequest, ProtocolError
 from services.web.eas.state import DeviceState
 from services.web.eas.store import Store
@@ -80,6 +93,7 @@ class ActiveSync:
         self.composer = compose.Composer(self.store, cfg.eas_msg_rate_limit, cfg.eas_msg_rate_window)
         self.directory = gal.Directory(client, cfg.eas_gal_scan_limit)
         self.searcher = search.Searcher(self.store, self.directory, cfg.eas_search_max_results)
+        self.finder = find.Finder(self.searcher)
 
     def stop_waits(self) -> None:
         """Shutdown begins: waiting Pings answer now instead of being cut."""
@@ -239,6 +253,9 @@ class ActiveSync:
     async def search(self, call: Call) -> Element:
         return await self.searcher.handle(call.user, call.body)
 
+    async def find(self, call: Call) -> Element:
+        return await self.finder.handle(call.user, call.body)
+
     async def resolve_recipients(self, call: Call) -> Element:
         return await gal.resolve(self.directory, call.user, call.body, self.cfg.eas_search_max_results)
 
@@ -300,4 +317,5 @@ COMMANDS: dict[str, Command] = {
     "Search": ActiveSync.search,
     "Settings": ActiveSync.settings,
     "ResolveRecipients": ActiveSync.resolve_recipients,
+    "Find": ActiveSync.find,
 }

@@ -16,6 +16,7 @@ from tests.fixtures.seed import seed_user
 from tests.web.conftest import PASSWORD, USER, Eas, F
 
 SE, S, E, B, G, RR, ST = "Search", "AirSync", "Email", "AirSyncBase", "GAL", "ResolveRecipients", "Settings"
+FI = "Find"
 
 
 def message(subject: str, text: str, sender: str = "x@remote.test") -> bytes:
@@ -257,3 +258,41 @@ def test_settings_oof_device_and_user_information(eas: Eas) -> None:
     # the bad Sets changed nothing
     got = eas.wbxml("Settings", settings(get), key).find(ST, "Oof").find(ST, "Get")  # type: ignore[union-attr]
     assert got.find(ST, "OofState").value() == "2"  # type: ignore[union-attr]
+
+
+def test_find_mailbox_and_gal_and_bad_input(eas: Eas) -> None:
+    key = ready(eas)
+    inbox = eas.mailbox_id("INBOX")
+    for i in range(3):
+        eas.deliver(message(f"invoice {i}", f"amount due {i}\n"))
+    sid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+
+    def find(criterion: Element, search_id: str = sid) -> Element:
+        return eas.wbxml("Find", el(FI, "Find", el(FI, "SearchId", search_id), el(FI, "ExecuteSearch", criterion)), key)
+
+    def mailbox(*terms: Element, rng: str = "0-9") -> Element:
+        return el(FI, "MailBoxSearchCriterion", el(FI, "Query", *terms), el(FI, "Options", el(FI, "Range", rng)))
+
+    resp = find(
+        mailbox(el(FI, "FreeText", "invoice"), el(S, "Class", "Email"), el(S, "CollectionId", inbox), rng="0-1")
+    )
+    assert resp.find(FI, "Status").value() == "1"  # type: ignore[union-attr]
+    r = resp.find(FI, "Response")
+    assert r.find(FI, "Status").value() == "1" and r.find(FI, "Total").value() == "3"  # type: ignore[union-attr]
+    subjects_ = [x.find(FI, "Properties").find(E, "Subject").value() for x in r.findall(FI, "Result")]  # type: ignore[union-attr]
+    assert subjects_ == ["invoice 2", "invoice 1"] and r.find(FI, "Range").value() == "0-1"  # type: ignore[union-attr]
+    gal = find(el(FI, "GalSearchCriterion", el(FI, "Query", "bob@ex")))
+    props = gal.find(FI, "Response").find(FI, "Result").find(FI, "Properties")  # type: ignore[union-attr]
+    assert props.find(G, "EmailAddress").value() == "bob@example.test"  # type: ignore[union-attr]
+
+    def top(resp: Element) -> str:
+        return resp.find(FI, "Status").value()  # type: ignore[union-attr]
+
+    assert top(find(mailbox(el(FI, "FreeText", "x")), search_id="not-a-uuid")) == "2"
+    assert top(find(mailbox(el(FI, "FreeText", "x"), rng="9-1"))) == "2"
+    assert top(find(mailbox(el(S, "Class", "Email")))) == "2"  # nothing to search for
+    assert top(find(el(FI, "GalSearchCriterion", el(FI, "Query")))) == "2"
+    assert top(find(el(FI, "Query"))) == "2"
+    assert top(eas.wbxml("Find", el(SE, "Search"), key)) == "2"
+    unknown = find(mailbox(el(FI, "FreeText", "x"), el(S, "CollectionId", "gone")))
+    assert unknown.find(FI, "Response").find(FI, "Status").value() == "3"  # type: ignore[union-attr]

@@ -453,6 +453,7 @@ def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
         el("Settings", "Settings", el("Settings", "Oof", el("Settings", "Set", el("Settings", "OofMessage")))),
         el("Settings", "Settings", el("Settings", "DeviceInformation")),
         el("ResolveRecipients", "ResolveRecipients", el("ResolveRecipients", "To")),
+        el("Find", "Find", el("Find", "SearchId", "x"), el("Find", "ExecuteSearch", el("Find", "Query"))),
         el(
             "ResolveRecipients",
             "ResolveRecipients",
@@ -463,7 +464,7 @@ def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
     commands_ = [
         "Sync", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete", "Ping", "GetItemEstimate",
         "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward", "Search", "Settings",
-        "ResolveRecipients",
+        "ResolveRecipients", "Find",
     ]  # fmt: skip
     key = eas.provision()
     eas.wbxml("FolderSync", el(F, "FolderSync", el(F, "SyncKey", "0")), key)

@@ -291,6 +291,15 @@ def test_pyactivesync_search_directory_and_settings(world: World, metadata: Any)
     assert [r.get("Email.Subject") for r in found] == ["searchable quarterly report"]
     assert found[0]["AirSync.CollectionId"] == inbox.id
     assert dev.search_mailbox(inbox.id, date_received_after="2099-01-01T00:00:00.000Z") == []
+    # FreeText goes through the EAS 16.1 Find command
+    hits = dev.search_mailbox(inbox.id, free_text="quarterly")
+    assert [h.get("Email.Subject") for h in hits] == ["searchable quarterly report"]
+    assert hits[0]["AirSync.CollectionId"] == inbox.id and hits[0]["Find.HasAttachments"] == "1"
+    assert hits[0]["AirSyncBase.Preview"].startswith("numbers inside")
+    everywhere = dev.find_mailbox("QUARTERLY", max_results=3)
+    assert everywhere.total == 1 and everywhere.range == "0-0"
+    assert dev.find_mailbox("no such words anywhere").items == []
+    assert [i.fields.get("GAL.EmailAddress") for i in dev.find_gal("bob@").items] == [BOB]
     # GAL and ResolveRecipients over the directory of alice's own domain
     gal = dev.search_gal("bo")
     assert [g.email_address for g in gal] == [BOB]

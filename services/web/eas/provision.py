@@ -82,6 +82,7 @@ _ROOTS = {
     "SendMail": ("ComposeMail", "SendMail"), "SmartReply": ("ComposeMail", "SmartReply"),
     "SmartForward": ("ComposeMail", "SmartForward"), "Search": ("Search", "Search"),
     "Settings": ("Settings", "Settings"), "ResolveRecipients": ("ResolveRecipients", "ResolveRecipients"),
+    "Find": ("Find", "Find"),
     "FolderSync": ("FolderHierarchy", "FolderSync"), "FolderCreate": ("FolderHierarchy", "FolderCreate"),
     "FolderUpdate": ("FolderHierarchy", "FolderUpdate"), "FolderDelete": ("FolderHierarchy", "FolderDelete"),
 }  # fmt: skip

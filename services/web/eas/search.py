@@ -167,13 +167,14 @@ class Searcher:
             chosen += [m for m in boxes if m not in chosen and any(m.name.startswith(n + "/") for n in names)]
         return chosen
 
-    async def mailbox(self, user_id: str, query: Element, options: Element | None) -> Element:
-        q = parse_query(query)
-        lo, hi = parse_range(options, self.max_results)
-        deep = options is not None and options.find(SE, "DeepTraversal") is not None
+    async def matches(
+        self, user_id: str, q: Query, deep: bool, lo: int, hi: int
+    ) -> tuple[list[tuple[str, messages_pb.MessageMeta]], int] | None:
+        """The page lo..hi of the messages matching `q`, newest first, and the number matching;
+        None when a CollectionId names no folder."""
         folders = await self._folders(user_id, q.collection_ids, deep)
         if folders is None:
-            return _store(NOT_FOUND)
+            return None
         key = q.keys[0] if len(q.keys) == 1 else messages_pb.SearchKey(**{"and": messages_pb.SearchKeys(keys=q.keys)})
         total = 0
         found: list[tuple[str, messages_pb.MessageMeta]] = []
@@ -196,7 +197,16 @@ class Searcher:
                 )
                 found += [(mbox.id, m) for m in metas.messages]
         found.sort(key=lambda f: (f[1].internal_date, f[1].uid), reverse=True)
-        page = found[lo : hi + 1]
+        return found[lo : hi + 1], total
+
+    async def mailbox(self, user_id: str, query: Element, options: Element | None) -> Element:
+        q = parse_query(query)
+        lo, hi = parse_range(options, self.max_results)
+        deep = options is not None and options.find(SE, "DeepTraversal") is not None
+        got = await self.matches(user_id, q, deep, lo, hi)
+        if got is None:
+            return _store(NOT_FOUND)
+        page, total = got
         prefs = mailitem.preferences(options)
         results = []
         for mbid, meta in page:
