@@ -323,3 +323,28 @@ def test_pyactivesync_search_directory_and_settings(world: World, metadata: Any)
     assert dev.get_oof().state == OofState.DISABLED
     with pytest.raises(StatusError):  # an end before the start: Status 5
         dev.set_oof(OofState.ENABLED_SCHEDULED, start_time="2027-01-02T00:00:00.000Z", end_time="2026-01-02T00:00:00Z")
+
+
+def test_pyactivesync_filter_type(world: World) -> None:
+    dev = world.client("PYAS0004")
+    dev.provision()
+    archive = next(f for f in dev.list_folders() if f.name == "Archive")
+    m = world.imap_login()
+    try:
+        for subject, age_days in (("a month old", 30), ("two days old", 2), ("today", 0)):
+            when = imaplib.Time2Internaldate(time.time() - age_days * 86400)
+            typ, _ = m.append("Archive", "", when, _message(subject, "text\n"))
+            assert typ == "OK"
+    finally:
+        m.logout()
+    # FilterType 3 (one week) on the initial sync: the month-old message stays on the server
+    key = dev.sync_folder(archive.id, filter_type="3").sync_key
+    got = dev.sync_folder(archive.id, key, filter_type="3")
+    assert sorted(i.fields["Email.Subject"] for i in got.added) == ["today", "two days old"]
+    # a changed FilterType needs a new initial sync: Status 3, then everything with FilterType 0
+    with pytest.raises(StatusError) as exc:
+        dev.sync_folder(archive.id, got.sync_key, filter_type="0")
+    assert exc.value.code == "3"
+    key = dev.sync_folder(archive.id, filter_type="0").sync_key
+    got = dev.sync_folder(archive.id, key)
+    assert len(got.added) == 3
