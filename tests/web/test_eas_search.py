@@ -158,6 +158,7 @@ def test_gal_search_and_resolve_recipients_stay_in_the_domain(eas: Eas) -> None:
     assert props.find(G, "LastName").value() == "Tables"  # type: ignore[union-attr]
     st = store_of(eas.wbxml("Search", gal_search("bob", "1-1"), key))
     assert len(st.findall(SE, "Result")) == 1 and st.find(SE, "Range").value() == "1-1"  # type: ignore[union-attr]
+    assert st.find(SE, "Total").value() == "3"  # type: ignore[union-attr]  # every match, not just the page
     assert store_of(eas.wbxml("Search", gal_search("elsewhere"), key)).findall(SE, "Result") == []
     assert store_of(eas.wbxml("Search", gal_search("robert"), key)).find(SE, "Total").value() == "2"  # type: ignore[union-attr]
     bad = store_of(eas.wbxml("Search", gal_search(""), key))

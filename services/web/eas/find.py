@@ -11,7 +11,7 @@ import uuid
 
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.web.eas import mailitem
-from services.web.eas.search import BadQueryError, Query, Searcher, parse_query
+from services.web.eas.search import MAX_RANGE_END, BadQueryError, Query, Searcher, parse_query
 from services.web.wbxml.codec import Element, el
 
 log = logging.getLogger("kubemail.web.eas.find")
@@ -29,7 +29,7 @@ def _range(options: Element | None, cap: int) -> tuple[int, int]:
     lo, sep, hi = r.value().partition("-")
     if not sep or not lo.isdigit() or not hi.isdigit() or len(lo) > 4 or len(hi) > 4 or int(lo) > int(hi):
         raise BadQueryError("Range is m-n")
-    if int(hi) > 999:
+    if int(hi) > MAX_RANGE_END:
         raise BadQueryError("Range ends at 999")
     return int(lo), min(int(hi), int(lo) + cap - 1)
 
@@ -101,7 +101,7 @@ class Finder:
         if not text or len(text) > 256:
             raise BadQueryError("a GAL query is 1..256 characters of text")
         lo, hi = _range(crit.find(FI, "Options"), self.searcher.max_results)
-        found = await self.searcher.directory.search(user, text, hi + 1)
+        found = await self.searcher.directory.search(user, text, MAX_RANGE_END + 1)
         page = found.entries[lo : hi + 1]
         results = [el(FI, "Result", el(FI, "Properties", *e.properties())) for e in page]
         rng = [el(FI, "Range", f"{lo}-{lo + len(page) - 1}")] if page else []

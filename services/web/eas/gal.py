@@ -5,7 +5,9 @@ any word of the display name, case-insensitively; disabled users are left out.""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import time
 
 import grpc
 
@@ -20,6 +22,8 @@ PAGE = 1000
 MAX_QUERY = 256
 MAX_TO = 100  # [MS-ASCMD] 2.2.3.178: at most 100 To elements
 DEFAULT_AMBIGUOUS = 19
+CACHE_SECONDS = 60.0  # a domain's listing is reused this long (clients resolve as the user types)
+CACHE_DOMAINS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,13 +59,20 @@ class Found:
 
 
 class Directory:
+    """The directory of a domain as the GAL sees it: its enabled users, listed at most every
+    CACHE_SECONDS per web pod (a user added meanwhile shows up at the next listing)."""
+
     def __init__(self, client: MetadataClient, scan_limit: int) -> None:
         self.client = client
         self.scan_limit = scan_limit
+        self._cache: collections.OrderedDict[str, tuple[float, Found]] = collections.OrderedDict()
 
-    async def search(self, user: directory_pb.User, query: str, limit: int) -> Found:
-        """Up to `limit` entries of `user`'s domain matching `query`, ordered by address."""
-        domain = user.address.rpartition("@")[2]
+    async def listing(self, domain: str) -> Found:
+        now = time.monotonic()
+        hit = self._cache.get(domain)
+        if hit is not None and hit[0] > now:
+            self._cache.move_to_end(domain)
+            return hit[1]
         out: list[Entry] = []
         token, seen = "", 0
         while True:
@@ -69,14 +80,25 @@ class Directory:
                 directory_pb.ListUsersRequest(domain=domain, page_size=PAGE, page_token=token)
             )
             for u in resp.users:
-                entry = Entry(u.address, u.display_name, tuple(a for a in u.aliases if a.endswith("@" + domain)))
-                if u.enabled and matches(entry, query):
-                    out.append(entry)
+                aliases = tuple(a for a in u.aliases if a.endswith("@" + domain))
+                if u.enabled:
+                    out.append(Entry(u.address, u.display_name, aliases))
             seen += len(resp.users)
             token = resp.next_page_token
             if not token or seen >= self.scan_limit:
-                out.sort(key=lambda e: e.address)
-                return Found(out[: max(limit, 0)], not token)
+                break
+        out.sort(key=lambda e: e.address)
+        found = Found(out, not token)
+        self._cache[domain] = (now + CACHE_SECONDS, found)
+        while len(self._cache) > CACHE_DOMAINS:
+            self._cache.popitem(last=False)
+        return found
+
+    async def search(self, user: directory_pb.User, query: str, limit: int) -> Found:
+        """Up to `limit` entries of `user`'s domain matching `query`, ordered by address."""
+        listing = await self.listing(user.address.rpartition("@")[2])
+        hits = [e for e in listing.entries if matches(e, query)]
+        return Found(hits[: max(limit, 0)], listing.complete)
 
     async def exact(self, user: directory_pb.User, address: str) -> Entry | None:
         """The entry of `address` (a primary address or alias) when it is a user of `user`'s domain."""

@@ -148,7 +148,7 @@ class Searcher:
         if not text or len(text) > MAX_TEXT or query.children:
             raise BadQueryError("a GAL query is 1..256 characters of text")
         lo, hi = parse_range(options, self.max_results)
-        found = await self.directory.search(user, text, hi + 1)
+        found = await self.directory.search(user, text, MAX_RANGE_END + 1)
         page = found.entries[lo : hi + 1]
         results = [el(SE, "Result", el(SE, "Properties", *e.properties())) for e in page]
         rest = [*results, *([el(SE, "Range", f"{lo}-{lo + len(page) - 1}")] if page else [])]
