@@ -267,6 +267,15 @@ def mailuser_crd() -> Schema:
                 "default": "Retain",
                 "description": "On delete: Retain keeps the mail data, Delete purges every mailbox and message.",
             },
+            "remoteWipe": {
+                "type": "array",
+                "maxItems": 100,
+                "x-kubernetes-list-type": "set",
+                "description": "ActiveSync device ids (status.devices lists them) to wipe: the device is answered "
+                "with a remote wipe until it confirms; remove the id to let a device sync again. Only this field "
+                "requests a wipe, never the device's user.",
+                "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[ -~]+$"},
+            },
         },
     }
     status = _status(
@@ -276,6 +285,24 @@ def mailuser_crd() -> Schema:
             "passwordSource": {
                 "type": "string",
                 "description": "<uid>/<resourceVersion>/<key> of the Secret the stored password hash came from.",
+            },
+            "devices": {
+                "type": "array",
+                "description": "The user's ActiveSync devices (at most 100), by id.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "deviceId": {"type": "string"},
+                        "deviceType": {"type": "string"},
+                        "model": {"type": "string"},
+                        "wipe": {
+                            "type": "string",
+                            "enum": ["Pending", "Acknowledged"],
+                            "description": "Pending: requested in spec.remoteWipe, not confirmed yet.",
+                        },
+                        "wipeAcknowledged": {"type": "string", "format": "date-time"},
+                    },
+                },
             },
         }
     )

@@ -152,6 +152,7 @@ def user(spec: Mapping[str, Any]) -> directory_pb.User:
     if address in aliases:
         raise InvalidSpec("spec.aliases: the primary address cannot be its own alias")
     forwards = _unique([_address(a, "spec.forwardTo[]") for a in _list(spec.get("forwardTo"), "spec.forwardTo", 20)])
+    wipe = sorted({_device_id(d) for d in _list(spec.get("remoteWipe"), "spec.remoteWipe")})
     return directory_pb.User(
         address=address,
         display_name=display,
@@ -159,7 +160,14 @@ def user(spec: Mapping[str, Any]) -> directory_pb.User:
         aliases=aliases,
         forward_to=forwards,
         enabled=bool(spec.get("enabled", True)),
+        wipe_devices=wipe,
     )
+
+
+def _device_id(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 128 or not (value.isascii() and value.isprintable()):
+        raise InvalidSpec("spec.remoteWipe[]: a device id is 1..128 printable ASCII characters")
+    return value
 
 
 def domain_differs(actual: directory_pb.Domain, desired: directory_pb.Domain) -> bool:
@@ -182,4 +190,5 @@ def user_differs(actual: directory_pb.User, desired: directory_pb.User) -> bool:
         or sorted(a.lower() for a in actual.aliases) != sorted(a.lower() for a in desired.aliases)
         or sorted(a.lower() for a in actual.forward_to) != sorted(a.lower() for a in desired.forward_to)
         or actual.enabled != desired.enabled
+        or sorted(actual.wipe_devices) != sorted(desired.wipe_devices)
     )

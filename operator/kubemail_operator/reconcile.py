@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
@@ -21,6 +22,7 @@ import kopf
 from kubemail_operator import conditions, desired, dkim, dnsrecords, kube, metrics, patterns
 from kubemail_operator.context import Context
 from services.common.grpcclient import MetadataClient, reason_of
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 
@@ -293,7 +295,7 @@ async def delete_domain(
         await ctx.metadata().directory.DeleteDomain(directory_pb.DeleteDomainRequest(name=domain))
     except grpc.aio.AioRpcError as exc:
         if reason_of(exc) == er.ERROR_REASON_DOMAIN_NOT_EMPTY:
-            raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 10) from None
+            raise Waiting("UsersRemaining", f"the metadata service still has users in {domain}", 3) from None
         if not _not_found(exc):
             raise
     await publish_dkim_key(ctx, domain, "", None)
@@ -394,7 +396,30 @@ async def apply_user(
         ctx.applied_passwords[(namespace, name)] = fingerprint
     else:
         ctx.applied_passwords.pop((namespace, name), None)
-    return {"userId": user_id, "address": want.address, "passwordSource": source}, event
+    devices = await device_status(client, user_id, set(want.wipe_devices)) if user_id else []
+    status = {"userId": user_id, "address": want.address, "passwordSource": source, "devices": devices or None}
+    return status, event
+
+
+def _time(ts: int) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def device_status(client: MetadataClient, user_id: str, wipe: set[str]) -> list[dict[str, Any]]:
+    """status.devices: each ActiveSync device of the user, with the wipe state of those listed in
+    spec.remoteWipe (Acknowledged once the device confirmed it wiped itself)."""
+    listed = (await client.devices.ListDevices(devices_pb.ListDevicesRequest(user_id=user_id))).devices
+    out: list[dict[str, Any]] = []
+    for d in listed:
+        entry: dict[str, Any] = {"deviceId": d.device_id, "deviceType": d.device_type}  # no last-seen: no churn
+        if d.info.model:
+            entry["model"] = d.info.model
+        if d.device_id in wipe:
+            entry["wipe"] = "Acknowledged" if d.wipe_acknowledged else "Pending"
+        if d.wipe_acknowledged:
+            entry["wipeAcknowledged"] = _time(d.wipe_acknowledged)
+        out.append(entry)
+    return out
 
 
 async def delete_user(ctx: Context, body: Mapping[str, Any], spec: Mapping[str, Any]) -> tuple[dict[str, Any], Event]:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
+
+from google.protobuf import json_format
 
 from services.gen.kubemail.v1 import devices_pb2 as devices_pb
 from services.gen.kubemail.v1 import devices_pb2_grpc as devices_rpc
@@ -18,6 +21,8 @@ from services.metadata.store import Store
 
 MAX_STATE = 1024 * 1024
 MAX_DEVICES = 100
+MAX_INFO = 512
+MAX_OOF_MESSAGE = 64 * 1024
 
 
 def _check_id(device_id: str) -> None:
@@ -36,7 +41,18 @@ def _to_pb(raw: bytes | str, device_id: str, with_state: bool = True) -> devices
         first_seen=int(rec["first"]),
         last_seen=int(rec["last"]),
         wipe_requested=bool(rec.get("w", False)),
+        info=json_format.ParseDict(rec.get("i", {}), devices_pb.DeviceInfo(), ignore_unknown_fields=True),
+        wipe_acknowledged=int(rec.get("wa", 0)),
     )
+
+
+def _check_settings(s: devices_pb.UserSettings) -> None:
+    oof = s.oof
+    texts = (oof.internal_message, oof.external_known_message, oof.external_unknown_message)
+    if any(len(t) > MAX_OOF_MESSAGE for t in texts) or len(oof.body_type) > 16:
+        raise invalid(f"out-of-office messages are limited to {MAX_OOF_MESSAGE} characters")
+    if oof.state == devices_pb.OutOfOffice.STATE_SCHEDULED and not 0 < oof.start_time < oof.end_time:
+        raise invalid("a scheduled out-of-office needs start_time < end_time")
 
 
 class DevicesServicer(devices_rpc.DevicesServiceServicer):
@@ -62,7 +78,18 @@ class DevicesServicer(devices_rpc.DevicesServiceServicer):
             raise invalid(f"state larger than {MAX_STATE} bytes")
         if len(d.device_type) > 128 or len(d.user_agent) > 512:
             raise invalid("device_type (<= 128) or user_agent (<= 512) too long")
-        rec = {"t": d.device_type, "ua": d.user_agent, "s": base64.b64encode(d.state).decode(), "w": d.wipe_requested}
+        if any(len(value) > MAX_INFO for _, value in d.info.ListFields()):
+            raise invalid(f"device information fields are limited to {MAX_INFO} characters")
+        rec: dict[str, Any] = {
+            "t": d.device_type,
+            "ua": d.user_agent,
+            "s": base64.b64encode(d.state).decode(),
+            "w": d.wipe_requested,
+        }
+        if d.info.ListFields():
+            rec["i"] = json_format.MessageToDict(d.info)
+        if d.wipe_acknowledged:
+            rec["wa"] = d.wipe_acknowledged
         res = await self.store.user_script(
             "device_put", request.user_id, [d.device_id, request.expected_version, json.dumps(rec), MAX_DEVICES]
         )
@@ -83,3 +110,26 @@ class DevicesServicer(devices_rpc.DevicesServiceServicer):
             "device_delete", self.store.r.hdel(keys.user(request.user_id).devices, request.device_id)
         )
         return devices_pb.DeleteDeviceResponse(deleted=bool(n))
+
+    async def GetUserSettings(
+        self, request: devices_pb.GetUserSettingsRequest, context: Any
+    ) -> devices_pb.GetUserSettingsResponse:
+        await self.dir.require_user(request.user_id)
+        raw = await self.store.timed("settings_get", self.store.r.get(keys.user(request.user_id).settings))
+        settings = devices_pb.UserSettings()
+        if raw is not None:
+            json_format.Parse(raw, settings, ignore_unknown_fields=True)
+        return devices_pb.GetUserSettingsResponse(settings=settings)
+
+    async def PutUserSettings(
+        self, request: devices_pb.PutUserSettingsRequest, context: Any
+    ) -> devices_pb.PutUserSettingsResponse:
+        await self.dir.require_user(request.user_id)
+        settings = devices_pb.UserSettings()
+        settings.CopyFrom(request.settings)
+        _check_settings(settings)
+        settings.updated = int(time.time())
+        await self.store.timed(
+            "settings_put", self.store.r.set(keys.user(request.user_id).settings, json_format.MessageToJson(settings))
+        )
+        return devices_pb.PutUserSettingsResponse(settings=settings)

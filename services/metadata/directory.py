@@ -35,6 +35,7 @@ from services.metadata.store import Store
 log = logging.getLogger("kubemail.metadata.directory")
 _HASHER = PasswordHasher()
 MAX_ALIASES = 256
+MAX_WIPE_DEVICES = 100
 DEFAULT_PAGE = 100  # ListDomains/ListUsers page_size 0
 MAX_PAGE = 1000
 
@@ -231,6 +232,10 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         if len(aliases) > MAX_ALIASES or len(request.forward_to) > MAX_ALIASES:
             raise invalid("too many aliases or forwards")
         forwards = [v.address(a) for a in request.forward_to]
+        if len(request.wipe_devices) > MAX_WIPE_DEVICES or not all(
+            1 <= len(d) <= 128 and d.isprintable() for d in request.wipe_devices
+        ):
+            raise invalid(f"wipe_devices: at most {MAX_WIPE_DEVICES} device ids of 1..128 printable characters")
         r = self.store.r
         uid = await self.d.user_id_by_address(address)
         old = await self.d.user_by_id(uid) if uid else None
@@ -254,6 +259,9 @@ class DirectoryServicer(directory_rpc.DirectoryServiceServicer):
         user.aliases.extend(aliases)
         del user.forward_to[:]
         user.forward_to.extend(forwards)
+        wipe = sorted(set(request.wipe_devices))
+        del user.wipe_devices[:]
+        user.wipe_devices.extend(wipe)
         user.used_bytes = 0
         user.has_password = False
         if not request.password_hash and old is not None and not clear:

@@ -16,7 +16,9 @@ Per user (P = "{u:<user_id>}:"):
   P idem:<key>    string JSON result of a Deliver/Append/Copy/Move (TTL)
   P lock, P locktok      POP3 maildrop lock (hash holder/token, TTL) and its fencing counter
   P dev           hash   ActiveSync device id -> JSON record (v version, first/last seen, t type,
-                         ua user agent, w wipe requested, s state base64); DevicesService
+                         ua user agent, w wipe requested, s state base64, i device information,
+                         wa wipe acknowledged unix seconds); DevicesService
+  P settings      string JSON UserSettings (out-of-office) set over ActiveSync; DevicesService
   P mb:<id>       hash   name special uidvalidity uidnext hms messages unseen size deleted recent xtrim
   P u:<id>        zset   uid -> uid (the sequence map)
   P kw:<id>       set    keywords ever used in the mailbox (at most MAX_KEYWORDS new ones admitted)
@@ -90,6 +92,10 @@ class UserKeys:
     @property
     def devices(self) -> str:
         return self.prefix + "dev"
+
+    @property
+    def settings(self) -> str:
+        return self.prefix + "settings"
 
     @property
     def subs(self) -> str:

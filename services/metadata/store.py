@@ -50,7 +50,7 @@ def make_redis(cfg: MetadataConfig) -> Any:
 OPS = (
     "acl_get", "acl_hint", "changes", "device_delete", "device_get", "device_list", "dir_del", "dir_get",
     "dir_list", "dir_set", "fetch", "gc_intent", "gc_scan", "gc_sweep_cursor", "gc_zadd", "gc_zrem", "mbx_get",
-    "mbx_list", "metadata_get", "quota_get", "search", "subs", "uids",
+    "mbx_list", "metadata_get", "quota_get", "search", "settings_get", "settings_put", "subs", "uids",
 )  # fmt: skip
 
 

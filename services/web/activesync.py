@@ -11,6 +11,7 @@ import base64
 import binascii
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import grpc
@@ -28,7 +29,20 @@ from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.web import metrics
 from services.web.config import WebConfig
-from services.web.eas import compose, folderops, folders, items, ping, protocol, provision, sync
+from services.web.eas import (
+    compose,
+    find,
+    folderops,
+    folders,
+    gal,
+    items,
+    ping,
+    protocol,
+    provision,
+    search,
+    settings,
+    sync,
+)
 from services.web.eas.protocol import EasRequest, ProtocolError
 from services.web.eas.state import DeviceState
 from services.web.eas.store import Store
@@ -53,6 +67,7 @@ class Call:
     state: DeviceState
     body: Element | None
     saved: bytes = b""  # the state as stored (what a write at the end compares against)
+    dirty: bool = False  # the device's record (not its state) changed: write it back
 
 
 Command = Callable[["ActiveSync", Call], Awaitable[Element | None]]
@@ -81,6 +96,9 @@ class ActiveSync:
         self.bounds = bounds
         self.pinger = ping.Pinger(self.store, self.hub, bounds)
         self.composer = compose.Composer(self.store, cfg.eas_msg_rate_limit, cfg.eas_msg_rate_window)
+        self.directory = gal.Directory(client, cfg.eas_gal_scan_limit)
+        self.searcher = search.Searcher(self.store, self.directory, cfg.eas_search_max_results)
+        self.finder = find.Finder(self.searcher)
 
     def stop_waits(self) -> None:
         """Shutdown begins: waiting Pings answer now instead of being cut."""
@@ -167,9 +185,18 @@ class ActiveSync:
         got = await self.client.devices.GetDevice(devices_pb.GetDeviceRequest(user_id=user.id, device_id=eas.device_id))
         device = got.device if got.found else devices_pb.Device(device_id=eas.device_id)
         state = DeviceState.loads(device.state)
+        call = Call(eas, user, device, state, body, device.state if got.found else b"")
+        wipe = eas.device_id in user.wipe_devices  # set by an administrator only (MailUser spec.remoteWipe)
+        if wipe != device.wipe_requested:
+            device.wipe_requested, call.dirty = wipe, True
+        if wipe and eas.command != "Provision":
+            await self.save(call)
+            log.info("device %s of %s: remote wipe requested, answering %s with Status 140", eas.device_id,
+                     user.address, eas.command)  # fmt: skip
+            metrics.EAS_REMOTE_WIPES.labels("requested").inc()
+            return web.Response(body=encode(provision.wipe_status(eas.command)), content_type=WBXML)
         if eas.command != "Provision" and (not state.policy_key or eas.policy_key != state.policy_key):
             return web.Response(status=449, text="provision first\n")  # [MS-ASHTTP] 3.2.5.1.1
-        call = Call(eas, user, device, state, body, device.state if got.found else b"")
         answer = await handler(self, call)
         await self.save(call)
         if answer is None:
@@ -179,7 +206,7 @@ class ActiveSync:
     async def save(self, call: Call) -> None:
         """Writes the device's state back when it changed (compare-and-set on its version)."""
         data = call.state.dumps()
-        if data == call.saved and call.device.device_type == call.eas.device_type:
+        if data == call.saved and call.device.device_type == call.eas.device_type and not call.dirty:
             return
         new = devices_pb.Device(
             device_id=call.eas.device_id,
@@ -187,6 +214,8 @@ class ActiveSync:
             user_agent=call.device.user_agent,
             state=data,
             wipe_requested=call.device.wipe_requested,
+            info=call.device.info,
+            wipe_acknowledged=call.device.wipe_acknowledged,
         )
         try:
             resp = await self.client.devices.PutDevice(
@@ -197,14 +226,43 @@ class ActiveSync:
                 raise ConflictError() from None
             raise
         call.device = resp.device if resp.HasField("device") else new
-        call.saved = data
+        call.saved, call.dirty = data, False
 
     # -- commands ----------------------------------------------------------------------
     async def provision(self, call: Call) -> Element:
-        if call.body is None:
-            return provision.handle(Element("Provision", "Provision"), call.state, self.policy, False)[0]
-        answer, _wiped = provision.handle(call.body, call.state, self.policy, call.device.wipe_requested)
+        body = call.body if call.body is not None else Element("Provision", "Provision")
+        answer, wiped = provision.handle(body, call.state, self.policy, call.device.wipe_requested)
+        info = body.find(settings.ST, "DeviceInformation")
+        if info is not None:
+            self._device_info(call, settings.device_info(info))
+        if wiped and call.device.wipe_requested:
+            call.device.wipe_acknowledged, call.dirty = int(time.time()), True
+            log.warning("device %s of %s acknowledged the remote wipe", call.eas.device_id, call.user.address)
+            metrics.EAS_REMOTE_WIPES.labels("acknowledged").inc()
+        elif call.device.wipe_requested:
+            metrics.EAS_REMOTE_WIPES.labels("requested").inc()
         return answer
+
+    @staticmethod
+    def _device_info(call: Call, info: devices_pb.DeviceInfo) -> None:
+        if info != call.device.info:
+            call.device.info.CopyFrom(info)
+            call.dirty = True
+
+    async def settings(self, call: Call) -> Element:
+        answer, info = await settings.handle(self.client, call.user, call.eas.version, call.body)
+        if info is not None:
+            self._device_info(call, info)
+        return answer
+
+    async def search(self, call: Call) -> Element:
+        return await self.searcher.handle(call.user, call.body)
+
+    async def find(self, call: Call) -> Element:
+        return await self.finder.handle(call.user, call.body)
+
+    async def resolve_recipients(self, call: Call) -> Element:
+        return await gal.resolve(self.directory, call.user, call.body, self.cfg.eas_search_max_results)
 
     async def folder_sync(self, call: Call) -> Element:
         boxes = await self.store.mailboxes(call.user.id)
@@ -261,4 +319,8 @@ COMMANDS: dict[str, Command] = {
     "SendMail": ActiveSync.send_mail,
     "SmartReply": ActiveSync.send_mail,
     "SmartForward": ActiveSync.send_mail,
+    "Search": ActiveSync.search,
+    "Settings": ActiveSync.settings,
+    "ResolveRecipients": ActiveSync.resolve_recipients,
+    "Find": ActiveSync.find,
 }

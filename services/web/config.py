@@ -80,3 +80,14 @@ class WebConfig:
     eas_msg_rate_window: int = setting(
         "KUBEMAIL_WEB_EAS_MSG_RATE_WINDOW", 3600, "Window of KUBEMAIL_WEB_EAS_MSG_RATE_LIMIT, seconds."
     )
+    eas_search_max_results: int = setting(
+        "KUBEMAIL_WEB_EAS_SEARCH_MAX_RESULTS",
+        100,
+        "Most results one ActiveSync Search (mailbox or GAL) or ResolveRecipients answer carries, whatever Range asks.",
+    )
+    eas_gal_scan_limit: int = setting(
+        "KUBEMAIL_WEB_EAS_GAL_SCAN_LIMIT",
+        10000,
+        "Most directory entries of the user's domain a GAL search or ResolveRecipients looks through (past it: "
+        "Search Store Status 12, results so far).",
+    )

@@ -34,3 +34,10 @@ SYNC_DURATION = Histogram(
 for _c in (*COMMANDS, "other"):
     for _s in ("2xx", "4xx", "5xx"):
         EAS_COMMANDS.labels(_c, _s)
+EAS_REMOTE_WIPES = Counter(
+    "kubemail_web_eas_remote_wipes_total",
+    "ActiveSync remote wipes by event: requested (a wipe sent to a device), acknowledged (the device confirmed)",
+    ["event"],
+)
+for _w in ("requested", "acknowledged"):
+    EAS_REMOTE_WIPES.labels(_w)

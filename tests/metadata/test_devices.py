@@ -70,10 +70,57 @@ async def test_bounds_and_unknown_user(world: World) -> None:
     assert reason_of(exc.value) == er.ERROR_REASON_NO_SUCH_USER
 
 
+async def test_device_information_and_wipe_acknowledgement_are_kept(world: World) -> None:
+    w = world
+    info = pb.DeviceInfo(model="Pixel", os="Android 16", imei="123")
+    d = await put(w, "phone", b"s", 0, info=info, wipe_requested=True, wipe_acknowledged=1700000000)
+    assert d.info == info and d.wipe_requested and d.wipe_acknowledged == 1700000000
+    listed = (await w.client.devices.ListDevices(pb.ListDevicesRequest(user_id=w.user.id))).devices
+    assert listed[0].info.model == "Pixel" and listed[0].wipe_acknowledged == 1700000000
+    d = await put(w, "phone", b"s", 1)  # a writer that leaves them out clears them
+    assert d.info == pb.DeviceInfo() and d.wipe_acknowledged == 0
+    with pytest.raises(grpc.aio.AioRpcError) as exc:
+        await put(w, "phone", b"s", 2, info=pb.DeviceInfo(model="m" * 513))
+    assert reason_of(exc.value) == er.ERROR_REASON_INVALID_ARGUMENT
+
+
+async def test_user_settings_round_trip_and_bounds(world: World) -> None:
+    w = world
+    got = await w.client.devices.GetUserSettings(pb.GetUserSettingsRequest(user_id=w.user.id))
+    assert got.settings.oof.state == pb.OutOfOffice.STATE_UNSPECIFIED and got.settings.updated == 0
+    oof = pb.OutOfOffice(state=pb.OutOfOffice.STATE_SCHEDULED, start_time=100, end_time=200,
+                         internal_enabled=True, internal_message="away", body_type="TEXT")  # fmt: skip
+    put_resp = await w.client.devices.PutUserSettings(
+        pb.PutUserSettingsRequest(user_id=w.user.id, settings=pb.UserSettings(oof=oof))
+    )
+    assert put_resp.settings.updated > 0
+    got = await w.client.devices.GetUserSettings(pb.GetUserSettingsRequest(user_id=w.user.id))
+    assert got.settings.oof == oof
+    for bad in (
+        pb.OutOfOffice(state=pb.OutOfOffice.STATE_SCHEDULED, start_time=300, end_time=200),
+        pb.OutOfOffice(state=pb.OutOfOffice.STATE_ENABLED, internal_message="x" * (64 * 1024 + 1)),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await w.client.devices.PutUserSettings(
+                pb.PutUserSettingsRequest(user_id=w.user.id, settings=pb.UserSettings(oof=bad))
+            )
+        assert reason_of(exc.value) == er.ERROR_REASON_INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as exc:
+        await w.client.devices.GetUserSettings(pb.GetUserSettingsRequest(user_id="0123456789abcdef0123456789abcdef"))
+    assert reason_of(exc.value) == er.ERROR_REASON_NO_SUCH_USER
+
+
 async def test_purged_user_takes_its_devices(world: World) -> None:
     w = world
     await put(w, "phone", b"s", 0)
+    await w.client.devices.PutUserSettings(
+        pb.PutUserSettingsRequest(
+            user_id=w.user.id, settings=pb.UserSettings(oof=pb.OutOfOffice(state=pb.OutOfOffice.STATE_ENABLED))
+        )
+    )
     r = redis_of(w.handle)
     assert await asyncio.to_thread(r.exists, f"{{u:{w.user.id}}}:dev")
+    assert await asyncio.to_thread(r.exists, f"{{u:{w.user.id}}}:settings")
     await w.client.directory.DeleteUser(directory_pb.DeleteUserRequest(address=w.user.address, purge_mail=True))
     assert not await asyncio.to_thread(r.exists, f"{{u:{w.user.id}}}:dev")
+    assert not await asyncio.to_thread(r.exists, f"{{u:{w.user.id}}}:settings")

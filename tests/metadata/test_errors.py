@@ -31,6 +31,11 @@ R = types_pb.UidRange
 GHOST = "0123456789abcdef0123456789abcdef"
 BLOB = "a" * 64
 
+# a scheduled out-of-office that ends before it starts
+BAD_OOF = devices_pb.UserSettings(
+    oof=devices_pb.OutOfOffice(state=devices_pb.OutOfOffice.STATE_SCHEDULED, start_time=5, end_time=1)
+)
+
 
 Expect = tuple[set[grpc.StatusCode], int]  # the status codes allowed, the reason
 
@@ -273,6 +278,8 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
         ("devices", "PutDevice", devices_pb.PutDeviceRequest(user_id=uid, device=devices_pb.Device()), inv),
         ("devices", "ListDevices", devices_pb.ListDevicesRequest(user_id=GHOST), usr),
         ("devices", "DeleteDevice", devices_pb.DeleteDeviceRequest(user_id=uid, device_id="x" * 200), inv),
+        ("devices", "GetUserSettings", devices_pb.GetUserSettingsRequest(user_id=GHOST), usr),
+        ("devices", "PutUserSettings", devices_pb.PutUserSettingsRequest(user_id=uid, settings=BAD_OOF), inv),
         ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=uid), inv),
         ("maildrop", "Acquire", maildrop_pb.AcquireRequest(user_id=GHOST, holder="h"), usr),
         ("maildrop", "Refresh", maildrop_pb.RefreshRequest(user_id=uid, holder="h"), inv),

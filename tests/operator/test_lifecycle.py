@@ -139,11 +139,11 @@ async def test_dkim_keys_reach_the_relay_secret_and_follow_selector_and_deletion
         assert secret is not None
         return {k: v for k, v in (secret.get("data") or {}).items() if v is not None}
 
-    async def published(expected: dict[str, str]) -> None:
+    async def published(expected: dict[str, str], timeout: float = 20.0) -> None:
         async def check() -> None:
             assert await keys() == expected
 
-        await eventually(check)
+        await eventually(check, timeout)
 
     # the relay's Secret holds the domain's key under the name services.relay.dkimsign reads
     await published({"mail2026._domainkey.example.test.pem": domain_key})
@@ -152,7 +152,8 @@ async def test_dkim_keys_reach_the_relay_secret_and_follow_selector_and_deletion
     await published({"mail2027._domainkey.example.test.pem": domain_key})
     await delete(k8s, USERS, "alice")
     await delete(k8s, DOMAINS, "example")
-    await published({})
+    # the domain's deletion waits (3 s retries) until the user's finalizer has removed it from metadata
+    await published({}, timeout=40.0)
 
 
 async def test_update_and_password_change_via_secret(k8s: Emulator, operator: Any, client: MetadataClient) -> None:

@@ -86,16 +86,16 @@ class Eas:
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
 
-    def provision(self, server: int = 0) -> int:
+    def provision(self, server: int = 0, device: str = "DEV0001") -> int:
         policy = el(P, "Policies", el(P, "Policy", el(P, "PolicyType", "MS-EAS-Provisioning-WBXML")))
-        status, _, body = self.request("Provision", el(P, "Provision", policy), server=server)
+        status, _, body = self.request("Provision", el(P, "Provision", policy), server=server, device=device)
         assert status == 200
         temp = decode(body).find(P, "Policies").find(P, "Policy")  # type: ignore[union-attr]
         assert temp.find(P, "Data").find(P, "EASProvisionDoc") is not None  # type: ignore[union-attr]
         temp_key = int(temp.find(P, "PolicyKey").value())  # type: ignore[union-attr]
         ack = el(P, "Policies", el(P, "Policy", el(P, "PolicyType", "MS-EAS-Provisioning-WBXML"),
                                    el(P, "PolicyKey", temp_key), el(P, "Status", 1)))  # fmt: skip
-        status, _, body = self.request("Provision", el(P, "Provision", ack), key=temp_key, server=server)
+        status, _, body = self.request("Provision", el(P, "Provision", ack), key=temp_key, server=server, device=device)
         final = decode(body).find(P, "Policies").find(P, "Policy")  # type: ignore[union-attr]
         assert final.find(P, "Status").value() == "1"  # type: ignore[union-attr]
         key = int(final.find(P, "PolicyKey").value())  # type: ignore[union-attr]

@@ -228,7 +228,8 @@ def test_changes_conflicts_and_deletes(eas: Eas) -> None:
 
 def test_bad_sync_input_gets_protocol_status(eas: Eas) -> None:
     key, inbox = ready(eas)
-    assert status(eas.wbxml("Sync", None, key)) == "13"  # an empty Sync: resend the full request
+    # an empty Sync repeats the last one (ready's initial sync of the INBOX) with its current key
+    assert col(eas.wbxml("Sync", None, key)).find(S, "SyncKey").value() == "1"  # type: ignore[union-attr]
     assert status(eas.wbxml("Sync", el(F, "FolderSync"), key)) == "4"
     no_key = el(S, "Sync", el(S, "Collections", el(S, "Collection", el(S, "CollectionId", inbox))))
     assert status(eas.wbxml("Sync", no_key, key)) == "4"
@@ -442,10 +443,28 @@ def test_every_command_answers_odd_bodies_without_a_500(eas: Eas) -> None:
         el(mv, "MoveItems", el(mv, "Move")),
         el(C, "SendMail", el(C, "Mime", b"\xff\xfe\x00garbage")),
         el(C, "SmartReply", el(C, "Mime", b"To: a@b\r\n\r\nx"), el(C, "Source")),
+        el("Search", "Search", el("Search", "Store")),
+        el("Search", "Search", el("Search", "Store", el("Search", "Name", "Mailbox"), el("Search", "Query"))),
+        el(
+            "Search",
+            "Search",
+            el("Search", "Store", el("Search", "Name", "GAL"), el("Search", "Query", el(S, "Class"))),
+        ),
+        el("Settings", "Settings", el("Settings", "Oof", el("Settings", "Set", el("Settings", "OofMessage")))),
+        el("Settings", "Settings", el("Settings", "DeviceInformation")),
+        el("ResolveRecipients", "ResolveRecipients", el("ResolveRecipients", "To")),
+        el("Find", "Find", el("Find", "SearchId", "x"), el("Find", "ExecuteSearch", el("Find", "Query"))),
+        el(
+            "ResolveRecipients",
+            "ResolveRecipients",
+            el("ResolveRecipients", "To", "x"),
+            el("ResolveRecipients", "Options", el("ResolveRecipients", "MaxAmbiguousRecipients", "99999999")),
+        ),
     ]
     commands_ = [
         "Sync", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete", "Ping", "GetItemEstimate",
-        "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward",
+        "ItemOperations", "MoveItems", "SendMail", "SmartReply", "SmartForward", "Search", "Settings",
+        "ResolveRecipients", "Find",
     ]  # fmt: skip
     key = eas.provision()
     eas.wbxml("FolderSync", el(F, "FolderSync", el(F, "SyncKey", "0")), key)

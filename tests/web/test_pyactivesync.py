@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyactivesync import BodyType, Client, EmailChange, FolderType
+from pyactivesync import BodyType, Client, EmailChange, FolderType, OofState
 from pyactivesync.exceptions import StatusError
 
 from services.common.grpcclient import MetadataClient
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from tests.fixtures.seed import seed_domain, seed_user
 from tests.fixtures.servers import LoopThread, ServiceProcess
 from tests.imap.conftest import start_imap, stop_imap
@@ -262,3 +264,87 @@ def test_pyactivesync_folders_and_estimate(world: World) -> None:
     assert err.value.code == "3"  # a special folder
     m.logout()
     dev.close()
+
+
+def test_pyactivesync_search_directory_and_settings(world: World, metadata: Any) -> None:
+    dev = world.client("PYAS0003")
+    dev.provision()
+    # the DeviceInformation the client sends with Provision is kept in the device's record
+    lt = LoopThread()
+
+    async def record() -> devices_pb.Device:
+        async with MetadataClient(metadata.env["KUBEMAIL_METADATA_ADDR"], 10) as client:
+            user = await client.directory.GetUser(directory_pb.GetUserRequest(address=ALICE))
+            req = devices_pb.GetDeviceRequest(user_id=user.user.id, device_id="PYAS0003")
+            got = await client.devices.GetDevice(req)
+            return got.device
+
+    try:
+        assert lt.run(record()).info.model == "pyactivesync"
+    finally:
+        lt.close()
+    inbox = next(f for f in dev.list_folders() if f.type == FolderType.INBOX)
+    with smtplib.SMTP("127.0.0.1", world.mx) as s:
+        s.sendmail("sender@remote.test", [ALICE], _message("searchable quarterly report", "numbers inside\n"))
+    # Search Store=Mailbox with a DateReceived condition (the client's Search form)
+    found = dev.search_mailbox(inbox.id, date_received_after="2001-01-01T00:00:00.000Z", max_results=5)
+    assert [r.get("Email.Subject") for r in found] == ["searchable quarterly report"]
+    assert found[0]["AirSync.CollectionId"] == inbox.id
+    assert dev.search_mailbox(inbox.id, date_received_after="2099-01-01T00:00:00.000Z") == []
+    # FreeText goes through the EAS 16.1 Find command
+    hits = dev.search_mailbox(inbox.id, free_text="quarterly")
+    assert [h.get("Email.Subject") for h in hits] == ["searchable quarterly report"]
+    assert hits[0]["AirSync.CollectionId"] == inbox.id and hits[0]["Find.HasAttachments"] == "1"
+    assert hits[0]["AirSyncBase.Preview"].startswith("numbers inside")
+    everywhere = dev.find_mailbox("QUARTERLY", max_results=3)
+    assert everywhere.total == 1 and everywhere.range == "0-0"
+    assert dev.find_mailbox("no such words anywhere").items == []
+    assert [i.fields.get("GAL.EmailAddress") for i in dev.find_gal("bob@").items] == [BOB]
+    # GAL and ResolveRecipients over the directory of alice's own domain
+    gal = dev.search_gal("bo")
+    assert [g.email_address for g in gal] == [BOB]
+    assert dev.search_gal("nobody") == []
+    resolved = dev.resolve_recipients(BOB)
+    assert [(r.type, r.email_address) for r in resolved] == [("1", BOB)]
+    assert dev.resolve_recipients("unknown@elsewhere.test") == []
+    # Settings Oof: set scheduled with a message, read it back
+    dev.set_oof(
+        OofState.ENABLED_SCHEDULED,
+        start_time="2026-12-24T00:00:00.000Z",
+        end_time="2027-01-02T00:00:00.000Z",
+        reply_message="Back in January",
+    )
+    oof = dev.get_oof()
+    assert oof.state == OofState.ENABLED_SCHEDULED
+    assert (oof.start_time, oof.end_time) == ("2026-12-24T00:00:00.000Z", "2027-01-02T00:00:00.000Z")
+    assert {m.applies_to for m in oof.messages} == {"Internal", "ExternalKnown", "ExternalUnknown"}
+    assert all(m.enabled and m.reply_message == "Back in January" for m in oof.messages)
+    dev.set_oof(OofState.DISABLED)
+    assert dev.get_oof().state == OofState.DISABLED
+    with pytest.raises(StatusError):  # an end before the start: Status 5
+        dev.set_oof(OofState.ENABLED_SCHEDULED, start_time="2027-01-02T00:00:00.000Z", end_time="2026-01-02T00:00:00Z")
+
+
+def test_pyactivesync_filter_type(world: World) -> None:
+    dev = world.client("PYAS0004")
+    dev.provision()
+    archive = next(f for f in dev.list_folders() if f.name == "Archive")
+    m = world.imap_login()
+    try:
+        for subject, age_days in (("a month old", 30), ("two days old", 2), ("today", 0)):
+            when = imaplib.Time2Internaldate(time.time() - age_days * 86400)
+            typ, _ = m.append("Archive", "", when, _message(subject, "text\n"))
+            assert typ == "OK"
+    finally:
+        m.logout()
+    # FilterType 3 (one week) on the initial sync: the month-old message stays on the server
+    key = dev.sync_folder(archive.id, filter_type="3").sync_key
+    got = dev.sync_folder(archive.id, key, filter_type="3")
+    assert sorted(i.fields["Email.Subject"] for i in got.added) == ["today", "two days old"]
+    # a changed FilterType needs a new initial sync: Status 3, then everything with FilterType 0
+    with pytest.raises(StatusError) as exc:
+        dev.sync_folder(archive.id, got.sync_key, filter_type="0")
+    assert exc.value.code == "3"
+    key = dev.sync_folder(archive.id, filter_type="0").sync_key
+    got = dev.sync_folder(archive.id, key)
+    assert len(got.added) == 3

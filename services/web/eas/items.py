@@ -41,7 +41,9 @@ async def estimate(store: Store, user_id: str, state: DeviceState, body: Element
         except HistoryLostError:
             out.append(el(G, "Response", el(G, "Status", 4), el(G, "Collection", el(G, "CollectionId", cid))))
             continue
-        n = sum(1 for u in changes.changed if u < win.next_uid) + sum(1 for u in changes.expunged if u < win.next_uid)
+        lo = col.floor if col is not None else 1
+        n = sum(1 for u in changes.changed if lo <= u < win.next_uid)
+        n += sum(1 for u in changes.expunged if lo <= u < win.next_uid)
         new, _ = await store.messages(user_id, cid, win.next_uid, MAX_ESTIMATE)
         answer = el(G, "Collection", el(G, "CollectionId", cid), el(G, "Estimate", min(n + len(new), MAX_ESTIMATE)))
         out.append(el(G, "Response", el(G, "Status", 1), answer))

@@ -17,7 +17,8 @@ VERSIONS = ("14.0", "14.1", "16.0", "16.1")
 # commands answered by this server (OPTIONS lists them; others get HTTP 501)
 COMMANDS = (
     "Sync", "SendMail", "SmartForward", "SmartReply", "FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate",
-    "MoveItems", "GetItemEstimate", "Ping", "ItemOperations", "Provision",
+    "MoveItems", "GetItemEstimate", "Ping", "ItemOperations", "Provision", "Search", "Settings", "ResolveRecipients",
+    "Find",
 )  # fmt: skip
 # [MS-ASHTTP] 2.2.1.1.1.1.2: command codes of the base64 query form
 _CODES = {

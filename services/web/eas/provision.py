@@ -75,6 +75,26 @@ class Policy:
         return el(P, "EASProvisionDoc", *(el(P, name, value) for name, value in items))
 
 
+# the root element of each command's response ([MS-ASCMD]), for the common Status 140
+_ROOTS = {
+    "Sync": ("AirSync", "Sync"), "Ping": ("Ping", "Ping"), "GetItemEstimate": ("GetItemEstimate", "GetItemEstimate"),
+    "ItemOperations": ("ItemOperations", "ItemOperations"), "MoveItems": ("Move", "MoveItems"),
+    "SendMail": ("ComposeMail", "SendMail"), "SmartReply": ("ComposeMail", "SmartReply"),
+    "SmartForward": ("ComposeMail", "SmartForward"), "Search": ("Search", "Search"),
+    "Settings": ("Settings", "Settings"), "ResolveRecipients": ("ResolveRecipients", "ResolveRecipients"),
+    "Find": ("Find", "Find"),
+    "FolderSync": ("FolderHierarchy", "FolderSync"), "FolderCreate": ("FolderHierarchy", "FolderCreate"),
+    "FolderUpdate": ("FolderHierarchy", "FolderUpdate"), "FolderDelete": ("FolderHierarchy", "FolderDelete"),
+}  # fmt: skip
+REMOTE_WIPE_REQUESTED = 140  # [MS-ASCMD] 2.2.2: the device must Provision and wipe itself
+
+
+def wipe_status(command: str) -> Element:
+    """The answer to any command but Provision of a device an administrator asked to wipe."""
+    ns, tag = _ROOTS.get(command, ("FolderHierarchy", "FolderSync"))
+    return el(ns, tag, el(ns, "Status", REMOTE_WIPE_REQUESTED))
+
+
 def _new_key() -> int:
     return secrets.randbelow(2**31 - 2) + 1
 

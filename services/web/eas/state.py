@@ -36,6 +36,8 @@ class Collection:
     uidvalidity: int
     current: Window
     previous: Window | None = None  # answered again when the device retries a lost response
+    filter_type: int = 0  # the Sync FilterType of the initial sync (0 = every message)
+    floor: int = 1  # the lowest UID the initial sync could send (with a FilterType: the first in its window)
 
     def window(self, key: int) -> Window | None:
         if key == self.current.key:
@@ -55,12 +57,20 @@ class Collection:
             "v": self.uidvalidity,
             "c": self.current.dump(),
             "p": self.previous.dump() if self.previous is not None else None,
+            "f": self.filter_type,
+            "lo": self.floor,
         }
 
     @classmethod
     def load(cls, raw: dict[str, Any]) -> Collection:
         prev = raw.get("p")
-        return cls(int(raw["v"]), Window.load(raw["c"]), Window.load(prev) if prev else None)
+        return cls(
+            int(raw["v"]),
+            Window.load(raw["c"]),
+            Window.load(prev) if prev else None,
+            int(raw.get("f", 0)),
+            int(raw.get("lo", 1)),
+        )
 
 
 @dataclasses.dataclass
@@ -73,6 +83,10 @@ class DeviceState:
     collections: dict[str, Collection] = dataclasses.field(default_factory=dict)  # mailbox id -> sync state
     ping_folders: list[str] = dataclasses.field(default_factory=list)  # the last Ping's folders
     ping_heartbeat: int = 0
+    # the last Sync request with collections, without its commands and keys (an empty Sync
+    # request repeats it, [MS-ASCMD] 2.2.1.21): services.web.eas.sync.Request.cached()
+    last_sync: list[list[Any]] = dataclasses.field(default_factory=list)
+    last_sync_wait: int = 0
 
     def dumps(self) -> bytes:
         data = dataclasses.asdict(self)

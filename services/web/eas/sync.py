@@ -16,6 +16,17 @@ The device's own changes are not echoed back: after applying them the changes ar
 from the first read's modseq and the device's own writes left out. A SyncKey the device does
 not hold gets Status 3; the previous key is answered again (a retry after a lost response).
 
+Options/FilterType (1 day ... 6 months; 0 = everything) is honoured by the initial sync (SyncKey
+0): the collection starts at the first UID received within the window, and later new messages
+older than the window are not sent. It is kept with the collection: a later request without it
+keeps it, and one with a different FilterType gets Status 3 so that the device starts over
+with SyncKey 0, as [MS-ASCMD] has a changed filter begin a new synchronization. Messages that
+age out of the window are left on the device (no SoftDelete).
+
+A Sync request with no body, or with no Collections, repeats the collections and options of
+the device's last Sync request with their current keys ([MS-ASCMD] 2.2.1.21, "empty Sync
+request"); with nothing to repeat it gets Status 13.
+
 A Sync with Wait (minutes) or HeartbeatInterval (seconds) and nothing to report waits for the
 change feed like Ping (the Ping bounds apply, Status 14 outside them) and is answered with an
 empty response when the time runs out.
@@ -28,6 +39,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from typing import Any
 
 from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
@@ -45,6 +57,9 @@ OK, INVALID_KEY, PROTOCOL_ERROR, SERVER_ERROR, CONVERSION, CONFLICT, NOT_FOUND =
 HIERARCHY_CHANGED, INCOMPLETE, BAD_WAIT = 12, 13, 14
 DEFAULT_WINDOW, MAX_WINDOW = 100, 512
 MAX_COLLECTIONS = 64
+DAY = 86400
+# FilterType -> the window's age in seconds ([MS-ASCMD] 2.2.3.68.2)
+FILTER_AGES = {1: DAY, 2: 3 * DAY, 3: 7 * DAY, 4: 14 * DAY, 5: 30 * DAY, 6: 91 * DAY, 7: 182 * DAY}
 
 
 @dataclasses.dataclass
@@ -66,6 +81,21 @@ class Request:
     conflict_server_wins: bool
     prefs: list[mailitem.BodyPreference]
     commands: list[Command]
+    filter_type: int | None = None  # None: the request has no FilterType
+
+    def cached(self) -> list[Any]:
+        """What an empty Sync request repeats (everything but the key and the commands)."""
+        prefs = [[p.type, p.truncation, p.all_or_none] for p in self.prefs]
+        ftype = -1 if self.filter_type is None else self.filter_type
+        return [self.collection_id, self.window, self.get_changes, self.deletes_as_moves,
+                self.conflict_server_wins, prefs, ftype]  # fmt: skip
+
+    @classmethod
+    def repeat(cls, raw: list[Any], key: int) -> Request:
+        cid, window, gc, dam, csw, prefs, ftype = raw
+        bp = [mailitem.BodyPreference(int(t), None if n is None else int(n), bool(a)) for t, n, a in prefs]
+        return cls(str(key), str(cid), int(window), bool(gc), bool(dam), bool(csw), bp, [],
+                   None if ftype < 0 else int(ftype))  # fmt: skip
 
 
 def _flag(value: Element) -> bool:
@@ -93,6 +123,15 @@ def _int(e: Element | None, default: int) -> int:
     return int(e.value()) if e is not None and e.value().isdigit() and len(e.value()) < 10 else default
 
 
+def _filter_type(options: Element | None) -> int | None:
+    f = options.find(S, "FilterType") if options is not None else None
+    if f is None:
+        return None
+    if f.value() not in ("0", *map(str, FILTER_AGES)):
+        raise ValueError(f.value()[:10])
+    return int(f.value())
+
+
 def parse(body: Element | None) -> list[Request] | int:
     """The collections of a Sync request, or the Sync Status that answers it."""
     if body is None or (body.ns, body.tag) != (S, "Sync"):
@@ -112,6 +151,10 @@ def parse(body: Element | None) -> list[Request] | int:
         conflict = options.find(S, "Conflict") if options is not None else None
         dam, gc = c.find(S, "DeletesAsMoves"), c.find(S, "GetChanges")
         commands = c.find(S, "Commands")
+        try:
+            ftype = _filter_type(options)
+        except ValueError:
+            return PROTOCOL_ERROR
         out.append(
             Request(
                 key=key.value(),
@@ -122,6 +165,7 @@ def parse(body: Element | None) -> list[Request] | int:
                 conflict_server_wins=conflict is None or conflict.value() != "0",
                 prefs=mailitem.preferences(options),
                 commands=[_command(x) for x in commands.children] if commands is not None else [],
+                filter_type=ftype,
             )
         )
     return out
@@ -171,12 +215,18 @@ class Syncer:
 
     async def run(self, body: Element | None) -> Element | None:
         """The Sync response; None (an empty response) when a waiting Sync saw no change."""
-        reqs = parse(body)
-        if isinstance(reqs, int):
-            return el(S, "Sync", el(S, "Status", reqs))
         wait = wait_seconds(body, self.pinger.bounds) if self.pinger is not None else 0
         if isinstance(wait, Element):
             return wait
+        reqs = parse(body)
+        if reqs == INCOMPLETE and (body is None or (body.ns, body.tag) == (S, "Sync")):
+            reqs = self._repeat()  # an empty Sync request: the last one again
+            wait = wait if body is not None and body.children else self.state.last_sync_wait
+        elif not isinstance(reqs, int):
+            self.state.last_sync = [r.cached() for r in reqs]
+            self.state.last_sync_wait = wait
+        if isinstance(reqs, int):
+            return el(S, "Sync", el(S, "Status", reqs))
         if any(r.key == "0" or r.commands for r in reqs):
             wait = 0
         deadline = time.monotonic() + wait
@@ -197,18 +247,41 @@ class Syncer:
             if event is not None and self.pinger is not None:
                 self.pinger.hub.unsubscribe(self.user_id, event)
 
+    def _repeat(self) -> list[Request] | int:
+        reqs = []
+        for raw in self.state.last_sync:
+            col = self.state.collections.get(str(raw[0]))
+            if col is not None:
+                reqs.append(Request.repeat(raw, col.current.key))
+        return reqs or INCOMPLETE
+
+    async def _floor(self, mailbox_id: str, uidnext: int, filter_type: int) -> int:
+        """The first UID received within the FilterType's window (uidnext when none is)."""
+        since = int(time.time()) - FILTER_AGES[filter_type]
+        resp = await self.store.client.messages.Search(
+            messages_pb.SearchRequest(
+                user_id=self.user_id, mailbox_id=mailbox_id, key=messages_pb.SearchKey(internal_date_since=since)
+            )
+        )
+        return int(resp.uids[0]) if resp.uids else max(uidnext, 1)
+
     async def collection(self, req: Request) -> Element:
         mbox = await self.store.mailbox(self.user_id, req.collection_id)
         if mbox is None:
             return _collection(req, HIERARCHY_CHANGED)
         if req.key == "0":
-            col = Collection(mbox.uidvalidity, Window(1, mbox.highest_modseq, 1))
+            ftype = req.filter_type or 0
+            floor = await self._floor(mbox.id, mbox.uidnext, ftype) if ftype else 1
+            col = Collection(mbox.uidvalidity, Window(1, mbox.highest_modseq, floor), filter_type=ftype, floor=floor)
             self.state.collections[req.collection_id] = col
             return _collection(req, OK, key="1")
         col0 = self.state.collections.get(req.collection_id)
         base = col0.window(int(req.key)) if col0 is not None and req.key.isdigit() and len(req.key) < 12 else None
         if col0 is None or base is None or col0.uidvalidity != mbox.uidvalidity:
             log.info("Sync: SyncKey %s of collection %s is not current", req.key[:12], req.collection_id[:40])
+            return _collection(req, INVALID_KEY)
+        if req.filter_type is not None and req.filter_type != col0.filter_type:
+            log.info("Sync: FilterType of collection %s changed: starting over", req.collection_id[:40])
             return _collection(req, INVALID_KEY)
         try:
             return await self._sync(req, col0, base)
@@ -237,10 +310,10 @@ class Syncer:
         next_uid = base.next_uid
         if req.get_changes:
             for uid in sorted(server.expunged):
-                if uid < base.next_uid and uid not in own_deletes:
+                if col.floor <= uid < base.next_uid and uid not in own_deletes:
                     commands.append(el(S, "Delete", el(S, "ServerId", mailitem.server_id(mbid, uid))))
             for uid, meta in sorted(server.changed.items()):
-                if uid < base.next_uid and uid not in server.expunged and uid not in touched:
+                if col.floor <= uid < base.next_uid and uid not in server.expunged and uid not in touched:
                     sid = mailitem.server_id(mbid, uid)
                     data = el(S, "ApplicationData", *mailitem.flag_elements(list(meta.flags)))
                     commands.append(el(S, "Change", el(S, "ServerId", sid), data))
@@ -248,8 +321,11 @@ class Syncer:
             new, more = await self.store.messages(self.user_id, mbid, base.next_uid, max(room, 1))
             if room == 0 and new:
                 new, more = [], True
+            age = FILTER_AGES.get(col.filter_type)
+            since = int(time.time()) - age if age else None
             for meta in new:
-                commands.append(await self._add(mbid, meta, req.prefs))
+                if since is None or meta.internal_date >= since:  # older ones stay out of the window
+                    commands.append(await self._add(mbid, meta, req.prefs))
                 next_uid = meta.uid + 1
         own: dict[int, int] = {}
         if req.get_changes:
@@ -257,7 +333,8 @@ class Syncer:
         else:  # nothing was sent: the server's changes wait, the device's own are remembered
             modseq = base.modseq
             own = {**base.own, **own_writes, **dict.fromkeys(own_deletes, 0)}
-        if not commands and not responses and base is col.current and modseq == base.modseq and own == base.own:
+        same = modseq == base.modseq and own == base.own and next_uid == base.next_uid
+        if not commands and not responses and base is col.current and same:
             return _collection(req, OK)  # nothing new: the same key stays valid
         win = col.advance(base, modseq, next_uid, own)
         rest: list[Element] = []

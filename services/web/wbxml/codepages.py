@@ -1,7 +1,7 @@
 """Exchange ActiveSync WBXML code pages ([MS-ASWBXML] 2.1.2.1): page number -> namespace and
 its tag tokens. Tokens start at 0x05; None marks a token the specification leaves unassigned.
 Only the pages mail needs are here (contacts and calendar are left out; Tasks is here for the
-due dates inside an email's follow-up Flag)."""
+due dates inside an email's follow-up Flag; Find is EAS 16.1's search)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,12 @@ PAGES: dict[int, tuple[str, dict[int, str]]] = {
         "UmCallerID", "UmUserNotes", "UmAttDuration", "UmAttOrder", "ConversationId", "ConversationIndex",
         "LastVerbExecuted", "LastVerbExecutionTime", "ReceivedAsBcc", "Sender", "CalendarType", "IsLeapMonth",
         "AccountId", "FirstDayOfWeek", "MeetingMessageType",
+    )),
+    0x19: ("Find", _page(
+        "Find", "SearchId", "ExecuteSearch", "MailBoxSearchCriterion", "Query", "Status", "FreeText", "Options",
+        "Range", "DeepTraversal", None, None, "Response", "Result", "Properties", "Preview", "HasAttachments",
+        "Total", "DisplayCc", "DisplayBcc", "GalSearchCriterion", None, None, None, None, None, None, "MaxPictures",
+        "MaxSize", "Picture",
     )),
 }  # fmt: skip
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kubemail/v1/devices.proto\x12\x0bkubemail.v1\"\xa3\x01\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x02 \x01(\t\x12\x12\n\nuser_agent\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\x12\r\n\x05state\x18\x05 \x01(\x0c\x12\x12\n\nfirst_seen\x18\x06 \x01(\x03\x12\x11\n\tlast_seen\x18\x07 \x01(\x03\x12\x16\n\x0ewipe_requested\x18\x08 \x01(\x08\"6\n\x10GetDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\"G\n\x11GetDeviceResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12#\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x13.kubemail.v1.Device\"b\n\x10PutDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12#\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x13.kubemail.v1.Device\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x04\"8\n\x11PutDeviceResponse\x12#\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Device\"%\n\x12ListDevicesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\";\n\x13ListDevicesResponse\x12$\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Device\"9\n\x13\x44\x65leteDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\"\'\n\x14\x44\x65leteDeviceResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x32\xcf\x02\n\x0e\x44\x65vicesService\x12J\n\tGetDevice\x12\x1d.kubemail.v1.GetDeviceRequest\x1a\x1e.kubemail.v1.GetDeviceResponse\x12J\n\tPutDevice\x12\x1d.kubemail.v1.PutDeviceRequest\x1a\x1e.kubemail.v1.PutDeviceResponse\x12P\n\x0bListDevices\x12\x1f.kubemail.v1.ListDevicesRequest\x1a .kubemail.v1.ListDevicesResponse\x12S\n\x0c\x44\x65leteDevice\x12 .kubemail.v1.DeleteDeviceRequest\x1a!.kubemail.v1.DeleteDeviceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kubemail/v1/devices.proto\x12\x0bkubemail.v1\"\xe5\x01\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x02 \x01(\t\x12\x12\n\nuser_agent\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\x12\r\n\x05state\x18\x05 \x01(\x0c\x12\x12\n\nfirst_seen\x18\x06 \x01(\x03\x12\x11\n\tlast_seen\x18\x07 \x01(\x03\x12\x16\n\x0ewipe_requested\x18\x08 \x01(\x08\x12%\n\x04info\x18\t \x01(\x0b\x32\x17.kubemail.v1.DeviceInfo\x12\x19\n\x11wipe_acknowledged\x18\n \x01(\x03\"\xa4\x01\n\nDeviceInfo\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0c\n\x04imei\x18\x02 \x01(\t\x12\x15\n\rfriendly_name\x18\x03 \x01(\t\x12\n\n\x02os\x18\x04 \x01(\t\x12\x13\n\x0bos_language\x18\x05 \x01(\t\x12\x14\n\x0cphone_number\x18\x06 \x01(\t\x12\x17\n\x0fmobile_operator\x18\x07 \x01(\t\x12\x12\n\nuser_agent\x18\x08 \x01(\t\"6\n\x10GetDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\"G\n\x11GetDeviceResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12#\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x13.kubemail.v1.Device\"b\n\x10PutDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12#\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x13.kubemail.v1.Device\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x04\"8\n\x11PutDeviceResponse\x12#\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Device\"%\n\x12ListDevicesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\";\n\x13ListDevicesResponse\x12$\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Device\"9\n\x13\x44\x65leteDeviceRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tdevice_id\x18\x02 \x01(\t\"\'\n\x14\x44\x65leteDeviceResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"\x89\x03\n\x0bOutOfOffice\x12-\n\x05state\x18\x01 \x01(\x0e\x32\x1e.kubemail.v1.OutOfOffice.State\x12\x12\n\nstart_time\x18\x02 \x01(\x03\x12\x10\n\x08\x65nd_time\x18\x03 \x01(\x03\x12\x18\n\x10internal_enabled\x18\x04 \x01(\x08\x12\x18\n\x10internal_message\x18\x05 \x01(\t\x12\x1e\n\x16\x65xternal_known_enabled\x18\x06 \x01(\x08\x12\x1e\n\x16\x65xternal_known_message\x18\x07 \x01(\t\x12 \n\x18\x65xternal_unknown_enabled\x18\x08 \x01(\x08\x12 \n\x18\x65xternal_unknown_message\x18\t \x01(\t\x12\x11\n\tbody_type\x18\n \x01(\t\"Z\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATE_DISABLED\x10\x01\x12\x11\n\rSTATE_ENABLED\x10\x02\x12\x13\n\x0fSTATE_SCHEDULED\x10\x03\"F\n\x0cUserSettings\x12%\n\x03oof\x18\x01 \x01(\x0b\x32\x18.kubemail.v1.OutOfOffice\x12\x0f\n\x07updated\x18\x02 \x01(\x03\")\n\x16GetUserSettingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"F\n\x17GetUserSettingsResponse\x12+\n\x08settings\x18\x01 \x01(\x0b\x32\x19.kubemail.v1.UserSettings\"V\n\x16PutUserSettingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12+\n\x08settings\x18\x02 \x01(\x0b\x32\x19.kubemail.v1.UserSettings\"F\n\x17PutUserSettingsResponse\x12+\n\x08settings\x18\x01 \x01(\x0b\x32\x19.kubemail.v1.UserSettings2\x8b\x04\n\x0e\x44\x65vicesService\x12J\n\tGetDevice\x12\x1d.kubemail.v1.GetDeviceRequest\x1a\x1e.kubemail.v1.GetDeviceResponse\x12J\n\tPutDevice\x12\x1d.kubemail.v1.PutDeviceRequest\x1a\x1e.kubemail.v1.PutDeviceResponse\x12P\n\x0bListDevices\x12\x1f.kubemail.v1.ListDevicesRequest\x1a .kubemail.v1.ListDevicesResponse\x12S\n\x0c\x44\x65leteDevice\x12 .kubemail.v1.DeleteDeviceRequest\x1a!.kubemail.v1.DeleteDeviceResponse\x12\\\n\x0fGetUserSettings\x12#.kubemail.v1.GetUserSettingsRequest\x1a$.kubemail.v1.GetUserSettingsResponse\x12\\\n\x0fPutUserSettings\x12#.kubemail.v1.PutUserSettingsRequest\x1a$.kubemail.v1.PutUserSettingsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,23 +32,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kubemail.v1.devices_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DEVICE']._serialized_start=43
-  _globals['_DEVICE']._serialized_end=206
-  _globals['_GETDEVICEREQUEST']._serialized_start=208
-  _globals['_GETDEVICEREQUEST']._serialized_end=262
-  _globals['_GETDEVICERESPONSE']._serialized_start=264
-  _globals['_GETDEVICERESPONSE']._serialized_end=335
-  _globals['_PUTDEVICEREQUEST']._serialized_start=337
-  _globals['_PUTDEVICEREQUEST']._serialized_end=435
-  _globals['_PUTDEVICERESPONSE']._serialized_start=437
-  _globals['_PUTDEVICERESPONSE']._serialized_end=493
-  _globals['_LISTDEVICESREQUEST']._serialized_start=495
-  _globals['_LISTDEVICESREQUEST']._serialized_end=532
-  _globals['_LISTDEVICESRESPONSE']._serialized_start=534
-  _globals['_LISTDEVICESRESPONSE']._serialized_end=593
-  _globals['_DELETEDEVICEREQUEST']._serialized_start=595
-  _globals['_DELETEDEVICEREQUEST']._serialized_end=652
-  _globals['_DELETEDEVICERESPONSE']._serialized_start=654
-  _globals['_DELETEDEVICERESPONSE']._serialized_end=693
-  _globals['_DEVICESSERVICE']._serialized_start=696
-  _globals['_DEVICESSERVICE']._serialized_end=1031
+  _globals['_DEVICE']._serialized_end=272
+  _globals['_DEVICEINFO']._serialized_start=275
+  _globals['_DEVICEINFO']._serialized_end=439
+  _globals['_GETDEVICEREQUEST']._serialized_start=441
+  _globals['_GETDEVICEREQUEST']._serialized_end=495
+  _globals['_GETDEVICERESPONSE']._serialized_start=497
+  _globals['_GETDEVICERESPONSE']._serialized_end=568
+  _globals['_PUTDEVICEREQUEST']._serialized_start=570
+  _globals['_PUTDEVICEREQUEST']._serialized_end=668
+  _globals['_PUTDEVICERESPONSE']._serialized_start=670
+  _globals['_PUTDEVICERESPONSE']._serialized_end=726
+  _globals['_LISTDEVICESREQUEST']._serialized_start=728
+  _globals['_LISTDEVICESREQUEST']._serialized_end=765
+  _globals['_LISTDEVICESRESPONSE']._serialized_start=767
+  _globals['_LISTDEVICESRESPONSE']._serialized_end=826
+  _globals['_DELETEDEVICEREQUEST']._serialized_start=828
+  _globals['_DELETEDEVICEREQUEST']._serialized_end=885
+  _globals['_DELETEDEVICERESPONSE']._serialized_start=887
+  _globals['_DELETEDEVICERESPONSE']._serialized_end=926
+  _globals['_OUTOFOFFICE']._serialized_start=929
+  _globals['_OUTOFOFFICE']._serialized_end=1322
+  _globals['_OUTOFOFFICE_STATE']._serialized_start=1232
+  _globals['_OUTOFOFFICE_STATE']._serialized_end=1322
+  _globals['_USERSETTINGS']._serialized_start=1324
+  _globals['_USERSETTINGS']._serialized_end=1394
+  _globals['_GETUSERSETTINGSREQUEST']._serialized_start=1396
+  _globals['_GETUSERSETTINGSREQUEST']._serialized_end=1437
+  _globals['_GETUSERSETTINGSRESPONSE']._serialized_start=1439
+  _globals['_GETUSERSETTINGSRESPONSE']._serialized_end=1509
+  _globals['_PUTUSERSETTINGSREQUEST']._serialized_start=1511
+  _globals['_PUTUSERSETTINGSREQUEST']._serialized_end=1597
+  _globals['_PUTUSERSETTINGSRESPONSE']._serialized_start=1599
+  _globals['_PUTUSERSETTINGSRESPONSE']._serialized_end=1669
+  _globals['_DEVICESSERVICE']._serialized_start=1672
+  _globals['_DEVICESSERVICE']._serialized_end=2195
 # @@protoc_insertion_point(module_scope)

@@ -54,6 +54,16 @@ class DevicesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_devices__pb2.DeleteDeviceRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_devices__pb2.DeleteDeviceResponse.FromString,
                 _registered_method=True)
+        self.GetUserSettings = channel.unary_unary(
+                '/kubemail.v1.DevicesService/GetUserSettings',
+                request_serializer=kubemail_dot_v1_dot_devices__pb2.GetUserSettingsRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_devices__pb2.GetUserSettingsResponse.FromString,
+                _registered_method=True)
+        self.PutUserSettings = channel.unary_unary(
+                '/kubemail.v1.DevicesService/PutUserSettings',
+                request_serializer=kubemail_dot_v1_dot_devices__pb2.PutUserSettingsRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_devices__pb2.PutUserSettingsResponse.FromString,
+                _registered_method=True)
 
 
 class DevicesServiceServicer:
@@ -87,6 +97,21 @@ class DevicesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUserSettings(self, request, context):
+        """The user's own settings set from a device (ActiveSync Settings: out-of-office); an unset
+        record reads as the defaults (OOF disabled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutUserSettings(self, request, context):
+        """Replaces the user's settings (last writer wins; the record is small and set by hand).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DevicesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +134,16 @@ def add_DevicesServiceServicer_to_server(servicer, server):
                     servicer.DeleteDevice,
                     request_deserializer=kubemail_dot_v1_dot_devices__pb2.DeleteDeviceRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_devices__pb2.DeleteDeviceResponse.SerializeToString,
+            ),
+            'GetUserSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserSettings,
+                    request_deserializer=kubemail_dot_v1_dot_devices__pb2.GetUserSettingsRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_devices__pb2.GetUserSettingsResponse.SerializeToString,
+            ),
+            'PutUserSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutUserSettings,
+                    request_deserializer=kubemail_dot_v1_dot_devices__pb2.PutUserSettingsRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_devices__pb2.PutUserSettingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +254,60 @@ class DevicesService:
             '/kubemail.v1.DevicesService/DeleteDevice',
             kubemail_dot_v1_dot_devices__pb2.DeleteDeviceRequest.SerializeToString,
             kubemail_dot_v1_dot_devices__pb2.DeleteDeviceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.DevicesService/GetUserSettings',
+            kubemail_dot_v1_dot_devices__pb2.GetUserSettingsRequest.SerializeToString,
+            kubemail_dot_v1_dot_devices__pb2.GetUserSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutUserSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.DevicesService/PutUserSettings',
+            kubemail_dot_v1_dot_devices__pb2.PutUserSettingsRequest.SerializeToString,
+            kubemail_dot_v1_dot_devices__pb2.PutUserSettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/directory.proto\x12\x0bkubemail.v1\"\xda\x01\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\x11\n\tcatch_all\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x1b\n\x13\x64\x65\x66\x61ult_quota_bytes\x18\x05 \x01(\x04\x12\x11\n\tmax_users\x18\x06 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x15\n\rdkim_selector\x18\x08 \x01(\t\x12+\n\x07inbound\x18\t \x01(\x0b\x32\x1a.kubemail.v1.InboundPolicy\"\xa8\x01\n\rInboundPolicy\x12\x30\n\x0c\x64marc_reject\x18\x01 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\x12\x34\n\x10\x64marc_quarantine\x18\x02 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\x12/\n\x0blocal_spoof\x18\x03 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\":\n\x13UpsertDomainRequest\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x14UpsertDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\" \n\x10GetDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x11GetDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x13ListDomainsResponse\x12$\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"#\n\x13\x44\x65leteDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteDomainResponse\"\xdb\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x15\n\rpassword_hash\x18\x04 \x01(\t\x12\x13\n\x0bquota_bytes\x18\x05 \x01(\x04\x12\x0f\n\x07\x61liases\x18\x06 \x03(\t\x12\x12\n\nforward_to\x18\x07 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x12\n\nused_bytes\x18\t \x01(\x04\x12\x14\n\x0chas_password\x18\n \x01(\x08J\x04\x08\x0b\x10\x0cR\x0e\x63lear_password\"L\n\x11UpsertUserRequest\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x16\n\x0e\x63lear_password\x18\x02 \x01(\x08\"5\n\x12UpsertUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"8\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"2\n\x0fGetUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"I\n\x10ListUsersRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"N\n\x11ListUsersResponse\x12 \n\x05users\x18\x01 \x03(\x0b\x32\x11.kubemail.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npurge_mail\x18\x02 \x01(\x08\".\n\x12\x44\x65leteUserResponse\x12\x18\n\x10messages_removed\x18\x01 \x01(\x04\"]\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\x0c\x12\x11\n\tremote_ip\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\"S\n\x14\x41uthenticateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x1f\n\x04user\x18\x02 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x0e\n\x06reason\x18\x03 \x01(\t\"-\n\x18ResolveRecipientsRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\"E\n\x19ResolveRecipientsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.kubemail.v1.Resolution\"\xad\x02\n\nResolution\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.kubemail.v1.Resolution.Status\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x12\n\nforward_to\x18\x04 \x03(\t\x12+\n\x07inbound\x18\x05 \x01(\x0b\x32\x1a.kubemail.v1.InboundPolicy\"\x8a\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_LOCAL\x10\x01\x12\x17\n\x13STATUS_UNKNOWN_USER\x10\x02\x12\x14\n\x10STATUS_NOT_LOCAL\x10\x03\x12\x13\n\x0fSTATUS_DISABLED\x10\x04\x12\x12\n\x0eSTATUS_INVALID\x10\x05*\x7f\n\rInboundAction\x12\x1e\n\x1aINBOUND_ACTION_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOUND_ACTION_REJECT\x10\x01\x12\x17\n\x13INBOUND_ACTION_JUNK\x10\x02\x12\x1a\n\x16INBOUND_ACTION_DELIVER\x10\x03\x32\xc3\x06\n\x10\x44irectoryService\x12S\n\x0cUpsertDomain\x12 .kubemail.v1.UpsertDomainRequest\x1a!.kubemail.v1.UpsertDomainResponse\x12J\n\tGetDomain\x12\x1d.kubemail.v1.GetDomainRequest\x1a\x1e.kubemail.v1.GetDomainResponse\x12P\n\x0bListDomains\x12\x1f.kubemail.v1.ListDomainsRequest\x1a .kubemail.v1.ListDomainsResponse\x12S\n\x0c\x44\x65leteDomain\x12 .kubemail.v1.DeleteDomainRequest\x1a!.kubemail.v1.DeleteDomainResponse\x12M\n\nUpsertUser\x12\x1e.kubemail.v1.UpsertUserRequest\x1a\x1f.kubemail.v1.UpsertUserResponse\x12\x44\n\x07GetUser\x12\x1b.kubemail.v1.GetUserRequest\x1a\x1c.kubemail.v1.GetUserResponse\x12J\n\tListUsers\x12\x1d.kubemail.v1.ListUsersRequest\x1a\x1e.kubemail.v1.ListUsersResponse\x12M\n\nDeleteUser\x12\x1e.kubemail.v1.DeleteUserRequest\x1a\x1f.kubemail.v1.DeleteUserResponse\x12S\n\x0c\x41uthenticate\x12 .kubemail.v1.AuthenticateRequest\x1a!.kubemail.v1.AuthenticateResponse\x12\x62\n\x11ResolveRecipients\x12%.kubemail.v1.ResolveRecipientsRequest\x1a&.kubemail.v1.ResolveRecipientsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bkubemail/v1/directory.proto\x12\x0bkubemail.v1\"\xda\x01\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\x11\n\tcatch_all\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x1b\n\x13\x64\x65\x66\x61ult_quota_bytes\x18\x05 \x01(\x04\x12\x11\n\tmax_users\x18\x06 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x15\n\rdkim_selector\x18\x08 \x01(\t\x12+\n\x07inbound\x18\t \x01(\x0b\x32\x1a.kubemail.v1.InboundPolicy\"\xa8\x01\n\rInboundPolicy\x12\x30\n\x0c\x64marc_reject\x18\x01 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\x12\x34\n\x10\x64marc_quarantine\x18\x02 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\x12/\n\x0blocal_spoof\x18\x03 \x01(\x0e\x32\x1a.kubemail.v1.InboundAction\":\n\x13UpsertDomainRequest\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x14UpsertDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\" \n\x10GetDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x11GetDomainResponse\x12#\n\x06\x64omain\x18\x01 \x01(\x0b\x32\x13.kubemail.v1.Domain\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"T\n\x13ListDomainsResponse\x12$\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x13.kubemail.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"#\n\x13\x44\x65leteDomainRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteDomainResponse\"\xf1\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x15\n\rpassword_hash\x18\x04 \x01(\t\x12\x13\n\x0bquota_bytes\x18\x05 \x01(\x04\x12\x0f\n\x07\x61liases\x18\x06 \x03(\t\x12\x12\n\nforward_to\x18\x07 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x12\n\nused_bytes\x18\t \x01(\x04\x12\x14\n\x0chas_password\x18\n \x01(\x08\x12\x14\n\x0cwipe_devices\x18\x0c \x03(\tJ\x04\x08\x0b\x10\x0cR\x0e\x63lear_password\"L\n\x11UpsertUserRequest\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x16\n\x0e\x63lear_password\x18\x02 \x01(\x08\"5\n\x12UpsertUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"8\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x11\n\x07\x61\x64\x64ress\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"2\n\x0fGetUserResponse\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.kubemail.v1.User\"I\n\x10ListUsersRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"N\n\x11ListUsersResponse\x12 \n\x05users\x18\x01 \x03(\x0b\x32\x11.kubemail.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"8\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x12\n\npurge_mail\x18\x02 \x01(\x08\".\n\x12\x44\x65leteUserResponse\x12\x18\n\x10messages_removed\x18\x01 \x01(\x04\"]\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\x0c\x12\x11\n\tremote_ip\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\"S\n\x14\x41uthenticateResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x1f\n\x04user\x18\x02 \x01(\x0b\x32\x11.kubemail.v1.User\x12\x0e\n\x06reason\x18\x03 \x01(\t\"-\n\x18ResolveRecipientsRequest\x12\x11\n\taddresses\x18\x01 \x03(\t\"E\n\x19ResolveRecipientsResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.kubemail.v1.Resolution\"\xad\x02\n\nResolution\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.kubemail.v1.Resolution.Status\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12\x12\n\nforward_to\x18\x04 \x03(\t\x12+\n\x07inbound\x18\x05 \x01(\x0b\x32\x1a.kubemail.v1.InboundPolicy\"\x8a\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_LOCAL\x10\x01\x12\x17\n\x13STATUS_UNKNOWN_USER\x10\x02\x12\x14\n\x10STATUS_NOT_LOCAL\x10\x03\x12\x13\n\x0fSTATUS_DISABLED\x10\x04\x12\x12\n\x0eSTATUS_INVALID\x10\x05*\x7f\n\rInboundAction\x12\x1e\n\x1aINBOUND_ACTION_UNSPECIFIED\x10\x00\x12\x19\n\x15INBOUND_ACTION_REJECT\x10\x01\x12\x17\n\x13INBOUND_ACTION_JUNK\x10\x02\x12\x1a\n\x16INBOUND_ACTION_DELIVER\x10\x03\x32\xc3\x06\n\x10\x44irectoryService\x12S\n\x0cUpsertDomain\x12 .kubemail.v1.UpsertDomainRequest\x1a!.kubemail.v1.UpsertDomainResponse\x12J\n\tGetDomain\x12\x1d.kubemail.v1.GetDomainRequest\x1a\x1e.kubemail.v1.GetDomainResponse\x12P\n\x0bListDomains\x12\x1f.kubemail.v1.ListDomainsRequest\x1a .kubemail.v1.ListDomainsResponse\x12S\n\x0c\x44\x65leteDomain\x12 .kubemail.v1.DeleteDomainRequest\x1a!.kubemail.v1.DeleteDomainResponse\x12M\n\nUpsertUser\x12\x1e.kubemail.v1.UpsertUserRequest\x1a\x1f.kubemail.v1.UpsertUserResponse\x12\x44\n\x07GetUser\x12\x1b.kubemail.v1.GetUserRequest\x1a\x1c.kubemail.v1.GetUserResponse\x12J\n\tListUsers\x12\x1d.kubemail.v1.ListUsersRequest\x1a\x1e.kubemail.v1.ListUsersResponse\x12M\n\nDeleteUser\x12\x1e.kubemail.v1.DeleteUserRequest\x1a\x1f.kubemail.v1.DeleteUserResponse\x12S\n\x0c\x41uthenticate\x12 .kubemail.v1.AuthenticateRequest\x1a!.kubemail.v1.AuthenticateResponse\x12\x62\n\x11ResolveRecipients\x12%.kubemail.v1.ResolveRecipientsRequest\x1a&.kubemail.v1.ResolveRecipientsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kubemail.v1.directory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INBOUNDACTION']._serialized_start=2185
-  _globals['_INBOUNDACTION']._serialized_end=2312
+  _globals['_INBOUNDACTION']._serialized_start=2207
+  _globals['_INBOUNDACTION']._serialized_end=2334
   _globals['_DOMAIN']._serialized_start=45
   _globals['_DOMAIN']._serialized_end=263
   _globals['_INBOUNDPOLICY']._serialized_start=266
@@ -54,35 +54,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEDOMAINRESPONSE']._serialized_start=833
   _globals['_DELETEDOMAINRESPONSE']._serialized_end=855
   _globals['_USER']._serialized_start=858
-  _globals['_USER']._serialized_end=1077
-  _globals['_UPSERTUSERREQUEST']._serialized_start=1079
-  _globals['_UPSERTUSERREQUEST']._serialized_end=1155
-  _globals['_UPSERTUSERRESPONSE']._serialized_start=1157
-  _globals['_UPSERTUSERRESPONSE']._serialized_end=1210
-  _globals['_GETUSERREQUEST']._serialized_start=1212
-  _globals['_GETUSERREQUEST']._serialized_end=1268
-  _globals['_GETUSERRESPONSE']._serialized_start=1270
-  _globals['_GETUSERRESPONSE']._serialized_end=1320
-  _globals['_LISTUSERSREQUEST']._serialized_start=1322
-  _globals['_LISTUSERSREQUEST']._serialized_end=1395
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1397
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1475
-  _globals['_DELETEUSERREQUEST']._serialized_start=1477
-  _globals['_DELETEUSERREQUEST']._serialized_end=1533
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1535
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1581
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=1583
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=1676
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=1678
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=1761
-  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_start=1763
-  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_end=1808
-  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_start=1810
-  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_end=1879
-  _globals['_RESOLUTION']._serialized_start=1882
-  _globals['_RESOLUTION']._serialized_end=2183
-  _globals['_RESOLUTION_STATUS']._serialized_start=2045
-  _globals['_RESOLUTION_STATUS']._serialized_end=2183
-  _globals['_DIRECTORYSERVICE']._serialized_start=2315
-  _globals['_DIRECTORYSERVICE']._serialized_end=3150
+  _globals['_USER']._serialized_end=1099
+  _globals['_UPSERTUSERREQUEST']._serialized_start=1101
+  _globals['_UPSERTUSERREQUEST']._serialized_end=1177
+  _globals['_UPSERTUSERRESPONSE']._serialized_start=1179
+  _globals['_UPSERTUSERRESPONSE']._serialized_end=1232
+  _globals['_GETUSERREQUEST']._serialized_start=1234
+  _globals['_GETUSERREQUEST']._serialized_end=1290
+  _globals['_GETUSERRESPONSE']._serialized_start=1292
+  _globals['_GETUSERRESPONSE']._serialized_end=1342
+  _globals['_LISTUSERSREQUEST']._serialized_start=1344
+  _globals['_LISTUSERSREQUEST']._serialized_end=1417
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1419
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1497
+  _globals['_DELETEUSERREQUEST']._serialized_start=1499
+  _globals['_DELETEUSERREQUEST']._serialized_end=1555
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1557
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1603
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=1605
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=1698
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=1700
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=1783
+  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_start=1785
+  _globals['_RESOLVERECIPIENTSREQUEST']._serialized_end=1830
+  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_start=1832
+  _globals['_RESOLVERECIPIENTSRESPONSE']._serialized_end=1901
+  _globals['_RESOLUTION']._serialized_start=1904
+  _globals['_RESOLUTION']._serialized_end=2205
+  _globals['_RESOLUTION_STATUS']._serialized_start=2067
+  _globals['_RESOLUTION_STATUS']._serialized_end=2205
+  _globals['_DIRECTORYSERVICE']._serialized_start=2337
+  _globals['_DIRECTORYSERVICE']._serialized_end=3172
 # @@protoc_insertion_point(module_scope)

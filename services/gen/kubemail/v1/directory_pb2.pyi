@@ -101,7 +101,7 @@ class DeleteDomainResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class User(_message.Message):
-    __slots__ = ("id", "address", "display_name", "password_hash", "quota_bytes", "aliases", "forward_to", "enabled", "used_bytes", "has_password")
+    __slots__ = ("id", "address", "display_name", "password_hash", "quota_bytes", "aliases", "forward_to", "enabled", "used_bytes", "has_password", "wipe_devices")
     ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class User(_message.Message):
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     USED_BYTES_FIELD_NUMBER: _ClassVar[int]
     HAS_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    WIPE_DEVICES_FIELD_NUMBER: _ClassVar[int]
     id: str
     address: str
     display_name: str
@@ -122,7 +123,8 @@ class User(_message.Message):
     enabled: bool
     used_bytes: int
     has_password: bool
-    def __init__(self, id: _Optional[str] = ..., address: _Optional[str] = ..., display_name: _Optional[str] = ..., password_hash: _Optional[str] = ..., quota_bytes: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., used_bytes: _Optional[int] = ..., has_password: _Optional[bool] = ...) -> None: ...
+    wipe_devices: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., address: _Optional[str] = ..., display_name: _Optional[str] = ..., password_hash: _Optional[str] = ..., quota_bytes: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., forward_to: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ..., used_bytes: _Optional[int] = ..., has_password: _Optional[bool] = ..., wipe_devices: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UpsertUserRequest(_message.Message):
     __slots__ = ("user", "clear_password")
