@@ -40,7 +40,7 @@ from services.common.blobstore import BlobStore
 from services.metadata import keys
 from services.metadata.keys import GC_INTENTS, GC_SWEEP_CURSOR, GC_ZERO
 from services.metadata.metrics import GC_DELETED, GC_INTENTS_RESOLVED, GC_RUNS, SWEEP_DELETED, SWEEP_RUNS
-from services.metadata.store import Intent, Store
+from services.metadata.store import OUTBOUND_OWNER, Intent, Store
 
 log = logging.getLogger("kubemail.metadata.gc")
 BATCH = 500
@@ -88,11 +88,17 @@ class BlobGC:
                 return resolved
 
     async def _kept(self, user_id: str, idem: str, op: str, started: int, refs: int, now: int) -> int:
-        raw = await self.store.timed("gc_intent", self.store.r.get(keys.user(user_id).prefix + "idem:" + idem))
+        r = self.store.r
+        if user_id == OUTBOUND_OWNER:  # a queue entry: outbound_add.lua marks the attempt that added it
+            raw = await self.store.timed("gc_intent", r.hget(idem, "#op:" + op))
+            committed = raw is not None
+        else:
+            raw = await self.store.timed("gc_intent", r.get(keys.user(user_id).prefix + "idem:" + idem))
+            committed = raw is not None and json.loads(raw).get("op") == op
         if raw is None and now - started >= self.idem_ttl:
             GC_INTENTS_RESOLVED.labels("unknown").inc()
             return refs  # the record may have expired: keep (safe)
-        if raw is not None and json.loads(raw).get("op") == op:
+        if committed:
             GC_INTENTS_RESOLVED.labels("committed").inc()
             return refs
         GC_INTENTS_RESOLVED.labels("released").inc()

@@ -23,9 +23,9 @@ from services.gen.kubemail.v1 import outbound_pb2_grpc as ob_rpc
 from services.metadata import keys
 from services.metadata import validate as v
 from services.metadata.config import MetadataConfig
-from services.metadata.errors import Fail, from_token, invalid
+from services.metadata.errors import UNAVAILABLE_ERRORS, Fail, from_token, invalid
 from services.metadata.metrics import OUTBOUND_DEPTH, OUTBOUND_OLDEST
-from services.metadata.store import Store
+from services.metadata.store import OUTBOUND_OWNER, Intent, Store
 
 log = logging.getLogger("kubemail.metadata.outbound")
 
@@ -153,20 +153,27 @@ class OutboundServicer(ob_rpc.OutboundServiceServicer):  # type: ignore[misc]
         if len(envid) > 100 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in envid):
             raise invalid("ENVID is at most 100 printable characters")
         ret = _RET.get(request.dsn.ret, "")
-        await self.store.blob_ready(self.blobs, request.blob_id, 1)
-        idem = keys.outbound_idem(request.idempotency_key) if request.idempotency_key else ""
+        # the reference is an intent (decision 0015); without a client key the entry gets a key of its
+        # own, under which the script records that this attempt committed
+        intent = Intent("", {OUTBOUND_OWNER: 1})
+        intent.idem = keys.outbound_idem(request.idempotency_key or "op-" + intent.op)
+        await self.store.blob_ready(self.blobs, request.blob_id, 1, intent)
         flat: list[str] = [x for a, (no, oc) in rcpts.items() for x in (a, no, oc)]
         tail: list[str | int] = [request.blob_id, request.mail_from, request.submitted_by, request.size, ret, envid]
-        # On an error the entry may or may not exist: keep the reference (over-counting is safe).
+        tail.append(intent.op)
+        # On an error the entry may or may not exist: the intent stays open for the GC pass.
         raw = await self.store.script(
             "outbound_add",
             [keys.OUTBOUND_SEQ],
-            [keys.OUTBOUND_PREFIX, idem, self.cfg.idempotency_ttl_seconds, len(rcpts), *flat, *tail],
+            [keys.OUTBOUND_PREFIX, intent.idem, self.cfg.idempotency_ttl_seconds, len(rcpts), *flat, *tail],
         )
         qid = raw.decode() if isinstance(raw, bytes) else str(raw)
-        if qid.startswith("="):  # a retry: every recipient is queued already
-            await self.store.blob_decr(request.blob_id, 1)
-            qid = qid[1:]
+        dup = qid.startswith("=")  # a retry: every recipient is queued already
+        qid = qid.removeprefix("=")
+        try:
+            await self.store.blob_settle(request.blob_id, intent, {OUTBOUND_OWNER: 0 if dup else 1})
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("queue %s: blob reference not settled (%s); the GC pass will", qid, type(exc).__name__)
         await self._metrics()
         return ob.QueueResponse(queue_id=qid)
 

@@ -54,6 +54,11 @@ OPS = (
 )  # fmt: skip
 
 
+# The "user" of an outbound queue entry's blob reference in an Intent: its idempotency key is the
+# queue's full idem key, and the commit's evidence is the "#op:<op>" field there (outbound_add.lua).
+OUTBOUND_OWNER = "#outbound"
+
+
 @dataclasses.dataclass
 class Intent:
     """References taken before a commit that may not happen (invariant 4): an id for this attempt,

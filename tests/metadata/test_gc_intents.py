@@ -18,6 +18,7 @@ import grpc
 import pytest
 
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
+from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.metadata import keys
 from tests.metadata.conftest import World, message, redis_of, summary
@@ -136,3 +137,33 @@ async def test_copy_killed_before_its_commit_is_released(world: World, metadata:
     _gc(metadata)
     assert _refs(metadata, blob_id) == 1  # only the delivered message's
     assert await world.blobs.stat(blob_id) == len(raw)
+
+
+async def test_queue_killed_before_its_commit_is_released_and_after_it_kept(world: World, metadata: Any) -> None:
+    """Outbound.Queue takes the blob's reference the same way (the queue's idem hash is the record)."""
+    raw = message("queued for the relay")
+    blob_id = await world.put(raw)
+
+    async def queue(key: str) -> Any:
+        return await world.client.outbound.Queue(
+            outbound_pb.QueueRequest(
+                blob_id=blob_id, size=len(raw), mail_from="bob@example.test",
+                recipients=["x@remote.test"], idempotency_key=key,
+            ),
+            timeout=DEADLINE,
+        )  # fmt: skip
+
+    store = metadata.server.store
+    _crash_once(store, "script", lambda name, *a: name == "outbound_add")
+    with pytest.raises(grpc.aio.AioRpcError):
+        await queue("submission-1")
+    assert _refs(metadata, blob_id) == 1
+    _gc(metadata)
+    assert _refs(metadata, blob_id) == 0  # nothing was queued: released (collected once the grace passes)
+    await world.put(raw)  # uploaded again, as the client's retry does
+    hit = _crash_once(store, "blob_settle")
+    with pytest.raises(grpc.aio.AioRpcError):
+        await queue("submission-1")  # the retry commits, then its settle dies
+    assert hit and _refs(metadata, blob_id) == 1
+    assert _gc(metadata) == 0  # the entry holds it: kept
+    assert _refs(metadata, blob_id) == 1 and await world.blobs.stat(blob_id) == len(raw)

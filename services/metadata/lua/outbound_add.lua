@@ -1,7 +1,9 @@
 -- Queue: one entry with per-recipient idempotency. KEYS[1] = T seq. ARGV: T, idem key ("" for
 -- none; "{outbound}:idem:<key>", same slot), idem ttl, n, then n triples address/notify/orcpt,
--- then blob, from, by, size, ret, envid. Returns the queue id, or "=<id>" when every recipient
--- was already queued under the key (nothing added).
+-- then blob, from, by, size, ret, envid, op. Returns the queue id, or "=<id>" when every recipient
+-- was already queued under the key (nothing added). op is the caller's id of this attempt: one that
+-- adds an entry leaves "#op:<op>" in the idem hash, from which the GC pass tells whether an attempt
+-- that crashed before settling its blob reference committed (services/metadata/gc.py).
 local idem, ttl, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local fresh, first = {}, nil
 for i = 0, n - 1 do
@@ -21,6 +23,8 @@ redis.call('ZADD', T..'due', now, id)
 redis.call('ZADD', T..'all', tonumber(id), id)
 if idem ~= '' then
   for _, r in ipairs(fresh) do redis.call('HSET', idem, r.a, id) end
+  local op = ARGV[b + 6] or ''
+  if op ~= '' then redis.call('HSET', idem, '#op:'..op, id) end
   redis.call('EXPIRE', idem, ttl)
 end
 return id
