@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
 from scripts.suite import LOCAL_SERVICES, Ports, Suite, create_demo  # noqa: E402
+from tests.fixtures.rspamd import RspamdServer  # noqa: E402
 
 DOMAIN = os.environ.get("KUBEMAIL_DEMO_DOMAIN", "example.test")
 USER = f"demo@{DOMAIN}"
@@ -38,6 +40,12 @@ def banner(suite: Suite) -> str:
         f"  web            http://localhost:{p.http}/mail/config-v1.1.xml?emailaddress={USER}  (autoconfig; "
         f"ActiveSync at /Microsoft-Server-ActiveSync)",
         "  relay          outbound delivery to the Internet's MX hosts (no listener)",
+        "  spam filter    "
+        + (
+            f"rspamd {suite.env['KUBEMAIL_RSPAMD_URL']} (scans what the MX and submission take)"
+            if suite.env.get("KUBEMAIL_RSPAMD_URL")
+            else "off (rspamd not running)"
+        ),
         f"  metadata gRPC  localhost:{p.metadata}",
         "  metrics        " + "  ".join(f"{k}: http://localhost:{v}/metrics" for k, v in p.metrics.items()),
         "  TLS uses a self-signed certificate for 'localhost' (clients must accept it).",
@@ -61,6 +69,19 @@ def busy_ports(ports: Ports) -> list[int]:
     return busy
 
 
+def start_rspamd() -> RspamdServer | None:
+    """Debian's rspamd as the spam filter (make sysdeps installs it): a private instance on loopback,
+    the same one the tests start (tests/fixtures/rspamd.py: GTUBE, Bayes learning, no network checks)."""
+    if shutil.which("rspamd") is None:
+        print("rspamd is not installed: mail is not scanned (make sysdeps installs it)", file=sys.stderr)
+        return None
+    try:
+        return RspamdServer().start()
+    except (RuntimeError, OSError, TimeoutError) as exc:
+        print(f"rspamd did not start ({exc}): mail is not scanned", file=sys.stderr)
+        return None
+
+
 def main() -> int:
     workdir = Path(os.environ.get("KUBEMAIL_RUN_DIR", "var/run")).resolve()
     ports = Ports.fixed()
@@ -70,7 +91,11 @@ def main() -> int:
         print(f"cannot start: ports already in use: {', '.join(map(str, busy))} "
               "(another `make run`? stop it first)", file=sys.stderr)  # fmt: skip
         return 1
-    suite = Suite(workdir, ports=ports, quiet=True, services=LOCAL_SERVICES)
+    rspamd = start_rspamd()
+    extra = (
+        {"KUBEMAIL_RSPAMD_URL": rspamd.url, "KUBEMAIL_RSPAMD_CONTROLLER_URL": rspamd.controller_url} if rspamd else {}
+    )
+    suite = Suite(workdir, ports=ports, quiet=True, services=LOCAL_SERVICES, extra_env=extra)
     stop = False
     failed = False
 
@@ -103,6 +128,8 @@ def main() -> int:
         print("stopping ...", flush=True)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the children stop; a kill -9 is the way out
         suite.stop()
+        if rspamd is not None:
+            rspamd.close()
         print("stopped.", flush=True)
     return 1 if failed else 0
 

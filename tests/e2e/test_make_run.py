@@ -6,6 +6,7 @@ import imaplib
 import os
 import poplib
 import queue
+import shutil
 import signal
 import smtplib
 import socket
@@ -115,8 +116,12 @@ def test_make_run_banner_demo_account_and_clean_ctrl_c(tmp_path: Path) -> None:
         banner = out.until(BANNER_END, 90)
         assert DEMO in banner and DEMO_PASSWORD in banner, banner
         assert str(tmp_path / "run") in banner
-        for port in (PORTS.smtp, PORTS.submission, PORTS.smtps, PORTS.imap, PORTS.pop3, PORTS.metadata):
+        for port in (PORTS.smtp, PORTS.submission, PORTS.smtps, PORTS.imap, PORTS.pop3, PORTS.metadata, PORTS.http):
             assert f":{port}" in banner, (port, banner)
+        # every component: the relay and the web front-end, and the spam filter when rspamd is installed
+        assert "relay " in banner and "web " in banner, banner
+        if shutil.which("rspamd"):
+            assert "spam filter    rspamd http://127.0.0.1:" in banner, banner
         descendants = set(suite_descendants(proc.pid))
         assert len(descendants) >= 2, descendants  # at least redis-server and metadata
 
