@@ -29,7 +29,13 @@ class OperatorConfig:
         "KUBEMAIL_OPERATOR_BACKOFF_MAX_SECONDS", 120.0, "Longest retry delay while the metadata service is down."
     )
     argon2_time_cost: int = setting("KUBEMAIL_OPERATOR_ARGON2_TIME_COST", 3, "argon2id iterations of password hashes.")
-    argon2_memory_kib: int = setting("KUBEMAIL_OPERATOR_ARGON2_MEMORY_KIB", 65536, "argon2id memory cost in KiB.")
+    argon2_memory_kib: int = setting(
+        "KUBEMAIL_OPERATOR_ARGON2_MEMORY_KIB",
+        65536,
+        "argon2id memory cost in KiB of new hashes: every verification of such a hash in the metadata service "
+        "takes this much memory, so KUBEMAIL_METADATA_HASH_WORKERS times it must fit the metadata pod's limit "
+        "(64 MiB x 2 workers by default; repeated logins hit the auth cache instead).",
+    )
     argon2_parallelism: int = setting("KUBEMAIL_OPERATOR_ARGON2_PARALLELISM", 4, "argon2id lanes.")
     dkim_keys_secret: str = setting(
         "KUBEMAIL_OPERATOR_DKIM_KEYS_SECRET",
