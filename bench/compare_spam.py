@@ -17,11 +17,16 @@ remote.test) over the same `smtplib` sessions, and the same real rspamd (tests/f
 Both fail closed: KUBEMAIL_SMTP_RSPAMD_FAIL_OPEN=false (451) and `milter_default_action =
 tempfail`. kubemail's clock stops when every message is in the INBOX (metadata GetMailbox),
 Postfix's when every message is a file in the Maildir's new/ (virtual(8) delivery done). Before
-each timed run with a scanner one GTUBE message must be refused with a 5xx by the side under test (the scanner
-is really in the path), and after it rspamd's /stat must have counted every message as scanned.
+each timed run with a scanner, one GTUBE message must be refused with a 5xx by the side under
+test (the scanner is really in the path); after it, rspamd's /stat must have counted every
+message as scanned, and each side's record of the checks is counted (kubemail: the
+kubemail_smtp_auth_results_total passes; Postfix: X-Spamd-Result and the spf/dkim/dmarc passes
+in the Authentication-Results header that rspamd's milter_headers adds to each delivered file).
 The sides run one after the other, never at once, alternating which goes first, for --rounds.
 
     python -m bench compare_spam             # or: python bench/compare_spam.py [--messages 1000 --rounds 3]
+
+(about 3 minutes with the defaults: 1,000 messages, 2 rounds; 4 with --rounds 3)
 
 Needs root, `apt-get install -y postfix rspamd dnsmasq redis-server` (make bench-deps).
 """
@@ -252,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--size", type=int, default=10 * 1024)
     ap.add_argument("--sessions", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args(argv if argv is not None else [])
 
     key = operator_dkim.generate_private_pem(2048)
