@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
+import dns.message
+import dns.query
 import dns.resolver
 import pytest
 
@@ -29,3 +33,19 @@ def test_zone_is_served() -> None:
         assert b"".join(txt.strings).decode() == long_txt
         with pytest.raises(dns.resolver.NXDOMAIN):
             r.resolve("nothing.a.test", "A")
+
+
+def test_tcp_children_answer_while_a_tcp_client_idles() -> None:
+    """rspamd keeps an idle TCP channel to its nameserver: with tcp_children that must not block
+    anyone (dnsmasq's debug mode would serve that connection inline and answer nothing else)."""
+    zone = Zone().txt("a.test", "v=spf1 -all")
+    with DnsServer(zone, tcp_children=True) as server:
+        idle = socket.create_connection((server.host, server.port))
+        try:
+            q = dns.message.make_query("a.test", "TXT")
+            udp = dns.query.udp(q, server.host, port=server.port, timeout=3)
+            tcp = dns.query.tcp(q, server.host, port=server.port, timeout=3)
+        finally:
+            idle.close()
+    for answer in (udp, tcp):
+        assert [b"".join(r.strings) for r in answer.answer[0]] == [b"v=spf1 -all"]
