@@ -57,7 +57,7 @@ class CommandLoop(Session):
             if ev is None:
                 await self.flush()
                 try:
-                    if not await self.read_more():
+                    if not await self._read_or_notify():
                         return
                 except DeflateError as exc:
                     log.info("COMPRESS input refused: %s", exc)
@@ -86,6 +86,43 @@ class CommandLoop(Session):
                 return
             else:
                 await self.execute(ev)
+
+    async def _read_or_notify(self) -> bool:
+        """read_more(); with NOTIFY set and no command in progress, changes are reported while the
+        client sends nothing (RFC 5465 5: no need to IDLE): mailbox STATUS/LIST from the change feed
+        or the poll tick, and the selected mailbox's new messages and flag changes. Never EXPUNGE:
+        RFC 3501 7.4.1 forbids it when no command is in progress."""
+        if self.notify_state is None or self.rx.in_command():
+            return await self.read_more()
+        read = asyncio.ensure_future(self.read_more())
+        try:
+            while True:
+                wake = asyncio.ensure_future(self._notify_wait())
+                done, _ = await asyncio.wait({read, wake}, return_when=asyncio.FIRST_COMPLETED)
+                if read in done:
+                    wake.cancel()
+                    return read.result()
+                if self.notify_state is None:
+                    continue
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    if self.sel is not None and self.notify_state.selected:
+                        await self.sync(False, True)
+                    await deliver(self, force=True)
+                await self.flush()
+        finally:
+            if not read.done():
+                read.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await read
+
+    async def _notify_wait(self) -> None:
+        """A change of the user's mailboxes (or, the feed being best effort, the poll interval)."""
+        changed = self.notify_changed
+        if changed is None:
+            await asyncio.sleep(self.cfg.poll_interval)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), self.cfg.poll_interval)
 
     async def execute(self, cmd: Command) -> None:
         spec = COMMANDS[cmd.name]

@@ -31,7 +31,8 @@ def noop(r: Raw) -> list[bytes]:
 
 
 def status_of(lines: list[bytes], name: str) -> dict[str, int] | None:
-    for ln in lines:
+    """The latest STATUS report of `name` (changes may also be pushed one by one between commands)."""
+    for ln in reversed(lines):
         m = re.match(rb'\* STATUS "?' + re.escape(name.encode()) + rb'"? \(([^)]*)\)', ln)
         if m:
             w = m.group(1).decode().split()
@@ -238,4 +239,26 @@ def test_selected_delayed_holds_expunges(imap: ImapHandle) -> None:
     lines, t = r.cmd("u", "UID FETCH 1:* FLAGS")
     assert any(b"* 1 EXPUNGE" in ln for ln in lines), lines
     c.logout()
+    r.close()
+
+
+def test_changes_are_pushed_while_the_client_sends_nothing(imap: ImapHandle) -> None:
+    """RFC 5465: with NOTIFY the client need not IDLE; between commands the server reports at
+    once (STATUS for other mailboxes, EXISTS for the selected one, never EXPUNGE: RFC 3501 7.4.1)."""
+    r = Raw(imap.port)
+    r.login()
+    _, t = r.cmd("s", "SELECT INBOX")
+    assert t.startswith(b"s OK"), t
+    _, t = r.cmd("n", f"NOTIFY SET (SELECTED (MessageNew MessageExpunge)) (PERSONAL {EVENTS})")
+    assert t.startswith(b"n OK"), t
+    fill(imap, 2, "Archive")  # another session; this one sends nothing from here on
+    line = r.line()
+    while status_of([line], "Archive") is None or status_of([line], "Archive")["MESSAGES"] < 2:  # type: ignore[index]
+        line = r.line()  # (a first report may show only the first of the two)
+    fill(imap, 1, "INBOX")
+    line = r.line()
+    while not line.endswith(b" EXISTS"):
+        assert not line.endswith(b" EXPUNGE"), line
+        line = r.line()
+    assert line == b"* 1 EXISTS", line
     r.close()
