@@ -8,7 +8,7 @@ import logging
 import time
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from services.common.actor import ACTOR
@@ -207,14 +207,10 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             raise invalid("summary too large")
         return raw
 
-    async def _blob_ready(self, blob_id: str, refs: int, intent: Intent) -> None:
-        """References first, as an intent settled after the commit, then check the blob exists."""
-        await self.store.blob_ready(self.blobs, blob_id, refs, intent)
-
-    def _intent(self, idem: str, refs: dict[str, int], op: str = "") -> Intent:
+    def _intent(self, idem: str, refs: dict[str, int]) -> Intent:
         """An intent for references taken before a commit. Without a client key the commit still
         records one of its own ("op-<op>"), which is what tells the GC pass that it happened."""
-        intent = Intent(idem, refs, op=op) if op else Intent(idem, refs)
+        intent = Intent(idem, refs)
         if not intent.idem:
             intent.idem = self._idem("op-" + intent.op)
         return intent
@@ -226,6 +222,42 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             await self.store.blob_settle(blob_id, intent, kept)
         except UNAVAILABLE_ERRORS as exc:
             log.warning("blob %s: references not settled (%s); the GC pass will", blob_id[:12], type(exc).__name__)
+
+    def _intents(self, idem: str, user_id: str, wanted: Mapping[str, int]) -> tuple[Intent, dict[str, Intent]]:
+        """One attempt's intents for several blobs of one user: (the first, for its script key; per blob)."""
+        first = self._intent(idem, {})
+        return first, {b: Intent(first.idem, {user_id: n}, op=first.op) for b, n in wanted.items()}
+
+    async def _release_all(self, intents: Mapping[str, Intent], blob_ids: Sequence[str]) -> None:
+        for blob_id in blob_ids:
+            await self.store.blob_release(blob_id, intents[blob_id])
+
+    async def _settle_used(self, user_id: str, intents: Mapping[str, Intent], used: Mapping[str, int]) -> None:
+        """After a commit: each blob keeps the references the commit made (`used`; a retry's duplicate: none)."""
+        for blob_id, intent in intents.items():
+            await self._settle(blob_id, intent, {user_id: used.get(blob_id, 0)})
+
+    async def _copy_commit(
+        self, user_id: str, rows: Sequence[tuple[int, Sequence[Any]]], idem: str,
+        commit: Callable[[str], Awaitable[dict[str, Any]]],
+    ) -> dict[str, Any]:  # fmt: skip
+        """The references of the copies of `rows` (message fields "f", "d", "b", ...: the blob id
+        third) for `user_id`, taken as one attempt's intents, then `commit(script key)`: a definite
+        refusal releases them; after the commit each blob keeps what the result's "blobs" list."""
+        wanted = Counter((row[2] or b"").decode() for _, row in rows)
+        wanted.pop("", None)
+        first, intents = self._intents(idem, user_id, wanted)
+        done: list[str] = []
+        try:
+            for blob_id in wanted:
+                await self.store.blob_incr(blob_id, intents[blob_id])
+                done.append(blob_id)
+            res = await commit(first.script_key())
+        except Fail:
+            await self._release_all(intents, done)
+            raise
+        await self._settle_used(user_id, intents, Counter(res.get("blobs") or []))
+        return res
 
     @staticmethod
     def _idem(key: str) -> str:
@@ -287,7 +319,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             quotas[uid] = quota
         threading = thread_args(request.summary)
         intent = self._intent(idem, {uid: len(items) for uid, items in groups.items()})
-        await self._blob_ready(request.blob_id, sum(intent.refs.values()), intent)
+        await self.store.blob_ready(self.blobs, request.blob_id, intent)
         out: list[messages_pb.Delivered | None] = [None] * len(request.deliveries)
         kept: dict[str, int] = {}
         try:
@@ -322,7 +354,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         flags = await self._permitted(user.id, name, v.flags(request.flags))
         fl = " ".join(flags)
         intent = self._intent(self._idem(request.idempotency_key), {user.id: 1})
-        await self._blob_ready(request.blob_id, 1, intent)
+        await self.store.blob_ready(self.blobs, request.blob_id, intent)
         try:
             rows, dup = await self._commit(
                 user.id,
@@ -337,7 +369,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 thread_args(request.summary),
             )
         except Fail:
-            await self.store.blob_settle(request.blob_id, intent, {user.id: 0})
+            await self.store.blob_release(request.blob_id, intent)
             raise
         await self._settle(request.blob_id, intent, {user.id: 0 if dup else 1})
         row = rows[0]
@@ -363,7 +395,8 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         if len(request.items) > MAX_APPEND_ITEMS:
             raise invalid(f"more than {MAX_APPEND_ITEMS} items")
         limit, max_bytes = await self.dir.limits(user)
-        first = self._intent(self._idem(request.idempotency_key), {})
+        refs = Counter(it.blob_id for it in request.items)
+        first, intents = self._intents(self._idem(request.idempotency_key), user.id, refs)
         now = int(time.time())
         rights = await self._rights_of_actor(user.id, name)
         args: list[str | int | bytes] = [first.script_key(), self.cfg.idempotency_ttl_seconds, limit, name]
@@ -372,26 +405,21 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             summary = self._check_message(it.blob_id, it.size, it.summary, max_bytes)
             fl = " ".join(permitted_flags(v.flags(it.flags), rights))
             args += [it.blob_id, it.size, it.internal_date or now, summary, fl, *thread_args(it.summary)]
-        refs = Counter(it.blob_id for it in request.items)
-        intents = {b: Intent(first.idem, {user.id: n}, op=first.op) for b, n in refs.items()}
         ready: list[str] = []
         try:
-            for blob_id, n in refs.items():
-                await self._blob_ready(blob_id, n, intents[blob_id])  # releases its own references when it fails
+            for blob_id in refs:
+                await self.store.blob_ready(self.blobs, blob_id, intents[blob_id])  # releases its own on failure
                 ready.append(blob_id)
         except Exception:
-            for blob_id in ready:
-                await self.store.blob_settle(blob_id, intents[blob_id], {user.id: 0})
+            await self._release_all(intents, ready)
             raise
         try:
             res = await self.store.user_script("append_many", user.id, args)
         except Fail:  # a definite refusal: nothing was stored (a timeout leaves the intents to the GC pass)
-            for blob_id in ready:
-                await self.store.blob_settle(blob_id, intents[blob_id], {user.id: 0})
+            await self._release_all(intents, ready)
             raise
         rows = res.get("dup")
-        for blob_id, n in refs.items():
-            await self._settle(blob_id, intents[blob_id], {user.id: 0 if rows is not None else n})
+        await self._settle_used(user.id, intents, refs if rows is None else {})
         if rows is None:
             rows = res["ok"]
         return messages_pb.AppendManyResponse(appended=[messages_pb.AppendResponse(**_placed(r)) for r in rows])
@@ -467,26 +495,13 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             res = await self.store.user_script("copy", request.user_id, [*head, *uids])
             return dict(res.get("dup") or res)
         rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "b"])
-        wanted = Counter((row[2] or b"").decode() for _, row in rows)
-        wanted.pop("", None)
-        first = self._intent(idem, {})
-        intents = {b: Intent(first.idem, {request.user_id: n}, op=first.op) for b, n in wanted.items()}
-        head[5] = first.script_key()
-        done: list[str] = []
-        try:
-            for blob_id, n in wanted.items():
-                await self.store.blob_incr(blob_id, n, intents[blob_id])
-                done.append(blob_id)
+
+        async def commit(key: str) -> dict[str, Any]:
+            head[5] = key
             res = await self.store.user_script("copy", request.user_id, [*head, *[u for u, _ in rows]])
-            res = dict(res.get("dup") or res)  # a retry: no blobs referenced, the extra ones go back
-        except Fail:
-            for blob_id in done:
-                await self.store.blob_settle(blob_id, intents[blob_id], {request.user_id: 0})
-            raise
-        used = Counter(res.get("blobs") or [])
-        for blob_id in wanted:
-            await self._settle(blob_id, intents[blob_id], {request.user_id: used.get(blob_id, 0)})
-        return res
+            return dict(res.get("dup") or res)  # a retry: no blobs referenced, the extra ones go back
+
+        return await self._copy_commit(request.user_id, rows, idem, commit)
 
     async def _copy_across(
         self, request: messages_pb.CopyMessagesRequest | messages_pb.MoveMessagesRequest, move: bool
@@ -523,25 +538,13 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         for uid, (f, d, b, size, summary, thread) in rows:
             fl = permitted_flags((f or b"").decode().split(), rights)
             args += [uid, " ".join(fl), d or b"0", b or b"", size or b"0", summary or b"", thread or b""]
-        wanted = Counter((row[2] or b"").decode() for _, row in rows)
-        wanted.pop("", None)
-        first = self._intent(idem, {})
-        intents = {b: Intent(first.idem, {dst_user.id: n}, op=first.op) for b, n in wanted.items()}
-        args[2] = first.script_key()
-        done: list[str] = []
-        try:
-            for blob_id, n in wanted.items():
-                await self.store.blob_incr(blob_id, n, intents[blob_id])
-                done.append(blob_id)
+
+        async def commit(key: str) -> dict[str, Any]:
+            args[2] = key
             res = await self.store.user_script("copy_in", dst_user.id, args)
-            res = dict(res.get("dup") or res)
-        except Fail:
-            for blob_id in done:
-                await self.store.blob_settle(blob_id, intents[blob_id], {dst_user.id: 0})
-            raise
-        used = Counter(res.get("blobs") or [])
-        for blob_id in wanted:
-            await self._settle(blob_id, intents[blob_id], {dst_user.id: used.get(blob_id, 0)})
+            return dict(res.get("dup") or res)
+
+        res = await self._copy_commit(dst_user.id, rows, idem, commit)
         src = [int(u) for u in res.get("src") or []]
         if move and src:
             flat_src: list[int] = []

@@ -157,7 +157,7 @@ class OutboundServicer(ob_rpc.OutboundServiceServicer):  # type: ignore[misc]
         # own, under which the script records that this attempt committed
         intent = Intent("", {OUTBOUND_OWNER: 1})
         intent.idem = keys.outbound_idem(request.idempotency_key or "op-" + intent.op)
-        await self.store.blob_ready(self.blobs, request.blob_id, 1, intent)
+        await self.store.blob_ready(self.blobs, request.blob_id, intent)
         flat: list[str] = [x for a, (no, oc) in rcpts.items() for x in (a, no, oc)]
         tail: list[str | int] = [request.blob_id, request.mail_from, request.submitted_by, request.size, ret, envid]
         tail.append(intent.op)

@@ -70,10 +70,14 @@ class Intent:
     refs: dict[str, int]
     op: str = dataclasses.field(default_factory=lambda: secrets.token_hex(8))
     started: int = dataclasses.field(default_factory=lambda: int(time.time()))
-    users: set[str] = dataclasses.field(default_factory=set)
+    users: set[str] = dataclasses.field(init=False)  # the users whose share is not settled yet
 
     def __post_init__(self) -> None:
         self.users = set(self.refs)
+
+    @property
+    def total(self) -> int:
+        return sum(self.refs.values())
 
     def record(self) -> str:
         return json.dumps({"t": self.started, "k": self.idem, "u": self.refs}, separators=(",", ":"))
@@ -140,39 +144,34 @@ class Store:
 
     # -- blob reference counts (invariant 4) -----------------------------------------
 
-    async def blob_incr(self, blob_id: str, n: int, intent: Intent | None = None) -> None:
-        """Adds n references before a commit; ABORTED while the blob is being collected. With an
-        intent they stay open (listed in gc:intents) until `blob_settle`."""
+    async def blob_incr(self, blob_id: str, intent: Intent) -> None:
+        """Adds the intent's references before a commit, open (listed in gc:intents) until
+        `blob_settle`; ABORTED while the blob is being collected."""
+        n = intent.total
         if n <= 0:
             return
-        args: list[Arg] = [n]
-        if intent is not None:
-            args += [intent.op, intent.record()]
-            await self.timed("gc_zadd", self.r.zadd(GC_INTENTS, {intent.member(blob_id): intent.started}))
-        res = await self.script("blob_incr", [keys.blob(blob_id)], args)
+        await self.timed("gc_zadd", self.r.zadd(GC_INTENTS, {intent.member(blob_id): intent.started}))
+        res = await self.script("blob_incr", [keys.blob(blob_id)], [n, intent.op, intent.record()])
         if int(res) < 0:
-            if intent is not None:
-                await self.timed("gc_zrem", self.r.zrem(GC_INTENTS, intent.member(blob_id)))
+            await self.timed("gc_zrem", self.r.zrem(GC_INTENTS, intent.member(blob_id)))
             raise Fail(er.ERROR_REASON_BLOB_COLLECTING, "blob is being garbage-collected: upload it again and retry")
         BLOB_REFS.labels("incr").inc(n)
 
-    async def blob_ready(self, blobs: BlobStore, blob_id: str, refs: int, intent: Intent | None = None) -> None:
+    async def blob_ready(self, blobs: BlobStore, blob_id: str, intent: Intent) -> None:
         """References first (over-counting is safe), then check the blob really exists."""
-        await self.blob_incr(blob_id, refs, intent)
+        await self.blob_incr(blob_id, intent)
         try:
             size = await blobs.stat(blob_id)
         except BlobUnavailable:
-            await self._release(blob_id, refs, intent)
+            await self.blob_release(blob_id, intent)
             raise
         if size is None:
-            await self._release(blob_id, refs, intent)
+            await self.blob_release(blob_id, intent)
             raise Fail(er.ERROR_REASON_BLOB_MISSING, "blob not found in the blob store: store it first")
 
-    async def _release(self, blob_id: str, refs: int, intent: Intent | None) -> None:
-        if intent is None:
-            await self.blob_decr(blob_id, refs)
-        else:
-            await self.blob_settle(blob_id, intent, {u: 0 for u in intent.users})
+    async def blob_release(self, blob_id: str, intent: Intent) -> None:
+        """Every share of the intent not settled yet goes back (the commit did not happen)."""
+        await self.blob_settle(blob_id, intent, dict.fromkeys(intent.users, 0))
 
     async def blob_settle(self, blob_id: str, intent: Intent, keep: dict[str, int]) -> int:
         """The intent's references of each user in `keep` become that many (what the commit kept);
