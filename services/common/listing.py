@@ -13,15 +13,18 @@ from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
 
 async def all_mailboxes(
-    md: MetadataClient, user_id: str, subscribed_only: bool = False
+    md: MetadataClient, user_id: str, subscribed_only: bool = False, include_shared: bool = False
 ) -> mailboxes_pb.ListMailboxesResponse:
+    """Every page of ListMailboxes in one response (include_shared: with ListShared's answer)."""
     out = mailboxes_pb.ListMailboxesResponse()
     token = ""
     while True:
-        page = await md.mailboxes.ListMailboxes(
-            mailboxes_pb.ListMailboxesRequest(user_id=user_id, subscribed_only=subscribed_only, page_token=token)
+        req = mailboxes_pb.ListMailboxesRequest(
+            user_id=user_id, subscribed_only=subscribed_only, page_token=token, include_shared=include_shared
         )
+        page = await md.mailboxes.ListMailboxes(req)
         out.mailboxes.extend(page.mailboxes)
+        out.shared.extend(page.shared)
         out.subscribed_nonexistent.extend(page.subscribed_nonexistent)
         if not page.next_page_token or page.next_page_token == token:
             return out

@@ -1,7 +1,9 @@
 """One Changes.Watch stream per user per process, fanned out to that user's sessions.
 
 Notifications may be lost; sessions never depend on them (they also re-read changes on a
-timer). An event only sets the sessions' asyncio.Events. The metadata server closes
+timer). An event only sets the sessions' asyncio.Events; a subscriber may pass a filter that
+tells from the event whether it concerns it (an IMAP session: its selected mailbox, a change it
+has not seen yet). HELLO and a cut stream set every event, filter or not. The metadata server closes
 connections after a maximum age (so clients spread over new pods); a stream cut that way is
 re-opened at once.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import grpc
 
@@ -28,23 +31,31 @@ RECONNECT_DELAY = 0.05  # after a live stream ended: bounds a reconnect loop, ke
 # a shared mailbox's stream is not re-opened after these (rights revoked, mailbox gone): polling stays
 _FINAL = (er.ERROR_REASON_UNIMPLEMENTED, er.ERROR_REASON_PERMISSION_DENIED, er.ERROR_REASON_NO_SUCH_MAILBOX)
 Key = tuple[str, str, str]  # (user id, mailbox id or "" = every mailbox, actor or "" = the user's own)
+Filter = Callable[[changes_pb.ChangeEvent | None], bool]  # None: HELLO or a cut stream
 
 
 class WatchHub:
     def __init__(self, client: MetadataClient, retry: float = 1.0) -> None:
         self.client = client
         self.retry = retry
-        self._subs: dict[Key, set[asyncio.Event]] = {}
+        self._subs: dict[Key, dict[asyncio.Event, Filter | None]] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
 
     def subscribe(
-        self, user_id: str, mailbox_id: str = "", actor: str = "", ev: asyncio.Event | None = None
+        self,
+        user_id: str,
+        mailbox_id: str = "",
+        actor: str = "",
+        ev: asyncio.Event | None = None,
+        wants: Filter | None = None,
     ) -> asyncio.Event:
         """An event set on every change of the user's mailboxes (or of one, for `actor`: another
-        user's mailbox shared with the actor). `ev`: an event of the caller's to set as well."""
+        user's mailbox shared with the actor). `ev`: an event of the caller's to set as well;
+        `wants`: set it only for the change events this returns True for (it sees None for HELLO
+        and a cut stream, and must answer True then)."""
         ev = ev or asyncio.Event()
         key = (user_id, mailbox_id, actor)
-        self._subs.setdefault(key, set()).add(ev)
+        self._subs.setdefault(key, {})[ev] = wants
         if key not in self._tasks:
             self._tasks[key] = asyncio.create_task(self._run(key))
         return ev
@@ -54,7 +65,7 @@ class WatchHub:
         subs = self._subs.get(key)
         if subs is None:
             return
-        subs.discard(ev)
+        subs.pop(ev, None)
         if not subs:
             del self._subs[key]
             task = self._tasks.pop(key, None)
@@ -67,9 +78,14 @@ class WatchHub:
             for ev in subs:
                 ev.set()
 
-    def _notify(self, key: Key) -> None:
-        for ev in self._subs.get(key, ()):
-            ev.set()
+    def _notify(self, key: Key, event: changes_pb.ChangeEvent | None = None) -> None:
+        """Sets the subscribers' events: all of them without `event` (HELLO, a cut stream), else
+        those whose filter wants it."""
+        if event is not None and event.kind == changes_pb.ChangeEvent.KIND_HELLO:
+            event = None
+        for ev, wants in list(self._subs.get(key, {}).items()):
+            if wants is None or wants(event) or event is None:
+                ev.set()
 
     async def _run(self, key: Key) -> None:
         user_id, mailbox_id, actor = key
@@ -80,11 +96,10 @@ class WatchHub:
             try:
                 req = changes_pb.WatchRequest(user_id=user_id, mailbox_id=mailbox_id)
                 call = self.client.changes.Watch(req, timeout=None, metadata=md)
-                async for event in call:
-                    # HELLO included: anything missed before the stream was live is re-read
-                    del event
+                async for resp in call:
+                    # HELLO sets every event: anything missed before the stream was live is re-read
                     live = True
-                    self._notify(key)
+                    self._notify(key, resp.event)
             except asyncio.CancelledError:
                 if call is not None:
                     call.cancel()

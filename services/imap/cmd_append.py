@@ -42,7 +42,10 @@ async def append(s: Session, cmd: Command) -> Result:
         if "i" not in mine.rights:
             raise no("Permission denied", "NOPERM")
     # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
-    known = s.sel.keywords if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else ()
+    here = s.sel is not None and names.normalize(s.sel.name) == names.normalize(name)
+    known = s.sel.keywords if s.sel is not None and here else ()
+    # into the selected mailbox (read-write, the user's own): \Recent here, announced first
+    claim = s.sel is not None and here and not where.shared and not s.sel.readonly
     items: list[tuple[bytes, list[str], int]] = []
     for m in a.messages:  # everything is checked (and CATENATE resolved) before anything is stored
         msg = await _content(s, m)
@@ -52,7 +55,9 @@ async def append(s: Session, cmd: Command) -> Result:
     try:
         if len(items) == 1:
             msg, flags, date = items[0]
-            one = await s.ctx.mail.append(where.owner, where.name, msg, key, flags=flags, internal_date=date)
+            one = await s.ctx.mail.append(
+                where.owner, where.name, msg, key, flags=flags, internal_date=date, claim_recent=claim
+            )
             placed = [one]
         else:
             placed = await s.ctx.mail.append_many(where.owner, where.name, items, key)
@@ -60,6 +65,15 @@ async def append(s: Session, cmd: Command) -> Result:
         r = store_result(exc, reasons.APPEND)
         raise no(r.text, r.code) from None
     first = placed[0]
-    if s.sel is not None and s.sel.mailbox_id == first.mailbox_id and s.changed is not None:
-        s.changed.set()
+    sel = s.sel
+    if sel is not None and sel.mailbox_id == first.mailbox_id and sel.owner == where.owner:
+        if claim and len(placed) == 1:
+            sel.claimed.add(first.uid)
+        top = sel.uids[-1] if sel.uids else 0
+        if len(placed) == 1 and first.uid > top and s.caught_up(sel.mailbox_id, first.prior_modseq, first.modseq):
+            # the only change since the session's last look: EXISTS now, without a re-read
+            await s.arrived(sel, [first.uid], [(first.uid, first.modseq, items[0][1])])
+            sel.uidnext = max(sel.uidnext, first.uid + 1)
+        else:
+            s.resync()
     return Result(text="APPEND completed", code=f"APPENDUID {first.uidvalidity} {compress(p.uid for p in placed)}")

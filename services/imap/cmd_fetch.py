@@ -187,8 +187,7 @@ async def _write_batch(
                     m.modseq = upd[m.uid].modseq
                     seen_changed.add(m.uid)
                     sel.reported[m.uid] = max(sel.reported.get(m.uid, 0), m.modseq)
-            if s.changed is not None:
-                s.changed.set()
+            s.caught_up(sel.mailbox_id, r.prior_modseq, r.modseq)
     if not seen_changed and all(x.name in _FLAGS_ONLY_ATTS for x in atts):
         _write_flags_only(s, [x.name for x in atts], metas)
         await s.maybe_flush()

@@ -3,7 +3,6 @@ GETQUOTA GETQUOTAROOT SETQUOTA (APPEND: services.imap.cmd_append)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 import grpc
@@ -12,7 +11,6 @@ from services.common.grpcclient import reason_of
 from services.common.listing import all_changes, all_mailboxes
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
-from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import names, shared, wire
 from services.imap.errors import Result, bad, no
 from services.imap.grammar import AUTH, SELECTED, Command, CreateArgs, ListArgs, RenameArgs, SelectArgs
@@ -43,8 +41,9 @@ async def select(s: Session, cmd: Command) -> Result:
         s.untagged("OK [CLOSED] Previous mailbox closed")
     where = await shared.locate(s, _name(s, args.mailbox))
     uid = where.owner
-    mb = (await s.md.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=uid, name=where.name))).mailbox
-    lu = await s.md.messages.ListUids(messages_pb.ListUidsRequest(user_id=uid, mailbox_id=mb.id))
+    req = mailboxes_pb.SelectMailboxRequest(user_id=uid, name=where.name, claim_recent=not readonly)
+    view = await s.md.mailboxes.SelectMailbox(req)
+    mb = view.mailbox
     rights = ""
     if where.shared:
         rights = (await s.md.mailboxes.MyRights(mailboxes_pb.MyRightsRequest(user_id=uid, mailbox=where.name))).rights
@@ -54,16 +53,15 @@ async def select(s: Session, cmd: Command) -> Result:
         mb.id,
         where.display if where.shared else mb.name,
         readonly,
-        lu.uidvalidity or mb.uidvalidity,
-        lu.uidnext or mb.uidnext,
-        lu.highest_modseq,
-        list(lu.uids),
+        mb.uidvalidity,
+        mb.uidnext,
+        mb.highest_modseq,
+        list(view.uids),
         owner=uid,
         rights=rights,
         special_use=mb.special_use,
     )
-    with contextlib.suppress(grpc.aio.AioRpcError):
-        await s.load_recent(sel)
+    sel.recent = set(view.recent)
     attrs = (await _attributes(s, mb) if not where.shared else ["\\HasNoChildren"]) if s.rev2 else []
     if args.condstore or args.qresync:
         s.condstore = True
@@ -75,7 +73,7 @@ async def select(s: Session, cmd: Command) -> Result:
     s.untagged(f"{sel.exists} EXISTS")
     if not s.rev2:
         s.untagged(f"{len(sel.recent)} RECENT")
-        first = sel.seq_of(lu.first_unseen) if lu.first_unseen else None
+        first = sel.seq_of(view.first_unseen) if view.first_unseen else None
         if first:
             s.untagged(f"OK [UNSEEN {first}] First unseen")
     s.untagged(f"OK [UIDVALIDITY {sel.uidvalidity}] UIDs valid")
@@ -262,9 +260,9 @@ async def list_(s: Session, cmd: Command) -> Result:
         return Result(text="LIST completed")
     pats = [p for p in pats if p or a.lsub]
     want_sub = a.lsub or "SUBSCRIBED" in a.select or "SUBSCRIBED" in a.ret
-    resp = await all_mailboxes(s.md, s.user_id)
+    resp = await all_mailboxes(s.md, s.user_id, include_shared=True)
     boxes = {names.normalize(m.name): m for m in resp.mailboxes}
-    boxes.update(await _shared_boxes(s))
+    boxes.update(_shared_boxes(resp.shared))
     subscribed: set[str] = set()
     if want_sub:
         sub = await all_mailboxes(s.md, s.user_id, subscribed_only=True)
@@ -325,11 +323,10 @@ async def list_(s: Session, cmd: Command) -> Result:
     return Result(text=f"{verb} completed")
 
 
-async def _shared_boxes(s: Session) -> dict[str, mailboxes_pb.Mailbox]:
+def _shared_boxes(listed: Sequence[mailboxes_pb.SharedMailbox]) -> dict[str, mailboxes_pb.Mailbox]:
     """Other users' mailboxes the user may see ('l'), under their Other Users names."""
     out: dict[str, mailboxes_pb.Mailbox] = {}
-    resp = await s.md.mailboxes.ListShared(mailboxes_pb.ListSharedRequest(user_id=s.user_id))
-    for sm in resp.mailboxes:
+    for sm in listed:
         mb = mailboxes_pb.Mailbox()
         mb.CopyFrom(sm.mailbox)
         mb.name = shared.display(sm.owner_address, sm.mailbox.name)

@@ -63,6 +63,7 @@ async def expunge(s: Session, cmd: Command) -> Result:
     resp = await s.md.messages.Expunge(req)
     gone = sorted(u for u in resp.expunged if sel.contains(u))
     s.announce_expunges(gone)
+    s.caught_up(sel.mailbox_id, resp.prior_modseq, resp.modseq)
     code = None
     if s.condstore and resp.modseq:
         code = f"HIGHESTMODSEQ {resp.modseq}"
@@ -118,8 +119,7 @@ async def store(s: Session, cmd: Command) -> Result:
                 items.append(f"MODSEQ ({m.modseq})")
             s.untagged(f"{seq} FETCH (" + " ".join(items) + ")")
         await s.maybe_flush()
-    if s.changed is not None:
-        s.changed.set()
+    s.caught_up(sel.mailbox_id, resp.prior_modseq, resp.modseq)
     if modified:
         nums = modified if cmd.uid else {sel.seq_of(u) or 0 for u in modified} - {0}
         return Result(text="Conditional STORE failed", code=f"MODIFIED {compress(nums)}")
@@ -162,8 +162,7 @@ async def copy(s: Session, cmd: Command) -> Result:
     code = None
     if resp.source_uids:
         code = f"COPYUID {resp.uidvalidity} {in_order(resp.source_uids)} {in_order(resp.destination_uids)}"
-    if s.changed is not None:
-        s.changed.set()
+    s.resync()
     if s.ctx.learner is not None and sel.owner == s.user_id and not dest_owner:
         # into or out of Junk (the user's own mailboxes): train the spam filter, in the background
         s.ctx.learner.moved(s.user_id, sel.special_use, dest, list(resp.destination_uids))

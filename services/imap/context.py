@@ -19,6 +19,8 @@ class LiveSession(Protocol):
 
     changed: asyncio.Event | None
 
+    def resync(self) -> None: ...
+
 
 @dataclass
 class ServerContext:

@@ -13,6 +13,7 @@ import grpc
 
 from services.common.blobstore import BlobError
 from services.common.mailstore import MailStoreError
+from services.common.sockets import ack_now
 from services.imap import metrics, wire
 from services.imap.cmd_notify import deliver
 from services.imap.deflate import DeflateError
@@ -69,6 +70,7 @@ class CommandLoop(Session):
             if isinstance(ev, Continue):
                 self.send(wire.cont(ev.text))
                 await self.flush()
+                ack_now(self.writer)  # the literal's last bytes are not held back by the client
             elif isinstance(ev, Bad):
                 self.bad_count += 1
                 if ev.tag == "*":

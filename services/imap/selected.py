@@ -26,6 +26,7 @@ class Selected:
     uids: list[int] = field(default_factory=list)
     ghosts: set[int] = field(default_factory=set)  # expunged elsewhere, not yet announced
     recent: set[int] = field(default_factory=set)
+    claimed: set[int] = field(default_factory=set)  # appended here, \Recent for us once seen
     reported: dict[int, int] = field(default_factory=dict)  # uid -> modseq already sent
     saved: list[int] = field(default_factory=list)  # SEARCH RETURN (SAVE) result, as UIDs
     keywords: set[str] = field(default_factory=set)  # keywords announced in FLAGS

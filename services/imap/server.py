@@ -52,8 +52,7 @@ class ImapServer:
     async def stop(self, timeout: float = 20.0) -> None:
         self.ctx.closing = True
         for s in list(self.ctx.sessions):
-            if s.changed is not None:
-                s.changed.set()
+            s.resync()
         for lst in self.listeners:
             await listener.close_and_drain(lst, timeout)
         await self.ctx.hub.close()

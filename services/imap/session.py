@@ -57,6 +57,8 @@ class Session(MailboxSync):
         )
         self.id = uuid.uuid4().hex[:12]
         self.changed: asyncio.Event | None = None
+        self.feed_modseq = 0  # services.imap.sync: what set `changed` since the last re-read
+        self.feed_unknown = False
         self.notify_state: NotifyState | None = None  # NOTIFY (services.imap.cmd_notify)
         self.notify_changed: asyncio.Event | None = None
         self.notify_last = 0.0
@@ -86,7 +88,7 @@ class Session(MailboxSync):
             if old:
                 self.ctx.hub.unsubscribe(old[0], self.changed, old[1], self.user_id)
             if new:
-                self.ctx.hub.subscribe(new[0], new[1], self.user_id, ev=self.changed)
+                self.ctx.hub.subscribe(new[0], new[1], self.user_id, ev=self.changed, wants=self.wants)
 
     def _shared_key(self, sel: Selected | None) -> tuple[str, str] | None:
         if sel is None or not sel.owner or self.user is None or sel.owner == self.user.id:
@@ -264,7 +266,7 @@ class Session(MailboxSync):
     # -- authentication -------------------------------------------------------------
     def _watch(self) -> None:
         if self.user is not None and self.changed is None:
-            self.changed = self.ctx.hub.subscribe(self.user.id)
+            self.changed = self.ctx.hub.subscribe(self.user.id, wants=self.wants)
 
     def _unwatch(self) -> None:
         self.sel = None  # drops a shared mailbox's subscription

@@ -15,6 +15,7 @@ import grpc
 
 from services.common.grpcclient import MetadataClient, reason_of
 from services.common.listing import all_changes
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import contexts
@@ -31,6 +32,10 @@ class MailboxSync(ABC):
     sel: Selected | None
     condstore: bool
     changed: asyncio.Event | None
+    # what set `changed` since the last re-read: the highest modseq of the selected mailbox's
+    # change events, or something else (feed_unknown: HELLO, a cut stream, a forced re-read)
+    feed_modseq: int
+    feed_unknown: bool
     last_sync: float
     # uids announced by EXISTS since NOTIFY last sent their MessageNew FETCH (None: not asked)
     notify_new: list[int] | None
@@ -57,10 +62,15 @@ class MailboxSync(ABC):
             return
         now = time.monotonic()
         dirty = self.changed is None or self.changed.is_set()
+        if dirty and self.changed is not None and not self.feed_unknown and self.feed_modseq <= sel.highest_modseq:
+            # woken only by events of changes the session has seen (its own STORE, say)
+            self.changed.clear()
+            dirty = False
         if not (force or dirty or now - self.last_sync >= self.cfg.poll_interval or sel.ghosts):
             return
         if self.changed is not None:
             self.changed.clear()
+        self.feed_unknown, self.feed_modseq = False, 0
         self.last_sync = now
         try:
             resp = await all_changes(self.md, sel.owner, sel.mailbox_id, sel.highest_modseq)
@@ -95,20 +105,7 @@ class MailboxSync(ABC):
             sel.reported[m.uid] = m.modseq
             self.send_flags(seq, m.uid, list(m.flags), m.modseq)
         if new:
-            for m in resp.changed:
-                if m.uid > top:
-                    sel.reported[m.uid] = m.modseq
-                    # a keyword that arrived with a new message (APPEND here or elsewhere):
-                    # FLAGS / PERMANENTFLAGS now, not at the client's next look at its flags
-                    self.announce_keywords(list(m.flags))
-            sel.add(new)
-            if self.notify_new is not None:
-                self.notify_new.extend(new)
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await self.load_recent(sel)
-            self.untagged(f"{sel.exists} EXISTS")
-            if not self.rev2:
-                self.untagged(f"{len(sel.recent)} RECENT")
+            await self.arrived(sel, new, [(m.uid, m.modseq, list(m.flags)) for m in resp.changed if m.uid > top])
         if sel.contexts:  # RFC 5267 4.3: SEARCH RETURN (UPDATE) results follow the changes
             touched = [m.uid for m in resp.changed if m.uid not in sel.ghosts]
             await contexts.changes(self.md, self.user_id, sel, touched, self.untagged)
@@ -117,6 +114,63 @@ class MailboxSync(ABC):
         # the mailbox counter is read before the change index: never step back behind what we saw
         seen = max((m.modseq for m in resp.changed), default=0)
         sel.highest_modseq = max(sel.highest_modseq, resp.highest_modseq, seen)
+
+    async def arrived(self, sel: Selected, new: list[int], metas: list[tuple[int, int, list[str]]]) -> None:
+        """New messages in the selected mailbox (`new`: their uids, ascending; `metas`: uid,
+        modseq, flags of each): EXISTS (and RECENT), their \\Recent claimed."""
+        for uid, modseq, flags in metas:
+            sel.reported[uid] = modseq
+            # a keyword that arrived with a new message (APPEND here or elsewhere):
+            # FLAGS / PERMANENTFLAGS now, not at the client's next look at its flags
+            self.announce_keywords(flags)
+        sel.add(new)
+        if self.notify_new is not None:
+            self.notify_new.extend(new)
+        mine = sel.claimed.intersection(new)  # appended by this session: claimed with the APPEND
+        sel.recent.update(mine)
+        sel.claimed.difference_update(mine)
+        if len(mine) < len(new):
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self.load_recent(sel)
+        self.untagged(f"{sel.exists} EXISTS")
+        if not self.rev2:
+            self.untagged(f"{len(sel.recent)} RECENT")
+
+    def caught_up(self, mailbox_id: str, prior: int, modseq: int) -> bool:
+        """After this session's own change of mailbox `mailbox_id` (STORE, EXPUNGE, APPEND), which
+        took the mailbox from HIGHESTMODSEQ `prior` to `modseq`: when it is the selected mailbox
+        and `prior` is what the session had seen, nothing else happened in between and the view
+        is current at `modseq` without a re-read (True). Otherwise the next sync re-reads."""
+        sel = self.sel
+        if sel is None or sel.mailbox_id != mailbox_id or not modseq:
+            return False
+        # (SEARCH RETURN (UPDATE) contexts learn of changes from the re-read: not skipped then)
+        if prior and prior == sel.highest_modseq and not sel.contexts:
+            sel.highest_modseq = max(sel.highest_modseq, modseq)
+            return True
+        if modseq > sel.highest_modseq:
+            self.resync()
+        return False
+
+    def resync(self) -> None:
+        """The next command (or a waiting IDLE) re-reads the selected mailbox's changes."""
+        self.feed_unknown = True
+        if self.changed is not None:
+            self.changed.set()
+
+    def wants(self, event: changes_pb.ChangeEvent | None) -> bool:
+        """services.common.watch's filter of `changed`: an event of another mailbox does not wake
+        the session; one of the selected mailbox is remembered by its modseq, so the next sync
+        skips the re-read when the session has seen that change by then (its own STORE, whose
+        event may arrive before the STORE's answer). None: HELLO or a cut stream."""
+        sel = self.sel
+        if event is None or sel is None or event.kind != changes_pb.ChangeEvent.KIND_MESSAGES or not event.modseq:
+            self.feed_unknown = True
+            return True
+        if event.mailbox_id != sel.mailbox_id:
+            return False
+        self.feed_modseq = max(self.feed_modseq, event.modseq)
+        return True
 
     async def load_recent(self, sel: Selected) -> None:
         """\\Recent of the selected mailbox: SELECT claims the unclaimed messages (first session

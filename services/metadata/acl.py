@@ -41,6 +41,7 @@ NEG = "-"  # a negative entry's field: "-<user id>", "-anyone", "-authenticated"
 # method -> the rights the actor needs on the target mailbox ("" = any right; StoreFlags: by flag)
 NEEDS: dict[str, str] = {
     "GetMailbox": "r",
+    "SelectMailbox": "r",
     "ListUids": "r",
     "FetchMessages": "r",
     "Search": "r",

@@ -15,6 +15,7 @@ from services.metadata.annotations import Annotations
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
 from services.metadata.mailboxes_data import MailboxData, mailbox_from_hash
+from services.metadata.select import select_mailbox
 from services.metadata.store import Store
 
 DEFAULT_PAGE = 1000  # ListMailboxes page_size 0
@@ -47,6 +48,9 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
             pipe.hgetall(k.mailbox(mbid))
         hashes = await self.store.timed("mbx_list", pipe.execute()) if ids else []
         out = mailboxes_pb.ListMailboxesResponse(next_page_token=token)
+        if request.include_shared and not request.page_token:
+            shared = await self.acl.list_shared(mailboxes_pb.ListSharedRequest(user_id=request.user_id))
+            out.shared.extend(shared.mailboxes)
         for (name, mbid), h in zip(ids, hashes, strict=True):
             if not h or (request.subscribed_only and name not in subs):
                 continue
@@ -72,6 +76,11 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         else:
             raise invalid("name or mailbox_id is required")
         return mailboxes_pb.GetMailboxResponse(mailbox=mb)
+
+    async def SelectMailbox(
+        self, request: mailboxes_pb.SelectMailboxRequest, context: Any
+    ) -> mailboxes_pb.SelectMailboxResponse:
+        return await select_mailbox(self.store, request)
 
     async def CreateMailbox(
         self, request: mailboxes_pb.CreateMailboxRequest, context: Any

@@ -68,6 +68,8 @@ def _placed(row: Sequence[Any]) -> dict[str, Any]:
         "modseq": int(row[3]),
         "email_id": _row_id(row, 4),
         "thread_id": _row_id(row, 5),
+        # absent in idempotency records written before it existed
+        "prior_modseq": int(row[6]) if len(row) > 6 and row[6] else 0,
     }
 
 
@@ -274,7 +276,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         idate: int,
         summary: bytes,
         limit: int,
-        strict: bool,
+        mode: int,
         targets: list[tuple[str, str]],
         threading: list[str],
     ) -> tuple[list[list[Any]], bool]:
@@ -286,7 +288,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             idate,
             summary,
             limit,
-            1 if strict else 0,
+            mode,  # deliver.lua: 0 Deliver, 1 Append, 2 Append claiming \\Recent
             len(targets),
         ]
         for name, fl in targets:
@@ -332,7 +334,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                     idate,
                     summary,
                     quotas[uid],
-                    False,
+                    0,
                     [(n, f) for _, n, f in items],
                     threading,
                 )
@@ -364,7 +366,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 request.internal_date or int(time.time()),
                 summary,
                 limit,
-                True,
+                2 if request.claim_recent else 1,
                 [(name, fl)],
                 thread_args(request.summary),
             )
@@ -468,7 +470,11 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         res = await self.store.user_script(
             "store", request.user_id, [request.mailbox_id, mode, request.unchanged_since, len(fl), *fl, *flat]
         )
-        out = messages_pb.StoreFlagsResponse(modified=res.get("modified") or [])
+        out = messages_pb.StoreFlagsResponse(
+            modified=res.get("modified") or [],
+            modseq=int(res.get("modseq") or 0),
+            prior_modseq=int(res.get("prior") or 0),
+        )
         for uid, ms, fs in res.get("updated") or []:
             out.updated.append(messages_pb.MessageMeta(uid=int(uid), modseq=int(ms), flags=str(fs).split()))
         return out
@@ -592,7 +598,11 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             ],
         )
         await self.store.blob_decr_many(res.get("blobs") or [])
-        return messages_pb.ExpungeResponse(expunged=res.get("expunged") or [], modseq=int(res.get("modseq") or 0))
+        return messages_pb.ExpungeResponse(
+            expunged=res.get("expunged") or [],
+            modseq=int(res.get("modseq") or 0),
+            prior_modseq=int(res.get("prior") or 0),
+        )
 
     async def Search(self, request: messages_pb.SearchRequest, context: Any) -> messages_pb.SearchResponse:
         await self.mbx.require(request.user_id, request.mailbox_id)

@@ -114,6 +114,8 @@ def cases(uid: str, mbid: str) -> list[tuple[str, str, Any, Expect]]:
             inv,
         ),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, name="Nope"), mbx),
+        ("mailboxes", "SelectMailbox", mailboxes_pb.SelectMailboxRequest(user_id=uid, name="Nope"), mbx),
+        ("mailboxes", "SelectMailbox", mailboxes_pb.SelectMailboxRequest(user_id=uid, name=""), inv),
         ("mailboxes", "GetMailbox", mailboxes_pb.GetMailboxRequest(user_id=uid, mailbox_id="x"), inv),
         ("mailboxes", "CreateMailbox", mailboxes_pb.CreateMailboxRequest(user_id=uid, name="a//b"), inv),
         (

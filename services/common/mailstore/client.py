@@ -177,8 +177,10 @@ class MailStore:
         key: str,
         flags: Sequence[str] = (),
         internal_date: int = 0,
+        claim_recent: bool = False,
     ) -> messages_pb.AppendResponse:
-        """IMAP APPEND: ingest `raw`, then add it to `mailbox` of `user_id`."""
+        """IMAP APPEND: ingest `raw`, then add it to `mailbox` of `user_id` (claim_recent: as
+        \\Recent of the caller, AppendRequest.claim_recent)."""
         msg = await self.ingest(raw)
         req = messages_pb.AppendRequest(
             user_id=user_id,
@@ -189,6 +191,7 @@ class MailStore:
             flags=list(flags),
             internal_date=internal_date,
             idempotency_key=key,
+            claim_recent=claim_recent,
         )
         resp: messages_pb.AppendResponse = await self.commit(lambda: self.client.messages.Append(req))
         return resp

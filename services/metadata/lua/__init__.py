@@ -19,7 +19,7 @@ MAX_KEYWORDS = 1000  # per mailbox; beyond it STORE/APPEND/COPY of a new keyword
 _USER = (
     "deliver", "store", "expunge", "copy", "init_user", "create", "delete", "purge", "rename",
     "claim_recent", "maildrop", "fetch_meta", "list_uids", "search_set", "device_put",
-    "meta_set", "acl_set", "copy_in", "append_many",
+    "meta_set", "acl_set", "copy_in", "append_many", "select",
 )  # fmt: skip
 _PLAIN = (
     "blob_incr", "blob_decr", "blob_settle", "blob_mark", "blob_done", "blob_sweep", "limit_hit", "backoff",

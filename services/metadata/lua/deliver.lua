@@ -8,7 +8,10 @@ if ikey ~= '' then
   local prev = redis.call('GET', P..'idem:'..ikey)
   if prev then return prev end
 end
-local size, limit, strict, n = tonumber(ARGV[5]), tonumber(ARGV[8]), ARGV[9] == '1', tonumber(ARGV[10])
+-- ARGV[9], the mode: '0' Deliver, '1' Append (one target, strict), '2' Append whose message is
+-- \Recent for the caller already (not left in the unclaimed set)
+local size, limit, strict, n = tonumber(ARGV[5]), tonumber(ARGV[8]), ARGV[9] ~= '0', tonumber(ARGV[10])
+local claimed = ARGV[9] == '2'
 if limit > 0 then
   local used = tonumber(redis.call('HGET', P..'quota', 'used') or '0')
   if used + size * n > limit then return err('QUOTA_EXCEEDED', 'over quota') end
@@ -44,10 +47,16 @@ for i = 1, nref do refs[i] = ARGV[tb + 3 + i] end
 local eid, tid = object_ids(own, subj, refs)
 local out = {}
 for i = 1, n do
+  -- the mailbox's modseq before this copy: a session whose view was at it may move to ms (kept
+  -- in the idempotency record too: true of this commit whenever the answer is read)
+  local prior = tonumber(redis.call('HGET', P..'mb:'..ids[i], 'hms'))
   local ms = nextmodseq()
   local uid = msg_insert(ids[i], ARGV[4], size, ARGV[6], ARGV[7], fss[i], ms, eid, tid)
+  if claimed and redis.call('ZREM', P..'rc:'..ids[i], uid) == 1 then
+    redis.call('HINCRBY', P..'mb:'..ids[i], 'recent', -1)
+  end
   local uv = tonumber(redis.call('HGET', P..'mb:'..ids[i], 'uidvalidity'))
-  out[i] = {ids[i], uv, uid, ms, eid, tid}
+  out[i] = {ids[i], uv, uid, ms, eid, tid, prior}
   publish('m', ids[i], ms)
 end
 local res = cjson.encode({ok=out})

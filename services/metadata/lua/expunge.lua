@@ -14,6 +14,8 @@ else
   uids = resolve(mbid, 6)
 end
 local gone, blobs, ms = {}, {}, nil
+-- the mailbox's modseq before this expunge: a session that saw exactly it needs no re-read
+local prior = tonumber(redis.call('HGET', mb, 'hms'))
 for _, uid in ipairs(uids) do
   local ok = true
   if only_del then ok = redis.call('ZSCORE', P..'dl:'..mbid, uid) ~= false end
@@ -23,6 +25,6 @@ for _, uid in ipairs(uids) do
     if r then gone[#gone + 1] = uid; blobs[#blobs + 1] = r[2] end
   end
 end
-if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) end
+if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) else prior = 0 end
 local hms = tonumber(redis.call('HGET', mb, 'hms'))
-return cjson.encode({expunged=gone, blobs=blobs, modseq=hms})
+return cjson.encode({expunged=gone, blobs=blobs, modseq=hms, prior=prior})

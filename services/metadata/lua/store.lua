@@ -12,6 +12,8 @@ if mode ~= 'D' and #uids > 0 then
 end
 local updated, modified, changes = {}, {}, {}
 local ms = nil
+-- the mailbox's modseq before this store: a session that saw exactly it needs no re-read
+local prior = tonumber(redis.call('HGET', mb, 'hms'))
 for _, uid in ipairs(uids) do
   local k = P..'m:'..mbid..':'..uid
   local v = redis.call('HMGET', k, 'f', 'm')
@@ -63,4 +65,4 @@ for _, uid in ipairs(uids) do
 end
 if #updated > 0 and #newkw > 0 then redis.call('SADD', P..'kw:'..mbid, unpack(newkw)) end
 if ms then redis.call('HSET', mb, 'hms', ms); publish('m', mbid, ms) end
-return cjson.encode({updated=updated, modified=modified})
+return cjson.encode({updated=updated, modified=modified, modseq=ms or 0, prior=ms and prior or 0})

@@ -47,27 +47,53 @@ class Mailbox(_message.Message):
     keywords_full: bool
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uidnext: _Optional[int] = ..., highest_modseq: _Optional[int] = ..., messages: _Optional[int] = ..., unseen: _Optional[int] = ..., size_bytes: _Optional[int] = ..., special_use: _Optional[str] = ..., subscribed: _Optional[bool] = ..., deleted: _Optional[int] = ..., recent: _Optional[int] = ..., keywords: _Optional[_Iterable[str]] = ..., keywords_full: _Optional[bool] = ...) -> None: ...
 
+class SelectMailboxRequest(_message.Message):
+    __slots__ = ("user_id", "name", "claim_recent")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_RECENT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    name: str
+    claim_recent: bool
+    def __init__(self, user_id: _Optional[str] = ..., name: _Optional[str] = ..., claim_recent: _Optional[bool] = ...) -> None: ...
+
+class SelectMailboxResponse(_message.Message):
+    __slots__ = ("mailbox", "uids", "first_unseen", "recent")
+    MAILBOX_FIELD_NUMBER: _ClassVar[int]
+    UIDS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_UNSEEN_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FIELD_NUMBER: _ClassVar[int]
+    mailbox: Mailbox
+    uids: _containers.RepeatedScalarFieldContainer[int]
+    first_unseen: int
+    recent: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, mailbox: _Optional[_Union[Mailbox, _Mapping]] = ..., uids: _Optional[_Iterable[int]] = ..., first_unseen: _Optional[int] = ..., recent: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class ListMailboxesRequest(_message.Message):
-    __slots__ = ("user_id", "subscribed_only", "page_size", "page_token")
+    __slots__ = ("user_id", "subscribed_only", "page_size", "page_token", "include_shared")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIBED_ONLY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SHARED_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     subscribed_only: bool
     page_size: int
     page_token: str
-    def __init__(self, user_id: _Optional[str] = ..., subscribed_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    include_shared: bool
+    def __init__(self, user_id: _Optional[str] = ..., subscribed_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_shared: _Optional[bool] = ...) -> None: ...
 
 class ListMailboxesResponse(_message.Message):
-    __slots__ = ("mailboxes", "subscribed_nonexistent", "next_page_token")
+    __slots__ = ("mailboxes", "subscribed_nonexistent", "next_page_token", "shared")
     MAILBOXES_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIBED_NONEXISTENT_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SHARED_FIELD_NUMBER: _ClassVar[int]
     mailboxes: _containers.RepeatedCompositeFieldContainer[Mailbox]
     subscribed_nonexistent: _containers.RepeatedScalarFieldContainer[str]
     next_page_token: str
-    def __init__(self, mailboxes: _Optional[_Iterable[_Union[Mailbox, _Mapping]]] = ..., subscribed_nonexistent: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    shared: _containers.RepeatedCompositeFieldContainer[SharedMailbox]
+    def __init__(self, mailboxes: _Optional[_Iterable[_Union[Mailbox, _Mapping]]] = ..., subscribed_nonexistent: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ..., shared: _Optional[_Iterable[_Union[SharedMailbox, _Mapping]]] = ...) -> None: ...
 
 class GetMailboxRequest(_message.Message):
     __slots__ = ("user_id", "name", "mailbox_id")

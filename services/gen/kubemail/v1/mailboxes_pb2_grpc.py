@@ -44,6 +44,11 @@ class MailboxesServiceStub:
                 request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxRequest.SerializeToString,
                 response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxResponse.FromString,
                 _registered_method=True)
+        self.SelectMailbox = channel.unary_unary(
+                '/kubemail.v1.MailboxesService/SelectMailbox',
+                request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxRequest.SerializeToString,
+                response_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxResponse.FromString,
+                _registered_method=True)
         self.CreateMailbox = channel.unary_unary(
                 '/kubemail.v1.MailboxesService/CreateMailbox',
                 request_serializer=kubemail_dot_v1_dot_mailboxes__pb2.CreateMailboxRequest.SerializeToString,
@@ -113,6 +118,14 @@ class MailboxesServiceServicer:
 
     def GetMailbox(self, request, context):
         """O(1): counters only
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SelectMailbox(self, request, context):
+        """IMAP SELECT / EXAMINE in one call: the mailbox (as GetMailbox), its UIDs (as ListUids) and
+        its \Recent messages (claimed as ClaimRecent does, for SELECT), all from one moment.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,6 +220,11 @@ def add_MailboxesServiceServicer_to_server(servicer, server):
                     servicer.GetMailbox,
                     request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxRequest.FromString,
                     response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxResponse.SerializeToString,
+            ),
+            'SelectMailbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.SelectMailbox,
+                    request_deserializer=kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxRequest.FromString,
+                    response_serializer=kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxResponse.SerializeToString,
             ),
             'CreateMailbox': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateMailbox,
@@ -318,6 +336,33 @@ class MailboxesService:
             '/kubemail.v1.MailboxesService/GetMailbox',
             kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxRequest.SerializeToString,
             kubemail_dot_v1_dot_mailboxes__pb2.GetMailboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SelectMailbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kubemail.v1.MailboxesService/SelectMailbox',
+            kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxRequest.SerializeToString,
+            kubemail_dot_v1_dot_mailboxes__pb2.SelectMailboxResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -66,7 +66,7 @@ class DeliverResponse(_message.Message):
     def __init__(self, delivered: _Optional[_Iterable[_Union[Delivered, _Mapping]]] = ...) -> None: ...
 
 class Delivered(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id")
+    __slots__ = ("user_id", "mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id", "prior_modseq")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,7 @@ class Delivered(_message.Message):
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MODSEQ_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uidvalidity: int
@@ -81,10 +82,11 @@ class Delivered(_message.Message):
     modseq: int
     email_id: str
     thread_id: str
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
+    prior_modseq: int
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., prior_modseq: _Optional[int] = ...) -> None: ...
 
 class AppendRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox", "blob_id", "size", "summary", "flags", "internal_date", "idempotency_key")
+    __slots__ = ("user_id", "mailbox", "blob_id", "size", "summary", "flags", "internal_date", "idempotency_key", "claim_recent")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_FIELD_NUMBER: _ClassVar[int]
     BLOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +95,7 @@ class AppendRequest(_message.Message):
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     INTERNAL_DATE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_RECENT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox: str
     blob_id: str
@@ -101,23 +104,26 @@ class AppendRequest(_message.Message):
     flags: _containers.RepeatedScalarFieldContainer[str]
     internal_date: int
     idempotency_key: str
-    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., blob_id: _Optional[str] = ..., size: _Optional[int] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    claim_recent: bool
+    def __init__(self, user_id: _Optional[str] = ..., mailbox: _Optional[str] = ..., blob_id: _Optional[str] = ..., size: _Optional[int] = ..., summary: _Optional[_Union[_mime_pb2.MessageSummary, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., internal_date: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., claim_recent: _Optional[bool] = ...) -> None: ...
 
 class AppendResponse(_message.Message):
-    __slots__ = ("mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id")
+    __slots__ = ("mailbox_id", "uidvalidity", "uid", "modseq", "email_id", "thread_id", "prior_modseq")
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDVALIDITY_FIELD_NUMBER: _ClassVar[int]
     UID_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ID_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MODSEQ_FIELD_NUMBER: _ClassVar[int]
     mailbox_id: str
     uidvalidity: int
     uid: int
     modseq: int
     email_id: str
     thread_id: str
-    def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ...) -> None: ...
+    prior_modseq: int
+    def __init__(self, mailbox_id: _Optional[str] = ..., uidvalidity: _Optional[int] = ..., uid: _Optional[int] = ..., modseq: _Optional[int] = ..., email_id: _Optional[str] = ..., thread_id: _Optional[str] = ..., prior_modseq: _Optional[int] = ...) -> None: ...
 
 class AppendManyRequest(_message.Message):
     __slots__ = ("user_id", "mailbox", "items", "idempotency_key")
@@ -226,12 +232,16 @@ class StoreFlagsRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., mode: _Optional[_Union[StoreFlagsRequest.Mode, str]] = ..., flags: _Optional[_Iterable[str]] = ..., unchanged_since: _Optional[int] = ...) -> None: ...
 
 class StoreFlagsResponse(_message.Message):
-    __slots__ = ("updated", "modified")
+    __slots__ = ("updated", "modified", "modseq", "prior_modseq")
     UPDATED_FIELD_NUMBER: _ClassVar[int]
     MODIFIED_FIELD_NUMBER: _ClassVar[int]
+    MODSEQ_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MODSEQ_FIELD_NUMBER: _ClassVar[int]
     updated: _containers.RepeatedCompositeFieldContainer[MessageMeta]
     modified: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, updated: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., modified: _Optional[_Iterable[int]] = ...) -> None: ...
+    modseq: int
+    prior_modseq: int
+    def __init__(self, updated: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., modified: _Optional[_Iterable[int]] = ..., modseq: _Optional[int] = ..., prior_modseq: _Optional[int] = ...) -> None: ...
 
 class CopyMessagesRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id", "uids", "destination", "idempotency_key", "destination_user_id")
@@ -302,12 +312,14 @@ class ExpungeRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., only_deleted: _Optional[bool] = ..., fencing_token: _Optional[int] = ...) -> None: ...
 
 class ExpungeResponse(_message.Message):
-    __slots__ = ("expunged", "modseq")
+    __slots__ = ("expunged", "modseq", "prior_modseq")
     EXPUNGED_FIELD_NUMBER: _ClassVar[int]
     MODSEQ_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MODSEQ_FIELD_NUMBER: _ClassVar[int]
     expunged: _containers.RepeatedScalarFieldContainer[int]
     modseq: int
-    def __init__(self, expunged: _Optional[_Iterable[int]] = ..., modseq: _Optional[int] = ...) -> None: ...
+    prior_modseq: int
+    def __init__(self, expunged: _Optional[_Iterable[int]] = ..., modseq: _Optional[int] = ..., prior_modseq: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id", "key")
