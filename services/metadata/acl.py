@@ -267,10 +267,15 @@ class Acl:
         return mailboxes_pb.MyRightsResponse(rights=await self.rights(req.user_id, mbid, ACTOR.get()))
 
     async def list_shared(self, req: mailboxes_pb.ListSharedRequest) -> mailboxes_pb.ListSharedResponse:
-        me = await self.dir.require_user(req.user_id)
-        own_key = keys.user(me.id).shared
+        v.user_id(req.user_id)
+        own_key = keys.user(req.user_id).shared
+        # the user's record and its own hints in one round trip, then the domain's hints
+        pipe = self.store.pipeline()
+        pipe.get(keys.user_record(req.user_id))
+        pipe.hkeys(own_key)
+        raw_me, hints = await self.store.timed("acl_hint", pipe.execute())
+        me = self.dir.user_or_fail(raw_me)
         index = keys.domain_shared(domain_of(me.address))
-        hints = await self.store.timed("acl_hint", self.store.r.hkeys(own_key))
         team = await self.store.timed("acl_hint", self.store.r.smembers(index))
         out = mailboxes_pb.ListSharedResponse()
         for raw in sorted(set(hints) | set(team)):

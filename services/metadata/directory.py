@@ -87,10 +87,15 @@ class DirectoryData:
 
     async def require_user(self, user_id: str) -> directory_pb.User:
         v.user_id(user_id)
-        user = await self.user_by_id(user_id)
-        if user is None:
+        raw = await self.store.timed("dir_get", self.store.r.get(keys.user_record(user_id)))
+        return self.user_or_fail(raw)
+
+    @staticmethod
+    def user_or_fail(raw: bytes | None) -> directory_pb.User:
+        """The user record read from keys.user_record (in a caller's pipeline); NO_SUCH_USER for none."""
+        if raw is None:
             raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
-        return user
+        return directory_pb.User.FromString(raw)
 
     async def limits(self, user: directory_pb.User) -> tuple[int, int]:
         """(quota limit in bytes or 0, largest message in bytes) with one domain read."""

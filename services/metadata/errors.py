@@ -118,6 +118,9 @@ Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 def wrap_unary(method: str, fn: Handler) -> Handler:
     """Runs `fn` with status mapping and the rpc metrics."""
 
+    duration = RPC_DURATION.labels(method)
+    totals = _Totals(method)
+
     @functools.wraps(fn)
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         start = time.perf_counter()
@@ -132,16 +135,30 @@ def wrap_unary(method: str, fn: Handler) -> Handler:
             code = fail.code
             await _abort(context, fail)
         finally:
-            RPC_TOTAL.labels(method, code.name).inc()
-            RPC_DURATION.labels(method).observe(time.perf_counter() - start)
+            totals[code].inc()
+            duration.observe(time.perf_counter() - start)
 
     return call
+
+
+class _Totals(dict[grpc.StatusCode, Any]):
+    """A method's kubemail_metadata_rpc_total series by status code, each looked up (.labels) once."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__()
+        self.method = method
+
+    def __missing__(self, code: grpc.StatusCode) -> Any:
+        series = self[code] = RPC_TOTAL.labels(self.method, code.name)
+        return series
 
 
 StreamHandler = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
 
 
 def wrap_stream(method: str, fn: StreamHandler) -> StreamHandler:
+    totals = _Totals(method)
+
     @functools.wraps(fn)
     async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         code = grpc.StatusCode.OK
@@ -156,6 +173,6 @@ def wrap_stream(method: str, fn: StreamHandler) -> StreamHandler:
             code = fail.code
             await _abort(context, fail)
         finally:
-            RPC_TOTAL.labels(method, code.name).inc()
+            totals[code].inc()
 
     return call

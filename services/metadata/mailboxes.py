@@ -34,11 +34,17 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
     async def ListMailboxes(
         self, request: mailboxes_pb.ListMailboxesRequest, context: Any
     ) -> mailboxes_pb.ListMailboxesResponse:
-        await self.dir.require_user(request.user_id)
+        v.user_id(request.user_id)
         k = keys.user(request.user_id)
-        r = self.store.r
-        names = await self.store.timed("mbx_list", r.hgetall(k.mbx))
-        subs = {s.decode() for s in await self.store.timed("mbx_list", r.smembers(k.subs))}
+        # the user's record (NO_SUCH_USER), the names and the subscriptions in one round trip
+        pipe = self.store.pipeline()
+        pipe.get(keys.user_record(request.user_id))
+        pipe.hgetall(k.mbx)
+        pipe.smembers(k.subs)
+        raw_user, names, raw_subs = await self.store.timed("mbx_list", pipe.execute())
+        if raw_user is None:
+            raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
+        subs = {s.decode() for s in raw_subs}
         by_name = {n.decode(): i.decode() for n, i in names.items()}
         all_names = sorted(by_name)
         page, token = paging.page(all_names, request.page_size, request.page_token, DEFAULT_PAGE, MAX_PAGE)

@@ -38,34 +38,32 @@ class MailboxData:
         self.store = store
 
     async def by_name(self, user_id: str, name: str, keywords: bool = False) -> mailboxes_pb.Mailbox:
-        k = keys.user(user_id)
-        mbid = await self.store.timed("mbx_get", self.store.r.hget(k.mbx, name))
-        if mbid is None:
-            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
-        return await self.by_id(user_id, mbid.decode(), name, keywords)
+        return await self._get(user_id, "n", name, keywords)
 
-    async def by_id(
-        self, user_id: str, mbid: str, name: str | None = None, keywords: bool = False
-    ) -> mailboxes_pb.Mailbox:
-        """The mailbox's counters; with keywords=True also its keyword list (bounded)."""
-        k = keys.user(user_id)
-        pipe = self.store.pipeline()
-        pipe.hgetall(k.mailbox(mbid))
+    async def by_id(self, user_id: str, mbid: str, keywords: bool = False) -> mailboxes_pb.Mailbox:
+        """The mailbox's counters and `subscribed`; with keywords=True also its keyword list (bounded)."""
+        return await self._get(user_id, "i", mbid, keywords)
+
+    async def _get(self, user_id: str, by: str, key: str, keywords: bool) -> mailboxes_pb.Mailbox:
+        """One round trip (lua/mbx_get.lua): the hash, the subscription and the keywords."""
+        mbid, flat, sub, kws = await self.store.user_read("mbx_get", user_id, [by, key, 1 if keywords else 0])
+        h = dict(zip(flat[::2], flat[1::2], strict=True))
+        mb = mailbox_from_hash(mbid.decode(), h, bool(sub))
         if keywords:
-            pipe.smembers(k.keywords(mbid))
-        res = await self.store.timed("mbx_get", pipe.execute())
-        h = res[0]
-        if not h:
-            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
-        sub = await self.store.timed("mbx_get", self.store.r.sismember(k.subs, h[b"name"]))
-        mb = mailbox_from_hash(mbid, h, bool(sub))
-        if keywords:
-            kws = sorted(w.decode() for w in res[1])
-            mb.keywords.extend(kws)
-            mb.keywords_full = len(kws) >= MAX_KEYWORDS
+            words = sorted(w.decode() for w in kws)
+            mb.keywords.extend(words)
+            mb.keywords_full = len(words) >= MAX_KEYWORDS
         return mb
 
+    async def counters(self, user_id: str, mbid: str) -> mailboxes_pb.Mailbox:
+        """The mailbox's counters (its existence) in one HGETALL: `subscribed` is not read (False)."""
+        h = await self.store.timed("mbx_get", self.store.r.hgetall(keys.user(user_id).mailbox(mbid)))
+        if not h:
+            raise Fail(er.ERROR_REASON_NO_SUCH_MAILBOX, "no such mailbox")
+        return mailbox_from_hash(mbid, h)
+
     async def require(self, user_id: str, mbid: str) -> mailboxes_pb.Mailbox:
+        """:meth:`counters` after validating the ids (`subscribed` is not read)."""
         v.user_id(user_id)
         v.mailbox_id(mbid)
-        return await self.by_id(user_id, mbid)
+        return await self.counters(user_id, mbid)

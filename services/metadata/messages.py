@@ -43,22 +43,6 @@ def _id(raw: bytes) -> str:
     return "" if raw == b"-" else raw.decode()
 
 
-def meta_from_row(uid: int, row: Sequence[bytes | None], with_summary: bool) -> messages_pb.MessageMeta:
-    """MessageMeta from HMGET f d s b m [S]."""
-    f, d, s, b, m = row[:5]
-    meta = messages_pb.MessageMeta(
-        uid=uid,
-        modseq=int(m or 0),
-        flags=(f or b"").decode().split(),
-        internal_date=int(d or 0),
-        size=int(s or 0),
-        blob_id=(b or b"").decode(),
-    )
-    if with_summary and len(row) > 5 and row[5]:
-        meta.summary.ParseFromString(row[5])
-    return meta
-
-
 def _placed(row: Sequence[Any]) -> dict[str, Any]:
     """Where the commit script put one copy: mailbox, uidvalidity, uid, modseq and object ids."""
     return {
@@ -492,7 +476,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         idem = self._idem(request.idempotency_key)
         if idem:
             idem = self._idem(("move:" if move else "copy:") + idem)
-        await self.mbx.by_id(request.user_id, request.mailbox_id)
+        await self.mbx.counters(request.user_id, request.mailbox_id)  # NO_SUCH_MAILBOX first
         uids = await self.data.resolve(request.user_id, request.mailbox_id, flat)
         limit = await self.dir.quota_limit(user)
         ttl = self.cfg.idempotency_ttl_seconds
@@ -525,7 +509,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         idem = self._idem(request.idempotency_key)
         if idem:
             idem = self._idem(f"{'xmove' if move else 'xcopy'}:{request.user_id}:{request.mailbox_id}:{idem}")
-        await self.mbx.by_id(request.user_id, request.mailbox_id)
+        await self.mbx.counters(request.user_id, request.mailbox_id)  # NO_SUCH_MAILBOX first
         try:
             dst_mbid = await self.acl.mailbox_id(dst_user.id, dest)
         except Fail:
@@ -612,35 +596,38 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         return messages_pb.SearchResponse(uids=uids, highest_modseq=hms)
 
     async def GetChanges(self, request: messages_pb.GetChangesRequest, context: Any) -> messages_pb.GetChangesResponse:
-        mb = await self.mbx.require(request.user_id, request.mailbox_id)
-        k = keys.user(request.user_id)
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
         since = request.since_modseq
         after = 0
         if request.page_token:
             token = paging.decode(request.page_token)
             if not token.isdigit():
+                await self.mbx.counters(request.user_id, request.mailbox_id)  # NO_SUCH_MAILBOX comes first
                 raise invalid("malformed page_token")
             after = int(token)
         size = paging.size(request.page_size, self.cfg.fetch_limit, self.cfg.fetch_limit)
-        pipe = self.store.pipeline()
-        pipe.zrangebyscore(k.modseqs(request.mailbox_id), f"({since}", "+inf")
-        pipe.zrangebyscore(k.expunged(request.mailbox_id), f"({since}", "+inf")
-        pipe.hget(k.mailbox(request.mailbox_id), "xtrim")
-        changed, expunged, xtrim = await self.store.timed("changes", pipe.execute())
-        every = sorted(u for u in map(int, changed) if u > after)
-        uids = every[:size]
-        rows = await self.data.rows(request.user_id, request.mailbox_id, uids, ["f", "d", "s", "b", "m"])
-        out = messages_pb.GetChangesResponse(
-            highest_modseq=mb.highest_modseq,
-            uidnext=mb.uidnext,
-            messages=mb.messages,
-            expunged=sorted(int(u) for u in expunged),
-            expunged_complete=since >= int(xtrim or 0),
-            next_page_token=paging.encode(str(uids[-1])) if len(every) > size else "",
+        # one script: the counters, the changed UIDs with their flags and the expunged ones
+        hms, uidnext, messages, xtrim, expunged, last, lines = await self.store.user_read(
+            "get_changes", request.user_id, [request.mailbox_id, since, after, size]
         )
-        for uid, row in rows:
-            meta = meta_from_row(uid, row, False)
-            out.changed.append(messages_pb.MessageMeta(uid=uid, modseq=meta.modseq, flags=meta.flags))
+        out = messages_pb.GetChangesResponse(
+            highest_modseq=int(hms or 0),
+            uidnext=int(uidnext or 0),
+            messages=int(messages or 0),
+            expunged=[int(u) for u in expunged.split()],
+            expunged_complete=since >= int(xtrim or 0),
+            next_page_token=paging.encode(str(last)) if last else "",
+        )
+        if lines:
+            add = out.changed.add
+            decoded: dict[bytes, list[str]] = {}  # few distinct flag lists in a mailbox
+            for line in lines.split(b"\n"):
+                uid, ms, fl = line.split(b" ", 2)
+                flags = decoded.get(fl)
+                if flags is None:
+                    flags = decoded[fl] = fl.decode().split()
+                add(uid=int(uid), modseq=int(ms), flags=flags)
         return out
 
     async def ClaimRecent(

@@ -101,18 +101,27 @@ class Store:
             self._scripts[name] = client.register_script(lua.PRELUDE + body)
         for name, body in lua.PLAIN_SCRIPTS.items():
             self._scripts[name] = client.register_script(body)
+        # op -> its (duration, errors) series: .labels() once per op, not on every call
+        self._series: dict[str, tuple[Any, Any]] = {}
         for op in (*self._scripts, *OPS):
-            REDIS_ERRORS.labels(op)
+            self._op_series(op)
+
+    def _op_series(self, op: str) -> tuple[Any, Any]:
+        series = self._series.get(op)
+        if series is None:
+            series = self._series[op] = (REDIS_DURATION.labels(op), REDIS_ERRORS.labels(op))
+        return series
 
     async def timed(self, op: str, aw: Awaitable[T]) -> T:
+        duration, errors = self._series.get(op) or self._op_series(op)
         start = time.perf_counter()
         try:
             return await aw
         except UNAVAILABLE_ERRORS:
-            REDIS_ERRORS.labels(op).inc()
+            errors.inc()
             raise
         finally:
-            REDIS_DURATION.labels(op).observe(time.perf_counter() - start)
+            duration.observe(time.perf_counter() - start)
 
     async def call(self, op: str, fn: Callable[[], Awaitable[T]]) -> T:
         return await self.timed(op, fn())
