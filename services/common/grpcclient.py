@@ -26,9 +26,10 @@ their consumers re-open them (services.common.watch).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import grpc
@@ -36,13 +37,21 @@ from prometheus_client import Counter, Histogram
 
 from services.common.actor import ACTOR, HEADER
 from services.common.rpcerrors import MetadataError, reason_of
+from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
+from services.gen.kubemail.v1 import devices_pb2 as devices_pb
 from services.gen.kubemail.v1 import devices_pb2_grpc as devices_rpc
+from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import directory_pb2_grpc as directory_rpc
+from services.gen.kubemail.v1 import limits_pb2 as limits_pb
 from services.gen.kubemail.v1 import limits_pb2_grpc as limits_rpc
+from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
+from services.gen.kubemail.v1 import maildrop_pb2 as maildrop_pb
 from services.gen.kubemail.v1 import maildrop_pb2_grpc as maildrop_rpc
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import messages_pb2_grpc as messages_rpc
+from services.gen.kubemail.v1 import outbound_pb2 as outbound_pb
 from services.gen.kubemail.v1 import outbound_pb2_grpc as outbound_rpc
 
 __all__ = ["MetadataClient", "MetadataError", "reason_of"]
@@ -83,40 +92,70 @@ _SERVICE_CONFIG = {
 }
 
 
-def _short(method: str | bytes) -> str:
-    m = method.decode() if isinstance(method, bytes) else method
-    return m.rsplit("/", 1)[-1]
+class _Unary:
+    """One unary method of a metadata stub: the plain grpc.aio multicallable with the default
+    deadline and the actor header filled in, the client metrics, and AioRpcError raised as
+    MetadataError. No grpc.aio interceptor: an intercepted call costs another call object and
+    another task per call (bench/grpc_calls.py). Calling it takes the actor of the caller's
+    context; the RPC starts when the result is awaited (on the awaiting thread's event loop, so
+    a call may be made on one thread and run on another's loop), which gives the response."""
 
+    __slots__ = ("_call", "_counts", "_latency", "_name", "_timeout")
 
-class _Interceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
+    def __init__(self, multicallable: Any, name: str, timeout: float) -> None:
+        self._call = multicallable
+        self._name = name
+        self._timeout = timeout
+        # the method's metric children, each made on first use (no .labels() lookup per call)
+        self._counts: dict[str, Any] = {}
+        self._latency: Any = None
 
-    async def intercept_unary_unary(
-        self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails, request: Any
-    ) -> Any:
+    def __call__(
+        self, request: Any, *, timeout: float | None = None, metadata: Any = None, **kwargs: Any
+    ) -> Coroutine[Any, Any, Any]:
         actor = ACTOR.get()
-        if client_call_details.timeout is None or actor:
-            d = client_call_details
-            md = d.metadata
-            if actor:
-                md = grpc.aio.Metadata(*(tuple(md) if md else ()), (HEADER, actor))
-            client_call_details = grpc.aio.ClientCallDetails(
-                d.method, self.timeout if d.timeout is None else d.timeout, md, d.credentials, d.wait_for_ready
-            )
-        method = _short(client_call_details.method)
+        if actor:
+            metadata = (*metadata, (HEADER, actor)) if metadata else ((HEADER, actor),)
+        return self._run(request, self._timeout if timeout is None else timeout, metadata, kwargs)
+
+    def _done(self, code: str, start: float) -> None:
+        counter = self._counts.get(code)
+        if counter is None:
+            counter = self._counts[code] = GRPC_CLIENT_CALLS.labels(self._name, code)
+            if self._latency is None:
+                self._latency = GRPC_CLIENT_LATENCY.labels(self._name)
+        counter.inc()
+        self._latency.observe(time.perf_counter() - start)
+
+    async def _run(self, request: Any, timeout: float, metadata: Any, kwargs: dict[str, Any]) -> Any:
         start = time.perf_counter()
-        code = "OK"
         try:
-            call = await continuation(client_call_details, request)
-            await call
-            return call
+            response = await self._call(request, timeout=timeout, metadata=metadata, **kwargs)
         except grpc.aio.AioRpcError as exc:
-            code = exc.code().name
+            self._done(exc.code().name, start)
             raise MetadataError.from_rpc_error(exc) from None
-        finally:
-            GRPC_CLIENT_CALLS.labels(method, code).inc()
-            GRPC_CLIENT_LATENCY.labels(method).observe(time.perf_counter() - start)
+        except asyncio.CancelledError:
+            self._done("CANCELLED", start)
+            raise
+        self._done("OK", start)
+        return response
+
+
+def _service(module: Any, name: str) -> Any:
+    return module.DESCRIPTOR.services_by_name[name]
+
+
+def _stub(
+    stub_class: Callable[[grpc.aio.Channel], Any], descriptor: Any, channel: grpc.aio.Channel, timeout: float
+) -> Any:
+    """`stub_class` on `channel` with every unary-unary method a :class:`_Unary`; streaming
+    methods (ChangesService.Watch) stay the plain multicallables (no default deadline, no actor
+    header, no metrics: their callers pass what they need, services.common.watch)."""
+    stub = stub_class(channel)
+    for m in descriptor.methods:
+        if not m.client_streaming and not m.server_streaming:
+            setattr(stub, m.name, _Unary(getattr(stub, m.name), m.name, timeout))
+    return stub
 
 
 class MetadataClient:
@@ -138,16 +177,29 @@ class MetadataClient:
         ]
         self.addr = addr
         self.timeout = timeout
-        interceptors: list[Any] = [_Interceptor(timeout)]
-        self.channel = grpc.aio.insecure_channel(addr, options=options, interceptors=interceptors)
-        self.directory = directory_rpc.DirectoryServiceStub(self.channel)
-        self.devices = devices_rpc.DevicesServiceStub(self.channel)
-        self.mailboxes = mailboxes_rpc.MailboxesServiceStub(self.channel)
-        self.messages = messages_rpc.MessagesServiceStub(self.channel)
-        self.changes = changes_rpc.ChangesServiceStub(self.channel)
-        self.maildrop = maildrop_rpc.MaildropServiceStub(self.channel)
-        self.limits = limits_rpc.LimitsServiceStub(self.channel)
-        self.outbound = outbound_rpc.OutboundServiceStub(self.channel)
+        self.channel = grpc.aio.insecure_channel(addr, options=options)
+        self.directory = _stub(
+            directory_rpc.DirectoryServiceStub, _service(directory_pb, "DirectoryService"), self.channel, timeout
+        )
+        self.devices = _stub(
+            devices_rpc.DevicesServiceStub, _service(devices_pb, "DevicesService"), self.channel, timeout
+        )
+        self.mailboxes = _stub(
+            mailboxes_rpc.MailboxesServiceStub, _service(mailboxes_pb, "MailboxesService"), self.channel, timeout
+        )
+        self.messages = _stub(
+            messages_rpc.MessagesServiceStub, _service(messages_pb, "MessagesService"), self.channel, timeout
+        )
+        self.changes = _stub(
+            changes_rpc.ChangesServiceStub, _service(changes_pb, "ChangesService"), self.channel, timeout
+        )
+        self.maildrop = _stub(
+            maildrop_rpc.MaildropServiceStub, _service(maildrop_pb, "MaildropService"), self.channel, timeout
+        )
+        self.limits = _stub(limits_rpc.LimitsServiceStub, _service(limits_pb, "LimitsService"), self.channel, timeout)
+        self.outbound = _stub(
+            outbound_rpc.OutboundServiceStub, _service(outbound_pb, "OutboundService"), self.channel, timeout
+        )
 
     async def close(self) -> None:
         await self.channel.close(None)
