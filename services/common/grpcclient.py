@@ -141,16 +141,12 @@ class _Unary:
         return response
 
 
-def _service(module: Any, name: str) -> Any:
-    return module.DESCRIPTOR.services_by_name[name]
-
-
-def _stub(
-    stub_class: Callable[[grpc.aio.Channel], Any], descriptor: Any, channel: grpc.aio.Channel, timeout: float
-) -> Any:
-    """`stub_class` on `channel` with every unary-unary method a :class:`_Unary`; streaming
-    methods (ChangesService.Watch) stay the plain multicallables (no default deadline, no actor
-    header, no metrics: their callers pass what they need, services.common.watch)."""
+def _stub(stub_class: Callable[[grpc.aio.Channel], Any], module: Any, channel: grpc.aio.Channel, timeout: float) -> Any:
+    """`stub_class` (``<Name>Stub`` of the service ``<Name>`` in the _pb2 `module`) on `channel`
+    with every unary-unary method a :class:`_Unary`; streaming methods (ChangesService.Watch)
+    stay the plain multicallables (no default deadline, no actor header, no metrics: their
+    callers pass what they need, services.common.watch)."""
+    descriptor = module.DESCRIPTOR.services_by_name[stub_class.__name__.removesuffix("Stub")]
     stub = stub_class(channel)
     for m in descriptor.methods:
         if not m.client_streaming and not m.server_streaming:
@@ -178,28 +174,15 @@ class MetadataClient:
         self.addr = addr
         self.timeout = timeout
         self.channel = grpc.aio.insecure_channel(addr, options=options)
-        self.directory = _stub(
-            directory_rpc.DirectoryServiceStub, _service(directory_pb, "DirectoryService"), self.channel, timeout
-        )
-        self.devices = _stub(
-            devices_rpc.DevicesServiceStub, _service(devices_pb, "DevicesService"), self.channel, timeout
-        )
-        self.mailboxes = _stub(
-            mailboxes_rpc.MailboxesServiceStub, _service(mailboxes_pb, "MailboxesService"), self.channel, timeout
-        )
-        self.messages = _stub(
-            messages_rpc.MessagesServiceStub, _service(messages_pb, "MessagesService"), self.channel, timeout
-        )
-        self.changes = _stub(
-            changes_rpc.ChangesServiceStub, _service(changes_pb, "ChangesService"), self.channel, timeout
-        )
-        self.maildrop = _stub(
-            maildrop_rpc.MaildropServiceStub, _service(maildrop_pb, "MaildropService"), self.channel, timeout
-        )
-        self.limits = _stub(limits_rpc.LimitsServiceStub, _service(limits_pb, "LimitsService"), self.channel, timeout)
-        self.outbound = _stub(
-            outbound_rpc.OutboundServiceStub, _service(outbound_pb, "OutboundService"), self.channel, timeout
-        )
+        ch = self.channel
+        self.directory = _stub(directory_rpc.DirectoryServiceStub, directory_pb, ch, timeout)
+        self.devices = _stub(devices_rpc.DevicesServiceStub, devices_pb, ch, timeout)
+        self.mailboxes = _stub(mailboxes_rpc.MailboxesServiceStub, mailboxes_pb, ch, timeout)
+        self.messages = _stub(messages_rpc.MessagesServiceStub, messages_pb, ch, timeout)
+        self.changes = _stub(changes_rpc.ChangesServiceStub, changes_pb, ch, timeout)
+        self.maildrop = _stub(maildrop_rpc.MaildropServiceStub, maildrop_pb, ch, timeout)
+        self.limits = _stub(limits_rpc.LimitsServiceStub, limits_pb, ch, timeout)
+        self.outbound = _stub(outbound_rpc.OutboundServiceStub, outbound_pb, ch, timeout)
 
     async def close(self) -> None:
         await self.channel.close(None)

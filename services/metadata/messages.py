@@ -62,6 +62,17 @@ def _row_id(row: Sequence[Any], i: int) -> str:
     return str(row[i]) if len(row) > i and row[i] else ""
 
 
+def add_flag_lines(add: Callable[..., Any], text: bytes) -> None:
+    """MessageMeta (uid, modseq, flags) per line "uid modseq flag..." of a script's reply."""
+    decoded: dict[bytes, list[str]] = {}  # few distinct flag lists in a mailbox
+    for line in text.split(b"\n"):
+        uid, ms, fl = line.split(b" ", 2)
+        flags = decoded.get(fl)
+        if flags is None:
+            flags = decoded[fl] = fl.decode().split()
+        add(uid=int(uid), modseq=int(ms), flags=flags)
+
+
 def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessagesResponse:
     """FetchMessagesResponse from the fetch_meta script's reply (see lua/fetch_meta.lua)."""
     out = messages_pb.FetchMessagesResponse(next_uid=int(res[0]))
@@ -70,13 +81,7 @@ def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessages
         return out
     add = out.messages.add
     if mode == "F":
-        decoded: dict[bytes, list[str]] = {}  # few distinct flag lists in a mailbox
-        for line in text.split(b"\n"):
-            uid, ms, fl = line.split(b" ", 2)
-            flags = decoded.get(fl)
-            if flags is None:
-                flags = decoded[fl] = fl.decode().split()
-            add(uid=int(uid), modseq=int(ms), flags=flags)
+        add_flag_lines(add, text)
         return out
     summaries = res[2:]
     for i, line in enumerate(text.split(b"\n")):
@@ -620,14 +625,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             next_page_token=paging.encode(str(last)) if last else "",
         )
         if lines:
-            add = out.changed.add
-            decoded: dict[bytes, list[str]] = {}  # few distinct flag lists in a mailbox
-            for line in lines.split(b"\n"):
-                uid, ms, fl = line.split(b" ", 2)
-                flags = decoded.get(fl)
-                if flags is None:
-                    flags = decoded[fl] = fl.decode().split()
-                add(uid=int(uid), modseq=int(ms), flags=flags)
+            add_flag_lines(out.changed.add, lines)
         return out
 
     async def ClaimRecent(
