@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,6 +210,8 @@ class Suite:
         self.ports = ports or Ports.unbound()
         # a Unix socket path must stay under 108 bytes, whatever the work directory is
         self.redis_socket = Path(tempfile.mkdtemp(prefix="kubemail-redis-")) / "redis.sock"
+        # removed with this object (restarts reuse the socket's directory until then)
+        weakref.finalize(self, shutil.rmtree, self.redis_socket.parent, True)
         self.services = tuple(s for s in services if (ROOT / "services" / s / "__main__.py").exists())
         self.quiet = quiet
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
