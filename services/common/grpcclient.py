@@ -36,6 +36,7 @@ import grpc
 from prometheus_client import Counter, Histogram
 
 from services.common.actor import ACTOR, HEADER
+from services.common.metrics import Children
 from services.common.rpcerrors import MetadataError, reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import changes_pb2_grpc as changes_rpc
@@ -65,6 +66,8 @@ GRPC_CLIENT_LATENCY = Histogram(
     ["method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+_CALLS = Children(GRPC_CLIENT_CALLS)  # (method, code) -> series, each made on first use
+_LATENCY = Children(GRPC_CLIENT_LATENCY)
 
 _SERVICE_CONFIG = {
     # With a dns:/// target naming a headless Service, calls spread over every metadata pod
@@ -100,15 +103,12 @@ class _Unary:
     context; the RPC starts when the result is awaited (on the awaiting thread's event loop, so
     a call may be made on one thread and run on another's loop), which gives the response."""
 
-    __slots__ = ("_call", "_counts", "_latency", "_name", "_timeout")
+    __slots__ = ("_call", "_name", "_timeout")
 
     def __init__(self, multicallable: Any, name: str, timeout: float) -> None:
         self._call = multicallable
         self._name = name
         self._timeout = timeout
-        # the method's metric children, each made on first use (no .labels() lookup per call)
-        self._counts: dict[str, Any] = {}
-        self._latency: Any = None
 
     def __call__(
         self, request: Any, *, timeout: float | None = None, metadata: Any = None, **kwargs: Any
@@ -119,13 +119,8 @@ class _Unary:
         return self._run(request, self._timeout if timeout is None else timeout, metadata, kwargs)
 
     def _done(self, code: str, start: float) -> None:
-        counter = self._counts.get(code)
-        if counter is None:
-            counter = self._counts[code] = GRPC_CLIENT_CALLS.labels(self._name, code)
-            if self._latency is None:
-                self._latency = GRPC_CLIENT_LATENCY.labels(self._name)
-        counter.inc()
-        self._latency.observe(time.perf_counter() - start)
+        _CALLS[self._name, code].inc()
+        _LATENCY[self._name].observe(time.perf_counter() - start)
 
     async def _run(self, request: Any, timeout: float, metadata: Any, kwargs: dict[str, Any]) -> Any:
         start = time.perf_counter()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 
@@ -23,6 +24,19 @@ TLS_CERT_RELOADS = Counter(
 
 for _result in ("ok", "error"):
     TLS_CERT_RELOADS.labels(_result)
+
+
+class Children(dict[Any, Any]):
+    """A labelled metric's children by label value (a tuple for several labels), each made with
+    .labels() once: hot paths index this instead of calling .labels() on every observation."""
+
+    def __init__(self, metric: Any) -> None:
+        super().__init__()
+        self.metric = metric
+
+    def __missing__(self, key: Any) -> Any:
+        child = self[key] = self.metric.labels(*key) if isinstance(key, tuple) else self.metric.labels(key)
+        return child
 
 
 def certificate_not_after(cert_path: str) -> float:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from services.common.mailstore import MailStoreError, new_key
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
+from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.imap import catenate, names, reasons, shared
 from services.imap.errors import Result, no
 from services.imap.flags import norm_flags
 from services.imap.grammar import AppendArgs, AppendMessage, Command
-from services.imap.selected import compress
+from services.imap.selected import Selected, compress
 from services.imap.session import Session, store_result
 
 
@@ -33,6 +34,22 @@ def _header(msg: bytes) -> bytes:
     return msg[: min(ends)] if ends else msg
 
 
+async def _into_selected(
+    s: Session, sel: Selected, placed: list[messages_pb.AppendResponse], flags: list[str], claimed: bool
+) -> None:
+    """The selected mailbox after this session's APPEND to it: with one message that is the only
+    change since the session's last look, EXISTS now without a re-read; else the next sync."""
+    first = placed[0]
+    if claimed:
+        sel.claimed.add(first.uid)
+    top = sel.uids[-1] if sel.uids else 0
+    if len(placed) == 1 and first.uid > top and s.caught_up(sel.mailbox_id, first.prior_modseq, first.modseq):
+        await s.arrived(sel, [first.uid], [(first.uid, first.modseq, flags)])
+        sel.uidnext = max(sel.uidnext, first.uid + 1)
+    else:
+        s.resync()
+
+
 async def append(s: Session, cmd: Command) -> Result:
     a: AppendArgs = cmd.args
     where = await shared.locate(s, names.decode(a.mailbox, s.utf8))
@@ -41,11 +58,12 @@ async def append(s: Session, cmd: Command) -> Result:
         mine = await s.md.mailboxes.MyRights(mailboxes_pb.MyRightsRequest(user_id=where.owner, mailbox=where.name))
         if "i" not in mine.rights:
             raise no("Permission denied", "NOPERM")
+    # the selected mailbox, when appending to it by name
+    here = s.sel if s.sel is not None and names.normalize(s.sel.name) == names.normalize(name) else None
     # keywords spelled as the selected mailbox spells them when appending to it (RFC 9051 2.3.2)
-    here = s.sel is not None and names.normalize(s.sel.name) == names.normalize(name)
-    known = s.sel.keywords if s.sel is not None and here else ()
-    # into the selected mailbox (read-write, the user's own): \Recent here, announced first
-    claim = s.sel is not None and here and not where.shared and not s.sel.readonly
+    known = here.keywords if here is not None else ()
+    # one message into the selected mailbox (read-write, the user's own): \Recent here, announced first
+    claim = here is not None and not where.shared and not here.readonly and len(a.messages) == 1
     items: list[tuple[bytes, list[str], int]] = []
     for m in a.messages:  # everything is checked (and CATENATE resolved) before anything is stored
         msg = await _content(s, m)
@@ -67,13 +85,5 @@ async def append(s: Session, cmd: Command) -> Result:
     first = placed[0]
     sel = s.sel
     if sel is not None and sel.mailbox_id == first.mailbox_id and sel.owner == where.owner:
-        if claim and len(placed) == 1:
-            sel.claimed.add(first.uid)
-        top = sel.uids[-1] if sel.uids else 0
-        if len(placed) == 1 and first.uid > top and s.caught_up(sel.mailbox_id, first.prior_modseq, first.modseq):
-            # the only change since the session's last look: EXISTS now, without a re-read
-            await s.arrived(sel, [first.uid], [(first.uid, first.modseq, items[0][1])])
-            sel.uidnext = max(sel.uidnext, first.uid + 1)
-        else:
-            s.resync()
+        await _into_selected(s, sel, placed, items[0][1], claim)
     return Result(text="APPEND completed", code=f"APPENDUID {first.uidvalidity} {compress(p.uid for p in placed)}")

@@ -21,6 +21,7 @@ import redis.exceptions as rexc
 
 from services.common import rpcerrors
 from services.common.blobstore import BlobUnavailable
+from services.common.metrics import Children
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata.metrics import RPC_DURATION, RPC_TOTAL
 
@@ -118,8 +119,7 @@ Handler = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 def wrap_unary(method: str, fn: Handler) -> Handler:
     """Runs `fn` with status mapping and the rpc metrics."""
 
-    duration = RPC_DURATION.labels(method)
-    totals = _Totals(method)
+    duration = _DURATIONS[method]
 
     @functools.wraps(fn)
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -135,30 +135,20 @@ def wrap_unary(method: str, fn: Handler) -> Handler:
             code = fail.code
             await _abort(context, fail)
         finally:
-            totals[code].inc()
+            _TOTALS[method, code.name].inc()
             duration.observe(time.perf_counter() - start)
 
     return call
 
 
-class _Totals(dict[grpc.StatusCode, Any]):
-    """A method's kubemail_metadata_rpc_total series by status code, each looked up (.labels) once."""
-
-    def __init__(self, method: str) -> None:
-        super().__init__()
-        self.method = method
-
-    def __missing__(self, code: grpc.StatusCode) -> Any:
-        series = self[code] = RPC_TOTAL.labels(self.method, code.name)
-        return series
+_TOTALS = Children(RPC_TOTAL)  # (method, code) -> series (.labels() once each)
+_DURATIONS = Children(RPC_DURATION)
 
 
 StreamHandler = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
 
 
 def wrap_stream(method: str, fn: StreamHandler) -> StreamHandler:
-    totals = _Totals(method)
-
     @functools.wraps(fn)
     async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         code = grpc.StatusCode.OK
@@ -173,6 +163,6 @@ def wrap_stream(method: str, fn: StreamHandler) -> StreamHandler:
             code = fail.code
             await _abort(context, fail)
         finally:
-            totals[code].inc()
+            _TOTALS[method, code.name].inc()
 
     return call

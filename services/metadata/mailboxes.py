@@ -42,8 +42,7 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         pipe.hgetall(k.mbx)
         pipe.smembers(k.subs)
         raw_user, names, raw_subs = await self.store.timed("mbx_list", pipe.execute())
-        if raw_user is None:
-            raise Fail(er.ERROR_REASON_NO_SUCH_USER, "no such user")
+        self.dir.user_or_fail(raw_user)
         subs = {s.decode() for s in raw_subs}
         by_name = {n.decode(): i.decode() for n, i in names.items()}
         all_names = sorted(by_name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.metadata import keys
@@ -31,6 +34,18 @@ def mailbox_from_hash(mbid: str, h: dict[bytes, bytes], subscribed: bool = False
     )
 
 
+def mailbox_from_read(reply: Sequence[Any]) -> mailboxes_pb.Mailbox:
+    """The Mailbox from the first four items of a script reply made by lua/mbx_read.lua
+    (mbx_get, select): id, flat hash, subscribed, keywords (none when not asked for)."""
+    mbid, flat, sub, kws = reply[:4]
+    mb = mailbox_from_hash(mbid.decode(), dict(zip(flat[::2], flat[1::2], strict=True)), bool(sub))
+    if kws:
+        words = sorted(w.decode() for w in kws)
+        mb.keywords.extend(words)
+        mb.keywords_full = len(words) >= MAX_KEYWORDS
+    return mb
+
+
 class MailboxData:
     """Mailbox reads shared with the Messages servicer."""
 
@@ -46,14 +61,8 @@ class MailboxData:
 
     async def _get(self, user_id: str, by: str, key: str, keywords: bool) -> mailboxes_pb.Mailbox:
         """One round trip (lua/mbx_get.lua): the hash, the subscription and the keywords."""
-        mbid, flat, sub, kws = await self.store.user_read("mbx_get", user_id, [by, key, 1 if keywords else 0])
-        h = dict(zip(flat[::2], flat[1::2], strict=True))
-        mb = mailbox_from_hash(mbid.decode(), h, bool(sub))
-        if keywords:
-            words = sorted(w.decode() for w in kws)
-            mb.keywords.extend(words)
-            mb.keywords_full = len(words) >= MAX_KEYWORDS
-        return mb
+        reply = await self.store.user_read("mbx_get", user_id, [by, key, 1 if keywords else 0])
+        return mailbox_from_read(reply)
 
     async def counters(self, user_id: str, mbid: str) -> mailboxes_pb.Mailbox:
         """The mailbox's counters (its existence) in one HGETALL: `subscribed` is not read (False)."""

@@ -43,6 +43,11 @@ def _id(raw: bytes) -> str:
     return "" if raw == b"-" else raw.decode()
 
 
+# deliver.lua's modes (ARGV[9]): Deliver; Append (one target, refused rather than adjusted);
+# Append whose message is \Recent for the caller already (AppendRequest.claim_recent)
+COMMIT_DELIVER, COMMIT_APPEND, COMMIT_APPEND_CLAIMED = 0, 1, 2
+
+
 def _placed(row: Sequence[Any]) -> dict[str, Any]:
     """Where the commit script put one copy: mailbox, uidvalidity, uid, modseq and object ids."""
     return {
@@ -277,7 +282,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
             idate,
             summary,
             limit,
-            mode,  # deliver.lua: 0 Deliver, 1 Append, 2 Append claiming \\Recent
+            mode,
             len(targets),
         ]
         for name, fl in targets:
@@ -323,7 +328,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                     idate,
                     summary,
                     quotas[uid],
-                    0,
+                    COMMIT_DELIVER,
                     [(n, f) for _, n, f in items],
                     threading,
                 )
@@ -355,7 +360,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
                 request.internal_date or int(time.time()),
                 summary,
                 limit,
-                2 if request.claim_recent else 1,
+                COMMIT_APPEND_CLAIMED if request.claim_recent else COMMIT_APPEND,
                 [(name, fl)],
                 thread_args(request.summary),
             )

@@ -8,16 +8,11 @@ from array import array
 
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.metadata import validate as v
-from services.metadata.lua import MAX_KEYWORDS
-from services.metadata.mailboxes_data import mailbox_from_hash
+from services.metadata.mailboxes_data import mailbox_from_read
 from services.metadata.store import Store
 
 
-def _flat_hash(flat: list[bytes]) -> dict[bytes, bytes]:
-    return {flat[i]: flat[i + 1] for i in range(0, len(flat) - 1, 2)}
-
-
-def _uids(packed: bytes | str) -> array[int]:
+def _uids(packed: bytes) -> array[int]:
     return array("I", map(int, packed.split()))
 
 
@@ -26,13 +21,8 @@ async def select_mailbox(
 ) -> mailboxes_pb.SelectMailboxResponse:
     v.user_id(request.user_id)
     name = v.mailbox_name(request.name)
-    mbid, flat, kws, sub, packed, first_unseen, recent = await store.user_read(
-        "select", request.user_id, [name, 1 if request.claim_recent else 0]
-    )
-    mb = mailbox_from_hash(mbid.decode() if isinstance(mbid, bytes) else str(mbid), _flat_hash(flat), bool(sub))
-    words = sorted(w.decode() if isinstance(w, bytes) else str(w) for w in kws)
-    mb.keywords.extend(words)
-    mb.keywords_full = len(words) >= MAX_KEYWORDS
+    reply = await store.user_read("select", request.user_id, [name, 1 if request.claim_recent else 0])
+    packed, first_unseen, recent = reply[4:]
     return mailboxes_pb.SelectMailboxResponse(
-        mailbox=mb, uids=_uids(packed), first_unseen=int(first_unseen), recent=_uids(recent)
+        mailbox=mailbox_from_read(reply), uids=_uids(packed), first_unseen=int(first_unseen), recent=_uids(recent)
     )

@@ -14,6 +14,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.backoff import NoBackoff
 
 from services.common.blobstore import BlobStore, BlobUnavailable
+from services.common.metrics import Children
 from services.gen.kubemail.v1 import errors_pb2 as er
 from services.metadata import keys, lua
 from services.metadata.config import MetadataConfig
@@ -58,6 +59,9 @@ OPS = (
 # queue's full idem key, and the commit's evidence is the "#op:<op>" field there (outbound_add.lua).
 OUTBOUND_OWNER = "#outbound"
 
+_DURATIONS = Children(REDIS_DURATION)  # op -> series (.labels() once per op)
+_ERRORS = Children(REDIS_ERRORS)
+
 
 @dataclasses.dataclass
 class Intent:
@@ -101,27 +105,18 @@ class Store:
             self._scripts[name] = client.register_script(lua.PRELUDE + body)
         for name, body in lua.PLAIN_SCRIPTS.items():
             self._scripts[name] = client.register_script(body)
-        # op -> its (duration, errors) series: .labels() once per op, not on every call
-        self._series: dict[str, tuple[Any, Any]] = {}
         for op in (*self._scripts, *OPS):
-            self._op_series(op)
-
-    def _op_series(self, op: str) -> tuple[Any, Any]:
-        series = self._series.get(op)
-        if series is None:
-            series = self._series[op] = (REDIS_DURATION.labels(op), REDIS_ERRORS.labels(op))
-        return series
+            _ERRORS[op]  # the error series exists at 0 from the start
 
     async def timed(self, op: str, aw: Awaitable[T]) -> T:
-        duration, errors = self._series.get(op) or self._op_series(op)
         start = time.perf_counter()
         try:
             return await aw
         except UNAVAILABLE_ERRORS:
-            errors.inc()
+            _ERRORS[op].inc()
             raise
         finally:
-            duration.observe(time.perf_counter() - start)
+            _DURATIONS[op].observe(time.perf_counter() - start)
 
     async def call(self, op: str, fn: Callable[[], Awaitable[T]]) -> T:
         return await self.timed(op, fn())

@@ -42,7 +42,7 @@ def test_outbound_keys_share_one_hash_tag() -> None:
 
 def test_every_lua_file_is_loaded_and_packaged() -> None:
     files = {p.stem for p in (METADATA / "lua").glob("*.lua")}
-    used = {"prelude", "ob_common", "mb_delete", "object_ids", *lua.USER_SCRIPTS, *lua.PLAIN_SCRIPTS}
+    used = {"prelude", "ob_common", "mb_delete", "object_ids", "mbx_read", *lua.USER_SCRIPTS, *lua.PLAIN_SCRIPTS}
     assert files == used
     assert "__MAX_KEYWORDS__" not in lua.PRELUDE and f"= {lua.MAX_KEYWORDS}" in lua.PRELUDE
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]

@@ -30,6 +30,8 @@ _INCLUDES = {
     "purge": ("mb_delete",),
     "deliver": ("object_ids",),
     "append_many": ("object_ids",),
+    "mbx_get": ("mbx_read",),
+    "select": ("mbx_read",),
 }
 
 
