@@ -285,6 +285,32 @@ def send_all(port: int, raws: list[bytes], to: str, errors: list[str]) -> None:
         errors.append(repr(exc))
 
 
+def send_then_wait(
+    raws: list[bytes],
+    sessions: int,
+    send: Callable[[list[bytes]], None],
+    delivered: Callable[[], int],
+    accepted: Callable[[], int],
+    limit: float,
+) -> tuple[float, float, bool]:
+    """`sessions` threads, each `send(its share of raws)`, then a wait until `delivered()` reaches
+    `accepted()` (what the sessions got a 250 for). (seconds to the last 250, seconds until
+    delivered, whether the wait gave up after `limit` seconds from the start)."""
+    threads = [threading.Thread(target=send, args=(raws[i::sessions],)) for i in range(sessions)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    acked = time.perf_counter() - start
+    want = accepted()
+    while delivered() < want:
+        if time.perf_counter() - start > limit:
+            return acked, time.perf_counter() - start, True
+        time.sleep(0.05)
+    return acked, time.perf_counter() - start, False
+
+
 def smtp_ingest(
     smtp_port: int, imap_port: int, address: str, messages: int, size: int, sessions: int, limit: float = 170.0
 ) -> dict[str, float]:
@@ -292,22 +318,16 @@ def smtp_ingest(
     until IMAP STATUS INBOX shows all of them (delivery included)."""
     raws = [make_message(i, size, address) for i in range(messages)]
     errors: list[str] = []
-    threads = [
-        threading.Thread(target=send_all, args=(smtp_port, raws[i::sessions], address, errors)) for i in range(sessions)
-    ]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    acked = time.perf_counter() - start
-    want = messages - len(errors)
-    while imap_status_messages(imap_port, address) < want:
-        if time.perf_counter() - start > limit:
-            errors.append("not all visible within the limit")
-            break
-        time.sleep(0.05)
-    visible = time.perf_counter() - start
+    acked, visible, gave_up = send_then_wait(
+        raws,
+        sessions,
+        lambda share: send_all(smtp_port, share, address, errors),
+        lambda: imap_status_messages(imap_port, address),
+        lambda: messages - len(errors),
+        limit,
+    )
+    if gave_up:
+        errors.append("not all visible within the limit")
     if errors:
         print(f"   smtp errors ({len(errors)}): {errors[0]}")
     return {

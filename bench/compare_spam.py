@@ -40,7 +40,6 @@ import shutil
 import smtplib
 import statistics
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -52,7 +51,7 @@ from prometheus_client.parser import text_string_to_metric_families
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._compare import HOST, make_message
+from bench._compare import HOST, make_message, send_then_wait
 from bench._reference import ADDRESS, KubemailStack, Postfix, _tmpdir, maildir_path, make_maildir
 from bench.smtp_ingest import _visible
 
@@ -132,22 +131,16 @@ def ingest(port: int, raws: list[bytes], sessions: int, delivered: Callable[[], 
     counts every accepted message."""
     errors: list[str] = []
     tempfails: list[int] = []
-    threads = [
-        threading.Thread(target=_send, args=(port, raws[i::sessions], errors, tempfails)) for i in range(sessions)
-    ]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    acked = time.perf_counter() - start
-    want = len(raws) - len(errors)
-    while delivered() < want:
-        if time.perf_counter() - start > LIMIT:
-            errors.append("not all delivered within the limit")
-            break
-        time.sleep(0.05)
-    took = time.perf_counter() - start
+    acked, took, gave_up = send_then_wait(
+        raws,
+        sessions,
+        lambda share: _send(port, share, errors, tempfails),
+        delivered,
+        lambda: len(raws) - len(errors),
+        LIMIT,
+    )
+    if gave_up:
+        errors.append("not all delivered within the limit")
     if errors:
         print(f"   errors ({len(errors)}): {errors[0]}")
     return {

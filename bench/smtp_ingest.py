@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 import dkim  # noqa: E402
 from kubemail_operator import dkim as operator_dkim  # noqa: E402
 
-from bench._compare import send_all  # noqa: E402
+from bench._compare import send_all, send_then_wait  # noqa: E402
 from tests.fixtures.dns import DnsServer, Zone  # noqa: E402
 from tests.fixtures.rspamd import RspamdServer  # noqa: E402
 
@@ -126,21 +124,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         user_id = asyncio.run(_seed(env["KUBEMAIL_METADATA_ADDR"]))
         raws = [make_message(i, args.size, key) for i in range(args.messages)]
         errors: list[str] = []
-        threads = [
-            threading.Thread(target=send_all, args=(sport, raws[i :: args.sessions], ADDRESS, errors))
-            for i in range(args.sessions)
-        ]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        acked = time.perf_counter() - start
-        while asyncio.run(_visible(env["KUBEMAIL_METADATA_ADDR"], user_id)) < args.messages - len(errors):
-            if time.perf_counter() - start > 170:
-                break
-            time.sleep(0.05)
-        visible = time.perf_counter() - start
+        acked, visible, _ = send_then_wait(  # (giving up after 170 s is not reported here)
+            raws,
+            args.sessions,
+            lambda share: send_all(sport, share, ADDRESS, errors),
+            lambda: asyncio.run(_visible(env["KUBEMAIL_METADATA_ADDR"], user_id)),
+            lambda: args.messages - len(errors),
+            170,
+        )
         rate = args.messages / visible
         backend = "fs" if args.fs else "s3(moto)"
         checks = "+".join(n for n, on in (("trust", args.trust), ("rspamd", args.rspamd)) if on) or "no checks"
