@@ -8,7 +8,38 @@ import ssl
 import time
 from pathlib import Path
 
-from services.common.metrics import TLS_CERT_RELOADS, observe_certificate
+from cryptography import x509
+from prometheus_client import Counter, Gauge
+
+# Registered by the processes that serve TLS (smtp, imap, pop3), the ones that import this module.
+TLS_CERT_EXPIRY = Gauge(
+    "kubemail_tls_certificate_expiry_timestamp_seconds",
+    "notAfter of the TLS certificate currently served (unix seconds); 0 when TLS is off",
+)
+TLS_CERT_RELOADS = Counter(
+    "kubemail_tls_certificate_reloads_total",
+    "Loads of the TLS certificate files (start and every change), by result",
+    ["result"],
+)
+
+for _result in ("ok", "error"):
+    TLS_CERT_RELOADS.labels(_result)
+
+
+def certificate_not_after(cert_path: str) -> float:
+    """notAfter (unix seconds) of the first certificate in a PEM file."""
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    not_after: datetime.datetime = cert.not_valid_after_utc
+    return not_after.timestamp()
+
+
+def observe_certificate(cert_path: str) -> None:
+    """Sets kubemail_tls_certificate_expiry_timestamp_seconds from a loaded certificate file."""
+    try:
+        TLS_CERT_EXPIRY.set(certificate_not_after(cert_path))
+        TLS_CERT_RELOADS.labels("ok").inc()
+    except (OSError, ValueError):
+        TLS_CERT_RELOADS.labels("error").inc()
 
 
 class ReloadingTLS:
@@ -57,7 +88,6 @@ def server_tls(cert: str, key: str) -> ReloadingTLS | None:
 
 def generate_self_signed(directory: str | os.PathLike[str], hostname: str = "localhost") -> tuple[str, str]:
     """Writes a self-signed certificate and key (for `make run` and tests); returns paths."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
