@@ -180,15 +180,16 @@ class Authenticator:
     def _pair(self, user_key: str, remote_ip: str) -> str:
         return f"{user_key[:MAX_USERNAME]}|{remote_ip[:64]}"
 
-    async def _backoff_wait(self, user_key: str, remote_ip: str) -> int:
+    async def _backoff_wait(self, user_key: str, remote_ip: str) -> tuple[int, int]:
+        """(seconds the pair is still blocked, failures counted for it)."""
         if self.limits.backoff_after <= 0 or not user_key:
-            return 0
+            return 0, 0
         req = limits_pb.BackoffCheckRequest(bucket="auth-backoff", key=self._pair(user_key, remote_ip))
         try:
             resp = await self.client.limits.BackoffCheck(req)
         except grpc.aio.AioRpcError as exc:
             raise UnavailableError(exc.code().name) from None
-        return int(resp.retry_after_seconds)
+        return int(resp.retry_after_seconds), int(resp.failures)
 
     async def _backoff(self, user_key: str, remote_ip: str, *, failed: bool) -> None:
         if self.limits.backoff_after <= 0 or not user_key:
@@ -228,15 +229,17 @@ class Authenticator:
         `mechanism` (one of MECHANISMS) only labels the attempt in kubemail_auth_attempts_total."""
         user_key = login_name(username)
         limited_key = user_key if len(user_key) <= MAX_USERNAME else ""
+        # the three checks are reads: asked at once, a login waits for one round trip, not three
         try:
-            wait = max(
-                await self._peek("auth-fail-ip", remote_ip, self._ip_limit(remote_ip)),
-                await self._peek("auth-fail-user", limited_key, self.limits.fail_per_user) if limited_key else 0,
-                await self._backoff_wait(limited_key, remote_ip),
+            ip_wait, user_wait, (backoff_wait, backoff_failures) = await asyncio.gather(
+                self._peek("auth-fail-ip", remote_ip, self._ip_limit(remote_ip)),
+                self._peek("auth-fail-user", limited_key, self.limits.fail_per_user if limited_key else 0),
+                self._backoff_wait(limited_key, remote_ip),
             )
         except UnavailableError as exc:
             log.warning("%s login: limits unavailable: %s", self.service, exc)
             return self._done(AuthResult(LoginOutcome.UNAVAILABLE), mechanism)
+        wait = max(ip_wait, user_wait, backoff_wait)
         if wait:
             return self._done(AuthResult(LoginOutcome.RATE_LIMITED, retry_after=wait), mechanism)
         if _bad_input(user_key, password):
@@ -253,7 +256,8 @@ class Authenticator:
                 return self._done(AuthResult(LoginOutcome.UNAVAILABLE), mechanism)
             return await self._failed(LoginOutcome.BAD_CREDENTIALS, user_key, remote_ip, mechanism)
         if resp.ok and resp.user.id:
-            await self._backoff(user_key, remote_ip, failed=False)
+            if backoff_failures:  # nothing to forget for a pair without failures: no write
+                await self._backoff(user_key, remote_ip, failed=False)
             return self._done(AuthResult(LoginOutcome.OK, user=resp.user), mechanism)
         outcome = LoginOutcome.DISABLED if resp.reason == "disabled" else LoginOutcome.BAD_CREDENTIALS
         return await self._failed(outcome, user_key, remote_ip, mechanism)

@@ -168,3 +168,45 @@ def test_backoff_settings_from_environment() -> None:
     assert lim.shared("100.64.1.1") and lim.shared("::ffff:10.0.0.1") and not lim.shared("192.0.2.1")
     with pytest.raises(config.ConfigError):
         AuthLimits(shared_networks=("not-a-cidr",))
+
+
+class _Recording:
+    """Wraps a stub: records each RPC's name and how many were in flight when it started."""
+
+    def __init__(self, stub: object, calls: list[tuple[str, int]], flight: list[int]) -> None:
+        self._stub, self._calls, self._flight = stub, calls, flight
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self._stub, name)
+
+        async def call(request: object) -> object:
+            self._flight[0] += 1
+            self._calls.append((name, self._flight[0]))
+            try:
+                await asyncio.sleep(0.01)  # long enough for checks asked at once to overlap
+                return await method(request)
+            finally:
+                self._flight[0] -= 1
+
+        return call
+
+
+async def test_login_round_trips(metadata) -> None:  # type: ignore[no-untyped-def]
+    """#14: a login asks its three limit checks at once (one round trip, not three) and, for a
+    pair without failures, writes no BackoffReset; after a failure the success still resets."""
+    async with MetadataClient(metadata.addr, timeout=5) as client:
+        await seed_user(client, "gina@example.test", "pw")
+        calls: list[tuple[str, int]] = []
+        client.limits = _Recording(client.limits, calls, [0])  # type: ignore[assignment]
+        auth = Authenticator(client, "imap", AuthLimits(fail_per_ip=10, fail_per_user=10, backoff_after=3))
+        assert (await auth.login("gina@example.test", b"pw", "192.0.2.30")).ok
+        assert sorted(name for name, _ in calls) == ["BackoffCheck", "Peek", "Peek"]
+        assert max(n for _, n in calls) == 3  # all three in flight together
+        calls.clear()
+        assert (await auth.login("gina@example.test", b"bad", "192.0.2.30")).outcome is LoginOutcome.BAD_CREDENTIALS
+        calls.clear()
+        assert (await auth.login("gina@example.test", b"pw", "192.0.2.30")).ok
+        assert [name for name, _ in calls].count("BackoffReset") == 1
+        calls.clear()
+        assert (await auth.login("gina@example.test", b"pw", "192.0.2.30")).ok
+        assert "BackoffReset" not in [name for name, _ in calls]
