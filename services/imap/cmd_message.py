@@ -185,10 +185,12 @@ async def search(s: Session, cmd: Command) -> Result:
     key, uses_modseq = translate(a.key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
         s.enable_condstore()
-    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id, key=key))
-    uids = [u for u in resp.uids if sel.contains(u)]
-    nums = uids if cmd.uid else [sel.seq_of(u) or 0 for u in uids]
-    nums = sorted(n for n in nums if n)
+    req = messages_pb.SearchRequest(
+        user_id=sel.owner, mailbox_id=sel.mailbox_id, key=key, skip_highest_modseq=not uses_modseq
+    )
+    resp = await s.md.messages.Search(req)
+    uids = sel.known(resp.uids)  # ascending
+    nums = uids if cmd.uid else sel.seqs_of(uids)
     ret: list[str] | None = None if a.ret is None else [r for r in a.ret if r != "CONTEXT"]  # RFC 5267 4.2
     refused = False  # UPDATE refused (4.3.1): NO [NOUPDATE] after the results, as in RFC 5267
     if ret is not None and "UPDATE" in ret:
@@ -209,7 +211,7 @@ async def search(s: Session, cmd: Command) -> Result:
     if ret is None and s.rev2:
         ret = ["ALL"]
     if ret is None:
-        line = "SEARCH" + "".join(f" {n}" for n in nums)
+        line = " ".join(["SEARCH", *map(str, nums)])
         if uses_modseq and nums:
             line += f" (MODSEQ {resp.highest_modseq})"
         s.untagged(line)

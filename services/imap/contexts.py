@@ -141,7 +141,7 @@ async def changes(
     for ctx in list(sel.contexts.values()):
         both = messages_pb.SearchKey(**{"and": messages_pb.SearchKeys(keys=[only, ctx.key])})
         resp = await md.messages.Search(messages_pb.SearchRequest(user_id=user_id, mailbox_id=sel.mailbox_id, key=both))
-        now = {u for u in resp.uids if sel.contains(u)}
+        now = set(sel.known(resp.uids))
         _remove(sel, ctx, sorted(u for u in touched if u in ctx.result and u not in now), send)
         new = sorted(now - ctx.result)
         if not new:

@@ -28,8 +28,11 @@ async def matching_uids(s: Session, key: tuple[Any, ...], charset: str) -> tuple
     k, uses_modseq = translate(key, sel, s.utf8 or charset != "US-ASCII")
     if uses_modseq:
         s.condstore = True
-    resp = await s.md.messages.Search(messages_pb.SearchRequest(user_id=sel.owner, mailbox_id=sel.mailbox_id, key=k))
-    uids = [u for u in resp.uids if sel.contains(u)]
+    req = messages_pb.SearchRequest(
+        user_id=sel.owner, mailbox_id=sel.mailbox_id, key=k, skip_highest_modseq=not uses_modseq
+    )
+    resp = await s.md.messages.Search(req)
+    uids = sel.known(resp.uids)
     return uids, (resp.highest_modseq if uses_modseq else None)
 
 

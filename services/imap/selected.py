@@ -10,6 +10,8 @@ from typing import Any
 from services.gen.kubemail.v1 import types_pb2 as types_pb
 from services.imap.grammar import SAVED, SeqSet
 
+KNOWN_BISECT = 64  # Selected.known: up to this many UIDs, a bisect each beats building a set of the view
+
 
 class BadSequenceError(ValueError):
     """A sequence number outside the mailbox."""
@@ -52,6 +54,26 @@ class Selected:
 
     def contains(self, uid: int) -> bool:
         return self.seq_of(uid) is not None
+
+    def known(self, uids: Iterable[int]) -> list[int]:
+        """The UIDs of `uids` this view holds, in their order (a search result checked against
+        the sequence map): one bisect each for a few, one set of the view for many."""
+        if not isinstance(uids, list | tuple):
+            uids = list(uids)
+        if len(uids) <= KNOWN_BISECT:
+            return [u for u in uids if self.seq_of(u) is not None]
+        held = set(self.uids)
+        return [u for u in uids if u in held]
+
+    def seqs_of(self, uids: list[int]) -> list[int]:
+        """Sequence numbers of UIDs this view holds, given ascending (as :meth:`known` returns
+        them): one bisect each, starting where the previous one ended."""
+        out: list[int] = []
+        view, i = self.uids, 0
+        for u in uids:
+            i = bisect.bisect_left(view, u, i)
+            out.append(i + 1)
+        return out
 
     def uids_of_seqs(self, seqset: SeqSet) -> list[int]:
         n = len(self.uids)

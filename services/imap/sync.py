@@ -178,10 +178,13 @@ class MailboxSync(ABC):
         if sel.readonly:
             resp = await self.md.messages.Search(
                 messages_pb.SearchRequest(
-                    user_id=sel.owner, mailbox_id=sel.mailbox_id, key=messages_pb.SearchKey(recent=True)
+                    user_id=sel.owner,
+                    mailbox_id=sel.mailbox_id,
+                    key=messages_pb.SearchKey(recent=True),
+                    skip_highest_modseq=True,
                 )
             )
-            sel.recent = {u for u in resp.uids if sel.contains(u)}
+            sel.recent = set(sel.known(resp.uids))
             return
         # only what this session knows: a message that arrived after its last look stays
         # unclaimed until a sync reports it (here or in another session), never lost between

@@ -599,10 +599,18 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         )
 
     async def Search(self, request: messages_pb.SearchRequest, context: Any) -> messages_pb.SearchResponse:
-        await self.mbx.require(request.user_id, request.mailbox_id)
-        uids, hms = await self.searcher.search(
-            request.user_id, request.mailbox_id, request.key, self.cfg.max_uid_ranges
+        v.user_id(request.user_id)
+        v.mailbox_id(request.mailbox_id)
+        self.searcher.check(request.key)
+        found = await self.searcher.fast(
+            request.user_id, request.mailbox_id, request.key, not request.skip_highest_modseq
         )
+        if found is None:
+            await self.mbx.require(request.user_id, request.mailbox_id)
+            found = await self.searcher.search(
+                request.user_id, request.mailbox_id, request.key, self.cfg.max_uid_ranges
+            )
+        uids, hms = found
         return messages_pb.SearchResponse(uids=uids, highest_modseq=hms)
 
     async def GetChanges(self, request: messages_pb.GetChangesRequest, context: Any) -> messages_pb.GetChangesResponse:

@@ -133,15 +133,19 @@ class Searcher:
         self.data = data
         self.blobs = blobs
 
+    def check(self, key: messages_pb.SearchKey) -> set[str]:
+        """INVALID_ARGUMENT for a malformed or oversized program; what it needs read."""
+        needs: set[str] = set()
+        _walk(key, [0], needs)
+        return needs
+
     async def search(
         self, user_id: str, mbid: str, key: messages_pb.SearchKey, max_ranges: int
     ) -> tuple[list[int], int]:
-        needs: set[str] = set()
-        _walk(key, [0], needs)
+        """Evaluates the program over the messages' hashes (the mailbox must exist: the caller
+        checks); (ascending UIDs, highest modseq of the matches)."""
+        needs = self.check(key)
         self._max_ranges = max_ranges
-        fast = await self._fast(user_id, mbid, key)
-        if fast is not None:
-            return fast
         narrow = _narrowing(key)
         uids = await self.data.resolve(user_id, mbid, narrow)
         top: int | None = None
@@ -183,8 +187,12 @@ class Searcher:
                 hms = max(hms, m.modseq)
         return out, hms
 
-    async def _fast(self, user_id: str, mbid: str, key: messages_pb.SearchKey) -> tuple[list[int], int] | None:
-        """ALL, UNSEEN, DELETED and RECENT straight from their sorted sets (no message reads)."""
+    async def fast(
+        self, user_id: str, mbid: str, key: messages_pb.SearchKey, want_modseq: bool
+    ) -> tuple[list[int], int] | None:
+        """ALL, UNSEEN, DELETED and RECENT straight from their sorted sets (no message reads), in
+        one script that also answers NO_SUCH_MAILBOX; None for any other program. The highest
+        modseq (0 unless `want_modseq`) costs a read of every match's modseq."""
         which = key.WhichOneof("key")
         zset = None
         if which == "all":
@@ -198,8 +206,8 @@ class Searcher:
         if zset is None:
             return None
         # one script, one text reply: no per-UID parsing in redis-py
-        raw, hms = await self.data.store.user_read("search_set", user_id, [mbid, zset])
-        return sorted(map(int, raw.split())), int(hms)
+        raw, hms = await self.data.store.user_read("search_set", user_id, [mbid, zset, int(want_modseq)])
+        return list(map(int, raw.split())), int(hms)  # ZRANGE of UIDs scored by UID: ascending
 
     async def _body(self, m: Msg) -> str:
         if m._body is None:

@@ -85,6 +85,22 @@ def test_sequence_sets() -> None:
     assert compress([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8"
 
 
+@given(
+    st.lists(st.integers(1, 300), unique=True).map(sorted),
+    st.lists(st.integers(1, 300), unique=True).map(sorted),
+)
+def test_known_and_seqs_of(view: list[int], result: list[int]) -> None:
+    """A search result checked against the view, by bisect (few UIDs) or by set (many)."""
+    sel = Selected("m", "INBOX", False, 1, 301, 5, view)
+    held = sel.known(result)
+    assert held == [u for u in result if u in view]
+    assert sel.seqs_of(held) == [view.index(u) + 1 for u in held]
+    assert sel.known(iter(result)) == held
+    big = Selected("m", "INBOX", False, 1, 10_001, 5, list(range(2, 10_001, 2)))  # the set branch
+    assert big.known(range(1, 10_001, 3)) == [u for u in range(1, 10_001, 3) if u % 2 == 0]
+    assert big.seqs_of([2, 4, 10_000]) == [1, 2, 5_000]
+
+
 def test_metadata_failures_follow_the_reason_not_the_text() -> None:
     def result(reason: int, details: str, overrides: dict[int, reasons.Reply] | None = None) -> Result:
         return grpc_result(MetadataError(grpc.StatusCode.FAILED_PRECONDITION, reason, details), overrides)

@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import pytest
 
+from services.common.rpcerrors import reason_of
 from services.gen.kubemail.v1 import changes_pb2 as changes_pb
 from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -312,6 +313,17 @@ async def test_search(world: World) -> None:
     assert await search(K(flag="\\Deleted")) == []
     every = await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=K(all=True)))
     assert every.highest_modseq == (await world.mailbox()).highest_modseq
+    # #14: a caller that does not want the highest modseq gets the same UIDs and no modseq read
+    for key in (K(all=True), K(no_flag="\\Seen")):
+        plain = await c.messages.Search(
+            messages_pb.SearchRequest(user_id=uid, mailbox_id=mb.id, key=key, skip_highest_modseq=True)
+        )
+        assert list(plain.uids) == await search(key) and plain.highest_modseq == 0
+    # the fast path's script answers NO_SUCH_MAILBOX itself, also for an empty set
+    for key in (K(all=True), K(flag="\\Deleted")):
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await c.messages.Search(messages_pb.SearchRequest(user_id=uid, mailbox_id="999", key=key))
+        assert reason_of(exc.value) == er.ERROR_REASON_NO_SUCH_MAILBOX
 
 
 async def test_expunge_history_trimmed(backend_env: dict[str, str]) -> None:

@@ -322,14 +322,16 @@ class ExpungeResponse(_message.Message):
     def __init__(self, expunged: _Optional[_Iterable[int]] = ..., modseq: _Optional[int] = ..., prior_modseq: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "key")
+    __slots__ = ("user_id", "mailbox_id", "key", "skip_highest_modseq")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
+    SKIP_HIGHEST_MODSEQ_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     key: SearchKey
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., key: _Optional[_Union[SearchKey, _Mapping]] = ...) -> None: ...
+    skip_highest_modseq: bool
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., key: _Optional[_Union[SearchKey, _Mapping]] = ..., skip_highest_modseq: _Optional[bool] = ...) -> None: ...
 
 class SearchKey(_message.Message):
     __slots__ = ("all", "flag", "no_flag", "uids", "larger", "smaller", "before", "on", "since", "sent_before", "sent_on", "sent_since", "header", "body", "text", "modseq", "recent", "internal_date_before", "internal_date_since", "email_id", "thread_id", "saved_before", "saved_on", "saved_since")
