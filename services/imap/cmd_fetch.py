@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from services.common import mime
 from services.common.listing import all_changes
@@ -130,6 +133,7 @@ async def fetch(s: Session, cmd: Command) -> Result:
             include_summary=need_summary,
             changed_since=a.changed_since or 0,
             flags_only=flags_only,
+            columns=flags_only,  # (no UID/FLAGS/MODSEQ item sets \\Seen)
         )
 
     def request(chunk: list[int]) -> asyncio.Future[messages_pb.FetchMessagesResponse]:
@@ -145,15 +149,23 @@ async def fetch(s: Session, cmd: Command) -> Result:
             pending = None
         pending = request(chunks[k + 1]) if k + 1 < len(chunks) else None
         try:
-            metas = list(resp.messages)
+            replies = [resp]
             while resp.next_uid:  # the service capped the batch: read the rest of this chunk
                 rest = [u for u in chunks[k] if u >= resp.next_uid]
                 if not rest:
                     break
                 resp = await s.md.messages.FetchMessages(req(rest))
-                metas.extend(resp.messages)
-            gone = gone or (check_gone and len(metas) < len(chunks[k]))
-            await _write_batch(s, atts, metas, need_blob, mark_seen)
+                replies.append(resp)
+            if flags_only:
+                got = sum(len(r.columns.uids) for r in replies)
+                for r in replies:
+                    _write_flag_columns(s, [x.name for x in atts], r.columns)
+                await s.maybe_flush()
+            else:
+                metas = [m for r in replies for m in r.messages]
+                got = len(metas)
+                await _write_batch(s, atts, metas, need_blob, mark_seen)
+            gone = gone or (check_gone and got < len(chunks[k]))
         except BaseException:
             if pending is not None:
                 pending.cancel()
@@ -188,10 +200,6 @@ async def _write_batch(
                     seen_changed.add(m.uid)
                     sel.reported[m.uid] = max(sel.reported.get(m.uid, 0), m.modseq)
             s.caught_up(sel.mailbox_id, r.prior_modseq, r.modseq)
-    if not seen_changed and all(x.name in _FLAGS_ONLY_ATTS for x in atts):
-        _write_flags_only(s, [x.name for x in atts], metas)
-        await s.maybe_flush()
-        return
     if all(x.name in _SIMPLE_ATTS for x in atts):
         # no await per message: format the whole batch, then flush once
         seq_of = sel.seq_of
@@ -221,41 +229,45 @@ async def _vanished(s: Session, a: FetchArgs, bounds: list[tuple[int, int]]) -> 
         s.untagged(f"VANISHED (EARLIER) {compress(gone)}")
 
 
-def _write_flags_only(s: Session, names: list[str], metas: list[messages_pb.MessageMeta]) -> None:
-    """FETCH of UID/FLAGS/MODSEQ for a batch, the hot path of `FETCH 1:* (FLAGS)`: sequence
-    numbers by a moving index (metas ascend), each distinct flag list formatted once."""
+_COLUMN_ITEM = {"UID": b"UID %d", "FLAGS": b"%s", "MODSEQ": b"MODSEQ (%d)"}
+
+
+def _write_flag_columns(s: Session, names: list[str], cols: messages_pb.FlagColumns) -> None:
+    """FETCH of UID/FLAGS/MODSEQ from the service's columns (the hot path of `FETCH 1:* (FLAGS)`),
+    column by column: sequence numbers from the view (a slice when the UIDs are a run of it, as
+    for 1:*), each flag list formatted once (and once with \\Recent), one format per line."""
     sel = s.sel
     assert sel is not None
-    uids, n, i = sel.uids, len(sel.uids), 0
-    recent = sel.recent if not s.rev2 else set()
-    extra_modseq = s.condstore and "FLAGS" in names and "MODSEQ" not in names
-    formatted: dict[tuple[tuple[str, ...], bool], bytes] = {}
-    send = s.send
-    for m in metas:
-        uid = m.uid
-        while i < n and uids[i] < uid:
-            i += 1
-        if i >= n or uids[i] != uid:
-            seq = sel.seq_of(uid)
-            if seq is None:
-                continue
-            i = seq - 1
-        items: list[bytes] = []
-        for name in names:
-            if name == "UID":
-                items.append(b"UID %d" % uid)
-            elif name == "FLAGS":
-                key = (tuple(m.flags), uid in recent)
-                fb = formatted.get(key)
-                if fb is None:  # visible_flags announces new keywords (before this line)
-                    fb = b"FLAGS (" + " ".join(s.visible_flags(uid, list(key[0]))).encode() + b")"
-                    formatted[key] = fb
-                items.append(fb)
-            else:
-                items.append(b"MODSEQ (%d)" % m.modseq)
-        if extra_modseq:
-            items.append(b"MODSEQ (%d)" % m.modseq)
-        send(b"* %d FETCH (%s)\r\n" % (i + 1, b" ".join(items)))
+    uids, modseqs, sets = list(cols.uids), list(cols.modseqs), list(cols.flag_set)
+    if not uids:
+        return
+    view = sel.uids
+    first = bisect.bisect_left(view, uids[0])
+    if view[first : first + len(uids)] == uids:
+        seqs: Iterable[int] = range(first + 1, first + 1 + len(uids))
+    else:  # messages expunged here meanwhile (not in the view): skipped, the others numbered
+        held = sel.known(uids)
+        if len(held) != len(uids):
+            keep = set(held)
+            rows = [(u, m, x) for u, m, x in zip(uids, modseqs, sets, strict=True) if u in keep]
+            uids, modseqs, sets = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+        seqs = sel.seqs_of(uids)
+    if s.condstore and "FLAGS" in names and "MODSEQ" not in names:
+        names = [*names, "MODSEQ"]
+    columns: dict[str, Iterable[Any]] = {"UID": uids, "MODSEQ": modseqs}
+    if "FLAGS" in names:
+        lists = [list(fs.flags) for fs in cols.sets]
+        for flags in lists:  # new keywords are announced before the first line that has them
+            s.announce_keywords(flags)
+        plain = [b"FLAGS (" + " ".join(f).encode() + b")" for f in lists]
+        recent = sel.recent if not s.rev2 else set()
+        if recent:
+            marked = [b"FLAGS (" + " ".join([*f, "\\Recent"]).encode() + b")" for f in lists]
+            columns["FLAGS"] = [marked[x] if u in recent else plain[x] for u, x in zip(uids, sets, strict=True)]
+        else:
+            columns["FLAGS"] = [plain[x] for x in sets]
+    line = b"* %d FETCH (" + b" ".join(_COLUMN_ITEM[n] for n in names) + b")\r\n"
+    s.send(b"".join([line % row for row in zip(seqs, *(columns[n] for n in names), strict=True)]))
 
 
 def _simple_item(s: Session, m: messages_pb.MessageMeta, n: str) -> bytes:

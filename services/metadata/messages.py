@@ -78,8 +78,22 @@ def add_flag_lines(add: Callable[..., Any], text: bytes) -> None:
         add(uid=int(uid), modseq=int(ms), flags=flags)
 
 
+def flag_columns(res: Sequence[bytes]) -> messages_pb.FlagColumns:
+    """FlagColumns from the "C" reply of fetch_meta.lua: the UIDs, modseqs and flag-list indexes
+    (space separated), then each distinct flag list; no per-message object on the way."""
+    uids, modseqs, index, *sets = res
+    return messages_pb.FlagColumns(
+        uids=array("I", map(int, uids.split())),
+        modseqs=array("Q", map(int, modseqs.split())),
+        flag_set=array("I", map(int, index.split())),
+        sets=[messages_pb.FlagSet(flags=f.decode().split()) for f in sets],
+    )
+
+
 def parse_fetch_meta(mode: str, res: Sequence[Any]) -> messages_pb.FetchMessagesResponse:
     """FetchMessagesResponse from the fetch_meta script's reply (see lua/fetch_meta.lua)."""
+    if mode == "C":
+        return messages_pb.FetchMessagesResponse(next_uid=int(res[0]), columns=flag_columns(res[1:]))
     out = messages_pb.FetchMessagesResponse(next_uid=int(res[0]))
     text: bytes = res[1]
     if not text:
@@ -429,7 +443,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         v.mailbox_id(request.mailbox_id)
         flat = v.uid_ranges(request.uids, self.cfg.max_uid_ranges, required=False)
         limit = min(request.limit or self.cfg.fetch_limit, self.cfg.fetch_limit)
-        mode = "F" if request.flags_only else "S" if request.include_summary else "M"
+        mode = ("C" if request.columns else "F") if request.flags_only else "S" if request.include_summary else "M"
         # one script: uid resolution and the hash reads, answered as one packed reply
         res = await self.store.user_read(
             "fetch_meta", request.user_id, [request.mailbox_id, mode, request.changed_since, limit, *flat]

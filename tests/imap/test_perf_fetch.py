@@ -99,3 +99,32 @@ def test_fetch_flags_skips_messages_expunged_elsewhere(capped: ImapHandle, **_: 
     assert sorted(_by_seq(lines)) == [1, 3, 4, 5]
     r.close()
     other.close()
+
+
+def test_flag_columns_recent_condstore_and_order(capped: ImapHandle) -> None:
+    """#14: the column writer (FetchMessages columns) keeps \\Recent per message, adds MODSEQ
+    once CONDSTORE is on, and answers items in the order asked, across capped batches."""
+    r = Raw(capped.port)
+    r.cmd("a", "LOGIN alice@example.test secret")
+    _append(r, 4)
+    lines, _ = r.cmd("s", "SELECT INBOX")  # claims \Recent of all four
+    lines, tag = r.cmd("f", "FETCH 1:* (FLAGS)")
+    got = _by_seq(lines)
+    assert tag.startswith(b"f OK") and sorted(got) == [1, 2, 3, 4]
+    assert all(b"\\Recent" in v for v in got.values())
+    assert _flags(got[1]) == [b"\\Recent", b"\\Seen"] and _flags(got[3]) == [b"\\Recent"]
+    other = Raw(capped.port)
+    other.cmd("a", "LOGIN alice@example.test secret")
+    _append(other, 2)  # appended by a session without INBOX selected: we are the first told
+    lines, _ = r.cmd("n", "NOOP")
+    lines, tag = r.cmd("f2", "FETCH 5:* (FLAGS UID)")
+    got = _by_seq(lines)
+    assert sorted(got) == [5, 6] and all(b"\\Recent" in v for v in got.values())
+    assert all(re.fullmatch(rb"FLAGS \([^)]*\) UID \d+", v) for v in got.values()), got
+    r.cmd("c", "ENABLE CONDSTORE")
+    lines, tag = r.cmd("f3", "UID FETCH 1:* (FLAGS)")
+    got = _by_seq(lines)
+    assert sorted(got) == list(range(1, 7))
+    assert all(re.fullmatch(rb"UID \d+ FLAGS \([^)]*\) MODSEQ \(\d+\)", v) for v in got.values()), got
+    r.close()
+    other.close()

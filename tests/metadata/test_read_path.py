@@ -47,6 +47,33 @@ async def test_flags_only_matches_full_meta(world: World) -> None:
     assert not any(m.HasField("summary") for m in meta.messages)
 
 
+def _rows(cols: messages_pb.FlagColumns) -> list[tuple[int, int, list[str]]]:
+    assert len(cols.uids) == len(cols.modseqs) == len(cols.flag_set)
+    return [(u, m, list(cols.sets[x].flags)) for u, m, x in zip(cols.uids, cols.modseqs, cols.flag_set, strict=True)]
+
+
+async def test_flag_columns_match_the_messages(world: World) -> None:
+    """#14: FetchMessages(flags_only, columns) answers packed columns with each distinct flag
+    list once; the same rows as the message objects, also with changed_since."""
+    mb = await _mailbox_with(world, 9)
+    slim = await _fetch(world, mb, flags_only=True)
+    cols = await _fetch(world, mb, flags_only=True, columns=True)
+    assert _rows(cols.columns) == [(m.uid, m.modseq, list(m.flags)) for m in slim.messages]
+    assert len(slim.messages) == 9 and not cols.messages
+    assert sorted(tuple(fs.flags) for fs in cols.columns.sets) == [(), ("$K1",), ("\\Seen",)]
+    before = (await world.mailbox()).highest_modseq
+    await world.client.messages.StoreFlags(
+        messages_pb.StoreFlagsRequest(
+            user_id=world.user.id, mailbox_id=mb.id, uids=[R(lo=4, hi=5)],
+            mode=messages_pb.StoreFlagsRequest.MODE_ADD, flags=["\\Flagged"],
+        )
+    )  # fmt: skip
+    changed = await _fetch(world, mb, flags_only=True, columns=True, changed_since=before)
+    assert [(u, f) for u, _, f in _rows(changed.columns)] == [(4, ["\\Seen", "\\Flagged"]), (5, ["$K1", "\\Flagged"])]
+    empty = await _fetch(world, mb, flags_only=True, columns=True, uids=[R(lo=100, hi=200)])
+    assert _rows(empty.columns) == [] and not empty.columns.sets
+
+
 async def test_ranges_limit_and_next_uid_follow_the_model(world: World) -> None:
     mb = await _mailbox_with(world, 12)
     # holes: expunge 3, 4 and 9
@@ -80,6 +107,11 @@ async def test_ranges_limit_and_next_uid_follow_the_model(world: World) -> None:
         cap = limit or 5000
         assert [m.uid for m in got.messages] == expect[:cap], (ranges, limit)
         assert got.next_uid == (expect[cap] if len(expect) > cap else 0), (ranges, limit)
+        cols = await _fetch(
+            world, mb, uids=[R(lo=lo, hi=hi) for lo, hi in ranges], limit=limit, flags_only=True, columns=True
+        )
+        assert _rows(cols.columns) == [(m.uid, m.modseq, list(m.flags)) for m in got.messages], (ranges, limit)
+        assert cols.next_uid == got.next_uid and not cols.messages
 
 
 async def test_changed_since_with_ranges(world: World) -> None:

@@ -1,7 +1,9 @@
--- Read-only. ARGV: P mbid mode(F|M|S) changed_since limit lo hi ...   (no ranges = all)
+-- Read-only. ARGV: P mbid mode(F|C|M|S) changed_since limit lo hi ...   (no ranges = all)
 -- Returns {next_uid, lines, summary*} with one line per message, ascending:
 --   F: "uid modseq flags..."   M/S: "uid modseq size idate blob emailid threadid savedate flags..."
 --   (S: one summary each; "-" for a missing blob or id, 0 for a missing save date)
+-- C (columns): {next_uid, "uid uid ...", "modseq modseq ...", "set set ...", flags of set 0, of set 1, ...}
+--   where set is the 0-based index of the message's flag list ("flag flag ...") among the distinct ones.
 -- or an error JSON string. At most `limit` messages; next_uid = the first UID left out (0 = none).
 local mbid, mode, since, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('EXISTS', P..'mb:'..mbid) == 0 then return err('NO_SUCH_MAILBOX', 'no such mailbox') end
@@ -61,6 +63,37 @@ if #uids > limit then nxt = uids[limit + 1] end
 local lines, out = {}, {nxt, ''}
 local pre = P..'m:'..mbid..':'
 local n = math.min(#uids, limit)
+if mode == 'C' then
+  local fk, us, ms, ix, sets = P..'fl:'..mbid, {}, {}, {}, {}
+  local names = {}
+  for s = 1, n, 1000 do
+    local e = math.min(n, s + 999)
+    local vals = redis.call('HMGET', fk, unpack(uids, s, e))
+    for i = s, e do
+      local x = vals[i - s + 1]
+      local m, f
+      if x then
+        local sp = string.find(x, ' ', 1, true)
+        if sp then m, f = string.sub(x, 1, sp - 1), string.sub(x, sp + 1) else m, f = x, '' end
+      else  -- written before fl: existed, or vanished
+        local v = redis.call('HMGET', pre..uids[i], 'm', 'f')
+        m, f = v[1], v[2] or ''
+      end
+      if m then
+        local k = names[f]
+        if not k then
+          sets[#sets + 1] = f
+          k = #sets - 1
+          names[f] = k
+        end
+        us[#us + 1] = uids[i]; ms[#ms + 1] = m; ix[#ix + 1] = k
+      end
+    end
+  end
+  out = {nxt, table.concat(us, ' '), table.concat(ms, ' '), table.concat(ix, ' ')}
+  for _, f in ipairs(sets) do out[#out + 1] = f end
+  return out
+end
 if mode == 'F' then
   local fk = P..'fl:'..mbid
   for s = 1, n, 1000 do

@@ -158,7 +158,7 @@ class AppendManyResponse(_message.Message):
     def __init__(self, appended: _Optional[_Iterable[_Union[AppendResponse, _Mapping]]] = ...) -> None: ...
 
 class FetchMessagesRequest(_message.Message):
-    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit", "flags_only")
+    __slots__ = ("user_id", "mailbox_id", "uids", "include_summary", "changed_since", "limit", "flags_only", "columns")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_ID_FIELD_NUMBER: _ClassVar[int]
     UIDS_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class FetchMessagesRequest(_message.Message):
     CHANGED_SINCE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     FLAGS_ONLY_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     mailbox_id: str
     uids: _containers.RepeatedCompositeFieldContainer[_types_pb2.UidRange]
@@ -173,15 +174,36 @@ class FetchMessagesRequest(_message.Message):
     changed_since: int
     limit: int
     flags_only: bool
-    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ..., limit: _Optional[int] = ..., flags_only: _Optional[bool] = ...) -> None: ...
+    columns: bool
+    def __init__(self, user_id: _Optional[str] = ..., mailbox_id: _Optional[str] = ..., uids: _Optional[_Iterable[_Union[_types_pb2.UidRange, _Mapping]]] = ..., include_summary: _Optional[bool] = ..., changed_since: _Optional[int] = ..., limit: _Optional[int] = ..., flags_only: _Optional[bool] = ..., columns: _Optional[bool] = ...) -> None: ...
 
 class FetchMessagesResponse(_message.Message):
-    __slots__ = ("messages", "next_uid")
+    __slots__ = ("messages", "next_uid", "columns")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     NEXT_UID_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[MessageMeta]
     next_uid: int
-    def __init__(self, messages: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., next_uid: _Optional[int] = ...) -> None: ...
+    columns: FlagColumns
+    def __init__(self, messages: _Optional[_Iterable[_Union[MessageMeta, _Mapping]]] = ..., next_uid: _Optional[int] = ..., columns: _Optional[_Union[FlagColumns, _Mapping]] = ...) -> None: ...
+
+class FlagColumns(_message.Message):
+    __slots__ = ("uids", "modseqs", "flag_set", "sets")
+    UIDS_FIELD_NUMBER: _ClassVar[int]
+    MODSEQS_FIELD_NUMBER: _ClassVar[int]
+    FLAG_SET_FIELD_NUMBER: _ClassVar[int]
+    SETS_FIELD_NUMBER: _ClassVar[int]
+    uids: _containers.RepeatedScalarFieldContainer[int]
+    modseqs: _containers.RepeatedScalarFieldContainer[int]
+    flag_set: _containers.RepeatedScalarFieldContainer[int]
+    sets: _containers.RepeatedCompositeFieldContainer[FlagSet]
+    def __init__(self, uids: _Optional[_Iterable[int]] = ..., modseqs: _Optional[_Iterable[int]] = ..., flag_set: _Optional[_Iterable[int]] = ..., sets: _Optional[_Iterable[_Union[FlagSet, _Mapping]]] = ...) -> None: ...
+
+class FlagSet(_message.Message):
+    __slots__ = ("flags",)
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, flags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListUidsRequest(_message.Message):
     __slots__ = ("user_id", "mailbox_id")
