@@ -218,12 +218,13 @@ async def client(metadata: Any) -> AsyncIterator[MetadataClient]:
 
 
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0, interval: float = 0.1) -> T:
-    """Polls `check` until it stops raising AssertionError (bounded)."""
+    """Polls `check` until it stops raising AssertionError (bounded). A KeyError is retried too: a
+    check that indexes a status the operator has not written yet fails at the deadline, not at once."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return await check()
-        except AssertionError:
+        except (AssertionError, KeyError):
             if time.monotonic() > deadline:
                 raise
         await asyncio.sleep(interval)
