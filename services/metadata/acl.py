@@ -17,6 +17,7 @@ domains served here get nothing from them). Such a mailbox is listed in the doma
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from services.common.actor import ACTOR
@@ -268,15 +269,23 @@ class Acl:
 
     async def list_shared(self, req: mailboxes_pb.ListSharedRequest) -> mailboxes_pb.ListSharedResponse:
         v.user_id(req.user_id)
-        own_key = keys.user(req.user_id).shared
         # the user's record and its own hints in one round trip, then the domain's hints
         pipe = self.store.pipeline()
         pipe.get(keys.user_record(req.user_id))
-        pipe.hkeys(own_key)
+        pipe.hkeys(keys.user(req.user_id).shared)
         raw_me, hints = await self.store.timed("acl_hint", pipe.execute())
         me = self.dir.user_or_fail(raw_me)
-        index = keys.domain_shared(domain_of(me.address))
-        team = await self.store.timed("acl_hint", self.store.r.smembers(index))
+        team = await self.store.timed("acl_hint", self.store.r.smembers(team_index(me)))
+        return await self.shared_from(me, hints, team)
+
+    async def shared_from(
+        self, me: directory_pb.User, hints: Collection[bytes], team: Collection[bytes]
+    ) -> mailboxes_pb.ListSharedResponse:
+        """The mailboxes shared with `me`, from its own hints (HKEYS of its `shared` key) and its
+        domain's (SMEMBERS of `team_index(me)`), read by the caller (ListMailboxes folds them into
+        its own round trips); stale hints are dropped on the way."""
+        own_key = keys.user(me.id).shared
+        index = team_index(me)
         out = mailboxes_pb.ListSharedResponse()
         for raw in sorted(set(hints) | set(team)):
             owner_id, _, mbid = raw.decode().partition(":")
@@ -313,3 +322,8 @@ class Acl:
             return False
         raw = await self.store.timed("acl_get", self.store.r.hmget(keys.user(owner_id).acl(mbid), *GROUPS))
         return any(raw)
+
+
+def team_index(me: directory_pb.User) -> str:
+    """The key of the hints of mailboxes shared with `me`'s whole domain."""
+    return keys.domain_shared(domain_of(me.address))

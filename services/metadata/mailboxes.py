@@ -10,7 +10,7 @@ from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import mailboxes_pb2_grpc as mailboxes_rpc
 from services.metadata import keys, paging
 from services.metadata import validate as v
-from services.metadata.acl import Acl
+from services.metadata.acl import Acl, team_index
 from services.metadata.annotations import Annotations
 from services.metadata.directory import DirectoryData
 from services.metadata.errors import Fail, invalid
@@ -36,13 +36,18 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
     ) -> mailboxes_pb.ListMailboxesResponse:
         v.user_id(request.user_id)
         k = keys.user(request.user_id)
-        # the user's record (NO_SUCH_USER), the names and the subscriptions in one round trip
+        shared = request.include_shared and not request.page_token
+        # Two round trips in all (shared mailboxes included): the user's record (NO_SUCH_USER),
+        # the names, the subscriptions and the user's share hints; then the page's mailboxes and
+        # the share hints of the user's domain.
         pipe = self.store.pipeline()
         pipe.get(keys.user_record(request.user_id))
         pipe.hgetall(k.mbx)
         pipe.smembers(k.subs)
-        raw_user, names, raw_subs = await self.store.timed("mbx_list", pipe.execute())
-        self.dir.user_or_fail(raw_user)
+        if shared:
+            pipe.hkeys(k.shared)
+        raw_user, names, raw_subs, *own_hints = await self.store.timed("mbx_list", pipe.execute())
+        me = self.dir.user_or_fail(raw_user)
         subs = {s.decode() for s in raw_subs}
         by_name = {n.decode(): i.decode() for n, i in names.items()}
         all_names = sorted(by_name)
@@ -51,11 +56,13 @@ class MailboxesServicer(mailboxes_rpc.MailboxesServiceServicer):
         pipe = self.store.pipeline()
         for _, mbid in ids:
             pipe.hgetall(k.mailbox(mbid))
-        hashes = await self.store.timed("mbx_list", pipe.execute()) if ids else []
+        if shared:
+            pipe.smembers(team_index(me))
+        replies = await self.store.timed("mbx_list", pipe.execute()) if ids or shared else []
+        hashes = replies[: len(ids)]
         out = mailboxes_pb.ListMailboxesResponse(next_page_token=token)
-        if request.include_shared and not request.page_token:
-            shared = await self.acl.list_shared(mailboxes_pb.ListSharedRequest(user_id=request.user_id))
-            out.shared.extend(shared.mailboxes)
+        if shared:
+            out.shared.extend((await self.acl.shared_from(me, own_hints[0], replies[-1])).mailboxes)
         for (name, mbid), h in zip(ids, hashes, strict=True):
             if not h or (request.subscribed_only and name not in subs):
                 continue

@@ -128,3 +128,18 @@ def test_list_is_one_call(slowpoll: ImapHandle) -> None:
     lines, t = c.cmd("l", 'LIST "" "*"')
     assert t.startswith(b"l OK") and any(x.endswith(b' "INBOX"') for x in lines), lines
     assert (rpcs("ListMailboxes"), rpcs("ListShared")) == (before[0] + 1, before[1])
+
+
+def redis_ops(op: str) -> float:
+    return REGISTRY.get_sample_value("kubemail_metadata_redis_op_duration_seconds_count", {"op": op}) or 0.0
+
+
+def test_list_is_one_call_of_two_redis_round_trips(slowpoll: ImapHandle) -> None:
+    c = Raw(slowpoll.port)
+    c.login(USER, PASSWORD)
+    before = rpcs("ListMailboxes"), rpcs("ListShared"), redis_ops("mbx_list"), redis_ops("acl_hint")
+    lines, t = c.cmd("l", 'LIST "" "*"')
+    assert t.startswith(b"l OK") and any(b'"INBOX"' in x or b" INBOX" in x for x in lines), lines
+    # shared mailboxes included: the share hints ride in the mailbox reads
+    assert (rpcs("ListMailboxes"), rpcs("ListShared")) == (before[0] + 1, before[1])
+    assert (redis_ops("mbx_list"), redis_ops("acl_hint")) == (before[2] + 2, before[3])
