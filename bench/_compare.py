@@ -107,7 +107,8 @@ def _timed(fn: Callable[[], object], runs: int) -> list[float]:
 
 
 def imap_latency(port: int, address: str, messages: int, runs: int = 5) -> dict[str, float]:
-    """SELECT (first and warm), FETCH 1:* (FLAGS), UID SEARCH UNSEEN; milliseconds (medians)."""
+    """SELECT (first and warm), FETCH 1:* (FLAGS), FETCH 1:* (ENVELOPE BODYSTRUCTURE), UID SEARCH
+    UNSEEN; milliseconds (medians)."""
     c = imap_login(port, address)
     try:
 
@@ -119,6 +120,10 @@ def imap_latency(port: int, address: str, messages: int, runs: int = 5) -> dict[
             typ, data = c.fetch("1:*", "(FLAGS)")
             assert typ == "OK" and len(data) == messages, (typ, len(data))
 
+        def fetch_headers() -> None:  # what a client's first sync of a mailbox asks (mutt, iOS)
+            typ, data = c.fetch("1:*", "(ENVELOPE BODYSTRUCTURE)")
+            assert typ == "OK" and len(data) >= messages, (typ, len(data))
+
         def search_unseen() -> None:
             typ, data = c.uid("SEARCH", "UNSEEN")
             assert typ == "OK" and len(data[0].split()) == messages // 2, (typ, len(data[0].split()))
@@ -126,6 +131,7 @@ def imap_latency(port: int, address: str, messages: int, runs: int = 5) -> dict[
         first = _timed(select, 1)[0]
         out = {"SELECT (first)": first * 1000, "SELECT": statistics.median(_timed(select, runs)) * 1000}
         out["FETCH 1:* (FLAGS)"] = statistics.median(_timed(fetch_flags, runs)) * 1000
+        out["FETCH 1:* (ENVELOPE BODYSTRUCTURE)"] = statistics.median(_timed(fetch_headers, runs)) * 1000
         out["UID SEARCH UNSEEN"] = statistics.median(_timed(search_unseen, runs)) * 1000
         return out
     finally:

@@ -1,8 +1,9 @@
 """Side by side: IMAP and POP3, kubemail vs Dovecot, same machine, same client code.
 
 Workloads (each on its own user, so one never changes another's numbers):
-- IMAP SELECT (first and warm), FETCH 1:* (FLAGS), UID SEARCH UNSEEN on a --messages mailbox of
-  1 KiB messages, half of them \\Seen (and on --large messages when kubemail fills it in < 2 min);
+- IMAP SELECT (first and warm), FETCH 1:* (FLAGS), FETCH 1:* (ENVELOPE BODYSTRUCTURE), UID SEARCH
+  UNSEEN on a --messages mailbox of 1 KiB messages, half of them \\Seen (and on --large messages
+  when kubemail fills it in < 2 min);
 - IMAP APPEND + UID FETCH BODY.PEEK[] round trips with --clients concurrent clients;
 - POP3 USER/PASS + LIST + RETR of --pop3-messages x 10 KiB in one session;
 - memory per idle IMAP connection (LOGIN, SELECT INBOX, IDLE) over --idle sessions, summed over

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.common import preview, threadkeys
+from services.common import bodystructure, preview, threadkeys
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
 
 log = logging.getLogger(__name__)
@@ -740,6 +740,7 @@ def _build(raw: bytes) -> mime_pb.MessageSummary:
     _thread_keys(s, first)
     part = preview_part(s.body)
     s.preview = preview_text(raw[part.body_offset : part.end_offset], part) if part is not None else ""
+    bodystructure.prerender(s)
     return s
 
 

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from services.common import mime
+from services.common import bodystructure, mime
 from services.common.listing import all_changes
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
-from services.imap import bodystructure, sections, wire
+from services.imap import sections, wire
 from services.imap.errors import Result, no
 from services.imap.grammar import Command, FetchArgs, FetchAtt
 from services.imap.selected import compress, ranges
@@ -314,9 +314,9 @@ async def _render(
         if n in _SIMPLE_ATTS:
             out.append(_simple_item(s, m, n))
         elif n == "ENVELOPE":
-            out.append(b"ENVELOPE " + bodystructure.envelope(m.summary.envelope))
+            out.append(b"ENVELOPE " + bodystructure.stored_envelope(m.summary))
         elif n == "BODYSTRUCTURE":
-            out.append(b"BODYSTRUCTURE " + bodystructure.body(m.summary.body, True))
+            out.append(b"BODYSTRUCTURE " + bodystructure.stored_bodystructure(m.summary))
         elif n == "BODY":
             out.append(b"BODY " + bodystructure.body(m.summary.body, False))
         elif n == "RFC822":

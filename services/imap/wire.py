@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-MAX_QUOTED = 1024
+from services.common.imapstrings import NIL as NIL
+from services.common.imapstrings import plist as plist
+from services.common.imapstrings import string as string
 
 
 @dataclass(frozen=True)
@@ -30,30 +32,6 @@ class Literal:
 
 
 Value = None | int | str | bytes | Atom | Raw | Literal | Sequence["Value"]
-
-NIL = b"NIL"
-
-
-def _quotable(data: bytes, utf8: bool = False) -> bool:
-    if len(data) > MAX_QUOTED:
-        return False
-    if utf8 and not data.isascii():  # RFC 6855 3 / RFC 9051: UTF-8 in quoted strings
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return all(c.isprintable() or c == " " for c in text)
-    return all(0x20 <= b < 0x7F for b in data)
-
-
-def string(data: bytes | str, utf8: bool = False) -> bytes:
-    """An IMAP string: quoted when safe, otherwise a literal. `utf8`: the client enabled
-    UTF-8 in quoted strings (UTF8=ACCEPT or IMAP4rev2)."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if _quotable(data, utf8):
-        return b'"' + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-    return b"{%d}\r\n" % len(data) + data
 
 
 def literal(data: bytes) -> bytes:
@@ -102,10 +80,6 @@ def render(value: Value) -> bytes:
     if isinstance(value, bytes | str):
         return string(value)
     return b"(" + b" ".join(render(v) for v in value) + b")"
-
-
-def plist(items: Iterable[bytes]) -> bytes:
-    return b"(" + b" ".join(items) + b")"
 
 
 def untagged(text: bytes | str) -> bytes:

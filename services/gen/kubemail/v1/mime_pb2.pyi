@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MessageSummary(_message.Message):
-    __slots__ = ("size", "header_size", "raw_header", "envelope", "body", "sent_date", "headers", "has_8bit", "message_id", "references", "base_subject", "preview")
+    __slots__ = ("size", "header_size", "raw_header", "envelope", "body", "sent_date", "headers", "has_8bit", "message_id", "references", "base_subject", "preview", "imap_envelope", "imap_bodystructure", "imap_render")
     SIZE_FIELD_NUMBER: _ClassVar[int]
     HEADER_SIZE_FIELD_NUMBER: _ClassVar[int]
     RAW_HEADER_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,9 @@ class MessageSummary(_message.Message):
     REFERENCES_FIELD_NUMBER: _ClassVar[int]
     BASE_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     PREVIEW_FIELD_NUMBER: _ClassVar[int]
+    IMAP_ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    IMAP_BODYSTRUCTURE_FIELD_NUMBER: _ClassVar[int]
+    IMAP_RENDER_FIELD_NUMBER: _ClassVar[int]
     size: int
     header_size: int
     raw_header: bytes
@@ -32,7 +35,10 @@ class MessageSummary(_message.Message):
     references: _containers.RepeatedScalarFieldContainer[str]
     base_subject: str
     preview: str
-    def __init__(self, size: _Optional[int] = ..., header_size: _Optional[int] = ..., raw_header: _Optional[bytes] = ..., envelope: _Optional[_Union[Envelope, _Mapping]] = ..., body: _Optional[_Union[BodyPart, _Mapping]] = ..., sent_date: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[HeaderField, _Mapping]]] = ..., has_8bit: _Optional[bool] = ..., message_id: _Optional[str] = ..., references: _Optional[_Iterable[str]] = ..., base_subject: _Optional[str] = ..., preview: _Optional[str] = ...) -> None: ...
+    imap_envelope: bytes
+    imap_bodystructure: bytes
+    imap_render: int
+    def __init__(self, size: _Optional[int] = ..., header_size: _Optional[int] = ..., raw_header: _Optional[bytes] = ..., envelope: _Optional[_Union[Envelope, _Mapping]] = ..., body: _Optional[_Union[BodyPart, _Mapping]] = ..., sent_date: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[HeaderField, _Mapping]]] = ..., has_8bit: _Optional[bool] = ..., message_id: _Optional[str] = ..., references: _Optional[_Iterable[str]] = ..., base_subject: _Optional[str] = ..., preview: _Optional[str] = ..., imap_envelope: _Optional[bytes] = ..., imap_bodystructure: _Optional[bytes] = ..., imap_render: _Optional[int] = ...) -> None: ...
 
 class HeaderField(_message.Message):
     __slots__ = ("name", "value")

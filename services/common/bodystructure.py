@@ -1,9 +1,10 @@
-"""ENVELOPE, BODY and BODYSTRUCTURE from the stored MessageSummary (never reads the blob)."""
+"""ENVELOPE, BODY and BODYSTRUCTURE from a MessageSummary (never reads the blob): rendered once at
+ingest (prerender, stored in the summary) and served from there by FETCH, or rendered on demand."""
 
 from __future__ import annotations
 
+from services.common import imapstrings as wire
 from services.gen.kubemail.v1 import mime_pb2 as mime_pb
-from services.imap import wire
 
 
 def _ns(msg: mime_pb.Envelope | mime_pb.Address | mime_pb.BodyPart, name: str) -> bytes:
@@ -140,3 +141,33 @@ def body(part: mime_pb.BodyPart, extended: bool) -> bytes:
     if extended:
         items += [_ns(part, "md5"), _disposition(part), _language(part), _ns(part, "location")]
     return wire.plist(items)
+
+
+# The version of the renderings above that ingest stores in a summary (imap_envelope,
+# imap_bodystructure). Raise it whenever envelope() or body() would write other bytes for the same
+# summary: the IMAP server then renders messages stored before from their structure again.
+RENDER_VERSION = 1
+# Renderings longer than this together are not stored (a deep MIME tree or a long header would
+# grow the summary, and Redis, a lot): FETCH renders them from the structure.
+MAX_PRERENDERED = 16 * 1024
+
+
+def prerender(summary: mime_pb.MessageSummary) -> None:
+    """Stores the ENVELOPE and BODYSTRUCTURE renderings in `summary` (at ingest, once)."""
+    env, structure = envelope(summary.envelope), body(summary.body, True)
+    if len(env) + len(structure) <= MAX_PRERENDERED:
+        summary.imap_envelope, summary.imap_bodystructure, summary.imap_render = env, structure, RENDER_VERSION
+
+
+def stored_envelope(summary: mime_pb.MessageSummary) -> bytes:
+    """FETCH ENVELOPE: the rendering stored at ingest when this version made it, else a new one."""
+    if summary.imap_render == RENDER_VERSION and summary.imap_envelope:
+        return summary.imap_envelope
+    return envelope(summary.envelope)
+
+
+def stored_bodystructure(summary: mime_pb.MessageSummary) -> bytes:
+    """FETCH BODYSTRUCTURE, as stored_envelope."""
+    if summary.imap_render == RENDER_VERSION and summary.imap_bodystructure:
+        return summary.imap_bodystructure
+    return body(summary.body, True)
