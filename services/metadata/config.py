@@ -82,6 +82,14 @@ class MetadataConfig:
     max_summary_bytes: int = setting(
         "KUBEMAIL_METADATA_MAX_SUMMARY_BYTES", 4 * 1024 * 1024, "Largest serialized MessageSummary accepted."
     )
+    store_imap_renderings: bool = setting(
+        "KUBEMAIL_METADATA_STORE_IMAP_RENDERINGS",
+        True,
+        "Keep the ENVELOPE and BODYSTRUCTURE renderings the front-ends make at ingest in each stored "
+        "summary, so IMAP FETCH sends them without rendering (about 2x faster header sync of a mailbox), "
+        "at 0.5-1 KB more Redis memory per stored copy (docs/operations.md). Off: they are dropped "
+        "before storing and IMAP renders on demand; messages stored meanwhile keep theirs.",
+    )
     special_use_mailboxes: tuple[str, ...] = setting(
         "KUBEMAIL_METADATA_SPECIAL_USE_MAILBOXES",
         ["Drafts:\\Drafts", "Sent:\\Sent", "Trash:\\Trash", "Junk:\\Junk", "Archive:\\Archive"],

@@ -212,6 +212,9 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         v.blob_id(blob_id)
         if size > max_bytes:
             raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
+        if summary.imap_render and not self.cfg.store_imap_renderings:
+            for name in ("imap_envelope", "imap_bodystructure", "imap_render"):
+                summary.ClearField(name)
         raw = summary.SerializeToString()
         if len(raw) > self.cfg.max_summary_bytes:
             raise invalid("summary too large")
