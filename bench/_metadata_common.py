@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ def metadata_world(appendfsync: str = "everysec", blob: str = "s3") -> Iterator[
             "KUBEMAIL_REDIS_URL": redis.url,
             "KUBEMAIL_METRICS_PORT": "0",
             "KUBEMAIL_METADATA_GC_INTERVAL_SECONDS": "0",
+            # the metadata settings of this process's environment, to measure one against another
+            **{k: v for k, v in os.environ.items() if k.startswith("KUBEMAIL_METADATA_")},
         }
     )
     try:
