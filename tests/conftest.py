@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,11 +66,22 @@ def _start_metadata(env: dict[str, str]) -> MetadataHandle:
 
 
 def _wait_serving(addr: str, timeout: float = 15.0) -> None:
+    """Until the health service answers SERVING: the port answers NOT_SERVING until the first
+    Redis probe has passed (a test that checked health at once saw it in a pristine-root run)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    deadline = time.monotonic() + timeout
     with grpc.insecure_channel(addr) as ch:
-        health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=timeout, wait_for_ready=True)
+        stub = health_pb2_grpc.HealthStub(ch)
+        while True:
+            left = max(deadline - time.monotonic(), 0.1)
+            status = stub.Check(health_pb2.HealthCheckRequest(), timeout=left, wait_for_ready=True).status
+            if status == health_pb2.HealthCheckResponse.SERVING:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"metadata at {addr} not SERVING after {timeout:g} s: {status}")
+            time.sleep(0.05)
 
 
 def _stop_metadata(h: MetadataHandle) -> None:
