@@ -69,8 +69,13 @@ async def _inbox(client: Any, user_id: str) -> tuple[int, list[int]]:
     from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
     from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 
-    box = (await client.mailboxes.GetMailbox(mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX"))).mailbox
-    resp = await client.messages.ListUids(messages_pb.ListUidsRequest(user_id=user_id, mailbox_id=box.id))
+    # wait_for_ready: after a test restarted the metadata service this harness channel may still be
+    # in its reconnect backoff (the pristine-root run saw UNAVAILABLE here, the POP3 server's own
+    # channel having reconnected already)
+    get = mailboxes_pb.GetMailboxRequest(user_id=user_id, name="INBOX")
+    box = (await client.mailboxes.GetMailbox(get, wait_for_ready=True)).mailbox
+    listing = messages_pb.ListUidsRequest(user_id=user_id, mailbox_id=box.id)
+    resp = await client.messages.ListUids(listing, wait_for_ready=True)
     return resp.uidvalidity, list(resp.uids)
 
 
