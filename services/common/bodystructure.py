@@ -159,6 +159,12 @@ def prerender(summary: mime_pb.MessageSummary) -> None:
         summary.imap_envelope, summary.imap_bodystructure, summary.imap_render = env, structure, RENDER_VERSION
 
 
+def drop_renderings(summary: mime_pb.MessageSummary) -> None:
+    """Removes what prerender stored: the summary is then as one stored before renderings."""
+    for name in ("imap_envelope", "imap_bodystructure", "imap_render"):
+        summary.ClearField(name)
+
+
 def stored_envelope(summary: mime_pb.MessageSummary) -> bytes:
     """FETCH ENVELOPE: the rendering stored at ingest when this version made it, else a new one."""
     if summary.imap_render == RENDER_VERSION and summary.imap_envelope:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from services.common import bodystructure
 from services.common.actor import ACTOR
 from services.common.blobstore import BlobStore
 from services.gen.kubemail.v1 import errors_pb2 as er
@@ -213,8 +214,7 @@ class MessagesServicer(messages_rpc.MessagesServiceServicer):
         if size > max_bytes:
             raise Fail(er.ERROR_REASON_MESSAGE_TOO_LARGE, f"message larger than {max_bytes} octets")
         if summary.imap_render and not self.cfg.store_imap_renderings:
-            for name in ("imap_envelope", "imap_bodystructure", "imap_render"):
-                summary.ClearField(name)
+            bodystructure.drop_renderings(summary)
         raw = summary.SerializeToString()
         if len(raw) > self.cfg.max_summary_bytes:
             raise invalid("summary too large")

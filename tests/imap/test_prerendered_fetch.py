@@ -45,7 +45,7 @@ def test_fetch_sends_the_stored_renderings_of_this_version_only(imap: ImapHandle
     other.CopyFrom(current)
     other.imap_render = bodystructure.RENDER_VERSION + 1
     before = build_summary(RAW)
-    before.ClearField("imap_envelope"), before.ClearField("imap_bodystructure"), before.ClearField("imap_render")
+    bodystructure.drop_renderings(before)
     asyncio.run(_deliver(imap.env, imap.user_id, [current, other, before]))
 
     c = Raw(imap.port)

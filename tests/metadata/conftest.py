@@ -114,6 +114,17 @@ async def make_world(handle: MetadataHandle) -> AsyncIterator[World]:
 
 
 @contextlib.asynccontextmanager
+async def world_with(backend_env: dict[str, str], **settings: str) -> AsyncIterator[World]:
+    """A world whose own metadata service runs with `settings` on top of `backend_env`."""
+    h = _start_metadata({**backend_env, **settings})
+    try:
+        async for w in make_world(h):
+            yield w
+    finally:
+        _stop_metadata(h)
+
+
+@contextlib.asynccontextmanager
 async def cluster_world(cluster: RedisCluster, s3: S3Server, deadline: float) -> AsyncIterator[World]:
     """A world whose metadata service runs on `cluster`, with a client of per-call `deadline`."""
     env = {

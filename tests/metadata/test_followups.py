@@ -11,9 +11,8 @@ from services.gen.kubemail.v1 import directory_pb2 as directory_pb
 from services.gen.kubemail.v1 import mailboxes_pb2 as mailboxes_pb
 from services.gen.kubemail.v1 import messages_pb2 as messages_pb
 from services.gen.kubemail.v1 import types_pb2 as types_pb
-from tests.conftest import MetadataHandle, _start_metadata, _stop_metadata
 from tests.fixtures.seed import hash_password
-from tests.metadata.conftest import World, make_world, message, summary
+from tests.metadata.conftest import World, message, summary, world_with
 
 
 async def _auth(world: World, password: str) -> directory_pb.AuthenticateResponse:
@@ -204,12 +203,8 @@ async def test_fetch_messages_limit_and_next_uid(world: World) -> None:
 
 @pytest.fixture
 async def small_limit_world(backend_env: dict[str, str]) -> AsyncIterator[World]:
-    h: MetadataHandle = _start_metadata({**backend_env, "KUBEMAIL_METADATA_FETCH_LIMIT": "7"})
-    try:
-        async for w in make_world(h):
-            yield w
-    finally:
-        _stop_metadata(h)
+    async with world_with(backend_env, KUBEMAIL_METADATA_FETCH_LIMIT="7") as w:
+        yield w
 
 
 async def test_fetch_messages_server_default_limit(small_limit_world: World) -> None:
